@@ -1,0 +1,92 @@
+using FedSim.Data;
+
+namespace FedSim.Compute;
+
+/// <summary>A resolved model architecture: what the trainer needs to lay out parameters and run it.</summary>
+/// <param name="Kind">logistic | mlp | cnn (see <see cref="Contracts.ModelKinds"/>).</param>
+/// <param name="InputFeatures">Features per sample (for the CNN: Image.Size).</param>
+/// <param name="Classes">Output classes.</param>
+/// <param name="Hidden">MLP hidden widths (empty for logistic).</param>
+/// <param name="Image">Input geometry, required by the CNN.</param>
+/// <param name="Channels">CNN conv channels (two values).</param>
+/// <param name="Dense">CNN dense width.</param>
+[GenerateSerializer, Immutable]
+public sealed record ModelSpec(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] int InputFeatures,
+    [property: Id(2)] int Classes,
+    [property: Id(3)] int[] Hidden,
+    [property: Id(4)] ImageShape? Image,
+    [property: Id(5)] int[] Channels,
+    [property: Id(6)] int Dense)
+{
+    /// <summary>Stable text key; jobs with equal keys have identical parameter layouts and can share a cohort.</summary>
+    public string Key => $"{Kind}|{InputFeatures}|{Classes}|{string.Join('x', Hidden)}|{Image}|{string.Join('x', Channels)}|{Dense}";
+}
+
+/// <summary>A device's local training recipe for one round. Jobs with equal plans can be batched together.</summary>
+[GenerateSerializer, Immutable]
+public sealed record TrainingPlan(
+    [property: Id(0)] string Optimizer,
+    [property: Id(1)] float LearningRate,
+    [property: Id(2)] float Momentum,
+    [property: Id(3)] int BatchSize,
+    [property: Id(4)] int LocalEpochs)
+{
+    public string Key => $"{Optimizer}|{LearningRate:R}|{Momentum:R}|{BatchSize}|{LocalEpochs}";
+}
+
+/// <summary>
+/// A device's private shard as the compute pool sees it: a view onto the silo's loaded dataset.
+/// It lives only inside the silo process (never serialized, never returned by a grain).
+/// </summary>
+public sealed class ShardView
+{
+    public ShardView(Dataset source, int[] indices)
+    {
+        Source = source;
+        Indices = indices;
+    }
+
+    public Dataset Source { get; }
+    public int[] Indices { get; }
+    public int Count => Indices.Length;
+}
+
+/// <summary>One device's local-training request to the compute pool.</summary>
+/// <param name="DeviceId">For ordering, metrics and error messages.</param>
+/// <param name="Model">Architecture.</param>
+/// <param name="Plan">Optimizer and step plan.</param>
+/// <param name="GlobalWeights">Starting weights (flat, canonical layout of <see cref="Model"/>); not modified.</param>
+/// <param name="Shard">The device's private data.</param>
+/// <param name="Seed">Derived seed(experiment, round, device, LocalTraining): drives minibatch order.</param>
+public sealed record TrainingJob(long DeviceId, ModelSpec Model, TrainingPlan Plan, float[] GlobalWeights, ShardView Shard, ulong Seed);
+
+/// <summary>What local training returns: the weight delta (trained minus global) and statistics.</summary>
+public sealed record TrainingResult(float[] Delta, int Examples, int Steps, float MeanLoss);
+
+/// <summary>Evaluate one set of weights on a dataset (or part of it).</summary>
+public sealed record EvaluationJob(ModelSpec Model, float[] Weights, Dataset Data, int[]? Indices = null);
+
+public sealed record EvaluationResult(double Accuracy, double Loss, int Examples);
+
+/// <summary>
+/// The silo's shared compute pool. Grains await it; it runs TorchSharp work on its own threads,
+/// never on the Orleans scheduler, and may train many queued jobs together as one batched program.
+/// </summary>
+public interface IComputePool
+{
+    Task<TrainingResult> TrainAsync(TrainingJob job, CancellationToken cancellationToken = default);
+
+    Task<EvaluationResult> EvaluateAsync(EvaluationJob job, CancellationToken cancellationToken = default);
+
+    /// <summary>The torch device actually used ("cpu" or "cuda").</summary>
+    string DeviceName { get; }
+
+    PoolMetrics Snapshot();
+}
+
+/// <summary>Pool counters for reports and benchmarks.</summary>
+public sealed record PoolMetrics(
+    string Device, int Workers, int MaxCohortSize, long JobsCompleted, long CohortsRun, double MeanCohortSize,
+    int QueueDepth, int MaxQueueDepth, double BusySeconds, long ResidentBytes, long PeakResidentBytes);

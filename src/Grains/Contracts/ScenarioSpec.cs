@@ -1,0 +1,206 @@
+using System.ComponentModel;
+
+namespace FedSim.Contracts;
+
+// The scenario model: one experiment, as written in a scenario file (YAML, snake_case keys) and as
+// handed to the ExperimentGrain. Defaults here are the documented defaults; [Description] texts feed
+// both `fedsim schema` and the validator's messages, so this file is the single home of the format.
+
+[GenerateSerializer]
+[Description("One federated-learning experiment.")]
+public sealed class ScenarioSpec
+{
+    [Id(0), Description("Experiment name; used in reports and as the default output folder name.")]
+    public string Name { get; set; } = "experiment";
+
+    [Id(1), Description("Master seed. Every random draw derives from (seed, round, device, purpose).")]
+    public ulong Seed { get; set; } = 1;
+
+    [Id(2), Description("Number of registered devices (clients). Only the sampled ones are ever activated.")]
+    public int Devices { get; set; } = 100;
+
+    [Id(3), Description("Where the data comes from and how it is split over devices.")]
+    public DatasetSpec Dataset { get; set; } = new();
+
+    [Id(4), Description("The model every device trains.")]
+    public ModelSpecOptions Model { get; set; } = new();
+
+    [Id(5), Description("Rounds, cohort size and local training plan.")]
+    public TrainingSpec Training { get; set; } = new();
+
+    [Id(6), Description("How the server aggregates client updates.")]
+    public StrategySpec Strategy { get; set; } = new();
+
+    [Id(7), Description("Held-out evaluation of the global model.")]
+    public EvaluationSpec Evaluation { get; set; } = new();
+
+    [Id(8), Description("Where local training runs and how it is batched.")]
+    public ComputeSpec Compute { get; set; } = new();
+
+    [Id(9), Description("Output folder for metrics.csv, summary.json and plots. Default: results/<name>.")]
+    public string? Output { get; set; }
+}
+
+public static class DatasetKinds
+{
+    public const string Synthetic = "synthetic";
+    public const string Mnist = "mnist";
+    public const string FashionMnist = "fashion-mnist";
+    public const string Femnist = "femnist";
+    public const string SklearnDigits = "sklearn-digits";
+    public const string SklearnBreastCancer = "sklearn-breast-cancer";
+    public const string Adult = "adult";
+    public static readonly string[] All = [Synthetic, Mnist, FashionMnist, Femnist, SklearnDigits, SklearnBreastCancer, Adult];
+}
+
+public static class PartitionKinds
+{
+    public const string Iid = "iid";
+    public const string Dirichlet = "dirichlet";
+    public const string Shards = "shards";
+    public const string QuantitySkew = "quantity-skew";
+    public const string Natural = "natural";
+    public static readonly string[] All = [Iid, Dirichlet, Shards, QuantitySkew, Natural];
+}
+
+[GenerateSerializer]
+public sealed class DatasetSpec
+{
+    [Id(0), Description("Dataset kind: synthetic | mnist | fashion-mnist | femnist | sklearn-digits | sklearn-breast-cancer | adult.")]
+    public string Kind { get; set; } = DatasetKinds.Synthetic;
+
+    [Id(1), Description("File or folder holding the dataset (relative paths resolve against the scenario file). Not used by synthetic.")]
+    public string? Path { get; set; }
+
+    [Id(2), Description("Synthetic only: number of samples generated (train + test).")]
+    public int Samples { get; set; } = 12000;
+
+    [Id(3), Description("Fraction held out for server-side testing, for datasets without their own test split.")]
+    public double TestFraction { get; set; } = 0.2;
+
+    [Id(4), Description("How training samples are split over devices.")]
+    public PartitionSpec Partition { get; set; } = new();
+}
+
+[GenerateSerializer]
+public sealed class PartitionSpec
+{
+    [Id(0), Description("iid | dirichlet (label skew, alpha) | shards (McMahan's pathological non-IID) | quantity-skew (log-normal sizes) | natural (dataset's own owners, e.g. FEMNIST writers).")]
+    public string Kind { get; set; } = PartitionKinds.Iid;
+
+    [Id(1), Description("Dirichlet concentration; smaller is more skewed.")]
+    public double Alpha { get; set; } = 0.5;
+
+    [Id(2), Description("Shards: label-sorted shards given to each device.")]
+    public int ShardsPerDevice { get; set; } = 2;
+
+    [Id(3), Description("Quantity skew: sigma of the log-normal device sizes.")]
+    public double Sigma { get; set; } = 1.0;
+
+    [Id(4), Description("Minimum samples per device (dirichlet and quantity-skew redraw or top up to meet it).")]
+    public int MinSamples { get; set; } = 1;
+}
+
+public static class ModelKinds
+{
+    public const string Logistic = "logistic";
+    public const string Mlp = "mlp";
+    public const string Cnn = "cnn";
+    public static readonly string[] All = [Logistic, Mlp, Cnn];
+}
+
+[GenerateSerializer]
+public sealed class ModelSpecOptions
+{
+    [Id(0), Description("logistic | mlp | cnn (two 5x5 conv layers with max-pooling, then a dense layer; image datasets only).")]
+    public string Kind { get; set; } = ModelKinds.Mlp;
+
+    [Id(1), Description("MLP hidden layer widths.")]
+    public int[] Hidden { get; set; } = [64];
+
+    [Id(2), Description("CNN: channels of the two conv layers.")]
+    public int[] Channels { get; set; } = [32, 64];
+
+    [Id(3), Description("CNN: width of the dense layer after the convolutions.")]
+    public int Dense { get; set; } = 512;
+}
+
+public static class OptimizerKinds
+{
+    public const string Sgd = "sgd";
+    public const string Momentum = "momentum";
+    public const string Adam = "adam";
+    public static readonly string[] All = [Sgd, Momentum, Adam];
+}
+
+[GenerateSerializer]
+public sealed class TrainingSpec
+{
+    [Id(0), Description("Number of federated rounds.")]
+    public int Rounds { get; set; } = 20;
+
+    [Id(1), Description("Devices sampled (without replacement) each round.")]
+    public int DevicesPerRound { get; set; } = 10;
+
+    [Id(2), Description("Local epochs over the device's shard per round (E).")]
+    public int LocalEpochs { get; set; } = 1;
+
+    [Id(3), Description("Local minibatch size (B).")]
+    public int BatchSize { get; set; } = 10;
+
+    [Id(4), Description("Local learning rate.")]
+    public double LearningRate { get; set; } = 0.05;
+
+    [Id(5), Description("Local optimizer: sgd | momentum | adam. Optimizer state starts fresh each round.")]
+    public string Optimizer { get; set; } = OptimizerKinds.Sgd;
+
+    [Id(6), Description("Momentum coefficient (momentum optimizer) or beta1 (adam).")]
+    public double Momentum { get; set; } = 0.9;
+}
+
+public static class StrategyKinds
+{
+    public const string FedAvg = "fedavg";
+    public static readonly string[] All = [FedAvg];
+}
+
+[GenerateSerializer]
+public sealed class StrategySpec
+{
+    [Id(0), Description("Aggregation strategy: fedavg.")]
+    public string Kind { get; set; } = StrategyKinds.FedAvg;
+
+    [Id(1), Description("Server learning rate applied to the aggregated update (1.0 = plain FedAvg).")]
+    public double ServerLearningRate { get; set; } = 1.0;
+}
+
+[GenerateSerializer]
+public sealed class EvaluationSpec
+{
+    [Id(0), Description("Evaluate the global model every N rounds (the last round is always evaluated).")]
+    public int Every { get; set; } = 1;
+
+    [Id(1), Description("Cap on test samples used per evaluation (0 = the whole test set).")]
+    public int MaxSamples { get; set; } = 0;
+}
+
+public static class ComputeDevices
+{
+    public const string Auto = "auto";
+    public const string Cpu = "cpu";
+    public const string Cuda = "cuda";
+    public static readonly string[] All = [Auto, Cpu, Cuda];
+}
+
+[GenerateSerializer]
+public sealed class ComputeSpec
+{
+    [Id(0), Description("auto | cpu | cuda. auto picks cuda when available.")]
+    public string Device { get; set; } = ComputeDevices.Auto;
+
+    [Id(1), Description("Most devices trained together as one batched program (0 = tuned per device kind).")]
+    public int CohortSize { get; set; } = 0;
+
+    [Id(2), Description("Training worker threads in the pool (0 = tuned per device kind).")]
+    public int Workers { get; set; } = 0;
+}

@@ -1,0 +1,69 @@
+namespace FedSim.Data;
+
+/// <summary>Image geometry for datasets a CNN can read (channels x height x width, row-major per sample).</summary>
+[GenerateSerializer, Immutable]
+public readonly record struct ImageShape([property: Id(0)] int Channels, [property: Id(1)] int Height, [property: Id(2)] int Width)
+{
+    public int Size => Channels * Height * Width;
+}
+
+/// <summary>
+/// An in-memory labelled dataset: features row-major (Count x FeatureCount, float32), integer labels.
+/// Readers produce it; partitioners split its indices; devices train on their index subset.
+/// It never crosses a grain boundary.
+/// </summary>
+public sealed class Dataset
+{
+    public Dataset(string name, float[] features, int[] labels, int featureCount, int classCount,
+        ImageShape? image = null, int[]? groups = null, string[]? groupNames = null, string[]? featureNames = null)
+    {
+        if (featureCount <= 0) throw new ArgumentOutOfRangeException(nameof(featureCount));
+        if (features.Length != (long)labels.Length * featureCount)
+            throw new ArgumentException($"features has {features.Length} values, expected {labels.Length} x {featureCount}");
+        if (groups is not null && groups.Length != labels.Length)
+            throw new ArgumentException("groups must have one entry per sample", nameof(groups));
+        Name = name;
+        Features = features;
+        Labels = labels;
+        FeatureCount = featureCount;
+        ClassCount = classCount;
+        Image = image;
+        Groups = groups;
+        GroupNames = groupNames;
+        FeatureNames = featureNames;
+    }
+
+    public string Name { get; }
+    public float[] Features { get; }
+    public int[] Labels { get; }
+    public int FeatureCount { get; }
+    public int ClassCount { get; }
+    public int Count => Labels.Length;
+    /// <summary>Set for image datasets (MNIST, FEMNIST); null for tabular ones.</summary>
+    public ImageShape? Image { get; }
+    /// <summary>Natural owner of each sample (e.g. FEMNIST writer index), for the natural partition; null if none.</summary>
+    public int[]? Groups { get; }
+    public string[]? GroupNames { get; }
+    public string[]? FeatureNames { get; }
+
+    public ReadOnlySpan<float> Row(int index) => Features.AsSpan(index * FeatureCount, FeatureCount);
+
+    /// <summary>Copies the given samples into a new dataset (keeps group ids).</summary>
+    public Dataset Subset(IReadOnlyList<int> indices, string? name = null)
+    {
+        var f = new float[indices.Count * FeatureCount];
+        var l = new int[indices.Count];
+        int[]? g = Groups is null ? null : new int[indices.Count];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            int src = indices[i];
+            Array.Copy(Features, (long)src * FeatureCount, f, (long)i * FeatureCount, FeatureCount);
+            l[i] = Labels[src];
+            if (g is not null) g[i] = Groups![src];
+        }
+        return new Dataset(name ?? Name, f, l, FeatureCount, ClassCount, Image, g, GroupNames, FeatureNames);
+    }
+}
+
+/// <summary>A dataset's training part (partitioned over devices) and its held-out test part (server-side evaluation).</summary>
+public sealed record DatasetSplit(Dataset Train, Dataset Test);

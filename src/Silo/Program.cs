@@ -1,0 +1,1 @@
+namespace FedSim.Silo; public static class Program { public static void Main() {} }
