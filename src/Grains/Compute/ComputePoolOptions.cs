@@ -1,0 +1,16 @@
+namespace FedSim.Compute;
+
+/// <summary>How a silo's compute pool runs. Zero values mean "tune for the device kind".</summary>
+/// <param name="Device">auto | cpu | cuda.</param>
+/// <param name="Workers">Training threads, each running one cohort at a time.</param>
+/// <param name="MaxCohortSize">Most jobs trained together as one batched program.</param>
+/// <param name="LingerMilliseconds">How long a worker waits for more compatible jobs before starting a partial cohort.</param>
+/// <param name="QueueCapacity">Most jobs waiting; further submitters wait (backpressure).</param>
+/// <param name="MemoryBudgetBytes">Most estimated bytes held by admitted jobs at once (0 = tuned).</param>
+public sealed record ComputePoolOptions(
+    string Device = "auto",
+    int Workers = 0,
+    int MaxCohortSize = 0,
+    double LingerMilliseconds = 2,
+    int QueueCapacity = 4096,
+    long MemoryBudgetBytes = 0);
