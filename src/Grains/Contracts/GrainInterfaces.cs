@@ -1,38 +1,56 @@
 namespace FedSim.Contracts;
 
 /// <summary>
-/// A simulated device: owns its private data shard and device profile, trains locally on the silo's
-/// compute pool when assigned a round, and returns only a <see cref="ClientUpdate"/>.
-/// Keyed by "experimentId/deviceIndex".
+/// A simulated device: owns its private data shard and device profile, trains locally on its silo's
+/// compute pool when assigned a round, and reports only a <see cref="ClientUpdate"/> back to the
+/// experiment. Keyed by "experimentId/deviceIndex". No method returns raw samples.
 /// </summary>
 public interface IDeviceGrain : IGrainWithStringKey
 {
-    /// <summary>Trains on the local shard from the broadcast global model and returns the update.</summary>
-    Task<ClientUpdate> TrainAsync(RoundAssignment assignment);
+    /// <summary>
+    /// Accepts a round's assignment and returns at once; the update (or a failure) is delivered to the
+    /// experiment grain when local training finishes, so no call spans a whole training job.
+    /// </summary>
+    Task BeginTrainingAsync(RoundAssignment assignment);
 
     /// <summary>The device's generated profile (for results and straggler simulation).</summary>
-    Task<DeviceProfile> GetProfileAsync();
+    Task<DeviceProfile> GetProfileAsync(ScenarioSpec scenario);
 
     /// <summary>Number of local training samples (metadata only, never the samples themselves).</summary>
-    Task<int> GetExampleCountAsync();
+    Task<int> GetExampleCountAsync(ScenarioSpec scenario);
+}
+
+/// <summary>Receives round reports pushed by an experiment (best effort; poll <see cref="IExperimentGrain.GetStatusAsync"/> to be sure).</summary>
+public interface IExperimentObserver : IGrainObserver
+{
+    void OnRoundCompleted(RoundReport report);
+
+    void OnExperimentFinished(ExperimentStatus status);
 }
 
 /// <summary>
 /// Runs one experiment: samples cohorts, broadcasts the global model, collects updates, aggregates
 /// with the configured strategy, evaluates, checkpoints after every round and publishes reports.
-/// Rounds run in the background (grain timer), so no call waits on a whole run.
+/// Rounds advance on timers and device callbacks, so no call waits on a whole round.
 /// </summary>
 public interface IExperimentGrain : IGrainWithStringKey
 {
-    /// <summary>Starts (or resumes from the last checkpoint) the experiment; returns at once.</summary>
+    /// <summary>Starts the experiment, or resumes it from its last checkpoint; returns at once.</summary>
     Task StartAsync(ScenarioSpec scenario);
+
+    /// <summary>A device's update for the current round.</summary>
+    Task SubmitUpdateAsync(ClientUpdate update);
+
+    /// <summary>A device that could not train this round.</summary>
+    Task ReportFailureAsync(ClientFailureReport failure);
 
     /// <summary>Progress and the reports of all finished rounds.</summary>
     Task<ExperimentStatus> GetStatusAsync();
 
-    /// <summary>The reports after <paramref name="afterRound"/> (for polling observers).</summary>
-    Task<IReadOnlyList<RoundReport>> GetReportsSinceAsync(int afterRound);
-
-    /// <summary>The current global model weights (the released model).</summary>
+    /// <summary>The current global model (the released model).</summary>
     Task<GlobalModel> GetGlobalModelAsync();
+
+    Task SubscribeAsync(IExperimentObserver observer);
+
+    Task UnsubscribeAsync(IExperimentObserver observer);
 }

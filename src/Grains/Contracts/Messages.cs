@@ -20,7 +20,10 @@ public sealed record DeviceProfile(
 [GenerateSerializer, Immutable]
 public sealed record GlobalModel([property: Id(0)] int Round, [property: Id(1)] float[] Weights);
 
-/// <summary>What the coordinator asks of one device for one round.</summary>
+/// <summary>
+/// What the coordinator asks of one device for one round. It carries the scenario so a device
+/// activated on any silo can derive its shard and profile without calling back.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundAssignment(
     [property: Id(0)] string ExperimentId,
@@ -28,7 +31,8 @@ public sealed record RoundAssignment(
     [property: Id(2)] ulong TrainingSeed,
     [property: Id(3)] Compute.ModelSpec Model,
     [property: Id(4)] Compute.TrainingPlan Plan,
-    [property: Id(5)] GlobalModel Global);
+    [property: Id(5)] GlobalModel Global,
+    [property: Id(6)] ScenarioSpec Scenario);
 
 /// <summary>
 /// A device's answer for one round: the weight delta and statistics. Never raw samples: no grain
@@ -71,3 +75,10 @@ public sealed record ExperimentStatus(
     [property: Id(3)] bool Finished,
     [property: Id(4)] string? Error,
     [property: Id(5)] IReadOnlyList<RoundReport> Reports);
+
+/// <summary>A sampled device that could not deliver a usable update this round.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ClientFailureReport(
+    [property: Id(0)] long DeviceId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] string Reason);

@@ -1,0 +1,116 @@
+using FedSim.Contracts;
+using FedSim.Devices;
+using FedSim.Scenarios.Running;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace FedSim.ClusterTests;
+
+[Collection(nameof(TwoSiloCollection))]
+public sealed class TwoSiloExperimentTests(TwoSiloCluster two)
+{
+    [Fact]
+    public async Task Two_silo_cluster_gives_the_same_metrics_as_one_silo()
+    {
+        // Prepare
+        var scenario = TestScenarios.SmallSynthetic();
+        await using var oneSilo = new TestClusterBuilder(1).AddSiloBuilderConfigurator<FedSimTestSiloConfigurator>().Build() is var c
+            ? new DisposableCluster(c) : null!;
+        await oneSilo.Cluster.DeployAsync();
+
+        // Execute
+        var onOne = await ExperimentDriver.RunToCompletionAsync(oneSilo.Cluster.GrainFactory, "det-one", scenario, _ => { }, default);
+        var onTwo = await ExperimentDriver.RunToCompletionAsync(two.Cluster.GrainFactory, "det-two", scenario, _ => { }, default);
+
+        // Assert
+        Assert.Equal(scenario.Training.Rounds, onTwo.Reports.Count);
+        Assert.Equal(TestScenarios.WithoutWallTime(onOne.Reports), TestScenarios.WithoutWallTime(onTwo.Reports));
+        Assert.All(onTwo.Reports, r => Assert.Equal(scenario.Training.DevicesPerRound, r.Participants));
+    }
+
+    [Fact]
+    public async Task Devices_train_on_both_silos()
+    {
+        // Prepare
+        var scenario = TestScenarios.SmallSynthetic(devices: 40, perRound: 20, rounds: 2, seed: 11);
+        long Activations(SiloHandle s) => ((InProcessSiloHandle)s).SiloHost.Services.GetRequiredService<SiloMetrics>().DeviceActivations;
+        var before = two.Cluster.Silos.Select(Activations).ToArray();
+
+        // Execute
+        await ExperimentDriver.RunToCompletionAsync(two.Cluster.GrainFactory, "spread", scenario, _ => { }, default);
+
+        // Assert: random placement puts some of 40 device activations on each silo.
+        var after = two.Cluster.Silos.Select(Activations).ToArray();
+        Assert.All(after.Zip(before), p => Assert.True(p.First > p.Second, "a silo activated no device"));
+    }
+
+    private sealed class DisposableCluster(TestCluster cluster) : IAsyncDisposable
+    {
+        public TestCluster Cluster { get; } = cluster;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Cluster.StopAllSilosAsync();
+            await Cluster.DisposeAsync();
+        }
+    }
+}
+
+[Collection(nameof(OneSiloCollection))]
+public sealed class OneSiloExperimentTests(OneSiloCluster one)
+{
+    [Fact]
+    public async Task Same_scenario_and_seed_give_identical_reports()
+    {
+        var scenario = TestScenarios.SmallSynthetic(seed: 3);
+
+        var first = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "repeat-a", scenario, _ => { }, default);
+        var second = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "repeat-b", scenario, _ => { }, default);
+
+        Assert.Equal(TestScenarios.WithoutWallTime(first.Reports), TestScenarios.WithoutWallTime(second.Reports));
+    }
+
+    [Fact]
+    public async Task Different_seed_gives_different_reports()
+    {
+        var a = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "seed-a", TestScenarios.SmallSynthetic(seed: 1), _ => { }, default);
+        var b = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "seed-b", TestScenarios.SmallSynthetic(seed: 2), _ => { }, default);
+
+        Assert.NotEqual(a.Reports[^1].TestLoss, b.Reports[^1].TestLoss);
+    }
+
+    [Fact]
+    public async Task Ten_thousand_registered_devices_run_without_activating_them_all()
+    {
+        // Prepare
+        var scenario = TestScenarios.SmallSynthetic(devices: 10_000, perRound: 10, rounds: 3, seed: 5);
+        scenario.Dataset.Samples = 40_000;
+        var metrics = ((InProcessSiloHandle)one.Cluster.Primary).SiloHost.Services.GetRequiredService<SiloMetrics>();
+        long before = metrics.DeviceActivations;
+
+        // Execute
+        var status = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "ten-thousand", scenario, _ => { }, default);
+
+        // Assert: only sampled devices (at most 10 per round) were ever activated.
+        Assert.Equal(3, status.Reports.Count);
+        Assert.InRange(metrics.DeviceActivations - before, 1, 30);
+    }
+
+    [Fact]
+    public async Task Global_model_is_checkpointed_after_every_round()
+    {
+        var scenario = TestScenarios.SmallSynthetic(rounds: 2, seed: 9);
+        var status = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "checkpointed", scenario, _ => { }, default);
+
+        // A fresh activation (after deactivation) must see the same model: it can only come from storage.
+        var experiment = one.Cluster.GrainFactory.GetGrain<IExperimentGrain>("checkpointed");
+        var before = await experiment.GetGlobalModelAsync();
+        var management = one.Cluster.GrainFactory.GetGrain<IManagementGrain>(0);
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        var after = await experiment.GetGlobalModelAsync();
+
+        Assert.Equal(2, status.CompletedRounds);
+        Assert.Equal(before.Round, after.Round);
+        Assert.Equal(before.Weights, after.Weights);
+    }
+}

@@ -1,0 +1,21 @@
+using FedSim.Contracts;
+
+namespace FedSim.ClusterTests;
+
+internal static class TestScenarios
+{
+    /// <summary>A small synthetic-data experiment that runs in seconds.</summary>
+    public static ScenarioSpec SmallSynthetic(int devices = 20, int perRound = 5, int rounds = 3, ulong seed = 7) => new()
+    {
+        Name = "cluster-test",
+        Seed = seed,
+        Devices = devices,
+        Dataset = new DatasetSpec { Kind = DatasetKinds.Synthetic, Samples = 3000, Partition = new PartitionSpec { Kind = PartitionKinds.Iid } },
+        Model = new ModelSpecOptions { Kind = ModelKinds.Mlp, Hidden = [16] },
+        Training = new TrainingSpec { Rounds = rounds, DevicesPerRound = perRound, LocalEpochs = 1, BatchSize = 16, LearningRate = 0.1 },
+    };
+
+    /// <summary>Reports with the wall-clock column blanked: everything else must be reproducible.</summary>
+    public static IReadOnlyList<RoundReport> WithoutWallTime(IEnumerable<RoundReport> reports)
+        => reports.Select(r => r with { WallSeconds = 0 }).ToList();
+}
