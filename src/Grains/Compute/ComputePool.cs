@@ -59,7 +59,7 @@ public sealed class ComputePool : IComputePool, IDisposable
     }
 
     private ComputePool(Binding binding, ILogger? logger)
-        : this(binding.Options, jobs => BatchedTrainer.Train(jobs, binding.Device), job => EvaluateOn(binding.Device, job), logger)
+        : this(binding.Options, jobs => BatchedTrainer.Train(jobs, binding.Device.Value), job => EvaluateOn(binding.Device.Value, job), logger)
     {
     }
 
@@ -137,7 +137,11 @@ public sealed class ComputePool : IComputePool, IDisposable
         return pending.Completion.Task;
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Consistent counters: JobsCompleted counts training and evaluation jobs that succeeded; CohortsRun and
+    /// MeanCohortSize count training cohorts only; QueueDepth excludes submitters still waiting for room;
+    /// BusySeconds sums, over workers, the time spent inside the trainer and evaluator.
+    /// </summary>
     public PoolMetrics Snapshot()
     {
         lock (_lock)
@@ -179,7 +183,13 @@ public sealed class ComputePool : IComputePool, IDisposable
             _groups.Clear();
             _overflow.Clear();
             _queued = 0;
-            foreach (var p in abandoned) p.Detach();
+            foreach (var p in abandoned)
+            {
+                p.State = JobState.Done; // a cancellation callback already in flight must find nothing to remove
+                p.Node = null;
+                p.Group = null;
+                p.Detach();
+            }
             Monitor.PulseAll(_lock);
         }
 
@@ -475,7 +485,8 @@ public sealed class ComputePool : IComputePool, IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var resolved = options.Resolve();
-        return new Binding(resolved, resolved.Device == "cuda" ? torch.CUDA : torch.CPU);
+        // Created on first use, on a worker: a cpu pool does not load libtorch until it has work.
+        return new Binding(resolved, new Lazy<torch.Device>(() => resolved.Device == "cuda" ? torch.CUDA : torch.CPU));
     }
 
     internal static string FormatBytes(long bytes) => bytes switch
@@ -486,7 +497,7 @@ public sealed class ComputePool : IComputePool, IDisposable
         _ => $"{bytes} B",
     };
 
-    private sealed record Binding(ComputePoolOptions Options, torch.Device Device);
+    private sealed record Binding(ComputePoolOptions Options, Lazy<torch.Device> Device);
 
     private readonly record struct GroupKey(bool Evaluation, string Model, string Plan);
 

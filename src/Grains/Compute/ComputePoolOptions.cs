@@ -19,8 +19,8 @@ public sealed record ComputePoolOptions(
     /// Validates the options and fills every zero with the tuned value for the device kind;
     /// "auto" becomes "cuda" when torch sees a CUDA device, else "cpu".
     /// </summary>
-    public ComputePoolOptions Resolve() => ComputePoolTuning.Resolve(this, ComputePoolTuning.CudaAvailable);
+    public ComputePoolOptions Resolve() => ComputePoolTuning.Resolve(this, static () => ComputePoolTuning.CudaAvailable);
 
     /// <summary>Same as <see cref="Resolve()"/> with the CUDA probe given (tests, and callers that probed already).</summary>
-    public ComputePoolOptions Resolve(bool cudaAvailable) => ComputePoolTuning.Resolve(this, cudaAvailable);
+    public ComputePoolOptions Resolve(bool cudaAvailable) => ComputePoolTuning.Resolve(this, () => cudaAvailable);
 }

@@ -42,15 +42,18 @@ public static class ComputePoolTuning
     }
 
     /// <summary>Validates <paramref name="options"/> and fills zeros with the values for the resolved device kind.</summary>
-    public static ComputePoolOptions Resolve(ComputePoolOptions options, bool cudaAvailable)
+    /// <param name="options">What was asked for.</param>
+    /// <param name="cudaAvailable">CUDA probe; called only for "auto" and "cuda", so an explicit cpu pool never loads libtorch here.</param>
+    public static ComputePoolOptions Resolve(ComputePoolOptions options, Func<bool> cudaAvailable)
     {
+        ArgumentNullException.ThrowIfNull(cudaAvailable);
         ArgumentNullException.ThrowIfNull(options);
         string requested = (options.Device ?? "").Trim().ToLowerInvariant();
         string device = requested switch
         {
-            "auto" or "" => cudaAvailable ? "cuda" : "cpu",
+            "auto" or "" => cudaAvailable() ? "cuda" : "cpu",
             "cpu" => "cpu",
-            "cuda" => cudaAvailable
+            "cuda" => cudaAvailable()
                 ? "cuda"
                 : throw new InvalidOperationException(
                     "compute device 'cuda' was requested but torch sees no CUDA device (is this the CPU-only libtorch build, " +

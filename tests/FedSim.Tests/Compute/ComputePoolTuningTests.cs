@@ -47,6 +47,16 @@ public class ComputePoolTuningTests
     }
 
     [Fact]
+    public void An_explicit_cpu_device_never_probes_for_cuda()
+    {
+        // Execute: a probe that fails the test if called (probing loads libtorch).
+        var resolved = ComputePoolTuning.Resolve(new ComputePoolOptions("cpu"), () => throw new InvalidOperationException("probed"));
+
+        // Assert
+        Assert.Equal("cpu", resolved.Device);
+    }
+
+    [Fact]
     public void An_unknown_device_is_rejected_with_the_allowed_values()
     {
         var error = Assert.Throws<ArgumentException>(() => new ComputePoolOptions("gpu").Resolve(cudaAvailable: false));
