@@ -2,6 +2,7 @@ using FedSim.Compute;
 using FedSim.Coordination;
 using FedSim.Data;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FedSim.Silo;
 
@@ -25,7 +26,7 @@ public static class FedSimSiloExtensions
         configure?.Invoke(options);
 
         silo.Services.AddSingleton(options);
-        silo.Services.AddSingleton<IComputePool>(_ => new ComputePool(options.Compute));
+        silo.Services.AddSingleton<IComputePool>(sp => new ComputePool(options.Compute, sp.GetService<ILogger<ComputePool>>()));
         silo.Services.AddSingleton<ExperimentDataCache>();
         silo.Services.AddSingleton<FedSim.Devices.SiloMetrics>();
         silo.Services.Configure<CoordinatorOptions>(o => o.RoundTimeout = options.RoundTimeout);
