@@ -126,7 +126,7 @@ public static class ScenarioSchema
             var rule = ScenarioRules.For(field.Path);
             string type = field.Kind switch
             {
-                FieldKind.List => $"list of {TypeName(field.ItemKind!.Value)}",
+                FieldKind.List => $"list of {TypeName(field.ItemKind!.Value)}s",
                 FieldKind.Object => "section",
                 _ => TypeName(field.Kind),
             };
@@ -142,7 +142,9 @@ public static class ScenarioSchema
             if (rule?.AllowedValues is { } values) allowed.Add(string.Join(", ", values.Select(v => $"`{v}`")));
             if (rule is not null && rule.HasBounds) allowed.Add((field.Kind == FieldKind.List ? "each " : "") + rule.DescribeBounds());
             if (rule?.MinItems is { } mi && rule.MaxItems == mi) allowed.Add($"exactly {mi} values");
-            string description = (field.Description ?? "").Replace("|", "\\|");
+            if (rule is { NotBlank: true }) allowed.Add("not blank");
+            // Escaped so Markdown renders "results/<name>" instead of swallowing "<name>" as an HTML tag.
+            string description = (field.Description ?? "").Replace("|", "\\|").Replace("<", "&lt;").Replace(">", "&gt;");
             sb.Append($"| `{field.Path}` | {type} | {shownDefault} | {string.Join("; ", allowed)} | {description} |\n");
         }
         return sb.ToString();
