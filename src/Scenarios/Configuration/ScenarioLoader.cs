@@ -63,7 +63,8 @@ public static class ScenarioLoader
             }
             catch (YamlException e)
             {
-                Error(e.Start, SyntaxMessage(e, text));
+                var (at, message) = SyntaxError(e, text);
+                Error(at, message);
                 return null;
             }
 
@@ -368,20 +369,30 @@ public static class ScenarioLoader
             _ => throw new NotSupportedException(type.Name),
         };
 
-        private static string SyntaxMessage(YamlException e, string text)
+        private static (Mark At, string Message) SyntaxError(YamlException e, string text)
         {
             // YamlDotNet reports a repeated key as "Duplicate key X" at the second occurrence.
             if (e.Message.StartsWith("Duplicate key", StringComparison.Ordinal))
-                return $"duplicate key '{e.Message["Duplicate key".Length..].Trim()}'; each key may appear only once in a mapping";
+                return (e.Start, $"duplicate key '{e.Message["Duplicate key".Length..].Trim()}'; each key may appear only once in a mapping");
             string message = e.Message.TrimEnd('.');
             if (message.Length > 0) message = char.ToLowerInvariant(message[0]) + message[1..];
-            string hint = "";
+
             var lines = text.Split('\n');
-            if (e.Start.Line >= 1 && e.Start.Line <= lines.Length && lines[e.Start.Line - 1].Contains('\t'))
-                hint = "; YAML indentation must use spaces, not tabs";
-            else if (message.Contains("did not find expected key") || message.Contains("mapping values are not allowed"))
-                hint = "; check the indentation (nested keys must line up) and that each key is followed by ': '";
-            return $"invalid YAML: {message}{hint}";
+            if (message.Contains("tab", StringComparison.Ordinal))
+            {
+                // The scanner marks the enclosing mapping, not the tab; point at the first tab-indented line.
+                for (int i = (int)Math.Max(0, e.Start.Line - 1); i < lines.Length; i++)
+                {
+                    int indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+                    int tab = lines[i].IndexOf('\t');
+                    if (tab >= 0 && tab < indent)
+                        return (new Mark(0, i + 1, tab + 1), $"invalid YAML: {message}; YAML indentation must use spaces, not tabs");
+                }
+            }
+            string hint = message.Contains("did not find expected key") || message.Contains("mapping values are not allowed")
+                ? "; check the indentation (keys of one mapping must line up) and that each key is followed by ': '"
+                : "";
+            return (e.Start, $"invalid YAML: {message}{hint}");
         }
     }
 }

@@ -122,8 +122,10 @@ public static class ScenarioRules
             yield return new("training.devices_per_round",
                 $"training.devices_per_round ({training.DevicesPerRound}) cannot exceed devices ({spec.Devices}): each round samples devices without replacement");
 
-        if (isValid("name") && (spec.Name.IndexOfAny(InvalidNameChars) >= 0 || spec.Name.Trim() is "." or ".."))
-            yield return new("name", $"name '{spec.Name}' is also the default output folder name, so it cannot contain '/', '\\' or other characters not allowed in file names");
+        if (isValid("name") && spec.Name.IndexOfAny(InvalidNameChars) is var bad and >= 0)
+            yield return new("name", $"name '{spec.Name}' is also the default output folder name, so it cannot contain '{Printable(spec.Name[bad])}' (not portable in file names); use letters, digits, '-', '_' or '.'");
+        else if (isValid("name") && spec.Name.Trim() is "." or "..")
+            yield return new("name", $"name '{spec.Name}' is also the default output folder name, so it cannot be '.' or '..'");
 
         bool kindOk = isValid("dataset.kind");
         if (kindOk && isValid("model.kind") && spec.Model.Kind == ModelKinds.Cnn && !ImageDatasets.Contains(data.Kind))
@@ -173,6 +175,8 @@ public static class ScenarioRules
             yield return new(defaulted ? "dataset.kind" : "dataset.path", $"{what}; {WhereToGet(data.Kind)}");
         }
     }
+
+    private static string Printable(char c) => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString();
 
     private static string RuleFormat(double v) => FieldRule.Format(v);
 

@@ -54,7 +54,7 @@ public sealed class ScenarioSchemaTests
         var objects = new List<JsonObject>();
         void Collect(JsonObject node)
         {
-            if ((string?)node["type"] == "object") objects.Add(node);
+            if (node["type"] is JsonValue type && type.GetValue<string>() == "object") objects.Add(node);
             if (node["properties"] is JsonObject props)
                 foreach (var (_, child) in props) Collect(child!.AsObject());
         }

@@ -11,7 +11,7 @@ public sealed class ScenarioWriterTests : IClassFixture<ScenarioTestFiles>
 
     private static ScenarioSpec NonDefaultSpec() => new()
     {
-        Name = "round trip: \"quoted\" # not a comment",
+        Name = "round trip #1 'quoted' [not a list]",
         Seed = 987654321987654321,
         Devices = 33,
         Dataset = new DatasetSpec
