@@ -46,6 +46,10 @@ public static class FedSimCli
         if (parse.Action is ParseErrorAction)
         {
             foreach (var error in parse.Errors) stderr.WriteLine($"fedsim: {error.Message}");
+            var commands = parse.CommandResult.Command.Subcommands.Select(c => c.Name).ToList();
+            foreach (var token in parse.UnmatchedTokens)
+                if (Suggestions.Closest(token, commands) is { } close)
+                    stderr.WriteLine($"Did you mean '{close}'?");
             string command = parse.CommandResult.Command is RootCommand ? "fedsim" : $"fedsim {CommandPath(parse.CommandResult.Command, root)}";
             stderr.WriteLine($"Run '{command} --help' for usage.");
             return ExitCodes.InvalidInput;

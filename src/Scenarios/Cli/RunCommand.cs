@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using FedSim.Scenarios.Configuration;
 using FedSim.Scenarios.Running;
 
@@ -11,7 +12,18 @@ internal static class RunCommand
     {
         var file = new Argument<string>("FILE") { Description = "Scenario file (YAML)." };
         var output = new Option<string?>("--output", "-o") { Description = "Results folder (default: the file's 'output', else results/<name>)." };
-        var seed = new Option<ulong?>("--seed", "-s") { Description = "Override the scenario's master seed." };
+        var seed = new Option<ulong?>("--seed", "-s")
+        {
+            Description = "Override the scenario's master seed.",
+            // The default parser's error names the CLR type ("System.Nullable`1[System.UInt64]"); say it plainly.
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Single().Value;
+                if (ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)) return value;
+                result.AddError($"--seed must be a non-negative integer, got '{text}'.");
+                return null;
+            },
+        };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output; print only the results folder." };
 
         var command = new Command("run", "Validate a scenario file and run it on an embedded silo.");

@@ -12,8 +12,11 @@ namespace FedSim.Scenarios.Configuration;
 /// those nodes against <see cref="ScenarioModel"/> (unknown keys, types, nulls), then applies the value
 /// rules and cross-field rules of <see cref="ScenarioRules"/>.
 /// </summary>
-public static class ScenarioLoader
+public static partial class ScenarioLoader
 {
+    [System.Text.RegularExpressions.GeneratedRegex("anchor '([^']*)'")]
+    private static partial System.Text.RegularExpressions.Regex AnchorName();
+
     /// <summary>Loads and validates a scenario file. Never throws for a bad or missing file: those are errors in the result.</summary>
     public static ScenarioLoadResult Load(string path)
     {
@@ -374,6 +377,14 @@ public static class ScenarioLoader
             // YamlDotNet reports a repeated key as "Duplicate key X" at the second occurrence.
             if (e.Message.StartsWith("Duplicate key", StringComparison.Ordinal))
                 return (e.Start, $"duplicate key '{e.Message["Duplicate key".Length..].Trim()}'; each key may appear only once in a mapping");
+            if (e is AnchorNotFoundException && AnchorName().Match(e.Message) is { Success: true } anchor)
+            {
+                // The parser marks the enclosing node; point at the alias itself.
+                string alias = "*" + anchor.Groups[1].Value;
+                int index = text.IndexOf(alias, StringComparison.Ordinal);
+                var at = index < 0 ? e.Start : new Mark(index, text[..index].Count(c => c == '\n') + 1, index - text.LastIndexOf('\n', Math.Max(0, index - 1)));
+                return (at, $"invalid YAML: alias '{alias}' refers to an anchor that is not defined; define it first with '&{anchor.Groups[1].Value}'");
+            }
             string message = e.Message.TrimEnd('.');
             if (message.Length > 0) message = char.ToLowerInvariant(message[0]) + message[1..];
 

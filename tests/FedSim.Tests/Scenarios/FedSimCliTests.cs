@@ -76,6 +76,23 @@ public sealed class FedSimCliTests : IClassFixture<ScenarioTestFiles>
     }
 
     [Fact]
+    public async Task Mistyped_command_gets_a_suggestion()
+    {
+        var run = await Run(null, "valdate", "x.yaml");
+        Assert.Equal(ExitCodes.InvalidInput, run.Exit);
+        Assert.Contains("Did you mean 'validate'?", run.Error);
+    }
+
+    [Fact]
+    public async Task Bad_seed_is_explained_without_clr_type_names()
+    {
+        var run = await Run(null, "run", "x.yaml", "--seed", "-3");
+        Assert.Equal(ExitCodes.InvalidInput, run.Exit);
+        Assert.Contains("--seed must be a non-negative integer, got '-3'", run.Error);
+        Assert.DoesNotContain("System.", run.Error);
+    }
+
+    [Fact]
     public async Task No_command_exits_2()
     {
         var run = await Run(null);

@@ -19,6 +19,7 @@ public sealed class MalformedScenarioTests : IClassFixture<ScenarioTestFiles>
         { "bad indentation", "training:\n  rounds: 5\n batch_size: 3\n", 3, 2, "invalid YAML" },
         { "unclosed flow list", "model:\n  hidden: [1, 2\n", 3, 1, "invalid YAML" },
         { "tab indentation", "training:\n\trounds: 5\n", 2, 1, "not tabs" },
+        { "undefined alias", "seed: 3\nname: *nope\n", 2, 7, "anchor that is not defined" },
         { "duplicate key", "name: a\nname: b\n", 2, 1, "duplicate key 'name'" },
         { "empty file", "", 1, 1, "empty" },
         { "comments only", "# nothing here\n", 1, 1, "empty" },
