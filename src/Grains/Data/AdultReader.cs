@@ -64,8 +64,8 @@ public static class AdultReader
         }
         int featureCount = names.Count;
 
-        var train = Encode("adult-train", trainRows, trainPath, featureCount, offsets, lookup, names);
-        var test = Encode("adult-test", testRows, testPath, featureCount, offsets, lookup, names);
+        var train = Encode("adult-train", trainRows, featureCount, offsets, lookup, names);
+        var test = Encode("adult-test", testRows, featureCount, offsets, lookup, names);
         var (mean, std) = Tabular.ColumnStats(train.Features, featureCount);
         Tabular.Standardize(train.Features, featureCount, mean, std, numericCols);
         Tabular.Standardize(test.Features, featureCount, mean, std, numericCols);
@@ -114,7 +114,7 @@ public static class AdultReader
         return rows;
     }
 
-    private static Dataset Encode(string name, List<Row> rows, string path, int featureCount, int[] offsets,
+    private static Dataset Encode(string name, List<Row> rows, int featureCount, int[] offsets,
         Dictionary<int, Dictionary<string, int>> lookup, List<string> names)
     {
         var features = new float[(long)rows.Count * featureCount];

@@ -63,13 +63,14 @@ public static class IdxReader
     public static IdxImages ReadImages(string path)
     {
         using var s = DataFiles.OpenMaybeGzip(path);
-        var header = ReadExactly(s, 16, path, "the 16-byte image header");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+        // Magic first, so a wrong kind of file gets the magic message rather than a size complaint.
+        int magic = BinaryPrimitives.ReadInt32BigEndian(ReadExactly(s, 4, path, "the 4-byte IDX magic"));
         if (magic != ImagesMagic)
             throw new DatasetException(MagicMessage(path, magic, ImagesMagic, "image"));
-        int count = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4));
-        int rows = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(8));
-        int cols = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(12));
+        var header = ReadExactly(s, 12, path, "the image dimensions");
+        int count = BinaryPrimitives.ReadInt32BigEndian(header);
+        int rows = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4));
+        int cols = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(8));
         if (count < 0 || rows <= 0 || cols <= 0 || (long)count * rows * cols > Array.MaxLength)
             throw new DatasetException($"{path}: implausible image header (count {count}, {rows}x{cols}).");
         var pixels = ReadExactly(s, count * rows * cols, path, $"{count} images of {rows}x{cols}");
@@ -79,11 +80,10 @@ public static class IdxReader
     public static byte[] ReadLabels(string path)
     {
         using var s = DataFiles.OpenMaybeGzip(path);
-        var header = ReadExactly(s, 8, path, "the 8-byte label header");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+        int magic = BinaryPrimitives.ReadInt32BigEndian(ReadExactly(s, 4, path, "the 4-byte IDX magic"));
         if (magic != LabelsMagic)
             throw new DatasetException(MagicMessage(path, magic, LabelsMagic, "label"));
-        int count = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4));
+        int count = BinaryPrimitives.ReadInt32BigEndian(ReadExactly(s, 4, path, "the label count"));
         if (count < 0) throw new DatasetException($"{path}: implausible label count {count}.");
         return ReadExactly(s, count, path, $"{count} labels");
     }

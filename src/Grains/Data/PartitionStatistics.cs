@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace FedSim.Data;
 
-/// <summary>Summary of a partition: device sizes and how label-skewed devices are (Shannon entropy in bits).</summary>
+/// <summary>
+/// Summary of a partition: device sizes and how label-skewed devices are (Shannon entropy of each device's label
+/// distribution, in bits; IID devices approach the global entropy, single-label devices have 0). Entropy and labels
+/// per device are averaged over non-empty devices.
+/// </summary>
 public sealed record PartitionStatistics(
     int Devices,
     long Samples,

@@ -73,6 +73,32 @@ public class DatasetFetcherTests
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))), bad);
     }
 
+    [FashionMnistFact]
+    public async Task Registry_hashes_match_the_debian_fashion_mnist_files()
+    {
+        // Prepare
+        var files = DatasetFetcher.Find("fashion-mnist").Files;
+
+        // Execute
+        var results = await Task.WhenAll(files.Select(f => DatasetFetcher.VerifyAsync(Path.Combine(SharedDatasets.FashionMnistFolder, f.FileName), f)));
+
+        // Assert
+        Assert.All(results, Assert.Null);
+    }
+
+    [SharedDataFact]
+    public async Task Registry_content_hashes_match_the_shared_mnist_files_whatever_their_compression()
+    {
+        // Prepare: drop the file hashes so only the gunzipped-content hash can accept the file.
+        var files = DatasetFetcher.Find("mnist").Files.Select(f => f with { Sha256 = [] }).ToList();
+
+        // Execute
+        var results = await Task.WhenAll(files.Select(f => DatasetFetcher.VerifyAsync(SharedDatasets.PathOf("mnist", f.FileName), f)));
+
+        // Assert
+        Assert.All(results, Assert.Null);
+    }
+
     [Fact]
     public async Task Unknown_dataset_name_lists_the_known_ones()
     {

@@ -104,7 +104,7 @@ public class PartitionerTests
     public void Shards_partition_of_mnist_follows_mcmahan_two_digits_per_client()
     {
         // Prepare
-        var mnist = IdxReader.LoadFolder(SharedDatasets.PathOf("mnist"), "mnist").Train;
+        var mnist = DatasetCatalog.Load(new DatasetSpec { Kind = DatasetKinds.Mnist, Path = SharedDatasets.PathOf("mnist") }, ".", 1).Train;
 
         // Execute
         var partition = Partitioners.Partition(mnist, Spec(PartitionKinds.Shards, shards: 2), devices: 100, seed: 1);
@@ -158,7 +158,7 @@ public class PartitionerTests
     public void Natural_partition_of_femnist_gives_one_writer_per_device()
     {
         // Prepare
-        var femnist = LeafJsonReader.LoadFolder(SharedDatasets.PathOf("femnist-leaf")).Train;
+        var femnist = DatasetCatalog.Load(new DatasetSpec { Kind = DatasetKinds.Femnist, Path = SharedDatasets.PathOf("femnist-leaf") }, ".", 1).Train;
 
         // Execute
         var partition = Partitioners.Partition(femnist, Spec(PartitionKinds.Natural), devices: 105, seed: 1);
@@ -236,8 +236,8 @@ public class PartitionerTests
         watch.Stop();
         var stats = PartitionStatistics.Compute(big, partition);
 
-        // Assert: generous bound for a shared CI core; typically well under a second.
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed.TotalSeconds:0.00} s");
+        // Assert: about 0.4 s of CPU; the bound is generous because test machines share cores with parallel tests.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed.TotalSeconds:0.00} s");
         Assert.Equal(2, stats.MinSamples);
         Assert.Equal(2, stats.MaxSamples);
         Assert.Equal(2_000_000, stats.Samples);

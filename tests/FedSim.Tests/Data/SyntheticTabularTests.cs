@@ -89,10 +89,10 @@ public class SyntheticTabularTests
         // Execute
         var split = SyntheticTabular.Generate(100_000, 0.2, seed: 1);
 
-        // Assert: generous bound for a shared CI core; typically well under a second.
+        // Assert: about 0.7 s of CPU; the bound is generous because test machines share cores with parallel tests.
         watch.Stop();
         Assert.Equal(100_000, split.Train.Count + split.Test.Count);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"took {watch.Elapsed.TotalSeconds:0.00} s");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed.TotalSeconds:0.00} s");
     }
 
     private static double[] FitLeastSquares(Dataset d)
