@@ -42,10 +42,9 @@ internal static class DataCommands
     }
 
     /// <summary>Adapter from the CLI to the dataset fetcher (the one place to fix up if its API differs).</summary>
-    internal static Task FetchAsync(string name, string targetDirectory, Uri? mirrorBase, CancellationToken cancellationToken)
+    internal static async Task FetchAsync(string name, string targetDirectory, Uri? mirrorBase, CancellationToken cancellationToken)
     {
-        // TODO(merge): FedSim.Data.DatasetFetcher lives on the data branch. Replace this throw with:
-        //   return FedSim.Data.DatasetFetcher.FetchAsync(name, targetDirectory, mirrorBase, cancellationToken);
-        throw new NotSupportedException($"dataset fetching is not available in this build (cannot fetch '{name}')");
+        var fetcher = new FedSim.Data.DatasetFetcher();
+        await fetcher.FetchAsync(name, targetDirectory, mirrorBase, progress: null, cancellationToken);
     }
 }

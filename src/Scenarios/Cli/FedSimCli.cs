@@ -11,15 +11,8 @@ namespace FedSim.Scenarios.Cli;
 /// </summary>
 public static class FedSimCli
 {
-    /// <summary>
-    /// Exception types that mean "the user's input is wrong", matched by full name so this assembly does
-    /// not have to reference every layer that throws one.
-    /// </summary>
-    // TODO(merge): FedSim.Data.DatasetException comes from the data branch; switch to typeof() once merged if preferred.
-    private static readonly HashSet<string> UserErrorTypeNames = new(StringComparer.Ordinal)
-    {
-        "FedSim.Data.DatasetException",
-    };
+    /// <summary>Exception types that mean "the user's input is wrong": exit 2 with the message alone.</summary>
+    private static readonly Type[] UserErrorTypes = [typeof(FedSim.Data.DatasetException), typeof(FedSim.Data.PartitionException)];
 
     /// <summary>Runs the CLI in-process: parses <paramref name="args"/>, runs the command, returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr,
@@ -98,7 +91,7 @@ public static class FedSimCli
     }
 
     internal static bool IsUserError(Exception e) =>
-        e is ScenarioException or CliUsageException || UserErrorTypeNames.Contains(e.GetType().FullName ?? "");
+        e is ScenarioException or CliUsageException || UserErrorTypes.Any(t => t.IsInstanceOfType(e));
 
     private static Exception Unwrap(Exception e)
     {

@@ -1,4 +1,12 @@
+using System.Diagnostics;
+using FedSim.Compute;
 using FedSim.Contracts;
+using FedSim.Coordination;
+using FedSim.Data;
+using FedSim.Devices;
+using FedSim.Scenarios.Configuration;
+using FedSim.Scenarios.Reports;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FedSim.Scenarios.Running;
 
@@ -6,12 +14,72 @@ namespace FedSim.Scenarios.Running;
 public sealed record RunOptions(string? OutputDirectory = null, ulong? Seed = null, bool Quiet = false);
 
 /// <summary>What a finished run leaves behind.</summary>
-public sealed record RunOutcome(string OutputDirectory, IReadOnlyList<RoundReport> Reports);
+public sealed record RunOutcome(string OutputDirectory, IReadOnlyList<RoundReport> Reports, RunSummary Summary);
 
 /// <summary>Runs one scenario on an embedded (in-process) silo and writes its results folder.</summary>
-public static partial class ExperimentRunner
+public static class ExperimentRunner
 {
-    // Implemented by the coordinator work (grains + embedded silo); the CLI calls this.
-    public static Task<RunOutcome> RunAsync(ScenarioSpec scenario, string scenarioPath, RunOptions options, CancellationToken cancellationToken)
-        => throw new NotImplementedException("wired up with the grains");
+    public static async Task<RunOutcome> RunAsync(ScenarioSpec scenario, string scenarioPath, RunOptions options, CancellationToken cancellationToken)
+    {
+        var wall = Stopwatch.StartNew();
+        var spec = ScenarioPaths.ResolveForRun(scenario, ScenarioPaths.BaseDirectoryOf(scenarioPath), options.OutputDirectory, options.Seed);
+        var results = ResultsFolder.Create(spec.Output!);
+        results.WriteScenario(ScenarioWriter.ToYaml(spec, withDescriptions: true,
+            header: $"Scenario as run by FedSim ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC) from {scenarioPath}"));
+
+        var poolOptions = new ComputePoolOptions(Device: spec.Compute.Device, Workers: spec.Compute.Workers, MaxCohortSize: spec.Compute.CohortSize);
+        await using var silo = await EmbeddedSilo.StartAsync(o => o.Compute = poolOptions, cancellationToken);
+
+        // Load and partition here, before the first round, so a bad dataset fails fast with its own message.
+        var data = silo.Services.GetRequiredService<ExperimentDataCache>().Get(spec);
+        var pool = silo.Services.GetRequiredService<IComputePool>();
+        var console = RunConsole.ForTerminal(spec.Name, spec.Training.Rounds, options.Quiet);
+        if (!options.Quiet)
+        {
+            Console.WriteLine($"data: {spec.Dataset.Kind}, {data.Split.Train.Count} train / {data.Split.Test.Count} test; {data.Statistics.Describe()}");
+            Console.WriteLine($"model: {data.Model.Kind}, {ModelLayout.ParameterCount(data.Model):N0} parameters; compute: {((ComputePool)pool).Describe()}");
+        }
+
+        string experimentId = $"{spec.Name}-{spec.Seed}-{Guid.NewGuid():N}";
+        var status = await console.RunAsync(progress => ExperimentDriver.RunToCompletionAsync(silo.Grains, experimentId, spec,
+            report =>
+            {
+                results.AppendRound(report);
+                progress.Report(report);
+            }, cancellationToken));
+
+        results.WriteDevices(Participants(spec, data));
+        var poolMetrics = pool.Snapshot();
+        var summary = results.Complete(RunSummaryInput.FromScenario(spec,
+            new DatasetInfo(spec.Dataset.Kind, data.Split.Train.Count, data.Split.Test.Count, data.Split.Train.ClassCount,
+                data.Split.Train.FeatureCount, spec.Dataset.Partition.Kind, data.Statistics.Describe()),
+            new ModelInfo(data.Model.Kind, ModelLayout.ParameterCount(data.Model), data.Model.Key),
+            new Dictionary<string, object?>
+            {
+                ["device"] = poolMetrics.Device,
+                ["workers"] = poolMetrics.Workers,
+                ["max_cohort_size"] = poolMetrics.MaxCohortSize,
+                ["mean_cohort_size"] = Math.Round(poolMetrics.MeanCohortSize, 2),
+                ["cohorts_run"] = poolMetrics.CohortsRun,
+                ["pool_busy_seconds"] = Math.Round(poolMetrics.BusySeconds, 3),
+                ["max_queue_depth"] = poolMetrics.MaxQueueDepth,
+                ["peak_working_set_bytes"] = Process.GetCurrentProcess().PeakWorkingSet64,
+            },
+            wall.Elapsed.TotalSeconds));
+        console.WriteSummary(summary, results.Directory);
+        return new RunOutcome(results.Directory, status.Reports, summary);
+    }
+
+    /// <summary>
+    /// The devices that took part, recomputed from the seeded cohort draws (no device grain is asked),
+    /// with how often each was sampled.
+    /// </summary>
+    private static IEnumerable<DeviceRecord> Participants(ScenarioSpec spec, ExperimentData data)
+    {
+        var rounds = new SortedDictionary<long, int>();
+        for (int round = 1; round <= spec.Training.Rounds; round++)
+            foreach (long device in CohortSampler.Sample(spec.Devices, spec.Training.DevicesPerRound, spec.Seed, round))
+                rounds[device] = rounds.GetValueOrDefault(device) + 1;
+        return rounds.Select(p => new DeviceRecord(p.Key, DeviceProfiles.Generate(spec.Seed, p.Key), data.Partition[p.Key].Length, p.Value));
+    }
 }

