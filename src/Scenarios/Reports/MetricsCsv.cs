@@ -84,8 +84,9 @@ public static class MetricsCsv
     public static IReadOnlyList<RoundReport> Parse(string text, string source = FileName)
     {
         var lines = text.Replace("\r\n", "\n").Split('\n');
-        if (lines.Length == 0 || lines[0].Trim() is not { } header || (header != Header && header != HeaderWithoutWallTime))
-            throw new ResultsException($"{source}:1: expected the metrics.csv header '{Header}', found '{(lines.Length > 0 ? lines[0] : "")}'. Is this a FedSim metrics file?");
+        string header = lines[0].Trim(); // Split always yields at least one element
+        if (header != Header && header != HeaderWithoutWallTime)
+            throw new ResultsException($"{source}:1: expected the metrics.csv header '{Header}', found '{lines[0]}'. Is this a FedSim metrics file?");
         bool hasWall = header == Header;
         int expected = hasWall ? Columns.Count : Columns.Count - 1;
 

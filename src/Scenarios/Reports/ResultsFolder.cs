@@ -12,7 +12,7 @@ public sealed record ResultPaths(
 /// crash leaves the previous complete version, never a truncated one. Thread-safe: the runner may report
 /// rounds from any thread.
 /// </summary>
-public sealed class ResultsFolder
+public sealed class ResultsFolder : IProgress<RoundReport>
 {
     public const string ScenarioFileName = "scenario.yaml";
 
@@ -91,6 +91,8 @@ public sealed class ResultsFolder
             MetricsCsv.Write(Paths.Metrics, _reports.Values);
         }
     }
+
+    void IProgress<RoundReport>.Report(RoundReport value) => AppendRound(value);
 
     /// <summary>Writes devices.csv for the devices that took part.</summary>
     public string WriteDevices(IEnumerable<DeviceRecord> devices)

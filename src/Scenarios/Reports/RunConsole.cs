@@ -50,14 +50,16 @@ public sealed class RunConsole : IProgress<RoundReport>
     {
         if (!IsLive) return await work(this).ConfigureAwait(false);
 
+        // The experiment name goes in a header rule so the bar's caption has room for the figures.
+        _console.Write(new Rule(Markup.Escape(_name)).LeftJustified());
         return await _console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(),
-                     new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 24 },
+                     new PercentageColumn(), new RemainingTimeColumn())
             .StartAsync(async ctx =>
             {
-                lock (_gate) _task = ctx.AddTask(Markup.Escape($"{_name}: starting"), maxValue: _totalRounds);
+                lock (_gate) _task = ctx.AddTask($"round 0/{_totalRounds}", maxValue: _totalRounds);
                 try { return await work(this).ConfigureAwait(false); }
                 finally { lock (_gate) _task = null; }
             }).ConfigureAwait(false);
@@ -73,7 +75,7 @@ public sealed class RunConsole : IProgress<RoundReport>
             if (_task is not null)
             {
                 _task.Value = Math.Min(_completed, _totalRounds);
-                _task.Description = Markup.Escape($"{_name}: {RoundCaption(report)}");
+                _task.Description = Markup.Escape(RoundCaption(report, compact: _console.Profile.Width < 110));
                 return;
             }
             // Written past Spectre's renderer so long lines are not wrapped at the assumed 80 columns of a pipe.
@@ -125,9 +127,11 @@ public sealed class RunConsole : IProgress<RoundReport>
                            $"loss {OptLoss(s.FinalLoss)}, simulated {Duration(s.TotalSimulatedSeconds)}, " +
                            $"wall {Duration(s.WallSeconds)} -> {outputDirectory}");
 
-    private static string RoundCaption(RoundReport r) =>
-        string.Create(Inv, $"round {r.Round}  acc {OptAcc(r.TestAccuracy)}  loss {OptLoss(r.TestLoss)}  " +
-                           $"{r.Participants} clients  sim {Duration(r.SimulatedTotalSeconds)}");
+    /// <summary>The live bar's caption; compact on narrow terminals so bar and percentage stay on one line.</summary>
+    internal string RoundCaption(RoundReport r, bool compact) => compact
+        ? string.Create(Inv, $"{r.Round}/{_totalRounds} acc {OptAcc(r.TestAccuracy)} loss {OptLoss(r.TestLoss)} sim {Duration(r.SimulatedTotalSeconds)}")
+        : string.Create(Inv, $"round {r.Round}/{_totalRounds}  acc {OptAcc(r.TestAccuracy)}  loss {OptLoss(r.TestLoss)}  " +
+                             $"{r.Participants} clients  sim {Duration(r.SimulatedTotalSeconds)}");
 
     private void WriteRaw(string line)
     {
