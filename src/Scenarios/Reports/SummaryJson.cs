@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -15,6 +16,8 @@ public static class SummaryJson
         // A diverged run can have NaN or infinite loss; write it as "NaN" rather than failing the whole summary.
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        // A file for people and tools, never embedded in HTML: keep '+' in "1.0.0+commit" and non-ASCII names as is.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static string Serialize(RunSummary summary) => JsonSerializer.Serialize(summary, Options) + "\n";

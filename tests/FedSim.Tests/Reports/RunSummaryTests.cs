@@ -128,6 +128,16 @@ public class RunSummaryTests
     }
 
     [Fact]
+    public void Summary_json_keeps_version_and_names_readable()
+    {
+        var input = ReportFixtures.Input() with { Name = "café-run" };
+        input = input with { FedSimVersion = "1.2.3+abc123" };
+        string json = SummaryJson.Serialize(RunSummary.Build(input, ReportFixtures.FourRounds()));
+        Assert.Contains("\"fedsim_version\": \"1.2.3+abc123\"", json);
+        Assert.Contains("\"name\": \"café-run\"", json);
+    }
+
+    [Fact]
     public void Summary_json_survives_a_diverged_run_with_nan_loss()
     {
         var reports = new List<RoundReport> { new(1, 0.1, double.NaN, 10, 0, double.NaN, 600, 1, 1, 1, 1, 1) };
