@@ -130,8 +130,7 @@ public class RunSummaryTests
     [Fact]
     public void Summary_json_keeps_version_and_names_readable()
     {
-        var input = ReportFixtures.Input() with { Name = "café-run" };
-        input = input with { FedSimVersion = "1.2.3+abc123" };
+        var input = ReportFixtures.Input() with { Name = "café-run", FedSimVersion = "1.2.3+abc123" };
         string json = SummaryJson.Serialize(RunSummary.Build(input, ReportFixtures.FourRounds()));
         Assert.Contains("\"fedsim_version\": \"1.2.3+abc123\"", json);
         Assert.Contains("\"name\": \"café-run\"", json);
