@@ -1,0 +1,179 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json.Serialization;
+using FedSim.Contracts;
+
+namespace FedSim.Scenarios.Reports;
+
+/// <summary>What was trained on: written to summary.json under "dataset".</summary>
+/// <param name="Kind">Dataset kind (see <see cref="DatasetKinds"/>).</param>
+/// <param name="TrainSamples">Samples spread over the devices.</param>
+/// <param name="TestSamples">Held-out samples the server evaluates on.</param>
+/// <param name="Classes">Label classes.</param>
+/// <param name="Features">Features per sample.</param>
+/// <param name="Partition">Partition kind with its parameter, e.g. "dirichlet(alpha=0.5)".</param>
+/// <param name="PartitionStatistics">One line describing the split; <see cref="DescribePartition"/> builds it.</param>
+public sealed record DatasetInfo(
+    string Kind, int TrainSamples, int TestSamples, int Classes, int Features, string Partition, string PartitionStatistics)
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>
+    /// A one-line description of how samples (and, when given, label classes) spread over devices, e.g.
+    /// "100 devices; samples/device min 12, median 58, mean 60.0, max 231, sd 31.2; classes/device mean 2.0 (min 1, max 3)".
+    /// </summary>
+    public static string DescribePartition(IReadOnlyList<int> samplesPerDevice, IReadOnlyList<int>? classesPerDevice = null)
+    {
+        if (samplesPerDevice.Count == 0) return "0 devices";
+        var sorted = samplesPerDevice.Order().ToArray();
+        double mean = sorted.Average();
+        double sd = Math.Sqrt(sorted.Sum(x => (x - mean) * (x - mean)) / sorted.Length);
+        // Median of an even count is the mean of the two middle values.
+        double median = sorted.Length % 2 == 1
+            ? sorted[sorted.Length / 2]
+            : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2.0;
+        string line = string.Create(Inv,
+            $"{sorted.Length} devices; samples/device min {sorted[0]}, median {median:0.#}, mean {mean:0.0}, max {sorted[^1]}, sd {sd:0.0}");
+        if (classesPerDevice is { Count: > 0 })
+            line += string.Create(Inv,
+                $"; classes/device mean {classesPerDevice.Average():0.0} (min {classesPerDevice.Min()}, max {classesPerDevice.Max()})");
+        return line;
+    }
+}
+
+/// <summary>The model trained: written to summary.json under "model".</summary>
+/// <param name="Kind">logistic | mlp | cnn.</param>
+/// <param name="Parameters">Trainable parameter count (the length of the flat weight vector).</param>
+/// <param name="Architecture">Optional human-readable layout, e.g. "784-200-200-10".</param>
+public sealed record ModelInfo(string Kind, long Parameters, string? Architecture = null);
+
+/// <summary>What the runner knows besides the round reports; <see cref="RunSummary.Build"/> combines both.</summary>
+public sealed record RunSummaryInput(
+    string Name,
+    ulong Seed,
+    int PlannedRounds,
+    int Devices,
+    int DevicesPerRound,
+    DatasetInfo Dataset,
+    ModelInfo Model,
+    IReadOnlyDictionary<string, object?> Compute,
+    double WallSeconds)
+{
+    /// <summary>Aggregation strategy kind (e.g. "fedavg").</summary>
+    public string? Strategy { get; init; }
+
+    /// <summary>Accuracy levels for first_round_reaching / simulated_seconds_to_reach.</summary>
+    public IReadOnlyList<double> AccuracyThresholds { get; init; } = RunSummary.DefaultThresholds;
+
+    /// <summary>Defaults to this assembly's informational version.</summary>
+    public string? FedSimVersion { get; init; }
+
+    /// <summary>Fills the fields the scenario already knows; the runner supplies the measured rest.</summary>
+    public static RunSummaryInput FromScenario(
+        ScenarioSpec scenario, DatasetInfo dataset, ModelInfo model, IReadOnlyDictionary<string, object?> compute, double wallSeconds) =>
+        new(scenario.Name, scenario.Seed, scenario.Training.Rounds, scenario.Devices, scenario.Training.DevicesPerRound,
+            dataset, model, compute, wallSeconds)
+        { Strategy = scenario.Strategy.Kind };
+}
+
+/// <summary>summary.json: the headline figures of one run (snake_case keys; see <see cref="SummaryJson"/>).</summary>
+public sealed record RunSummary
+{
+    /// <summary>Accuracy levels reported by default (FedAvg paper targets: 97% MNIST 2NN, 99% CNN).</summary>
+    public static readonly IReadOnlyList<double> DefaultThresholds = [0.5, 0.8, 0.9, 0.95, 0.97, 0.99];
+
+    public required string Name { get; init; }
+    public required ulong Seed { get; init; }
+    /// <summary>Rounds completed (reports received).</summary>
+    public required int Rounds { get; init; }
+    public required int RoundsPlanned { get; init; }
+    public string? Strategy { get; init; }
+    /// <summary>Accuracy at the last evaluated round; null when no round was evaluated.</summary>
+    public double? FinalAccuracy { get; init; }
+    public double? FinalLoss { get; init; }
+    public int? FinalEvaluatedRound { get; init; }
+    /// <summary>Highest test accuracy and the first round that reached it.</summary>
+    public double? BestAccuracy { get; init; }
+    public int? BestAccuracyRound { get; init; }
+    /// <summary>Threshold ("0.90") to the first evaluated round whose accuracy reached it, or null.</summary>
+    public required IReadOnlyDictionary<string, int?> FirstRoundReaching { get; init; }
+    /// <summary>Threshold to the simulated time (seconds since start) at that round: time-to-accuracy.</summary>
+    public required IReadOnlyDictionary<string, double?> SimulatedSecondsToReach { get; init; }
+    public required double TotalSimulatedSeconds { get; init; }
+    public required double WallSeconds { get; init; }
+    public required int Devices { get; init; }
+    public required int DevicesPerRound { get; init; }
+    /// <summary>Client updates received, summed over rounds.</summary>
+    public required long Participants { get; init; }
+    /// <summary>Selected devices that dropped out or missed the deadline, summed over rounds.</summary>
+    public required long Failed { get; init; }
+    public required long TrainExamples { get; init; }
+    public required long BytesSent { get; init; }
+    public required long BytesReceived { get; init; }
+    public required DatasetInfo Dataset { get; init; }
+    public required ModelInfo Model { get; init; }
+    /// <summary>Free-form: device, workers, cohort size, ... as the runner reports them.</summary>
+    public required IReadOnlyDictionary<string, object?> Compute { get; init; }
+    [JsonPropertyName("fedsim_version")]
+    public required string FedSimVersion { get; init; }
+
+    /// <summary>Computes the summary from the round reports (in any order) and the runner's extra facts.</summary>
+    public static RunSummary Build(RunSummaryInput input, IEnumerable<RoundReport> reports)
+    {
+        var ordered = reports.OrderBy(r => r.Round).ToList();
+        var evaluated = ordered.Where(r => r.TestAccuracy is { } a && !double.IsNaN(a)).ToList();
+        var last = evaluated.LastOrDefault();
+
+        RoundReport? best = null;
+        foreach (var r in evaluated)
+            if (best is null || r.TestAccuracy > best.TestAccuracy) best = r; // strict: ties keep the earlier round
+
+        var firstRound = new Dictionary<string, int?>();
+        var firstSeconds = new Dictionary<string, double?>();
+        foreach (double t in input.AccuracyThresholds.Order())
+        {
+            var hit = evaluated.FirstOrDefault(r => r.TestAccuracy >= t);
+            string key = ThresholdKey(t);
+            firstRound[key] = hit?.Round;
+            firstSeconds[key] = hit?.SimulatedTotalSeconds;
+        }
+
+        return new RunSummary
+        {
+            Name = input.Name,
+            Seed = input.Seed,
+            Rounds = ordered.Count,
+            RoundsPlanned = input.PlannedRounds,
+            Strategy = input.Strategy,
+            FinalAccuracy = last?.TestAccuracy,
+            FinalLoss = last?.TestLoss,
+            FinalEvaluatedRound = last?.Round,
+            BestAccuracy = best?.TestAccuracy,
+            BestAccuracyRound = best?.Round,
+            FirstRoundReaching = firstRound,
+            SimulatedSecondsToReach = firstSeconds,
+            TotalSimulatedSeconds = ordered.Count == 0 ? 0 : ordered[^1].SimulatedTotalSeconds,
+            WallSeconds = input.WallSeconds,
+            Devices = input.Devices,
+            DevicesPerRound = input.DevicesPerRound,
+            Participants = ordered.Sum(r => (long)r.Participants),
+            Failed = ordered.Sum(r => (long)r.Failed),
+            TrainExamples = ordered.Sum(r => r.TrainExamples),
+            BytesSent = ordered.Sum(r => r.BytesSent),
+            BytesReceived = ordered.Sum(r => r.BytesReceived),
+            Dataset = input.Dataset,
+            Model = input.Model,
+            Compute = input.Compute,
+            FedSimVersion = input.FedSimVersion ?? CurrentVersion,
+        };
+    }
+
+    /// <summary>"0.90", "0.975": two decimals at least so keys sort and read as accuracies.</summary>
+    public static string ThresholdKey(double threshold) => threshold.ToString("0.00####", CultureInfo.InvariantCulture);
+
+    /// <summary>This build's informational version (includes the commit when the SDK records it).</summary>
+    public static string CurrentVersion { get; } =
+        typeof(RunSummary).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(RunSummary).Assembly.GetName().Version?.ToString()
+        ?? "unknown";
+}

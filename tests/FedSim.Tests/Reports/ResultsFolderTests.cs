@@ -1,0 +1,123 @@
+using FedSim.Contracts;
+using FedSim.Scenarios.Reports;
+
+namespace FedSim.Tests.Reports;
+
+public class ResultsFolderTests
+{
+    private static DeviceRecord Device(long index, string name) =>
+        new(index, new DeviceProfile(name, "eu-west", "phone-mid", 850.5, 1.25e6, 5e6), 600, 3);
+
+    [Fact]
+    public void Results_folder_writes_every_file_and_returns_their_paths()
+    {
+        // Prepare
+        using var tmp = new TempDir();
+        string outDir = Path.Combine(tmp.Path, "nested", "run1");
+
+        // Execute
+        var folder = ResultsFolder.Create(outDir);
+        folder.WriteScenario("name: mnist-iid\nseed: 42");
+        foreach (var r in ReportFixtures.FourRounds()) folder.AppendRound(r);
+        folder.WriteDevices([Device(7, "Pixel"), Device(2, "Galaxy")]);
+        var summary = folder.Complete(ReportFixtures.Input());
+
+        // Assert
+        var p = folder.Paths;
+        Assert.Equal(Path.GetFullPath(outDir), p.Directory);
+        Assert.Equal("name: mnist-iid\nseed: 42\n", File.ReadAllText(p.Scenario));
+        Assert.Equal(MetricsCsv.Format(ReportFixtures.FourRounds()), File.ReadAllText(p.Metrics));
+        Assert.Equal(SummaryJson.Serialize(summary), File.ReadAllText(p.Summary));
+        Assert.True(new FileInfo(p.Plot).Length > 10_000);
+        Assert.StartsWith(DevicesCsv.Header + "\n2,Galaxy,", File.ReadAllText(p.Devices));
+        Assert.Equal(0.91, summary.BestAccuracy);
+        Assert.Equal(
+            ["devices.csv", "metrics.csv", "metrics.png", "scenario.yaml", "summary.json"],
+            Directory.GetFiles(p.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Results_folder_has_metrics_for_every_finished_round_before_the_run_ends()
+    {
+        // Prepare: a run that will "crash" after two rounds.
+        using var tmp = new TempDir();
+        var folder = ResultsFolder.Create(tmp.Path);
+        var reports = ReportFixtures.FourRounds();
+
+        // Execute: the runner may feed the folder as an IProgress sink, like the console.
+        folder.AppendRound(reports[0]);
+        ((IProgress<RoundReport>)folder).Report(reports[1]);
+
+        // Assert
+        Assert.Equal(reports.Take(2), MetricsCsv.Read(folder.Paths.Metrics));
+        Assert.Equal(reports.Take(2), folder.Reports);
+    }
+
+    [Fact]
+    public void Results_folder_replaces_a_replayed_round()
+    {
+        // Prepare
+        using var tmp = new TempDir();
+        var folder = ResultsFolder.Create(tmp.Path);
+        var reports = ReportFixtures.FourRounds();
+
+        // Execute: round 2 is reported again after a coordinator restart, with a new wall time.
+        folder.AppendRound(reports[0]);
+        folder.AppendRound(reports[1]);
+        folder.AppendRound(reports[1] with { WallSeconds = 9 });
+
+        // Assert
+        var read = MetricsCsv.Read(folder.Paths.Metrics);
+        Assert.Equal([1, 2], read.Select(r => r.Round));
+        Assert.Equal(9, read[1].WallSeconds);
+    }
+
+    [Fact]
+    public void Results_folder_on_an_existing_file_says_which_path_and_what_to_do()
+    {
+        // Prepare
+        using var tmp = new TempDir();
+        string file = tmp.File("taken");
+        File.WriteAllText(file, "x");
+
+        // Execute
+        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Create(file));
+
+        // Assert
+        Assert.Contains(file, e.Message);
+        Assert.Contains("--output", e.Message);
+    }
+
+    [Fact]
+    public void Results_folder_under_a_file_cannot_be_created_and_says_so()
+    {
+        using var tmp = new TempDir();
+        string file = tmp.File("taken");
+        File.WriteAllText(file, "x");
+
+        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Create(Path.Combine(file, "run")));
+
+        Assert.Contains(Path.Combine(file, "run"), e.Message);
+    }
+
+    [Fact]
+    public void Devices_csv_quotes_names_with_commas_and_leaves_unknown_participation_empty()
+    {
+        // Prepare
+        var devices = new[]
+        {
+            new DeviceRecord(3, new DeviceProfile("O'Kon, \"Hahn\"", "us-east", "laptop", 2000, 1e6, 2.5e6), 120),
+            Device(1, "Pixel"),
+        };
+
+        // Execute
+        string text = DevicesCsv.Format(devices);
+
+        // Assert
+        Assert.Equal(
+            DevicesCsv.Header + "\n" +
+            "1,Pixel,eu-west,phone-mid,600,850.5,1250000,5000000,3\n" +
+            "3,\"O'Kon, \"\"Hahn\"\"\",us-east,laptop,120,2000,1000000,2500000,\n",
+            text);
+    }
+}
