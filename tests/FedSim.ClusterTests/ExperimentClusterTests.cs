@@ -33,7 +33,7 @@ public sealed class TwoSiloExperimentTests(TwoSiloCluster two)
     {
         // Prepare
         var scenario = TestScenarios.SmallSynthetic(devices: 40, perRound: 20, rounds: 2, seed: 11);
-        long Activations(SiloHandle s) => ((InProcessSiloHandle)s).SiloHost.Services.GetRequiredService<SiloMetrics>().DeviceActivations;
+        long Activations(SiloHandle s) => ((InProcessSiloHandle)s).SiloHost!.Services.GetRequiredService<SiloMetrics>().DeviceActivations;
         var before = two.Cluster.Silos.Select(Activations).ToArray();
 
         // Execute
@@ -85,7 +85,7 @@ public sealed class OneSiloExperimentTests(OneSiloCluster one)
         // Prepare
         var scenario = TestScenarios.SmallSynthetic(devices: 10_000, perRound: 10, rounds: 3, seed: 5);
         scenario.Dataset.Samples = 40_000;
-        var metrics = ((InProcessSiloHandle)one.Cluster.Primary).SiloHost.Services.GetRequiredService<SiloMetrics>();
+        var metrics = ((InProcessSiloHandle)one.Cluster.Primary!).SiloHost!.Services.GetRequiredService<SiloMetrics>();
         long before = metrics.DeviceActivations;
 
         // Execute

@@ -14,7 +14,7 @@ namespace FedSim.Scenarios.Running;
 public sealed record RunOptions(string? OutputDirectory = null, ulong? Seed = null, bool Quiet = false);
 
 /// <summary>What a finished run leaves behind.</summary>
-public sealed record RunOutcome(string OutputDirectory, IReadOnlyList<RoundReport> Reports, RunSummary Summary);
+public sealed record RunOutcome(string OutputDirectory, IReadOnlyList<RoundReport> Reports, RunSummary? Summary = null);
 
 /// <summary>Runs one scenario on an embedded (in-process) silo and writes its results folder.</summary>
 public static class ExperimentRunner
@@ -37,7 +37,7 @@ public static class ExperimentRunner
         if (!options.Quiet)
         {
             Console.WriteLine($"data: {spec.Dataset.Kind}, {data.Split.Train.Count} train / {data.Split.Test.Count} test; {data.Statistics.Describe()}");
-            Console.WriteLine($"model: {data.Model.Kind}, {ModelLayout.ParameterCount(data.Model):N0} parameters; compute: {((ComputePool)pool).Describe()}");
+            Console.WriteLine($"model: {data.Model.Kind}, {ModelLayout.For(data.Model).Count:N0} parameters; compute: {((ComputePool)pool).Describe()}");
         }
 
         string experimentId = $"{spec.Name}-{spec.Seed}-{Guid.NewGuid():N}";
@@ -53,7 +53,7 @@ public static class ExperimentRunner
         var summary = results.Complete(RunSummaryInput.FromScenario(spec,
             new DatasetInfo(spec.Dataset.Kind, data.Split.Train.Count, data.Split.Test.Count, data.Split.Train.ClassCount,
                 data.Split.Train.FeatureCount, spec.Dataset.Partition.Kind, data.Statistics.Describe()),
-            new ModelInfo(data.Model.Kind, ModelLayout.ParameterCount(data.Model), data.Model.Key),
+            new ModelInfo(data.Model.Kind, ModelLayout.For(data.Model).Count, data.Model.Key),
             new Dictionary<string, object?>
             {
                 ["device"] = poolMetrics.Device,
