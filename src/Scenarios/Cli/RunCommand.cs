@@ -41,8 +41,8 @@ internal static class RunCommand
                 return ExitCodes.InvalidInput;
             }
             var options = new RunOptions(parse.GetValue(output), parse.GetValue(seed), parse.GetValue(quiet));
-            var outcome = await context.Services.RunExperiment(loaded.Spec!, Path.GetFullPath(path), options, cancellationToken);
-            context.Out.WriteLine($"Results: {outcome.OutputDirectory}");
+            // The runner's console reports progress and where the results went.
+            await context.Services.RunExperiment(loaded.Spec!, Path.GetFullPath(path), options, cancellationToken);
             return ExitCodes.Success;
         });
         return command;
