@@ -114,3 +114,27 @@ public sealed class OneSiloExperimentTests(OneSiloCluster one)
         Assert.Equal(before.Weights, after.Weights);
     }
 }
+
+[Collection(nameof(OneSiloCollection))]
+public sealed class UpdateValidationTests(OneSiloCluster one)
+{
+    [Fact]
+    public async Task Updates_with_non_finite_values_are_rejected_and_the_model_kept()
+    {
+        // Prepare: a learning rate this large overflows local training to inf/NaN.
+        var scenario = TestScenarios.SmallSynthetic(rounds: 1, seed: 13);
+        scenario.Training.LearningRate = 1e38;
+        scenario.Model = new FedSim.Contracts.ModelSpecOptions { Kind = FedSim.Contracts.ModelKinds.Mlp, Hidden = [16] };
+        var experiment = one.Cluster.GrainFactory.GetGrain<IExperimentGrain>("nan-updates");
+
+        // Execute
+        var status = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "nan-updates", scenario, _ => { }, default);
+        var model = await experiment.GetGlobalModelAsync();
+
+        // Assert
+        var report = Assert.Single(status.Reports);
+        Assert.Equal(0, report.Participants);
+        Assert.Equal(scenario.Training.DevicesPerRound, report.Failed);
+        Assert.All(model.Weights, w => Assert.True(float.IsFinite(w)));
+    }
+}
