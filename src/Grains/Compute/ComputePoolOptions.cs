@@ -13,4 +13,14 @@ public sealed record ComputePoolOptions(
     int MaxCohortSize = 0,
     double LingerMilliseconds = 2,
     int QueueCapacity = 4096,
-    long MemoryBudgetBytes = 0);
+    long MemoryBudgetBytes = 0)
+{
+    /// <summary>
+    /// Validates the options and fills every zero with the tuned value for the device kind;
+    /// "auto" becomes "cuda" when torch sees a CUDA device, else "cpu".
+    /// </summary>
+    public ComputePoolOptions Resolve() => ComputePoolTuning.Resolve(this, ComputePoolTuning.CudaAvailable);
+
+    /// <summary>Same as <see cref="Resolve()"/> with the CUDA probe given (tests, and callers that probed already).</summary>
+    public ComputePoolOptions Resolve(bool cudaAvailable) => ComputePoolTuning.Resolve(this, cudaAvailable);
+}

@@ -1,0 +1,75 @@
+using FedSim.Contracts;
+
+namespace FedSim.Compute;
+
+/// <summary>
+/// Estimated resident bytes of a job once the pool admits it into a cohort. Deliberately rough and on the
+/// high side: the pool uses it only to bound how much work is resident at once, not to size allocations.
+/// </summary>
+public static class ComputePoolMemory
+{
+    /// <summary>Tensor headers, result arrays and other per-job bookkeeping.</summary>
+    public const long PerJobOverheadBytes = 16 << 10;
+
+    /// <summary>Chunk size assumed for evaluation (the evaluator walks the data in fixed-size chunks).</summary>
+    public const int EvaluationChunkSamples = 1024;
+
+    /// <summary>
+    /// Weights + delta + gradient + optimizer state (all P floats, P = <c>GlobalWeights.Length</c>), plus the job's
+    /// share of the cohort's gathered tensors: its shard (features + int64 labels), one minibatch of inputs and
+    /// the activations of that minibatch with their gradients.
+    /// </summary>
+    public static long EstimateBytes(TrainingJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        long parameters = job.GlobalWeights.Length;
+        long paramCopies = 3 + OptimizerStateCopies(job.Plan.Optimizer);
+        long features = Math.Max(1, job.Model.InputFeatures);
+        long samples = job.Shard.Count;
+        long batch = Math.Clamp(job.Plan.BatchSize, 1, (int)Math.Max(1, samples));
+        long shardBytes = samples * (features * sizeof(float) + sizeof(long));
+        long batchBytes = batch * (features * sizeof(float) + sizeof(long) + 2 * ActivationFloats(job.Model) * sizeof(float));
+        return Saturate(parameters * sizeof(float) * paramCopies + shardBytes + batchBytes + PerJobOverheadBytes);
+    }
+
+    /// <summary>The weights, one chunk of inputs and its activations (no gradients: evaluation runs without autograd).</summary>
+    public static long EstimateBytes(EvaluationJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        long samples = job.Indices?.Length ?? job.Data.Count;
+        long chunk = Math.Clamp(samples, 1, EvaluationChunkSamples);
+        long features = Math.Max(1, job.Model.InputFeatures);
+        long chunkBytes = chunk * (features * sizeof(float) + sizeof(long) + ActivationFloats(job.Model) * sizeof(float));
+        return Saturate((long)job.Weights.Length * sizeof(float) + chunkBytes + PerJobOverheadBytes);
+    }
+
+    /// <summary>Extra P-sized buffers the optimizer keeps: none for SGD, a velocity for momentum, two moments for Adam.</summary>
+    internal static int OptimizerStateCopies(string optimizer) => optimizer?.ToLowerInvariant() switch
+    {
+        OptimizerKinds.Sgd => 0,
+        OptimizerKinds.Momentum => 1,
+        _ => 2, // adam, and the conservative answer for anything unknown
+    };
+
+    /// <summary>Floats of activation per sample in a forward pass (the backward pass keeps as many gradients).</summary>
+    internal static long ActivationFloats(ModelSpec model)
+    {
+        long classes = Math.Max(1, model.Classes);
+        switch (model.Kind?.ToLowerInvariant())
+        {
+            case ModelKinds.Logistic:
+                return classes;
+            case ModelKinds.Mlp:
+                return model.Hidden.Sum(h => (long)h) + classes;
+            case ModelKinds.Cnn when model.Image is { } image && model.Channels.Length >= 2:
+                // Two conv layers, each followed by 2x2 max-pooling (assume 'same' padding: the upper bound).
+                long plane = (long)image.Height * image.Width;
+                long c1 = model.Channels[0], c2 = model.Channels[1];
+                return c1 * plane + c1 * plane / 4 + c2 * plane / 4 + c2 * plane / 16 + model.Dense + classes;
+            default:
+                return Math.Max(1, model.InputFeatures) + classes;
+        }
+    }
+
+    private static long Saturate(long bytes) => bytes < 0 ? long.MaxValue : bytes;
+}

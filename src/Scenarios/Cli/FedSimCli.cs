@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using FedSim.Scenarios.Configuration;
+
+namespace FedSim.Scenarios.Cli;
+
+/// <summary>
+/// The <c>fedsim</c> command line: <c>run</c>, <c>validate</c>, <c>schema</c>, <c>data fetch</c>.
+/// Exit codes: 0 success, 2 invalid input (scenario, flags, dataset), 1 runtime failure, 130 interrupted.
+/// Errors go to stderr as one clear line; stack traces only with <c>--verbose</c> or <c>FEDSIM_DEBUG=1</c>.
+/// </summary>
+public static class FedSimCli
+{
+    /// <summary>
+    /// Exception types that mean "the user's input is wrong", matched by full name so this assembly does
+    /// not have to reference every layer that throws one.
+    /// </summary>
+    // TODO(merge): FedSim.Data.DatasetException comes from the data branch; switch to typeof() once merged if preferred.
+    private static readonly HashSet<string> UserErrorTypeNames = new(StringComparer.Ordinal)
+    {
+        "FedSim.Data.DatasetException",
+    };
+
+    /// <summary>Runs the CLI in-process: parses <paramref name="args"/>, runs the command, returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr,
+        CliServices? services = null, CancellationToken cancellationToken = default)
+    {
+        services ??= CliServices.Default;
+        var context = new CliContext(stdout, stderr, services);
+        var verbose = new Option<bool>("--verbose", "-v")
+        {
+            Description = "Print full error details (stack traces) on failure. Same as FEDSIM_DEBUG=1.",
+            Recursive = true,
+        };
+        var root = new RootCommand("FedSim: federated-learning simulator. Scenario files are YAML; see `fedsim schema`.");
+        root.Options.Add(verbose);
+        root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(ValidateCommand.Create(context));
+        root.Subcommands.Add(SchemaCommand.Create(context));
+        root.Subcommands.Add(DataCommands.Create(context));
+
+        ParseResult parse = root.Parse(args);
+        bool debug = services.Debug || parse.GetValue(verbose);
+
+        // System.CommandLine's own error action prints help and exits 1; input errors exit 2 here.
+        if (parse.Action is ParseErrorAction)
+        {
+            foreach (var error in parse.Errors) stderr.WriteLine($"fedsim: {error.Message}");
+            string command = parse.CommandResult.Command is RootCommand ? "fedsim" : $"fedsim {CommandPath(parse.CommandResult.Command, root)}";
+            stderr.WriteLine($"Run '{command} --help' for usage.");
+            return ExitCodes.InvalidInput;
+        }
+
+        try
+        {
+            var configuration = new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false, // failures are classified below, never dumped raw
+            };
+            return await parse.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            return ReportFailure(e, stderr, debug, cancellationToken);
+        }
+    }
+
+    /// <summary>Maps an escaped exception to an exit code and a message fit for a terminal.</summary>
+    internal static int ReportFailure(Exception exception, TextWriter stderr, bool debug, CancellationToken cancellationToken)
+    {
+        var e = Unwrap(exception);
+        if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            stderr.WriteLine("fedsim: interrupted");
+            return ExitCodes.Cancelled;
+        }
+        if (e is ScenarioException scenario)
+        {
+            foreach (var error in scenario.Errors) stderr.WriteLine(error);
+            return ExitCodes.InvalidInput;
+        }
+        if (IsUserError(e))
+        {
+            stderr.WriteLine($"fedsim: {e.Message}");
+            if (debug) stderr.WriteLine(e);
+            return ExitCodes.InvalidInput;
+        }
+        stderr.WriteLine($"fedsim: error: {OneLine(e.Message)}");
+        if (debug) stderr.WriteLine(e);
+        else stderr.WriteLine("(run with --verbose or FEDSIM_DEBUG=1 for details)");
+        return ExitCodes.RuntimeFailure;
+    }
+
+    internal static bool IsUserError(Exception e) =>
+        e is ScenarioException or CliUsageException || UserErrorTypeNames.Contains(e.GetType().FullName ?? "");
+
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } aggregate) e = aggregate.InnerExceptions[0];
+        return e;
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+
+    private static string CommandPath(Command command, Command root)
+    {
+        // Finds "data fetch" for the fetch command: subcommands are at most two levels deep.
+        foreach (var child in root.Subcommands)
+        {
+            if (child == command) return child.Name;
+            foreach (var grandchild in child.Subcommands)
+                if (grandchild == command) return $"{child.Name} {grandchild.Name}";
+        }
+        return command.Name;
+    }
+}

@@ -1,0 +1,65 @@
+using FedSim.Contracts;
+
+namespace FedSim.Scenarios.Configuration;
+
+/// <summary>
+/// How the paths in a scenario resolve. The rule: a path written in the scenario file is relative to the
+/// file's folder; a path typed on the command line (or the built-in <c>results/&lt;name&gt;</c> default)
+/// is relative to the current directory. The loader keeps the spec exactly as written; callers that
+/// need absolute paths (the runner) ask here, explicitly.
+/// </summary>
+public static class ScenarioPaths
+{
+    /// <summary>Where Debian's dataset-fashion-mnist package installs the four IDX files.</summary>
+    public const string FashionMnistDefault = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>Folder under the current directory that holds results when neither the file nor the CLI names one.</summary>
+    public const string DefaultResultsFolder = "results";
+
+    /// <summary>
+    /// Absolute location of the dataset's file or folder, or null when it has none (synthetic data, or a
+    /// file dataset whose path is missing). Fashion-MNIST falls back to the Debian package's folder.
+    /// </summary>
+    public static string? ResolveDatasetPath(DatasetSpec dataset, string baseDirectory)
+    {
+        if (dataset.Kind == DatasetKinds.Synthetic) return null;
+        if (string.IsNullOrWhiteSpace(dataset.Path))
+            return dataset.Kind == DatasetKinds.FashionMnist ? FashionMnistDefault : null;
+        return Path.GetFullPath(ExpandHome(dataset.Path), baseDirectory);
+    }
+
+    /// <summary>
+    /// Absolute output folder: <paramref name="outputOverride"/> (from the CLI, relative to the current
+    /// directory), else the file's <c>output</c> (relative to <paramref name="baseDirectory"/>), else
+    /// <c>results/&lt;name&gt;</c> under the current directory.
+    /// </summary>
+    public static string ResolveOutputDirectory(ScenarioSpec spec, string baseDirectory, string? outputOverride = null)
+    {
+        if (!string.IsNullOrWhiteSpace(outputOverride)) return Path.GetFullPath(ExpandHome(outputOverride));
+        if (!string.IsNullOrWhiteSpace(spec.Output)) return Path.GetFullPath(ExpandHome(spec.Output), baseDirectory);
+        return Path.GetFullPath(Path.Combine(DefaultResultsFolder, spec.Name));
+    }
+
+    /// <summary>
+    /// The scenario as it will run: a copy with CLI overrides applied (seed, output) and every path made
+    /// absolute, so it can be handed to grains on any silo and saved next to the results.
+    /// </summary>
+    public static ScenarioSpec ResolveForRun(ScenarioSpec spec, string baseDirectory, string? outputOverride = null, ulong? seedOverride = null)
+    {
+        var resolved = ScenarioModel.Clone(spec);
+        if (seedOverride is { } seed) resolved.Seed = seed;
+        resolved.Output = ResolveOutputDirectory(spec, baseDirectory, outputOverride);
+        resolved.Dataset.Path = ResolveDatasetPath(spec.Dataset, baseDirectory);
+        return resolved;
+    }
+
+    /// <summary>The folder relative paths in <paramref name="scenarioFile"/> resolve against.</summary>
+    public static string BaseDirectoryOf(string scenarioFile) =>
+        Path.GetDirectoryName(Path.GetFullPath(scenarioFile)) ?? Directory.GetCurrentDirectory();
+
+    // Researchers write "~/data/mnist"; the shell does not expand it inside a YAML file.
+    private static string ExpandHome(string path) =>
+        path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
+            : path;
+}

@@ -1,0 +1,180 @@
+using System.Globalization;
+using FedSim.Contracts;
+
+namespace FedSim.Scenarios.Configuration;
+
+/// <summary>
+/// A value constraint on one field, keyed by its dotted path. The loader checks it and the JSON schema
+/// publishes it, so each rule is written once. For lists, the numeric bounds apply to every item.
+/// </summary>
+public sealed record FieldRule(string Path)
+{
+    public double? Minimum { get; init; }
+    public double? ExclusiveMinimum { get; init; }
+    public double? Maximum { get; init; }
+    public double? ExclusiveMaximum { get; init; }
+    public int? MinItems { get; init; }
+    public int? MaxItems { get; init; }
+    /// <summary>Allowed values of an enum-like string field (the <c>*Kinds.All</c> arrays).</summary>
+    public IReadOnlyList<string>? AllowedValues { get; init; }
+    /// <summary>A string that, when given, must not be empty or blank.</summary>
+    public bool NotBlank { get; init; }
+
+    public bool HasBounds => Minimum is not null || ExclusiveMinimum is not null || Maximum is not null || ExclusiveMaximum is not null;
+
+    /// <summary>"at least 1", "greater than 0 and less than 1", ...</summary>
+    public string DescribeBounds()
+    {
+        var parts = new List<string>(2);
+        if (Minimum is { } min) parts.Add("at least " + Format(min));
+        if (ExclusiveMinimum is { } emin) parts.Add("greater than " + Format(emin));
+        if (Maximum is { } max) parts.Add("at most " + Format(max));
+        if (ExclusiveMaximum is { } emax) parts.Add("less than " + Format(emax));
+        return string.Join(" and ", parts);
+    }
+
+    public bool InBounds(double value) =>
+        (Minimum is not { } min || value >= min) && (ExclusiveMinimum is not { } emin || value > emin)
+        && (Maximum is not { } max || value <= max) && (ExclusiveMaximum is not { } emax || value < emax);
+
+    internal static string Format(double v) => v.ToString("0.################", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// The validation rules of the scenario format that reflection cannot see: value ranges, allowed values,
+/// and rules that relate several fields. Unknown keys and wrong types are checked generically by
+/// <see cref="ScenarioLoader"/> from the model.
+/// </summary>
+public static class ScenarioRules
+{
+    /// <summary>Datasets with an image geometry, the only ones a CNN can read.</summary>
+    public static readonly IReadOnlyList<string> ImageDatasets =
+        [DatasetKinds.Mnist, DatasetKinds.FashionMnist, DatasetKinds.Femnist, DatasetKinds.SklearnDigits];
+
+    /// <summary>Datasets whose samples carry their owner (the natural partition splits by it).</summary>
+    public static readonly IReadOnlyList<string> NaturallyPartitionedDatasets = [DatasetKinds.Femnist];
+
+    /// <summary>One rule per constrained field; <c>ScenarioRulesTests</c> checks that every path exists in the model.</summary>
+    public static readonly IReadOnlyList<FieldRule> Fields =
+    [
+        new("name") { NotBlank = true },
+        new("devices") { Minimum = 1 },
+        new("dataset.kind") { AllowedValues = DatasetKinds.All },
+        new("dataset.path") { NotBlank = true },
+        new("dataset.samples") { Minimum = 2 },
+        new("dataset.test_fraction") { ExclusiveMinimum = 0, ExclusiveMaximum = 1 },
+        new("dataset.partition.kind") { AllowedValues = PartitionKinds.All },
+        new("dataset.partition.alpha") { ExclusiveMinimum = 0 },
+        new("dataset.partition.shards_per_device") { Minimum = 1 },
+        new("dataset.partition.sigma") { Minimum = 0 },
+        new("dataset.partition.min_samples") { Minimum = 1 },
+        new("model.kind") { AllowedValues = ModelKinds.All },
+        new("model.hidden") { Minimum = 1 },
+        new("model.channels") { Minimum = 1, MinItems = 2, MaxItems = 2 },
+        new("model.dense") { Minimum = 1 },
+        new("training.rounds") { Minimum = 1 },
+        new("training.devices_per_round") { Minimum = 1 },
+        new("training.local_epochs") { Minimum = 1 },
+        new("training.batch_size") { Minimum = 1 },
+        new("training.learning_rate") { ExclusiveMinimum = 0 },
+        new("training.optimizer") { AllowedValues = OptimizerKinds.All },
+        new("training.momentum") { Minimum = 0, ExclusiveMaximum = 1 },
+        new("strategy.kind") { AllowedValues = StrategyKinds.All },
+        new("strategy.server_learning_rate") { ExclusiveMinimum = 0 },
+        new("evaluation.every") { Minimum = 1 },
+        new("evaluation.max_samples") { Minimum = 0 },
+        new("compute.device") { AllowedValues = ComputeDevices.All },
+        new("compute.cohort_size") { Minimum = 0 },
+        new("compute.workers") { Minimum = 0 },
+        new("output") { NotBlank = true },
+    ];
+
+    private static readonly Dictionary<string, FieldRule> ByPath = Fields.ToDictionary(r => r.Path, StringComparer.Ordinal);
+
+    public static FieldRule? For(string path) => ByPath.GetValueOrDefault(path);
+
+    /// <summary>Where to get each file-backed dataset; appended to "missing dataset" messages.</summary>
+    public static string WhereToGet(string datasetKind) => datasetKind switch
+    {
+        DatasetKinds.Mnist => "get it with `fedsim data fetch mnist --to DIR` and set path to DIR (a FedSim checkout has a copy in ../shared/datasets/mnist)",
+        DatasetKinds.FashionMnist => $"install it with `apt-get install dataset-fashion-mnist` (it lands in {ScenarioPaths.FashionMnistDefault}) or get it with `fedsim data fetch fashion-mnist --to DIR` and set path to DIR",
+        DatasetKinds.Femnist => "point path at a LEAF FEMNIST folder holding train/ and test/ (a FedSim checkout has one in ../shared/datasets/femnist-leaf), or get it with `fedsim data fetch femnist --to DIR`",
+        DatasetKinds.SklearnDigits => "point path at scikit-learn's digits.csv.gz (Debian: apt-get install python3-sklearn; a FedSim checkout has ../shared/datasets/sklearn/digits.csv.gz)",
+        DatasetKinds.SklearnBreastCancer => "point path at scikit-learn's breast_cancer.csv (Debian: apt-get install python3-sklearn; a FedSim checkout has ../shared/datasets/sklearn/breast_cancer.csv)",
+        DatasetKinds.Adult => "point path at a folder holding UCI Adult's adult.data and adult.test: get it with `fedsim data fetch adult --to DIR` (a FedSim checkout has ../shared/datasets/adult)",
+        _ => "check the path",
+    };
+
+    /// <summary>A cross-field finding: the path it is about (for its location) and the message.</summary>
+    internal readonly record struct Finding(string Path, string Message);
+
+    /// <summary>
+    /// Rules relating several fields, run on a spec whose individual fields are valid. <paramref name="isValid"/>
+    /// says whether a path passed its own checks, so one bad value does not cascade into follow-up noise;
+    /// <paramref name="isSet"/> says whether the file wrote the key (unset keys keep their defaults).
+    /// </summary>
+    internal static IEnumerable<Finding> CrossField(ScenarioSpec spec, string baseDirectory, Func<string, bool> isValid, Func<string, bool> isSet)
+    {
+        var data = spec.Dataset;
+        var training = spec.Training;
+
+        if (isValid("devices") && isValid("training.devices_per_round") && training.DevicesPerRound > spec.Devices)
+            yield return new("training.devices_per_round",
+                $"training.devices_per_round ({training.DevicesPerRound}) cannot exceed devices ({spec.Devices}): each round samples devices without replacement");
+
+        if (isValid("name") && (spec.Name.IndexOfAny(InvalidNameChars) >= 0 || spec.Name.Trim() is "." or ".."))
+            yield return new("name", $"name '{spec.Name}' is also the default output folder name, so it cannot contain '/', '\\' or other characters not allowed in file names");
+
+        bool kindOk = isValid("dataset.kind");
+        if (kindOk && isValid("model.kind") && spec.Model.Kind == ModelKinds.Cnn && !ImageDatasets.Contains(data.Kind))
+            yield return new("model.kind",
+                $"model.kind 'cnn' needs an image dataset ({string.Join(", ", ImageDatasets)}), but dataset.kind is '{data.Kind}'; use mlp or logistic for it");
+
+        if (kindOk && isValid("dataset.partition.kind") && data.Partition.Kind == PartitionKinds.Natural && !NaturallyPartitionedDatasets.Contains(data.Kind))
+            yield return new("dataset.partition.kind",
+                $"partition 'natural' splits by each sample's owner, which only {string.Join(", ", NaturallyPartitionedDatasets)} records; dataset.kind is '{data.Kind}', so use iid, dirichlet, shards or quantity-skew");
+
+        if (kindOk && isValid("dataset.samples") && isValid("dataset.test_fraction") && isValid("devices") && data.Kind == DatasetKinds.Synthetic)
+        {
+            long train = (long)Math.Floor(data.Samples * (1 - data.TestFraction));
+            if (train < spec.Devices)
+                yield return new(isSet("dataset.samples") ? "dataset.samples" : "devices",
+                    $"synthetic data has {train} training samples (samples {data.Samples} x (1 - test_fraction {RuleFormat(data.TestFraction)})), fewer than devices ({spec.Devices}); every device needs at least one: raise dataset.samples or lower devices");
+        }
+
+        if (kindOk && isValid("dataset.path"))
+        {
+            foreach (var finding in DatasetLocation(data, baseDirectory, isSet)) yield return finding;
+        }
+    }
+
+    private static IEnumerable<Finding> DatasetLocation(DatasetSpec data, string baseDirectory, Func<string, bool> isSet)
+    {
+        if (data.Kind == DatasetKinds.Synthetic)
+        {
+            if (data.Path is not null)
+                yield return new("dataset.path",
+                    "dataset.path is set but dataset.kind is 'synthetic', which generates its data; set dataset.kind to the dataset the path holds, or remove path");
+            yield break;
+        }
+
+        string? resolved = ScenarioPaths.ResolveDatasetPath(data, baseDirectory);
+        if (resolved is null)
+        {
+            yield return new(isSet("dataset.kind") ? "dataset.kind" : "dataset",
+                $"dataset.path is required for dataset kind '{data.Kind}': {WhereToGet(data.Kind)}");
+        }
+        else if (!File.Exists(resolved) && !Directory.Exists(resolved))
+        {
+            bool defaulted = data.Path is null;
+            string what = defaulted
+                ? $"dataset '{data.Kind}' was not found at its default location {resolved}"
+                : $"dataset.path '{data.Path}' does not exist" + (Path.IsPathRooted(data.Path!) ? "" : $" (resolved to {resolved})");
+            yield return new(defaulted ? "dataset.kind" : "dataset.path", $"{what}; {WhereToGet(data.Kind)}");
+        }
+    }
+
+    private static string RuleFormat(double v) => FieldRule.Format(v);
+
+    private static readonly char[] InvalidNameChars = [.. Path.GetInvalidFileNameChars().Union(['/', '\\', ':', '*', '?', '"', '<', '>', '|'])];
+}

@@ -1,0 +1,105 @@
+using FedSim.Contracts;
+using FedSim.Scenarios.Configuration;
+
+namespace FedSim.Tests.Scenarios;
+
+public sealed class ScenarioWriterTests : IClassFixture<ScenarioTestFiles>
+{
+    private readonly ScenarioTestFiles _files;
+
+    public ScenarioWriterTests(ScenarioTestFiles files) => _files = files;
+
+    private static ScenarioSpec NonDefaultSpec() => new()
+    {
+        Name = "round trip: \"quoted\" # not a comment",
+        Seed = 987654321987654321,
+        Devices = 33,
+        Dataset = new DatasetSpec
+        {
+            Kind = DatasetKinds.Mnist,
+            Path = "data",
+            Samples = 777,
+            TestFraction = 0.1234567890123,
+            Partition = new PartitionSpec { Kind = PartitionKinds.Dirichlet, Alpha = 1e-3, ShardsPerDevice = 4, Sigma = 0, MinSamples = 3 },
+        },
+        Model = new ModelSpecOptions { Kind = ModelKinds.Cnn, Hidden = [], Channels = [8, 16], Dense = 100 },
+        Training = new TrainingSpec { Rounds = 5, DevicesPerRound = 33, LocalEpochs = 3, BatchSize = 64, LearningRate = 0.3, Optimizer = OptimizerKinds.Adam, Momentum = 0 },
+        Strategy = new StrategySpec { ServerLearningRate = 0.75 },
+        Evaluation = new EvaluationSpec { Every = 4, MaxSamples = 1000 },
+        Compute = new ComputeSpec { Device = ComputeDevices.Cuda, CohortSize = 128, Workers = 3 },
+        Output = "out dir/run",
+    };
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Written_scenario_loads_back_to_an_equal_spec(bool withDescriptions)
+    {
+        // Prepare
+        var original = NonDefaultSpec();
+
+        // Execute
+        string yaml = ScenarioWriter.ToYaml(original, withDescriptions, header: "scenario as run");
+        var result = ScenarioLoader.Parse(yaml, "rt.yaml", _files.Directory);
+
+        // Assert
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors) + "\n" + yaml);
+        var loaded = result.Spec!;
+        Assert.Equal(ScenarioWriter.ToYaml(original), ScenarioWriter.ToYaml(loaded));
+        Assert.Equal(original.Name, loaded.Name);
+        Assert.Equal(original.Seed, loaded.Seed);
+        Assert.Equal(original.Dataset.TestFraction, loaded.Dataset.TestFraction);
+        Assert.Equal(original.Dataset.Partition.Alpha, loaded.Dataset.Partition.Alpha);
+        Assert.Empty(loaded.Model.Hidden);
+        Assert.Equal(original.Model.Channels, loaded.Model.Channels);
+        Assert.Equal(original.Output, loaded.Output);
+    }
+
+    [Fact]
+    public void Descriptions_are_written_as_comments()
+    {
+        // Execute
+        string yaml = ScenarioWriter.ToYaml(new ScenarioSpec(), withDescriptions: true, header: "scenario as run");
+
+        // Assert
+        Assert.StartsWith("# scenario as run", yaml);
+        Assert.Contains("# Local minibatch size (B).", yaml);
+        Assert.Contains("devices_per_round: 10", yaml);
+        Assert.Contains("hidden: [64]", yaml);
+    }
+
+    [Theory]
+    [InlineData("123")]
+    [InlineData("null")]
+    [InlineData("true")]
+    [InlineData("1e5")]
+    [InlineData("~")]
+    public void Strings_that_look_like_other_types_stay_strings(string name)
+    {
+        // Prepare
+        var spec = new ScenarioSpec { Name = name };
+
+        // Execute
+        var loaded = ScenarioLoader.Parse(ScenarioWriter.ToYaml(spec), "s.yaml", _files.Directory).GetSpecOrThrow();
+
+        // Assert
+        Assert.Equal(name, loaded.Name);
+    }
+
+    [Fact]
+    public void Saved_file_keeps_cli_overrides()
+    {
+        // Prepare
+        var spec = ScenarioLoader.Parse("name: saved\n", "saved.yaml", _files.Directory).GetSpecOrThrow();
+        var asRun = ScenarioPaths.ResolveForRun(spec, _files.Directory, Path.Combine(_files.Directory, "out"), seedOverride: 7);
+        string path = Path.Combine(_files.Directory, "out", "scenario.yaml");
+
+        // Execute
+        ScenarioWriter.Save(asRun, path, header: "scenario as run");
+        var reloaded = ScenarioLoader.Load(path).GetSpecOrThrow();
+
+        // Assert
+        Assert.Equal(7UL, reloaded.Seed);
+        Assert.Equal(Path.Combine(_files.Directory, "out"), reloaded.Output);
+    }
+}
