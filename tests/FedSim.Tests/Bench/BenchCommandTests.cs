@@ -14,10 +14,10 @@ public sealed class TinyBenchRun : IAsyncLifetime
         MatmulSize: 32, MatmulRepetitions: 2);
 
     // What the fake baseline prints: the keys bench reads, with round figures.
-    private const string BaselineJson =
-        """{"torch_version": "9.9.9-fake", "device": "cpu", "threads": 2, "blas_info": "fake", "workloads": {""" +
-        """"mlp": {"device_steps_per_second": 10.0}, "mlp_batched": {"device_steps_per_second": 20.0},""" +
-        """"cnn": {"device_steps_per_second": 1.0}, "round": {"seconds": 2.0}}}""";
+    private static readonly string BaselineJson =
+        ("{'torch_version': '9.9.9-fake', 'device': 'cpu', 'threads': 2, 'blas_info': 'fake', 'workloads': {" +
+         "'mlp': {'device_steps_per_second': 10.0}, 'mlp_batched': {'device_steps_per_second': 20.0}, " +
+         "'cnn': {'device_steps_per_second': 1.0}, 'round': {'seconds': 2.0}}}").Replace('\'', '"');
 
     private readonly string _folder = Directory.CreateTempSubdirectory("fedsim-bench-run-").FullName;
 

@@ -32,7 +32,7 @@ public sealed class ExampleScenarioTests
     [Fact]
     public void The_expected_examples_exist()
     {
-        var names = Examples().Select(row => (string)row[0]).ToList();
+        var names = Examples().Cast<object[]>().Select(row => (string)row[0]).ToList();
         Assert.Contains("quickstart.yaml", names);
         Assert.Contains("mnist-iid-fedavg.yaml", names);
         Assert.Contains("mnist-pathological-fedavg.yaml", names);
