@@ -30,7 +30,7 @@ public static class BenchCommand
         var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the PyTorch baseline." };
         var python = new Option<string?>("--python") { Description = "Python interpreter for the baseline (default: FEDSIM_PYTHON, python3, /usr/bin/python3)." };
         var output = new Option<string?>("--output", "-o") { Description = "Also write the JSON results to this file." };
-        var mlpDevices = new Option<int?>("--mlp-devices") { Description = "Devices in the MLP workload (default 256; 32 with --quick)." };
+        var mlpDevices = new Option<int?>("--mlp-devices") { Description = "Devices in the MLP workload (default 256 on cuda, 64 on cpu, 32 with --quick)." };
         var cnnDevices = new Option<int?>("--cnn-devices") { Description = "Devices in the CNN workload (default 128 on cuda, 8 on cpu)." };
         var roundDevices = new Option<int?>("--round-devices") { Description = "Devices per FedAvg round (default 100)." };
 
@@ -70,11 +70,17 @@ public static class BenchCommand
         return command;
     }
 
-    private static IAnsiConsole ConsoleFor(TextWriter writer) => AnsiConsole.Create(new AnsiConsoleSettings
+    private static IAnsiConsole ConsoleFor(TextWriter writer)
     {
-        Out = new AnsiConsoleOutput(writer),
-        // Colours only on a real terminal; redirected output and tests get plain text.
-        Ansi = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-    });
+        // Colours only on a real terminal; redirected output and tests get plain text, wide enough not to wrap.
+        bool terminal = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        });
+        if (!terminal) console.Profile.Width = 132;
+        return console;
+    }
 }

@@ -29,7 +29,8 @@ public static class BenchRunner
         var sizes = environment.Sizes ?? BenchSizes.For(cuda, options);
         var notes = new List<string>();
         if (!cuda)
-            notes.Add($"CPU run: the CNN is scaled down to {sizes.Cnn.Devices} devices x {sizes.Cnn.Steps} steps; figures on a shared or busy machine are noisy.");
+            notes.Add($"CPU run: MLP {sizes.Mlp.Devices} devices x {sizes.Mlp.Steps} steps, CNN {sizes.Cnn.Devices} devices x {sizes.Cnn.Steps} steps " +
+                      "(the GPU sizes are 256 x 20 and 128 x 20; use --mlp-devices / --cnn-devices for more); figures on a shared or busy machine are noisy.");
         if (options.Quick) notes.Add("--quick: smoke-test sizes; do not quote these figures.");
 
         int poolCohort = PoolCohortSize(kind);

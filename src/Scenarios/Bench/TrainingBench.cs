@@ -33,7 +33,7 @@ public static class TrainingBench
         int cohort = mode switch
         {
             TrainingMode.OneByOne => 1,
-            TrainingMode.BatchedPoolCohort => Math.Max(1, poolCohortSize),
+            TrainingMode.BatchedPoolCohort => Math.Clamp(poolCohortSize, 1, Math.Max(1, jobs.Count)), // fewer devices than a cohort: one cohort
             _ => Math.Max(1, jobs.Count),
         };
         // Warm-up: same shapes and cohort size, fewer steps (allocator, kernels and caches are ready afterwards).
