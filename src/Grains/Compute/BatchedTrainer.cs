@@ -1,4 +1,7 @@
+using FedSim.Contracts;
 using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace FedSim.Compute;
 
@@ -6,15 +9,322 @@ namespace FedSim.Compute;
 /// Trains a cohort of devices (all with the same model layout and plan) as one vectorized program.
 /// Called by the compute pool on its own thread; all tensor work stays inside this synchronous call.
 /// </summary>
+/// <remarks>
+/// Each device keeps its own weights, minibatch order (from its own seed), loss and optimizer state; stacking
+/// only changes how the arithmetic is launched. Devices are ordered by step count, longest first, so at step
+/// t the devices still training are a prefix of the stack: the step runs on that prefix (narrowed views)
+/// and finished devices are untouched, with no masks. A short last batch is padded and its padding gets
+/// per-sample weight 0; each device's loss is its weighted mean cross-entropy and the cohort loss is their
+/// sum, so each device's gradient is exactly its own.
+/// </remarks>
 public static class BatchedTrainer
 {
-    public static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device)
-        => throw new NotImplementedException("compute work in progress");
-}
+    static BatchedTrainer() => TorchRuntime.EnsureInitialized();
 
-/// <summary>Evaluates weights on a dataset in fixed-size chunks.</summary>
-public static class ModelEvaluator
-{
-    public static EvaluationResult Evaluate(EvaluationJob job, torch.Device device)
-        => throw new NotImplementedException("compute work in progress");
+    private const double AdamBeta2 = 0.999;
+    private const double AdamEpsilon = 1e-8;
+
+    public static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device)
+        => Train(cohort, device, gatherOnDevice: device.type != DeviceType.CPU);
+
+    /// <param name="gatherOnDevice">
+    /// True: copy the dataset to <paramref name="device"/> once and gather batches there (accelerators).
+    /// False: gather each step's rows in C# into one host buffer (CPU: no second copy of the dataset).
+    /// </param>
+    internal static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device, bool gatherOnDevice)
+    {
+        ArgumentNullException.ThrowIfNull(cohort);
+        ArgumentNullException.ThrowIfNull(device);
+        if (cohort.Count == 0) return [];
+        var first = cohort[0];
+        var layout = ModelLayout.For(first.Model);
+        ValidatePlan(first.Plan, first.DeviceId);
+        foreach (var job in cohort)
+        {
+            if (job.Model.Key != first.Model.Key)
+                throw new ArgumentException($"A cohort must share one model: device {job.DeviceId} has '{job.Model.Key}', device {first.DeviceId} has '{first.Model.Key}'.");
+            if (job.Plan.Key != first.Plan.Key)
+                throw new ArgumentException($"A cohort must share one training plan: device {job.DeviceId} has '{job.Plan.Key}', device {first.DeviceId} has '{first.Plan.Key}'.");
+            layout.Validate(job.GlobalWeights, $"Global weights of device {job.DeviceId}");
+            ValidateShard(job, layout);
+        }
+
+        // Batches are gathered by dataset row, so one program reads one dataset; a mixed cohort (rare: two
+        // experiments sharing a silo) trains as one program per source dataset.
+        var sources = cohort.Select(j => j.Shard.Source).Distinct().ToArray();
+        if (sources.Length == 1) return TrainOne(cohort, layout, device, gatherOnDevice);
+        var results = new TrainingResult[cohort.Count];
+        foreach (var source in sources)
+        {
+            var idx = Enumerable.Range(0, cohort.Count).Where(i => cohort[i].Shard.Source == source).ToArray();
+            var part = TrainOne(idx.Select(i => cohort[i]).ToArray(), layout, device, gatherOnDevice);
+            for (int i = 0; i < idx.Length; i++) results[idx[i]] = part[i];
+        }
+        return results;
+    }
+
+    internal static void ValidatePlan(TrainingPlan plan, long deviceId)
+    {
+        string where = $"Training plan of device {deviceId}";
+        if (!OptimizerKinds.All.Contains(plan.Optimizer))
+            throw new ArgumentException($"{where}: unknown optimizer '{plan.Optimizer}'; use one of: {string.Join(", ", OptimizerKinds.All)}.");
+        if (plan.BatchSize <= 0) throw new ArgumentException($"{where}: batch size must be positive, got {plan.BatchSize}.");
+        if (plan.LocalEpochs < 0) throw new ArgumentException($"{where}: local epochs must be zero or more, got {plan.LocalEpochs}.");
+        if (!float.IsFinite(plan.LearningRate) || plan.LearningRate <= 0)
+            throw new ArgumentException($"{where}: learning rate must be a positive number, got {plan.LearningRate}.");
+        if (plan.Optimizer != OptimizerKinds.Sgd && !(plan.Momentum >= 0 && plan.Momentum < 1))
+            throw new ArgumentException($"{where}: momentum (adam: beta1) must be in [0, 1), got {plan.Momentum}.");
+    }
+
+    internal static void ValidateShard(TrainingJob job, ModelLayout layout)
+    {
+        var data = job.Shard.Source;
+        if (data.FeatureCount != layout.Spec.InputFeatures)
+            throw new ArgumentException($"Device {job.DeviceId}: dataset '{data.Name}' has {data.FeatureCount} features per sample but the model expects {layout.Spec.InputFeatures}.");
+        foreach (int row in job.Shard.Indices)
+        {
+            if ((uint)row >= (uint)data.Count)
+                throw new ArgumentException($"Device {job.DeviceId}: shard index {row} is outside dataset '{data.Name}' (0..{data.Count - 1}).");
+            int label = data.Labels[row];
+            if ((uint)label >= (uint)layout.Spec.Classes)
+                throw new ArgumentException($"Device {job.DeviceId}: sample {row} of dataset '{data.Name}' has label {label}, outside the model's {layout.Spec.Classes} classes.");
+        }
+    }
+
+    private static TrainingResult[] TrainOne(IReadOnlyList<TrainingJob> jobs, ModelLayout layout, torch.Device device, bool gatherOnDevice)
+    {
+        var plan = jobs[0].Plan;
+        int n = jobs.Count, total = layout.Count, batch = plan.BatchSize, features = layout.Spec.InputFeatures;
+        var schedules = jobs.Select(j => new MinibatchSchedule(j.Shard.Indices, j.Seed, batch, plan.LocalEpochs)).ToArray();
+        var results = new TrainingResult[n];
+
+        // Longest first (stable), so the devices still training at any step are a prefix of the stack.
+        var order = Enumerable.Range(0, n).Where(i => schedules[i].Steps > 0).OrderByDescending(i => schedules[i].Steps).ToArray();
+        for (int i = 0; i < n; i++)
+            if (schedules[i].Steps == 0) results[i] = new TrainingResult(new float[total], jobs[i].Shard.Count, 0, 0f);
+        if (order.Length == 0) return results;
+
+        int k = order.Length, steps = schedules[order[0]].Steps;
+        var activeAt = new int[steps];
+        for (int t = 0, a = k; t < steps; t++)
+        {
+            while (schedules[order[a - 1]].Steps <= t) a--;
+            activeAt[t] = a;
+        }
+
+        using var scope = torch.NewDisposeScope();
+        using var grad = torch.enable_grad();
+        var parameters = new Tensor[layout.Parameters.Count];
+        var state1 = new Tensor?[parameters.Length];
+        var state2 = new Tensor?[parameters.Length];
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var info = layout.Parameters[i];
+            var host = new float[k * info.Count];
+            for (int d = 0; d < k; d++) Array.Copy(jobs[order[d]].GlobalWeights, info.Offset, host, d * info.Count, info.Count);
+            long[] shape = [k, .. info.Shape.Select(s => (long)s)];
+            parameters[i] = torch.tensor(host, shape, device: device).requires_grad_(true);
+            if (plan.Optimizer != OptimizerKinds.Sgd) state1[i] = torch.zeros(shape, device: device);
+            if (plan.Optimizer == OptimizerKinds.Adam) state2[i] = torch.zeros(shape, device: device);
+        }
+        var lossSum = torch.zeros(k, device: device);
+        using var input = gatherOnDevice
+            ? (BatchSource)new DeviceBatchSource(jobs, order, schedules, activeAt, batch, device)
+            : new HostBatchSource(jobs, order, schedules, batch, features, device);
+
+        var views = new Tensor[parameters.Length];
+        for (int t = 0; t < steps; t++)
+        {
+            using var stepScope = torch.NewDisposeScope();
+            int active = activeAt[t];
+            for (int i = 0; i < parameters.Length; i++)
+                views[i] = active == k ? parameters[i] : parameters[i].narrow(0, 0, active);
+            var (x, y, w) = input.Step(t, active);
+            var logits = StackedModel.Logits(layout, views, x, active);
+            var nll = F.cross_entropy(logits.reshape(active * batch, layout.Spec.Classes), y.reshape(active * batch), reduction: nn.Reduction.None);
+            var perDevice = (nll.view(active, batch) * w).sum(1);
+            perDevice.sum().backward();
+
+            using var noGrad = torch.no_grad();
+            (active == k ? lossSum : lossSum.narrow(0, 0, active)).add_(perDevice);
+            int deviceStep = t + 1; // every device still training is at its own step t + 1
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                var fullGrad = parameters[i].grad!;
+                var g = active == k ? fullGrad : fullGrad.narrow(0, 0, active);
+                var p = views[i];
+                switch (plan.Optimizer)
+                {
+                    case OptimizerKinds.Sgd:
+                        p.add_(g, alpha: -plan.LearningRate);
+                        break;
+                    case OptimizerKinds.Momentum:
+                    {
+                        // PyTorch SGD semantics (dampening 0, no Nesterov): buf = g at the first step, then mu*buf + g.
+                        var buf = active == k ? state1[i]! : state1[i]!.narrow(0, 0, active);
+                        if (t == 0) buf.copy_(g); else buf.mul_(plan.Momentum).add_(g);
+                        p.add_(buf, alpha: -plan.LearningRate);
+                        break;
+                    }
+                    default:
+                    {
+                        // PyTorch Adam (Kingma and Ba 2015 with PyTorch's eps placement), bias-corrected by the device's step.
+                        var m = active == k ? state1[i]! : state1[i]!.narrow(0, 0, active);
+                        var v = active == k ? state2[i]! : state2[i]!.narrow(0, 0, active);
+                        double beta1 = plan.Momentum;
+                        m.mul_(beta1).add_(g, alpha: 1 - beta1);
+                        v.mul_(AdamBeta2).addcmul_(g, g, value: 1 - AdamBeta2);
+                        double bc1 = 1 - Math.Pow(beta1, deviceStep), bc2 = 1 - Math.Pow(AdamBeta2, deviceStep);
+                        var denom = v.sqrt().div_(Math.Sqrt(bc2)).add_(AdamEpsilon);
+                        p.addcdiv_(m, denom, value: -plan.LearningRate / bc1);
+                        break;
+                    }
+                }
+                fullGrad.zero_();
+            }
+        }
+
+        var losses = lossSum.cpu().data<float>().ToArray();
+        var deltas = new float[k][];
+        for (int d = 0; d < k; d++) deltas[d] = new float[total];
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            var info = layout.Parameters[i];
+            var trained = parameters[i].detach().cpu().data<float>().ToArray();
+            for (int d = 0; d < k; d++)
+            {
+                var global = jobs[order[d]].GlobalWeights;
+                var delta = deltas[d];
+                for (int j = 0, src = d * info.Count, dst = info.Offset; j < info.Count; j++, src++, dst++)
+                    delta[dst] = trained[src] - global[dst];
+            }
+        }
+        for (int d = 0; d < k; d++)
+        {
+            int job = order[d], deviceSteps = schedules[job].Steps;
+            results[job] = new TrainingResult(deltas[d], jobs[job].Shard.Count, deviceSteps, losses[d] / deviceSteps);
+        }
+        return results;
+    }
+
+    /// <summary>Supplies each step's inputs [active, B, F], labels [active, B] and sample weights [active, B].</summary>
+    private abstract class BatchSource : IDisposable
+    {
+        public abstract (Tensor X, Tensor Y, Tensor W) Step(int step, int active);
+        public virtual void Dispose() { }
+    }
+
+    /// <summary>CPU path: copy the step's rows straight from the dataset arrays into one reusable host tensor.</summary>
+    private sealed class HostBatchSource : BatchSource
+    {
+        private readonly IReadOnlyList<TrainingJob> _jobs;
+        private readonly int[] _order;
+        private readonly MinibatchSchedule[] _schedules;
+        private readonly int _batch, _features;
+        private readonly torch.Device _device;
+        private readonly HostBuffer _x, _y, _w;
+        private readonly int[] _rows;
+        private readonly long[] _labels;
+        private readonly float[] _weights;
+
+        public HostBatchSource(IReadOnlyList<TrainingJob> jobs, int[] order, MinibatchSchedule[] schedules, int batch, int features, torch.Device device)
+        {
+            (_jobs, _order, _schedules, _batch, _features, _device) = (jobs, order, schedules, batch, features, device);
+            int k = order.Length;
+            _x = new HostBuffer([k, batch, features], ScalarType.Float32);
+            _y = new HostBuffer([k, batch], ScalarType.Int64);
+            _w = new HostBuffer([k, batch], ScalarType.Float32);
+            _rows = new int[batch];
+            _labels = new long[k * batch];
+            _weights = new float[k * batch];
+        }
+
+        public override (Tensor X, Tensor Y, Tensor W) Step(int step, int active)
+        {
+            for (int d = 0; d < active; d++)
+            {
+                var data = _jobs[_order[d]].Shard.Source;
+                int count = _schedules[_order[d]].Batch(step, _rows);
+                float weight = 1f / count;
+                for (int i = 0; i < _batch; i++)
+                {
+                    int slot = d * _batch + i;
+                    if (i < count)
+                    {
+                        int row = _rows[i];
+                        _x.Write(data.Features, row * _features, (long)slot * _features, _features);
+                        _labels[slot] = data.Labels[row];
+                        _weights[slot] = weight;
+                    }
+                    else
+                    {
+                        // Padding: whatever finite values the slot holds, weight 0 keeps them out of loss and gradient.
+                        _labels[slot] = 0;
+                        _weights[slot] = 0;
+                    }
+                }
+            }
+            _y.Write(_labels, 0, 0, active * _batch);
+            _w.Write(_weights, 0, 0, active * _batch);
+            var x = _x.Tensor.narrow(0, 0, active);
+            var y = _y.Tensor.narrow(0, 0, active);
+            var w = _w.Tensor.narrow(0, 0, active);
+            return _device.type == DeviceType.CPU ? (x, y, w) : (x.to(_device), y.to(_device), w.to(_device));
+        }
+
+        public override void Dispose()
+        {
+            _x.Tensor.Dispose();
+            _y.Tensor.Dispose();
+            _w.Tensor.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Accelerator path: the dataset lives on the device; the whole cohort's batch schedule (row ids and
+    /// sample weights, only for devices still training) is uploaded once, so a step launches no host copy.
+    /// </summary>
+    private sealed class DeviceBatchSource : BatchSource
+    {
+        private readonly Tensor _dataX, _dataY, _rows, _weights;
+        private readonly long[] _offsets;
+        private readonly int _batch;
+
+        public DeviceBatchSource(IReadOnlyList<TrainingJob> jobs, int[] order, MinibatchSchedule[] schedules, int[] activeAt, int batch, torch.Device device)
+        {
+            _batch = batch;
+            (_dataX, _dataY) = DeviceDatasetCache.Get(jobs[order[0]].Shard.Source, device);
+            _offsets = new long[activeAt.Length];
+            long size = 0;
+            for (int t = 0; t < activeAt.Length; t++) { _offsets[t] = size; size += (long)activeAt[t] * batch; }
+            var rows = new long[size];
+            var weights = new float[size];
+            var buffer = new int[batch];
+            for (int t = 0; t < activeAt.Length; t++)
+                for (int d = 0; d < activeAt[t]; d++)
+                {
+                    int count = schedules[order[d]].Batch(t, buffer);
+                    long at = _offsets[t] + (long)d * batch;
+                    for (int i = 0; i < count; i++) { rows[at + i] = buffer[i]; weights[at + i] = 1f / count; }
+                    // padding keeps row 0 (any valid row) with weight 0
+                }
+            _rows = torch.tensor(rows, [size], device: device);
+            _weights = torch.tensor(weights, [size], device: device);
+        }
+
+        public override (Tensor X, Tensor Y, Tensor W) Step(int step, int active)
+        {
+            var rows = _rows.narrow(0, _offsets[step], (long)active * _batch);
+            var x = _dataX.index_select(0, rows).view(active, _batch, -1);
+            var y = _dataY.index_select(0, rows).view(active, _batch);
+            var w = _weights.narrow(0, _offsets[step], (long)active * _batch).view(active, _batch);
+            return (x, y, w);
+        }
+
+        public override void Dispose()
+        {
+            _rows.Dispose();
+            _weights.Dispose();
+        }
+    }
 }

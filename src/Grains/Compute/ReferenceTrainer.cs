@@ -1,0 +1,132 @@
+using FedSim.Contracts;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace FedSim.Compute;
+
+/// <summary>
+/// Trains one device the ordinary way: torch modules (nn.Linear, nn.Conv2d) and torch.optim, one minibatch
+/// tensor per step. It is what a plain simulator does, the one-by-one baseline for benchmarks, and the
+/// independent check that <see cref="BatchedTrainer"/> computes the same update.
+/// </summary>
+public static class ReferenceTrainer
+{
+    static ReferenceTrainer() => TorchRuntime.EnsureInitialized();
+
+    public static TrainingResult Train(TrainingJob job, torch.Device device)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(device);
+        var layout = ModelLayout.For(job.Model);
+        BatchedTrainer.ValidatePlan(job.Plan, job.DeviceId);
+        layout.Validate(job.GlobalWeights, $"Global weights of device {job.DeviceId}");
+        BatchedTrainer.ValidateShard(job, layout);
+
+        var plan = job.Plan;
+        var schedule = new MinibatchSchedule(job.Shard.Indices, job.Seed, plan.BatchSize, plan.LocalEpochs);
+        if (schedule.Steps == 0) return new TrainingResult(new float[layout.Count], job.Shard.Count, 0, 0f);
+
+        using var scope = torch.NewDisposeScope();
+        using var grad = torch.enable_grad();
+        var model = Build(layout);
+        model.to(device);
+        var parameters = model.parameters().ToArray();
+        Load(layout, parameters, job.GlobalWeights, device);
+
+        optim.Optimizer optimizer = plan.Optimizer switch
+        {
+            OptimizerKinds.Sgd => optim.SGD(parameters, plan.LearningRate),
+            OptimizerKinds.Momentum => optim.SGD(parameters, plan.LearningRate, momentum: plan.Momentum),
+            _ => optim.Adam(parameters, plan.LearningRate, beta1: plan.Momentum, beta2: 0.999, eps: 1e-8),
+        };
+
+        var data = job.Shard.Source;
+        int features = data.FeatureCount;
+        var rows = new int[plan.BatchSize];
+        double lossSum = 0;
+        for (int t = 0; t < schedule.Steps; t++)
+        {
+            using var stepScope = torch.NewDisposeScope();
+            int count = schedule.Batch(t, rows);
+            var xs = new float[count * features];
+            var ys = new long[count];
+            for (int i = 0; i < count; i++)
+            {
+                Array.Copy(data.Features, rows[i] * features, xs, i * features, features);
+                ys[i] = data.Labels[rows[i]];
+            }
+            var x = torch.tensor(xs, InputShape(layout, count), device: device);
+            var y = torch.tensor(ys, [count], device: device);
+            optimizer.zero_grad();
+            var loss = F.cross_entropy(model.forward(x), y);
+            loss.backward();
+            optimizer.step();
+            lossSum += loss.item<float>();
+        }
+
+        var trained = Save(layout, parameters);
+        var delta = new float[layout.Count];
+        for (int i = 0; i < delta.Length; i++) delta[i] = trained[i] - job.GlobalWeights[i];
+        return new TrainingResult(delta, job.Shard.Count, schedule.Steps, (float)(lossSum / schedule.Steps));
+    }
+
+    private static long[] InputShape(ModelLayout layout, int count)
+        => layout.Spec.Image is { } img && layout.Spec.Kind == ModelKinds.Cnn
+            ? [count, img.Channels, img.Height, img.Width]
+            : [count, layout.Spec.InputFeatures];
+
+    /// <summary>The layout as a torch module whose parameters() come in canonical order.</summary>
+    internal static Sequential Build(ModelLayout layout)
+    {
+        var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
+        if (layout.Spec.Kind == ModelKinds.Cnn)
+        {
+            var img = layout.Spec.Image!.Value;
+            int c1 = layout.Spec.Channels[0], c2 = layout.Spec.Channels[1];
+            modules.Add(("conv1", nn.Conv2d(img.Channels, c1, ModelLayout.ConvKernel, padding: ModelLayout.ConvPadding)));
+            modules.Add(("relu1", nn.ReLU()));
+            modules.Add(("pool1", nn.MaxPool2d(2, 2)));
+            modules.Add(("conv2", nn.Conv2d(c1, c2, ModelLayout.ConvKernel, padding: ModelLayout.ConvPadding)));
+            modules.Add(("relu2", nn.ReLU()));
+            modules.Add(("pool2", nn.MaxPool2d(2, 2)));
+            modules.Add(("flatten", nn.Flatten()));
+        }
+        var dense = layout.DenseLayers;
+        for (int l = 0; l < dense.Count; l++)
+        {
+            modules.Add(($"fc{l + 1}", nn.Linear(dense[l].In, dense[l].Out)));
+            if (l < dense.Count - 1) modules.Add(($"act{l + 1}", nn.ReLU()));
+        }
+        return nn.Sequential(modules);
+    }
+
+    /// <summary>Copies canonical weights into module parameters (nn.Linear keeps weight as [out, in]).</summary>
+    internal static void Load(ModelLayout layout, Parameter[] parameters, float[] weights, torch.Device device)
+    {
+        using var noGrad = torch.no_grad();
+        for (int i = 0; i < layout.Parameters.Count; i++)
+        {
+            var info = layout.Parameters[i];
+            using var source = torch.tensor(weights.AsSpan(info.Offset, info.Count).ToArray(), info.Shape.Select(s => (long)s).ToArray(), device: device);
+            using var oriented = info.Role == ParameterRole.LinearWeight ? source.t() : source.alias();
+            parameters[i].copy_(oriented);
+        }
+    }
+
+    /// <summary>Reads module parameters back into the canonical flat layout.</summary>
+    internal static float[] Save(ModelLayout layout, Parameter[] parameters)
+    {
+        var flat = new float[layout.Count];
+        for (int i = 0; i < layout.Parameters.Count; i++)
+        {
+            var info = layout.Parameters[i];
+            using var value = parameters[i].detach();
+            using var oriented = info.Role == ParameterRole.LinearWeight ? value.t().contiguous() : value.contiguous();
+            using var host = oriented.cpu();
+            host.data<float>().ToArray().CopyTo(flat, info.Offset);
+        }
+        return flat;
+    }
+}

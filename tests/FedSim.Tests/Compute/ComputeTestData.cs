@@ -1,0 +1,63 @@
+using FedSim.Compute;
+using FedSim.Data;
+using FedSim.Determinism;
+
+namespace FedSim.Tests.Compute;
+
+/// <summary>Small seeded datasets and jobs for compute tests.</summary>
+internal static class ComputeTestData
+{
+    public static Dataset RandomImages(ulong seed, int count, ImageShape shape, int classes)
+    {
+        var rng = new DeterministicRandom(seed);
+        var features = new float[count * shape.Size];
+        for (int i = 0; i < features.Length; i++) features[i] = (float)rng.NextDouble();
+        var labels = new int[count];
+        for (int i = 0; i < count; i++) labels[i] = rng.NextInt(classes);
+        return new Dataset("random-images", features, labels, shape.Size, classes, shape);
+    }
+
+    /// <summary>Two Gaussian blobs per class around well-separated centres: linearly separable in practice.</summary>
+    public static Dataset SeparableBlobs(ulong seed, int count, int featureCount, int classes)
+    {
+        var rng = new DeterministicRandom(seed);
+        var centres = new double[classes, featureCount];
+        for (int c = 0; c < classes; c++)
+            for (int f = 0; f < featureCount; f++) centres[c, f] = 4 * rng.NextGaussian();
+        var features = new float[count * featureCount];
+        var labels = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            int c = labels[i] = i % classes;
+            for (int f = 0; f < featureCount; f++) features[i * featureCount + f] = (float)(centres[c, f] + 0.5 * rng.NextGaussian());
+        }
+        return new Dataset("blobs", features, labels, featureCount, classes);
+    }
+
+    /// <summary>Disjoint consecutive shards of the given sizes.</summary>
+    public static int[][] Shards(params int[] sizes)
+    {
+        var shards = new int[sizes.Length][];
+        int next = 0;
+        for (int d = 0; d < sizes.Length; d++)
+        {
+            shards[d] = Enumerable.Range(next, sizes[d]).ToArray();
+            next += sizes[d];
+        }
+        return shards;
+    }
+
+    public static TrainingJob[] Jobs(ModelSpec model, TrainingPlan plan, float[] global, Dataset data, int[][] shards, ulong seed)
+        => shards.Select((indices, d) => new TrainingJob(d, model, plan, global, new ShardView(data, indices),
+            Seeds.Derive(seed, 0, d, SeedPurpose.LocalTraining))).ToArray();
+
+    public static double MaxAbsDiff(float[] a, float[] b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        double max = 0;
+        for (int i = 0; i < a.Length; i++) max = Math.Max(max, Math.Abs((double)a[i] - b[i]));
+        return max;
+    }
+
+    public static double MaxAbs(float[] a) => a.Length == 0 ? 0 : a.Max(v => Math.Abs((double)v));
+}

@@ -1,0 +1,76 @@
+using FedSim.Compute;
+using FedSim.Contracts;
+using FedSim.Data;
+using TorchSharp;
+
+namespace FedSim.Tests.Compute;
+
+public class ModelEvaluatorTests
+{
+    // Logistic model on 2 features / 2 classes with W = identity, b = 0: it predicts the larger feature.
+    private static readonly ModelSpec Spec = new(ModelKinds.Logistic, 2, 2, [], null, [], 0);
+    private static readonly float[] Weights = [1, 0, 0, 1, 0, 0];
+
+    private static Dataset Tiny() => new("tiny",
+        [3, 1, /**/ 0, 2, /**/ 5, 4, /**/ 1, 1.5f],
+        [0, 1, 1, 1], 2, 2);
+
+    private static double CrossEntropy(double z0, double z1, int label)
+    {
+        double max = Math.Max(z0, z1), logSum = max + Math.Log(Math.Exp(z0 - max) + Math.Exp(z1 - max));
+        return logSum - (label == 0 ? z0 : z1);
+    }
+
+    [Fact]
+    public void Evaluate_gives_exact_accuracy_and_loss_for_hand_set_weights()
+    {
+        var data = Tiny();
+
+        var result = ModelEvaluator.Evaluate(new EvaluationJob(Spec, Weights, data), torch.CPU);
+
+        // Predictions: 0, 1, 0, 1 against labels 0, 1, 1, 1 -> 3 of 4.
+        double expectedLoss = (CrossEntropy(3, 1, 0) + CrossEntropy(0, 2, 1) + CrossEntropy(5, 4, 1) + CrossEntropy(1, 1.5, 1)) / 4;
+        Assert.Equal(0.75, result.Accuracy);
+        Assert.Equal(expectedLoss, result.Loss, 1e-6);
+        Assert.Equal(4, result.Examples);
+    }
+
+    [Fact]
+    public void Evaluate_on_indices_uses_only_those_samples()
+    {
+        var result = ModelEvaluator.Evaluate(new EvaluationJob(Spec, Weights, Tiny(), [2, 3]), torch.CPU);
+
+        Assert.Equal(0.5, result.Accuracy);
+        Assert.Equal((CrossEntropy(5, 4, 1) + CrossEntropy(1, 1.5, 1)) / 2, result.Loss, 1e-6);
+        Assert.Equal(2, result.Examples);
+    }
+
+    [Fact]
+    public void EvaluateMany_matches_one_by_one_across_chunks()
+    {
+        // 2,500 samples: three chunks of up to 1,024, the last one partial.
+        var image = new ImageShape(1, 12, 12);
+        var data = ComputeTestData.RandomImages(9, 2500, image, 5);
+        var spec = new ModelSpec(ModelKinds.Cnn, image.Size, 5, [], image, [4, 8], 16);
+        var jobs = Enumerable.Range(0, 3).Select(s => new EvaluationJob(spec, ModelLayout.Initialize(spec, (ulong)s), data)).ToArray();
+
+        var many = ModelEvaluator.EvaluateMany(jobs, torch.CPU);
+        var single = jobs.Select(j => ModelEvaluator.Evaluate(j, torch.CPU)).ToArray();
+
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            Assert.Equal(single[i].Accuracy, many[i].Accuracy);
+            Assert.Equal(single[i].Loss, many[i].Loss, 1e-5);
+            Assert.Equal(2500, many[i].Examples);
+        }
+        Assert.NotEqual(many[0].Loss, many[1].Loss);
+    }
+
+    [Fact]
+    public void Evaluate_rejects_weights_of_another_model()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ModelEvaluator.Evaluate(new EvaluationJob(Spec, new float[5], Tiny()), torch.CPU));
+
+        Assert.Contains("has 5 values but model", error.Message);
+    }
+}
