@@ -31,6 +31,7 @@ public static class FedSimCli
         root.Subcommands.Add(ValidateCommand.Create(context));
         root.Subcommands.Add(SchemaCommand.Create(context));
         root.Subcommands.Add(DataCommands.Create(context));
+        root.Subcommands.Add(Bench.BenchCommand.Create(stdout, stderr));
 
         ParseResult parse = root.Parse(args);
         bool debug = services.Debug || parse.GetValue(verbose);

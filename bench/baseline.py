@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""Plain-PyTorch baseline for `fedsim bench`: the same workloads, trained the way most FL simulators do it.
+
+One client after another, each with an ordinary ``nn.Module`` and ``torch.optim.SGD``, minibatches copied to the
+device per step and the client's update copied back to the host (as Flower-style clients return numpy arrays).
+``--batched`` adds a reference variant that trains all clients of the MLP workload at once with ``torch.bmm``.
+
+Workloads (sizes are flags; `fedsim bench` passes the sizes it ran itself):
+  mlp    MLP 784-200-200-10 on MNIST-shaped random (seeded) data: clients x steps x batch.
+  cnn    The FEMNIST CNN (conv5x5 32 pad 2, pool, conv5x5 64 pad 2, pool, dense 512, 62 classes) on 1x28x28 inputs.
+  round  One FedAvg round: every client trains E epochs over its own samples in batches of B, then the server
+         averages the updates weighted by example count and evaluates the new global model.
+
+Prints a human summary, or one JSON object with --json. Only timing is measured; the data is random.
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def parse_ints(text):
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def blas_info():
+    """BLAS_INFO from torch's build config; 'generic' on Debian means whatever libblas.so.3 points to."""
+    match = [part for part in torch.__config__.show().replace(",", "\n").splitlines() if "BLAS_INFO" in part and "LAPACK" not in part]
+    return match[0].split("=", 1)[1].strip() if match else "unknown"
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def mlp_module(features, hidden, classes):
+    layers, prev = [], features
+    for width in hidden:
+        layers += [nn.Linear(prev, width), nn.ReLU()]
+        prev = width
+    layers.append(nn.Linear(prev, classes))
+    return nn.Sequential(*layers)
+
+
+def cnn_module(channels, height, width, conv, dense, classes):
+    c1, c2 = conv
+    flat = c2 * (height // 4) * (width // 4)
+    return nn.Sequential(
+        nn.Conv2d(channels, c1, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
+        nn.Conv2d(c1, c2, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2, 2),
+        nn.Flatten(), nn.Linear(flat, dense), nn.ReLU(), nn.Linear(dense, classes))
+
+
+def flat_params(model):
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+
+def load_flat(model, flat):
+    offset = 0
+    with torch.no_grad():
+        for p in model.parameters():
+            n = p.numel()
+            p.copy_(flat[offset:offset + n].view_as(p))
+            offset += n
+
+
+class Pool:
+    """A seeded pool of random samples on the host; clients draw their own (overlapping) index sets from it."""
+
+    def __init__(self, rows, shape, classes, seed):
+        g = torch.Generator().manual_seed(seed)
+        self.x = torch.randn((rows,) + tuple(shape), generator=g)
+        self.y = torch.randint(0, classes, (rows,), generator=g)
+        self.rows = rows
+
+    def client_indices(self, client, count, seed):
+        g = torch.Generator().manual_seed(seed * 1_000_003 + client)
+        return torch.randint(0, self.rows, (count,), generator=g)
+
+
+def train_client(model, global_flat, pool, indices, batch, epochs, lr, device, seed):
+    """One client's local training, the ordinary way. Returns (delta on the host, steps, examples)."""
+    load_flat(model, global_flat)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    steps = 0
+    for _ in range(epochs):
+        order = indices[torch.randperm(len(indices), generator=g)]
+        for start in range(0, len(order), batch):
+            rows = order[start:start + batch]
+            x = pool.x[rows].to(device, non_blocking=True)
+            y = pool.y[rows].to(device, non_blocking=True)
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            steps += 1
+    delta = (flat_params(model) - global_flat).cpu()  # clients hand their update back as host arrays
+    return delta, steps, len(indices)
+
+
+def sequential_workload(make_model, pool, clients, steps, batch, lr, device, seed):
+    model = make_model().to(device)
+    global_flat = flat_params(model).clone()
+    total = 0
+    for c in range(clients):
+        idx = pool.client_indices(c, steps * batch, seed)
+        _, s, _ = train_client(model, global_flat, pool, idx, batch, 1, lr, device, seed + c)
+        total += s
+    sync(device)
+    return total
+
+
+def batched_mlp_workload(pool, clients, steps, batch, features, hidden, classes, lr, device, seed):
+    """All clients at once: stacked weights [C, in, out], one bmm per layer per step, plain SGD."""
+    dims = [features] + hidden + [classes]
+    g = torch.Generator().manual_seed(seed)
+    ws, bs = [], []
+    for i in range(len(dims) - 1):
+        bound = 1.0 / dims[i] ** 0.5
+        w = (torch.rand(dims[i], dims[i + 1], generator=g) * 2 - 1) * bound
+        b = (torch.rand(dims[i + 1], generator=g) * 2 - 1) * bound
+        ws.append(w.expand(clients, -1, -1).clone().to(device).requires_grad_())
+        bs.append(b.expand(clients, -1).clone().to(device).requires_grad_())
+    idx = torch.stack([pool.client_indices(c, steps * batch, seed) for c in range(clients)])  # [C, steps*B]
+    for t in range(steps):
+        rows = idx[:, t * batch:(t + 1) * batch]
+        x = pool.x[rows].reshape(clients, batch, -1).to(device, non_blocking=True)
+        y = pool.y[rows].reshape(-1).to(device, non_blocking=True)
+        h = x
+        for i in range(len(ws)):
+            h = torch.baddbmm(bs[i].unsqueeze(1), h, ws[i])
+            if i < len(ws) - 1:
+                h = F.relu(h)
+        # Sum of per-client mean losses: each client's gradient equals its own mean-loss gradient.
+        loss = F.cross_entropy(h.reshape(clients * batch, -1), y, reduction="sum") / batch
+        grads = torch.autograd.grad(loss, ws + bs)
+        with torch.no_grad():
+            for p, gr in zip(ws + bs, grads):
+                p.sub_(lr * gr)
+    deltas = torch.cat([p.detach().reshape(clients, -1) for p in ws + bs], dim=1).cpu()
+    sync(device)
+    return clients * steps if deltas.numel() else 0
+
+
+def timed(fn, device):
+    sync(device)
+    start = time.perf_counter()
+    result = fn()
+    sync(device)
+    return result, time.perf_counter() - start
+
+
+def run_training(name, fn_full, fn_warm, clients, steps, batch, device, mode):
+    fn_warm()  # warm-up: kernels, allocator and caches at the same shapes
+    device_steps, seconds = timed(fn_full, device)
+    return {
+        "workload": name, "mode": mode, "clients": clients, "steps": steps, "batch": batch,
+        "device_steps": device_steps, "seconds": seconds,
+        "device_steps_per_second": device_steps / seconds if seconds > 0 else 0.0,
+    }
+
+
+def run_round(args, device):
+    clients, samples, batch, epochs = args.round_clients, args.round_samples, args.round_batch, args.round_epochs
+    features, classes, hidden = args.round_features, args.round_classes, parse_ints(args.round_hidden)
+    pool = Pool(clients * samples, (features,), classes, args.seed)
+    test = Pool(max(args.round_eval, 1), (features,), classes, args.seed + 1)
+    model = mlp_module(features, hidden, classes).to(device)
+    global_flat = flat_params(model).clone()
+
+    def one_round(flat):
+        total = torch.zeros_like(flat, device="cpu")
+        examples, steps = 0, 0
+        for c in range(clients):
+            idx = torch.arange(c * samples, (c + 1) * samples)  # disjoint IID shards of equal size
+            delta, s, n = train_client(model, flat, pool, idx, batch, epochs, args.lr, device, args.seed + c)
+            total += delta * n
+            examples += n
+            steps += s
+        new_flat = flat + (total / examples).to(device)  # FedAvg: example-weighted mean update
+        if args.round_eval > 0:
+            load_flat(model, new_flat)
+            with torch.no_grad():
+                for start in range(0, test.rows, 1024):
+                    x = test.x[start:start + 1024].to(device)
+                    F.cross_entropy(model(x), test.y[start:start + 1024].to(device)).item()
+        return new_flat, steps
+
+    warm_flat, _ = one_round(global_flat)  # warm-up round
+    (_, steps), seconds = timed(lambda: one_round(warm_flat), device)
+    return {
+        "workload": "round", "mode": "sequential", "clients": clients, "samples_per_client": samples, "batch": batch,
+        "epochs": epochs, "features": features, "classes": classes, "hidden": hidden, "eval_samples": args.round_eval,
+        "device_steps": steps, "seconds": seconds,
+        "device_steps_per_second": steps / seconds if seconds > 0 else 0.0,
+    }
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--workloads", default="mlp,cnn,round", help="comma list of mlp, cnn, round")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--batched", action="store_true", help="also run the MLP workload batched with bmm (reference)")
+    p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = os.cpu_count())")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--mlp-clients", type=int, default=256)
+    p.add_argument("--mlp-steps", type=int, default=20)
+    p.add_argument("--mlp-batch", type=int, default=64)
+    p.add_argument("--mlp-features", type=int, default=784)
+    p.add_argument("--mlp-hidden", default="200,200")
+    p.add_argument("--mlp-classes", type=int, default=10)
+    p.add_argument("--cnn-clients", type=int, default=32)
+    p.add_argument("--cnn-steps", type=int, default=20)
+    p.add_argument("--cnn-batch", type=int, default=64)
+    p.add_argument("--cnn-image", default="1,28,28", help="channels,height,width")
+    p.add_argument("--cnn-channels", default="32,64")
+    p.add_argument("--cnn-dense", type=int, default=512)
+    p.add_argument("--cnn-classes", type=int, default=62)
+    p.add_argument("--round-clients", type=int, default=100)
+    p.add_argument("--round-samples", type=int, default=600, help="training samples per client")
+    p.add_argument("--round-batch", type=int, default=10)
+    p.add_argument("--round-epochs", type=int, default=1)
+    p.add_argument("--round-features", type=int, default=20)
+    p.add_argument("--round-classes", type=int, default=2)
+    p.add_argument("--round-hidden", default="64")
+    p.add_argument("--round-eval", type=int, default=0, help="test samples evaluated after aggregation")
+    args = p.parse_args(argv)
+
+    threads = args.threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("baseline.py: --device cuda but torch sees no CUDA device", file=sys.stderr)
+        return 2
+    device = torch.device(args.device)
+    torch.manual_seed(args.seed)  # module initialisation only; results are timing, not accuracy
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    unknown = [w for w in workloads if w not in ("mlp", "cnn", "round")]
+    if unknown:
+        print(f"baseline.py: unknown workload(s) {unknown}; use mlp, cnn, round", file=sys.stderr)
+        return 2
+
+    results = {}
+    if "mlp" in workloads:
+        hidden = parse_ints(args.mlp_hidden)
+        pool = Pool(min(16384, args.mlp_clients * args.mlp_steps * args.mlp_batch), (args.mlp_features,), args.mlp_classes, args.seed)
+        make = lambda: mlp_module(args.mlp_features, hidden, args.mlp_classes)
+        c, s, b = args.mlp_clients, args.mlp_steps, args.mlp_batch
+        results["mlp"] = run_training(
+            "mlp", lambda: sequential_workload(make, pool, c, s, b, args.lr, device, args.seed),
+            lambda: sequential_workload(make, pool, 1, s, b, args.lr, device, args.seed), c, s, b, device, "sequential")
+        if args.batched:
+            results["mlp_batched"] = run_training(
+                "mlp", lambda: batched_mlp_workload(pool, c, s, b, args.mlp_features, hidden, args.mlp_classes, args.lr, device, args.seed),
+                lambda: batched_mlp_workload(pool, c, min(s, 2), b, args.mlp_features, hidden, args.mlp_classes, args.lr, device, args.seed),
+                c, s, b, device, "batched-bmm")
+    if "cnn" in workloads:
+        ch, h, w = parse_ints(args.cnn_image)
+        conv = parse_ints(args.cnn_channels)
+        pool = Pool(min(8192, args.cnn_clients * args.cnn_steps * args.cnn_batch), (ch, h, w), args.cnn_classes, args.seed)
+        make = lambda: cnn_module(ch, h, w, conv, args.cnn_dense, args.cnn_classes)
+        c, s, b = args.cnn_clients, args.cnn_steps, args.cnn_batch
+        results["cnn"] = run_training(
+            "cnn", lambda: sequential_workload(make, pool, c, s, b, args.lr, device, args.seed),
+            lambda: sequential_workload(make, pool, 1, s, b, args.lr, device, args.seed), c, s, b, device, "sequential")
+    if "round" in workloads:
+        results["round"] = run_round(args, device)
+
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    report = {
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "device_kind": device.type,
+        "threads": torch.get_num_threads(),
+        "blas_info": blas_info(),
+        "peak_rss_bytes": peak_rss,
+        "cuda_max_allocated_bytes": torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None,
+        "workloads": results,
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"torch {report['torch_version']} on {report['device']} ({report['threads']} threads)")
+        for key, r in results.items():
+            print(f"{key:12s} {r['mode']:12s} {r['device_steps']:8d} device-steps in {r['seconds']:8.3f} s"
+                  f" = {r['device_steps_per_second']:10.1f} device-steps/s")
+        print(f"peak RSS {peak_rss / 2**20:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace FedSim.Scenarios.Bench;
+
+/// <summary>
+/// <c>fedsim bench [--device cpu|cuda|auto] [--json] [--quick] [--baseline|--no-baseline] [--python PATH] [--output FILE]</c>:
+/// batched vs one-by-one training throughput (MLP and CNN), one FedAvg round through the embedded silo, the
+/// measured matmul peak, peak memory and, when a Python with torch is found, the plain-PyTorch baseline side by side.
+/// </summary>
+public static class BenchCommand
+{
+    /// <summary>Exit codes, the same as the rest of the CLI: 0 ok, 1 runtime failure, 2 invalid input.</summary>
+    private const int Success = 0, InvalidInput = 2;
+
+    /// <param name="stdout">Where the table (or the JSON with --json) goes; default the console.</param>
+    /// <param name="stderr">Where progress and errors go; default the console's error stream.</param>
+    /// <param name="environment">Test hook: sizes, Python candidates and script search folders.</param>
+    public static Command Create(TextWriter? stdout = null, TextWriter? stderr = null, BenchEnvironment? environment = null)
+    {
+        var device = new Option<string>("--device", "-d")
+        {
+            Description = "Where to train: auto (cuda when available), cpu or cuda.",
+            DefaultValueFactory = _ => "auto",
+        };
+        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var json = new Option<bool>("--json") { Description = "Print the results as one JSON object instead of a table." };
+        var quick = new Option<bool>("--quick") { Description = "Small sizes: checks that everything runs in under a minute; figures not worth quoting." };
+        var baseline = new Option<bool>("--baseline") { Description = "Run the PyTorch baseline (bench/baseline.py) when a Python with torch is found (default)." };
+        var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the PyTorch baseline." };
+        var python = new Option<string?>("--python") { Description = "Python interpreter for the baseline (default: FEDSIM_PYTHON, python3, /usr/bin/python3)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Also write the JSON results to this file." };
+        var mlpDevices = new Option<int?>("--mlp-devices") { Description = "Devices in the MLP workload (default 256 on cuda, 64 on cpu, 32 with --quick)." };
+        var cnnDevices = new Option<int?>("--cnn-devices") { Description = "Devices in the CNN workload (default 128 on cuda, 8 on cpu)." };
+        var roundDevices = new Option<int?>("--round-devices") { Description = "Devices per FedAvg round (default 100)." };
+
+        var command = new Command("bench", "Measure batched vs one-by-one training, a FedAvg round's overhead, and compare with plain PyTorch.");
+        foreach (Option o in new Option[] { device, json, quick, baseline, noBaseline, python, output, mlpDevices, cnnDevices, roundDevices })
+            command.Options.Add(o);
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var @out = stdout ?? Console.Out;
+            var err = stderr ?? Console.Error;
+            try
+            {
+                if (parse.GetValue(baseline) && parse.GetValue(noBaseline))
+                    throw new BenchUsageException("--baseline and --no-baseline contradict each other; give one.");
+                var options = new BenchOptions(parse.GetValue(device) ?? "auto", parse.GetValue(quick), !parse.GetValue(noBaseline),
+                    parse.GetValue(python), parse.GetValue(mlpDevices), parse.GetValue(cnnDevices), parse.GetValue(roundDevices));
+                var report = await BenchRunner.RunAsync(options, environment, line => err.WriteLine($"bench: {line}"), cancellationToken);
+
+                string text = report.ToJson();
+                if (parse.GetValue(output) is { Length: > 0 } file)
+                {
+                    string full = Path.GetFullPath(file);
+                    Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                    await File.WriteAllTextAsync(full, text + Environment.NewLine, cancellationToken);
+                }
+                if (parse.GetValue(json)) @out.WriteLine(text);
+                else report.Render(ConsoleFor(@out));
+                return Success;
+            }
+            catch (BenchUsageException e)
+            {
+                err.WriteLine($"fedsim bench: {e.Message}");
+                return InvalidInput;
+            }
+        });
+        return command;
+    }
+
+    private static IAnsiConsole ConsoleFor(TextWriter writer)
+    {
+        // Colours only on a real terminal; redirected output and tests get plain text, wide enough not to wrap.
+        bool terminal = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        });
+        if (!terminal) console.Profile.Width = 132;
+        return console;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Spectre.Console;
+
+namespace FedSim.Scenarios.Bench;
+
+/// <summary>A training workload's three measurements and how they compare.</summary>
+public sealed record TrainingWorkloadReport(
+    string Name, string Model, int Devices, int Steps, int Batch, double FlopsPerDeviceStep,
+    TrainingMeasurement OneByOne, TrainingMeasurement BatchedPoolCohort, TrainingMeasurement BatchedAll, double PeakGflops)
+{
+    public double SpeedupPoolCohort => Ratio(BatchedPoolCohort.DeviceStepsPerSecond, OneByOne.DeviceStepsPerSecond);
+    public double SpeedupAll => Ratio(BatchedAll.DeviceStepsPerSecond, OneByOne.DeviceStepsPerSecond);
+    /// <summary>Achieved GFLOP/s of the fastest batched run over the measured matmul peak.</summary>
+    public double PeakFraction => Ratio(Math.Max(BatchedPoolCohort.Gflops, BatchedAll.Gflops), PeakGflops);
+
+    internal static double Ratio(double a, double b) => b > 0 ? a / b : 0;
+}
+
+public sealed record MemoryReport(long PeakWorkingSetBytes, long? CudaMaxAllocatedBytes, string CudaNote);
+
+/// <summary>The PyTorch baseline's figures next to FedSim's (ratios are FedSim ÷ PyTorch; above 1 means FedSim is faster).</summary>
+public sealed record BaselineReport(
+    string? Python, string? Script, string? TorchVersion, string? Device, int? Threads, string? BlasInfo,
+    double? MlpSequentialDeviceStepsPerSecond, double? MlpBatchedBmmDeviceStepsPerSecond, double? CnnSequentialDeviceStepsPerSecond,
+    double? RoundSeconds, double? MlpBatchedVsPytorch, double? MlpBatchedAllVsPytorch, double? MlpOneByOneVsPytorch,
+    double? CnnBatchedVsPytorch, double? CnnBatchedAllVsPytorch, double? RoundSpeedupVsPytorch, string? Skipped, JsonObject? Raw);
+
+/// <summary>Everything one <c>fedsim bench</c> run measured.</summary>
+public sealed record BenchReport(
+    string Device, string DeviceName, int TorchThreads, bool Quick, string TorchSharpVersion, DateTimeOffset StartedAt,
+    MatmulMeasurement Matmul, TrainingWorkloadReport Mlp, TrainingWorkloadReport Cnn, RoundMeasurement Round,
+    MemoryReport Memory, BaselineReport? Baseline, IReadOnlyList<string> Notes)
+{
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>The same figures as a Spectre.Console table (plus a line per note).</summary>
+    public void Render(IAnsiConsole console)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"fedsim bench on {Markup.Escape(DeviceName)} ({Device}, {TorchThreads} torch threads){(Quick ? " [yellow]--quick[/]" : "")}");
+        table.AddColumn("Workload");
+        table.AddColumn("Measure");
+        table.AddColumn(new TableColumn("Value").RightAligned());
+        table.AddColumn(new TableColumn("GFLOP/s").RightAligned());
+
+        table.AddRow("matmul fp32", $"torch.mm {Matmul.Size}² x{Matmul.Repetitions}", $"{F(Matmul.Seconds, 3)} s", F(Matmul.Gflops, 1));
+        foreach (var w in new[] { Mlp, Cnn })
+        {
+            table.AddEmptyRow();
+            string name = $"{w.Name} {w.Model}\n{w.Devices} dev x {w.Steps} steps x B{w.Batch}";
+            AddTraining(table, name, "one by one (ReferenceTrainer)", w.OneByOne);
+            AddTraining(table, "", $"batched, cohorts of {w.BatchedPoolCohort.CohortSize} (pool size)", w.BatchedPoolCohort);
+            AddTraining(table, "", $"batched, one cohort of {w.BatchedAll.CohortSize}", w.BatchedAll);
+            table.AddRow("", "speedup batched ÷ one by one", $"{F(w.SpeedupPoolCohort, 2)}x / {F(w.SpeedupAll, 2)}x", "");
+            table.AddRow("", "batched share of matmul peak", $"{F(100 * w.PeakFraction, 1)} %", "");
+        }
+        table.AddEmptyRow();
+        var r = Round;
+        table.AddRow($"FedAvg round\n{r.Devices} dev x ~{F(r.MeanSamplesPerDevice, 0)} samples, B{r.Batch}, E{r.Epochs}",
+            "round wall (embedded silo)", $"{F(r.WallSeconds, 3)} s", "");
+        table.AddRow("", $"pool busy ({r.PoolWorkers} worker(s), mean cohort {F(r.MeanCohortSize, 1)})", $"{F(r.PoolBusySeconds, 3)} s", "");
+        table.AddRow("", "Orleans overhead (wall − busy) ÷ wall", $"{F(100 * r.OrleansOverhead, 1)} %", "");
+        table.AddRow("", "device-steps/s over the round", F(r.DeviceStepsPerSecond, 1), "");
+        table.AddEmptyRow();
+        table.AddRow("memory", "peak working set", $"{Memory.PeakWorkingSetBytes / 1048576.0:F0} MiB", "");
+        table.AddRow("", "CUDA max allocated",
+            Memory.CudaMaxAllocatedBytes is long cuda ? $"{cuda / 1048576.0:F0} MiB" : Markup.Escape(Memory.CudaNote), "");
+
+        if (Baseline is { } b)
+        {
+            table.AddEmptyRow();
+            if (b.Skipped is not null)
+                table.AddRow("PyTorch baseline", "not run", Markup.Escape(b.Skipped), "");
+            else
+            {
+                table.AddRow("PyTorch baseline", Markup.Escape($"torch {b.TorchVersion} on {b.Device}, {b.Threads} threads, BLAS {b.BlasInfo}"), "", "");
+                table.AddRow("", "MLP per-client loop, device-steps/s", F(b.MlpSequentialDeviceStepsPerSecond, 1), "");
+                table.AddRow("", "MLP bmm (reference), device-steps/s", F(b.MlpBatchedBmmDeviceStepsPerSecond, 1), "");
+                table.AddRow("", "FedSim MLP batched ÷ PyTorch loop", $"{F(b.MlpBatchedVsPytorch, 2)}x / {F(b.MlpBatchedAllVsPytorch, 2)}x", "");
+                table.AddRow("", "FedSim MLP one by one ÷ PyTorch loop", $"{F(b.MlpOneByOneVsPytorch, 2)}x", "");
+                table.AddRow("", "CNN per-client loop, device-steps/s", F(b.CnnSequentialDeviceStepsPerSecond, 2), "");
+                table.AddRow("", "FedSim CNN batched ÷ PyTorch loop", $"{F(b.CnnBatchedVsPytorch, 2)}x / {F(b.CnnBatchedAllVsPytorch, 2)}x", "");
+                table.AddRow("", "PyTorch round (per-client loop)", $"{F(b.RoundSeconds, 3)} s", "");
+                table.AddRow("", "FedSim round speedup (PyTorch ÷ FedSim)", $"{F(b.RoundSpeedupVsPytorch, 2)}x", "");
+            }
+        }
+        console.Write(table);
+        foreach (string note in Notes) console.MarkupLine($"[grey]note:[/] {Markup.Escape(note)}");
+    }
+
+    private static void AddTraining(Table table, string workload, string what, TrainingMeasurement m)
+        => table.AddRow(Markup.Escape(workload), Markup.Escape(what),
+            $"{F(m.DeviceStepsPerSecond, 1)} dev-steps/s\n[grey]{m.DeviceSteps} in {F(m.Seconds, 2)} s[/]", F(m.Gflops, 1));
+
+    private static string F(double? value, int digits)
+        => value is double v && double.IsFinite(v) ? v.ToString("F" + digits, CultureInfo.InvariantCulture) : "n/a";
+}

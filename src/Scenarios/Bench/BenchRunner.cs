@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using FedSim.Compute;
+using TorchSharp;
+
+namespace FedSim.Scenarios.Bench;
+
+/// <summary>Where the bench looks for things outside the process; tests replace these.</summary>
+/// <param name="Sizes">Sizes to run instead of the per-device defaults (tests use tiny ones).</param>
+/// <param name="PythonCandidates">Interpreters to probe for the baseline (null: <see cref="PythonBaseline.DefaultCandidates"/>).</param>
+/// <param name="ScriptSearchStarts">Folders to walk up from looking for bench/baseline.py (null: program and current folder).</param>
+public sealed record BenchEnvironment(BenchSizes? Sizes = null, IReadOnlyList<string>? PythonCandidates = null,
+    IReadOnlyList<string>? ScriptSearchStarts = null, TimeSpan? BaselineTimeout = null);
+
+/// <summary>Runs every bench measurement once, in order, and collects them into a <see cref="BenchReport"/>.</summary>
+public static class BenchRunner
+{
+    public const ulong Seed = 20240601;
+
+    public static async Task<BenchReport> RunAsync(BenchOptions options, BenchEnvironment? environment, Action<string>? progress,
+        CancellationToken cancellationToken)
+    {
+        environment ??= new BenchEnvironment();
+        progress ??= _ => { };
+        var started = DateTimeOffset.UtcNow;
+        var device = ResolveDevice(options.Device);
+        bool cuda = device.type == DeviceType.CUDA;
+        string kind = cuda ? "cuda" : "cpu";
+        TorchDevices.ConfigureThreads();
+        var sizes = environment.Sizes ?? BenchSizes.For(cuda, options);
+        var notes = new List<string>();
+        if (!cuda)
+            notes.Add($"CPU run: MLP {sizes.Mlp.Devices} devices x {sizes.Mlp.Steps} steps, CNN {sizes.Cnn.Devices} devices x {sizes.Cnn.Steps} steps " +
+                      "(the GPU sizes are 256 x 20 and 128 x 20; use --mlp-devices / --cnn-devices for more); figures on a shared or busy machine are noisy.");
+        if (options.Quick) notes.Add("--quick: smoke-test sizes; do not quote these figures.");
+
+        int poolCohort = PoolCohortSize(kind);
+
+        progress($"matmul peak ({sizes.MatmulSize}² fp32)");
+        var matmul = MatmulBench.Measure(sizes.MatmulSize, sizes.MatmulRepetitions, device);
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var mlp = MeasureTraining("MLP", "784-200-200-10", BenchWorkloads.MnistMlp, sizes.Mlp, poolCohort, device, matmul, progress, cancellationToken);
+        var cnn = MeasureTraining("CNN", "FEMNIST 1x28x28 -> 62", BenchWorkloads.FemnistCnn, sizes.Cnn, poolCohort, device, matmul, progress, cancellationToken);
+
+        progress($"FedAvg round: {sizes.Round.Devices} devices through the embedded silo");
+        var round = await RoundBench.MeasureAsync(sizes.Round, kind, cancellationToken);
+
+        BaselineReport? baseline = null;
+        if (options.Baseline)
+        {
+            progress("PyTorch baseline (bench/baseline.py)");
+            baseline = RunBaseline(options, environment, cuda, sizes, mlp, cnn, round);
+        }
+
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        var memory = new MemoryReport(self.PeakWorkingSet64, null,
+            cuda ? "n/a (TorchSharp 0.107 exposes no torch.cuda.max_memory_allocated)" : "n/a (cpu)");
+
+        return new BenchReport(kind, DeviceName(cuda), torch.get_num_threads(), options.Quick,
+            typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", started, matmul, mlp, cnn, round, memory, baseline, notes);
+    }
+
+    internal static torch.Device ResolveDevice(string setting)
+    {
+        try { return TorchDevices.Resolve(setting); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new BenchUsageException($"--device: {e.Message}");
+        }
+    }
+
+    /// <summary>The cohort size the silo's pool would use on this device kind (its tuned default).</summary>
+    internal static int PoolCohortSize(string kind)
+    {
+        var pool = new ComputePool(new ComputePoolOptions(Device: kind));
+        try { return pool.Snapshot().MaxCohortSize; }
+        finally { (pool as IDisposable)?.Dispose(); }
+    }
+
+    private static TrainingWorkloadReport MeasureTraining(string name, string model, Compute.ModelSpec spec, TrainingWorkloadSize size,
+        int poolCohort, torch.Device device, MatmulMeasurement matmul, Action<string> progress, CancellationToken cancellationToken)
+    {
+        var (jobs, warmUp) = BenchWorkloads.Build(spec, size, Seed);
+        var results = new Dictionary<TrainingMode, TrainingMeasurement>();
+        foreach (var mode in new[] { TrainingMode.OneByOne, TrainingMode.BatchedPoolCohort, TrainingMode.BatchedAll })
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress($"{name}: {mode} ({size.Devices} devices x {size.Steps} steps x batch {size.Batch})");
+            results[mode] = TrainingBench.Measure(mode, jobs, warmUp, poolCohort, device);
+        }
+        return new TrainingWorkloadReport(name, model, size.Devices, size.Steps, size.Batch, FlopCounter.TrainingStepFlops(spec, size.Batch),
+            results[TrainingMode.OneByOne], results[TrainingMode.BatchedPoolCohort], results[TrainingMode.BatchedAll], matmul.Gflops);
+    }
+
+    private static BaselineReport RunBaseline(BenchOptions options, BenchEnvironment environment, bool cuda, BenchSizes sizes,
+        TrainingWorkloadReport mlp, TrainingWorkloadReport cnn, RoundMeasurement round)
+    {
+        var candidates = environment.PythonCandidates ?? PythonBaseline.DefaultCandidates(options.PythonPath);
+        var python = PythonBaseline.FindPython(candidates);
+        if (python is null)
+            return Skipped(null, null, $"no Python that can 'import torch' among: {string.Join(", ", candidates)} (set FEDSIM_PYTHON or --python)");
+        string? script = PythonBaseline.LocateScript(environment.ScriptSearchStarts ?? PythonBaseline.DefaultScriptSearchStarts());
+        if (script is null)
+            return Skipped(python.Executable, null, $"{PythonBaseline.ScriptRelativePath} not found above the program's or the current folder");
+        var outcome = PythonBaseline.Run(python, script, PythonBaseline.Arguments(cuda, sizes, round),
+            environment.BaselineTimeout ?? TimeSpan.FromMinutes(30));
+        if (outcome.Report is not { } r) return Skipped(python.Executable, script, outcome.Skipped ?? "no result");
+
+        double? Rate(string workload) => (double?)r["workloads"]?[workload]?["device_steps_per_second"];
+        double? mlpSeq = Rate("mlp"), mlpBmm = Rate("mlp_batched"), cnnSeq = Rate("cnn");
+        double? roundSeconds = (double?)r["workloads"]?["round"]?["seconds"];
+        static double? Over(double a, double? b) => b is double d && d > 0 ? a / d : null;
+        return new BaselineReport(python.Executable, script, (string?)r["torch_version"], (string?)r["device"], (int?)r["threads"],
+            (string?)r["blas_info"], mlpSeq, mlpBmm, cnnSeq, roundSeconds,
+            Over(mlp.BatchedPoolCohort.DeviceStepsPerSecond, mlpSeq), Over(mlp.BatchedAll.DeviceStepsPerSecond, mlpSeq),
+            Over(mlp.OneByOne.DeviceStepsPerSecond, mlpSeq),
+            Over(cnn.BatchedPoolCohort.DeviceStepsPerSecond, cnnSeq), Over(cnn.BatchedAll.DeviceStepsPerSecond, cnnSeq),
+            roundSeconds is double s && round.WallSeconds > 0 ? s / round.WallSeconds : null, null, r);
+    }
+
+    private static BaselineReport Skipped(string? python, string? script, string reason)
+        => new(python, script, null, null, null, null, null, null, null, null, null, null, null, null, null, null, reason, null);
+
+    private static string DeviceName(bool cuda)
+    {
+        if (!cuda)
+        {
+            try
+            {
+                string? model = File.Exists("/proc/cpuinfo")
+                    ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal)) : null;
+                if (model is not null) return $"{model[(model.IndexOf(':') + 1)..].Trim()} x{Environment.ProcessorCount}";
+            }
+            catch (IOException) { }
+            return $"cpu x{Environment.ProcessorCount}";
+        }
+        // TorchSharp has no device-name query; nvidia-smi is there wherever a CUDA driver is.
+        try
+        {
+            using var smi = Process.Start(new ProcessStartInfo("nvidia-smi", "--query-gpu=name --format=csv,noheader")
+                { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+            if (smi is not null && smi.WaitForExit(10_000) && smi.ExitCode == 0 && smi.StandardOutput.ReadLine() is { Length: > 0 } name)
+                return name.Trim();
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException) { }
+        return "cuda";
+    }
+}
