@@ -10,9 +10,9 @@ namespace FedSim.Compute;
 public static class TorchDevices
 {
     private static readonly object Gate = new();
+    private static bool _configured;
 
     static TorchDevices() => TorchRuntime.EnsureInitialized();
-    private static bool _configured;
 
     /// <summary>
     /// "auto" → cuda when available, else cpu; "cpu" → cpu; "cuda" → cuda, or a clear error when this process
