@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FedSim.Contracts;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -27,11 +28,17 @@ public static class BatchedTrainer
     public static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device)
         => Train(cohort, device, gatherOnDevice: device.type != DeviceType.CPU);
 
+    /// <summary>As <see cref="Train(IReadOnlyList{TrainingJob}, torch.Device)"/>, adding each phase's time to
+    /// <paramref name="phases"/> (benchmarks; it synchronizes the device at phase boundaries).</summary>
+    public static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device, TrainerPhaseTimes phases)
+        => Train(cohort, device, gatherOnDevice: device.type != DeviceType.CPU, phases);
+
     /// <param name="gatherOnDevice">
     /// True: copy the dataset to <paramref name="device"/> once and gather batches there (accelerators).
     /// False: gather each step's rows in C# into one host buffer (CPU: no second copy of the dataset).
     /// </param>
-    internal static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device, bool gatherOnDevice)
+    internal static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device, bool gatherOnDevice,
+        TrainerPhaseTimes? phases = null)
     {
         ArgumentNullException.ThrowIfNull(cohort);
         ArgumentNullException.ThrowIfNull(device);
@@ -52,12 +59,12 @@ public static class BatchedTrainer
         // Batches are gathered by dataset row, so one program reads one dataset; a mixed cohort (rare: two
         // experiments sharing a silo) trains as one program per source dataset.
         var sources = cohort.Select(j => j.Shard.Source).Distinct().ToArray();
-        if (sources.Length == 1) return TrainOne(cohort, layout, device, gatherOnDevice);
+        if (sources.Length == 1) return TrainOne(cohort, layout, device, gatherOnDevice, phases);
         var results = new TrainingResult[cohort.Count];
         foreach (var source in sources)
         {
             var idx = Enumerable.Range(0, cohort.Count).Where(i => cohort[i].Shard.Source == source).ToArray();
-            var part = TrainOne(idx.Select(i => cohort[i]).ToArray(), layout, device, gatherOnDevice);
+            var part = TrainOne(idx.Select(i => cohort[i]).ToArray(), layout, device, gatherOnDevice, phases);
             for (int i = 0; i < idx.Length; i++) results[idx[i]] = part[i];
         }
         return results;
@@ -91,8 +98,10 @@ public static class BatchedTrainer
         }
     }
 
-    private static TrainingResult[] TrainOne(IReadOnlyList<TrainingJob> jobs, ModelLayout layout, torch.Device device, bool gatherOnDevice)
+    private static TrainingResult[] TrainOne(IReadOnlyList<TrainingJob> jobs, ModelLayout layout, torch.Device device, bool gatherOnDevice,
+        TrainerPhaseTimes? phases)
     {
+        phases?.Begin(device);
         var plan = jobs[0].Plan;
         int n = jobs.Count, total = layout.Count, batch = plan.BatchSize, features = layout.Spec.InputFeatures;
         var schedules = jobs.Select(j => new MinibatchSchedule(j.Shard.Indices, j.Seed, batch, plan.LocalEpochs)).ToArray();
@@ -113,25 +122,28 @@ public static class BatchedTrainer
         }
 
         using var scope = torch.NewDisposeScope();
-        using var grad = torch.enable_grad();
+        // The starting weights, [k, total] on the device. Devices of one round share one broadcast array, so
+        // each distinct array crosses to the device once and is repeated there (not k host copies).
+        var globals = StackGlobals(jobs, order, total, device);
         var parameters = new Tensor[layout.Parameters.Count];
         var state1 = new Tensor?[parameters.Length];
         var state2 = new Tensor?[parameters.Length];
         for (int i = 0; i < parameters.Length; i++)
         {
             var info = layout.Parameters[i];
-            var host = new float[k * info.Count];
-            for (int d = 0; d < k; d++) Array.Copy(jobs[order[d]].GlobalWeights, info.Offset, host, d * info.Count, info.Count);
             long[] shape = [k, .. info.Shape.Select(s => (long)s)];
-            parameters[i] = torch.tensor(host, shape, device: device).requires_grad_(true);
+            // An explicit copy: a view could alias `globals`, which the deltas are measured against.
+            parameters[i] = torch.empty(shape, device: device).copy_(globals.narrow(1, info.Offset, info.Count).reshape(shape)).requires_grad_(true);
             if (plan.Optimizer != OptimizerKinds.Sgd) state1[i] = torch.zeros(shape, device: device);
             if (plan.Optimizer == OptimizerKinds.Adam) state2[i] = torch.zeros(shape, device: device);
         }
+        using var grad = torch.enable_grad();
         var lossSum = torch.zeros(k, device: device);
         using var input = gatherOnDevice
             ? (BatchSource)new DeviceBatchSource(jobs, order, schedules, activeAt, batch, device)
             : new HostBatchSource(jobs, order, schedules, batch, features, device);
 
+        phases?.EndSetup(device);
         var views = new Tensor[parameters.Length];
         for (int t = 0; t < steps; t++)
         {
@@ -184,27 +196,74 @@ public static class BatchedTrainer
             }
         }
 
+        phases?.EndSteps(device);
         var losses = lossSum.cpu().data<float>().ToArray();
+        // Deltas are formed on the device (one fp32 subtraction, as on the host) and cross back in one copy.
         var deltas = new float[k][];
-        for (int d = 0; d < k; d++) deltas[d] = new float[total];
-        for (int i = 0; i < parameters.Length; i++)
+        using (torch.no_grad())
         {
-            var info = layout.Parameters[i];
-            var trained = parameters[i].detach().cpu().data<float>().ToArray();
+            var trained = torch.cat(parameters.Select(p => p.detach().reshape(k, -1)).ToArray(), 1);
+            var flat = CopyToHost(trained.sub_(globals), (long)k * total);
             for (int d = 0; d < k; d++)
             {
-                var global = jobs[order[d]].GlobalWeights;
-                var delta = deltas[d];
-                for (int j = 0, src = d * info.Count, dst = info.Offset; j < info.Count; j++, src++, dst++)
-                    delta[dst] = trained[src] - global[dst];
+                // Every element is overwritten at once, so the array need not be zeroed first.
+                deltas[d] = GC.AllocateUninitializedArray<float>(total);
+                flat.Slice(d * total, total).CopyTo(deltas[d]);
             }
         }
+        phases?.EndExtract(device);
         for (int d = 0; d < k; d++)
         {
             int job = order[d], deviceSteps = schedules[job].Steps;
             results[job] = new TrainingResult(deltas[d], jobs[job].Shard.Count, deviceSteps, losses[d] / deviceSteps);
         }
         return results;
+    }
+
+    /// <summary>Largest device-to-host copy staged through this thread's reusable pinned buffer.</summary>
+    private const long PinnedStagingLimitBytes = 1L << 30;
+
+    [ThreadStatic] private static Tensor? t_pinnedStaging;
+
+    /// <summary>
+    /// The values of a contiguous tensor as host memory, valid until the next call on this thread. From an
+    /// accelerator the copy lands in a reused pinned buffer (several times faster than a pageable copy, and no
+    /// fresh pages to fault in); on the CPU the tensor's own memory is read in place.
+    /// </summary>
+    private static ReadOnlySpan<float> CopyToHost(Tensor values, long count)
+    {
+        if (values.device_type == DeviceType.CPU) return MemoryMarshal.Cast<byte, float>(values.bytes)[..(int)count];
+        if (count * sizeof(float) > PinnedStagingLimitBytes)
+            return MemoryMarshal.Cast<byte, float>(values.cpu().bytes)[..(int)count];
+        if (t_pinnedStaging is null || t_pinnedStaging.numel() < count)
+        {
+            t_pinnedStaging?.Dispose();
+            t_pinnedStaging = torch.empty(count, ScalarType.Float32).pin_memory().DetachFromDisposeScope();
+        }
+        var staging = t_pinnedStaging.narrow(0, 0, count);
+        staging.copy_(values.view(-1));
+        return MemoryMarshal.Cast<byte, float>(t_pinnedStaging.bytes)[..(int)count];
+    }
+
+    /// <summary>[k, total] starting weights in stack order, uploading each distinct weight array once.</summary>
+    private static Tensor StackGlobals(IReadOnlyList<TrainingJob> jobs, int[] order, int total, torch.Device device)
+    {
+        var distinct = new List<float[]>();
+        var slot = new long[order.Length];
+        for (int d = 0; d < order.Length; d++)
+        {
+            var weights = jobs[order[d]].GlobalWeights;
+            int at = distinct.FindIndex(w => ReferenceEquals(w, weights));
+            if (at < 0) { at = distinct.Count; distinct.Add(weights); }
+            slot[d] = at;
+        }
+        using var noGrad = torch.no_grad();
+        if (distinct.Count == 1)
+            return torch.tensor(distinct[0], [1, total], device: device).expand(order.Length, total).contiguous();
+        var host = new float[(long)distinct.Count * total];
+        for (int u = 0; u < distinct.Count; u++) Array.Copy(distinct[u], 0, host, (long)u * total, total);
+        var unique = torch.tensor(host, [distinct.Count, total], device: device);
+        return unique.index_select(0, torch.tensor(slot, device: device));
     }
 
     /// <summary>Supplies each step's inputs [active, B, F], labels [active, B] and sample weights [active, B].</summary>
@@ -326,5 +385,37 @@ public static class BatchedTrainer
             _rows.Dispose();
             _weights.Dispose();
         }
+    }
+}
+
+/// <summary>
+/// Seconds spent in each phase of batched training, summed over calls: setup (stacking weights, state,
+/// batch schedule), the training steps themselves, and extraction (deltas back to the host).
+/// </summary>
+public sealed class TrainerPhaseTimes
+{
+    private readonly System.Diagnostics.Stopwatch _clock = new();
+    private double _mark;
+
+    public double SetupSeconds { get; private set; }
+    public double StepSeconds { get; private set; }
+    public double ExtractSeconds { get; private set; }
+
+    internal void Begin(torch.Device device) { Sync(device); _clock.Start(); _mark = _clock.Elapsed.TotalSeconds; }
+    internal void EndSetup(torch.Device device) => SetupSeconds += Lap(device);
+    internal void EndSteps(torch.Device device) => StepSeconds += Lap(device);
+    internal void EndExtract(torch.Device device) { ExtractSeconds += Lap(device); _clock.Stop(); }
+
+    private double Lap(torch.Device device)
+    {
+        Sync(device);
+        double now = _clock.Elapsed.TotalSeconds, lap = now - _mark;
+        _mark = now;
+        return lap;
+    }
+
+    private static void Sync(torch.Device device)
+    {
+        if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
     }
 }

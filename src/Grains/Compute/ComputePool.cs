@@ -486,7 +486,7 @@ public sealed class ComputePool : IComputePool, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var resolved = options.Resolve();
         // Created on first use, on a worker: a cpu pool does not load libtorch until it has work.
-        return new Binding(resolved, new Lazy<torch.Device>(() => resolved.Device == "cuda" ? torch.CUDA : torch.CPU));
+        return new Binding(resolved, new Lazy<torch.Device>(() => TorchDevices.Resolve(resolved.Device)));
     }
 
     internal static string FormatBytes(long bytes) => bytes switch

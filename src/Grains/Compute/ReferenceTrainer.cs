@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FedSim.Contracts;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -125,7 +126,7 @@ public static class ReferenceTrainer
             using var value = parameters[i].detach();
             using var oriented = info.Role == ParameterRole.LinearWeight ? value.t().contiguous() : value.contiguous();
             using var host = oriented.cpu();
-            host.data<float>().ToArray().CopyTo(flat, info.Offset);
+            MemoryMarshal.Cast<byte, float>(host.bytes).CopyTo(flat.AsSpan(info.Offset, info.Count));
         }
         return flat;
     }

@@ -19,7 +19,14 @@ public static class TorchDevices
     /// cannot use a GPU. Names are case-insensitive; anything else is rejected with the accepted values.
     /// </summary>
     public static torch.Device Resolve(string? setting)
-        => ResolveKind(setting, torch.cuda.is_available()) == ComputeDevices.Cuda ? torch.CUDA : torch.CPU;
+    {
+        if (ResolveKind(setting, torch.cuda.is_available()) != ComputeDevices.Cuda) return torch.CPU;
+        // cuDNN rounds convolution inputs to TF32 (10-bit mantissa) by default. FedSim keeps full fp32 so a
+        // device trained in a cohort (grouped convolution) and alone (plain convolution) get the same update.
+        torch.backends.cudnn.allow_tf32 = false;
+        torch.backends.cuda.matmul.allow_tf32 = false;
+        return torch.CUDA;
+    }
 
     /// <summary>The decision of <see cref="Resolve(string?)"/> as "cpu" or "cuda", without touching a device.</summary>
     internal static string ResolveKind(string? setting, bool cudaAvailable)

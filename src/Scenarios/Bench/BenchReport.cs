@@ -9,12 +9,16 @@ namespace FedSim.Scenarios.Bench;
 /// <summary>A training workload's three measurements and how they compare.</summary>
 public sealed record TrainingWorkloadReport(
     string Name, string Model, int Devices, int Steps, int Batch, double FlopsPerDeviceStep,
-    TrainingMeasurement OneByOne, TrainingMeasurement BatchedPoolCohort, TrainingMeasurement BatchedAll, double PeakGflops)
+    TrainingMeasurement OneByOne, TrainingMeasurement BatchedPoolCohort, TrainingMeasurement BatchedAll, double PeakGflops,
+    double? MaxRelativeDeltaDifference = null, double? MaxRelativeDeltaDifferenceOneStep = null)
 {
     public double SpeedupPoolCohort => Ratio(BatchedPoolCohort.DeviceStepsPerSecond, OneByOne.DeviceStepsPerSecond);
     public double SpeedupAll => Ratio(BatchedAll.DeviceStepsPerSecond, OneByOne.DeviceStepsPerSecond);
     /// <summary>Achieved GFLOP/s of the fastest batched run over the measured matmul peak.</summary>
     public double PeakFraction => Ratio(Math.Max(BatchedPoolCohort.Gflops, BatchedAll.Gflops), PeakGflops);
+
+    /// <summary>The same during the training steps alone (weights in and deltas out excluded).</summary>
+    public double StepPeakFraction => Ratio(Math.Max(BatchedPoolCohort.StepGflops ?? 0, BatchedAll.StepGflops ?? 0), PeakGflops);
 
     internal static double Ratio(double a, double b) => b > 0 ? a / b : 0;
 }
@@ -63,7 +67,9 @@ public sealed record BenchReport(
             AddTraining(table, "", $"batched, cohorts of {w.BatchedPoolCohort.CohortSize} (pool size)", w.BatchedPoolCohort);
             AddTraining(table, "", $"batched, one cohort of {w.BatchedAll.CohortSize}", w.BatchedAll);
             table.AddRow("", "speedup batched ÷ one by one", $"{F(w.SpeedupPoolCohort, 2)}x / {F(w.SpeedupAll, 2)}x", "");
-            table.AddRow("", "batched share of matmul peak", $"{F(100 * w.PeakFraction, 1)} %", "");
+            table.AddRow("", "batched vs one by one: max |Δ diff| ÷ max |Δ|, 1 step / all steps",
+                $"{F(w.MaxRelativeDeltaDifferenceOneStep, 7)} / {F(w.MaxRelativeDeltaDifference, 7)}", "");
+            table.AddRow("", "batched share of matmul peak", $"{F(100 * w.PeakFraction, 1)} % (steps alone {F(100 * w.StepPeakFraction, 1)} %)", "");
         }
         table.AddEmptyRow();
         var r = Round;
@@ -100,8 +106,13 @@ public sealed record BenchReport(
     }
 
     private static void AddTraining(Table table, string workload, string what, TrainingMeasurement m)
-        => table.AddRow(Markup.Escape(workload), Markup.Escape(what),
+    {
+        table.AddRow(Markup.Escape(workload), Markup.Escape(what),
             $"{F(m.DeviceStepsPerSecond, 1)} dev-steps/s\n[grey]{m.DeviceSteps} in {F(m.Seconds, 2)} s[/]", F(m.Gflops, 1));
+        if (m.StepSeconds is double steps)
+            table.AddRow("", "[grey]  phases: setup / steps / deltas out[/]",
+                $"[grey]{F(m.SetupSeconds, 3)} / {F(steps, 3)} / {F(m.ExtractSeconds, 3)} s[/]", $"[grey]{F(m.StepGflops, 1)}[/]");
+    }
 
     private static string F(double? value, int digits)
         => value is double v && double.IsFinite(v) ? v.ToString("F" + digits, CultureInfo.InvariantCulture) : "n/a";

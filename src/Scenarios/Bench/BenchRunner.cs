@@ -90,7 +90,30 @@ public static class BenchRunner
             results[mode] = TrainingBench.Measure(mode, jobs, warmUp, poolCohort, device);
         }
         return new TrainingWorkloadReport(name, model, size.Devices, size.Steps, size.Batch, FlopCounter.TrainingStepFlops(spec, size.Batch),
-            results[TrainingMode.OneByOne], results[TrainingMode.BatchedPoolCohort], results[TrainingMode.BatchedAll], matmul.Gflops);
+            results[TrainingMode.OneByOne], results[TrainingMode.BatchedPoolCohort], results[TrainingMode.BatchedAll], matmul.Gflops,
+            MaxRelativeDeltaDifference(jobs.Take(8).ToArray(), device),
+            MaxRelativeDeltaDifference(jobs.Take(8).Select(j => j with
+            {
+                Shard = new Compute.ShardView(j.Shard.Source, j.Shard.Indices.Take(j.Plan.BatchSize).ToArray()),
+            }).ToArray(), device));
+    }
+
+    /// <summary>
+    /// The equivalence check on this device: the same devices trained in one cohort and one by one
+    /// (ReferenceTrainer), largest delta difference relative to the largest delta.
+    /// </summary>
+    internal static double MaxRelativeDeltaDifference(IReadOnlyList<Compute.TrainingJob> jobs, torch.Device device)
+    {
+        var batched = Compute.BatchedTrainer.Train(jobs, device);
+        double worst = 0;
+        for (int i = 0; i < jobs.Count; i++)
+        {
+            var alone = Compute.ReferenceTrainer.Train(jobs[i], device).Delta;
+            double scale = alone.Max(v => Math.Abs((double)v)), diff = 0;
+            for (int j = 0; j < alone.Length; j++) diff = Math.Max(diff, Math.Abs((double)alone[j] - batched[i].Delta[j]));
+            if (scale > 0) worst = Math.Max(worst, diff / scale);
+        }
+        return worst;
     }
 
     private static BaselineReport RunBaseline(BenchOptions options, BenchEnvironment environment, bool cuda, BenchSizes sizes,

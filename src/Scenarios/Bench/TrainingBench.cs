@@ -16,7 +16,10 @@ public enum TrainingMode
 }
 
 /// <summary>One timed training run.</summary>
-public sealed record TrainingMeasurement(TrainingMode Mode, int CohortSize, long DeviceSteps, double Seconds, double Gflops)
+/// <param name="StepSeconds">Batched modes: time inside the training steps alone (no weight upload, no delta download).</param>
+/// <param name="StepGflops">Batched modes: GFLOP/s during the training steps alone.</param>
+public sealed record TrainingMeasurement(TrainingMode Mode, int CohortSize, long DeviceSteps, double Seconds, double Gflops,
+    double? SetupSeconds = null, double? StepSeconds = null, double? ExtractSeconds = null, double? StepGflops = null)
 {
     public double DeviceStepsPerSecond => Seconds > 0 ? DeviceSteps / Seconds : 0;
 }
@@ -37,18 +40,30 @@ public static class TrainingBench
             _ => Math.Max(1, jobs.Count),
         };
         // Warm-up: same shapes and cohort size, fewer steps (allocator, kernels and caches are ready afterwards).
-        Train(mode, warmUp, cohort, device);
+        Train(mode, warmUp, cohort, device, phases: null);
         Synchronize(device);
         var clock = Stopwatch.StartNew();
-        long steps = Train(mode, jobs, cohort, device);
+        long steps = Train(mode, jobs, cohort, device, phases: null);
         Synchronize(device);
         double seconds = clock.Elapsed.TotalSeconds;
         double flops = jobs.Count == 0 ? 0 : FlopCounter.TrainingStepFlops(jobs[0].Model, jobs[0].Plan.BatchSize) * steps;
-        return new TrainingMeasurement(mode, cohort, steps, seconds, seconds > 0 ? flops / seconds / 1e9 : 0);
+        var measurement = new TrainingMeasurement(mode, cohort, steps, seconds, seconds > 0 ? flops / seconds / 1e9 : 0);
+        if (mode == TrainingMode.OneByOne) return measurement;
+
+        // A second, phase-timed pass (it synchronizes at phase boundaries, so it is kept out of the figure above).
+        var phases = new TrainerPhaseTimes();
+        Train(mode, jobs, cohort, device, phases);
+        return measurement with
+        {
+            SetupSeconds = phases.SetupSeconds,
+            StepSeconds = phases.StepSeconds,
+            ExtractSeconds = phases.ExtractSeconds,
+            StepGflops = phases.StepSeconds > 0 ? flops / phases.StepSeconds / 1e9 : 0,
+        };
     }
 
     /// <summary>Trains the jobs; returns the device-steps actually taken (as the trainers report them).</summary>
-    private static long Train(TrainingMode mode, IReadOnlyList<TrainingJob> jobs, int cohort, torch.Device device)
+    private static long Train(TrainingMode mode, IReadOnlyList<TrainingJob> jobs, int cohort, torch.Device device, TrainerPhaseTimes? phases)
     {
         long steps = 0;
         if (mode == TrainingMode.OneByOne)
@@ -59,7 +74,8 @@ public static class TrainingBench
         for (int start = 0; start < jobs.Count; start += cohort)
         {
             var slice = jobs.Skip(start).Take(cohort).ToArray();
-            foreach (var result in BatchedTrainer.Train(slice, device)) steps += result.Steps;
+            var results = phases is null ? BatchedTrainer.Train(slice, device) : BatchedTrainer.Train(slice, device, phases);
+            foreach (var result in results) steps += result.Steps;
         }
         return steps;
     }

@@ -88,7 +88,7 @@ public class ComputePoolTuningTests
     public void The_pool_reports_its_resolved_settings_in_metrics_and_description()
     {
         // Prepare
-        using var pool = new ComputePool(new ComputePoolOptions(Device: "cpu", MemoryBudgetBytes: 3L << 30),
+        using var pool = new ComputePool(new ComputePoolOptions(Device: "cpu", MaxCohortSize: 16, MemoryBudgetBytes: 3L << 30),
             new FakeTrainer().Train, _ => new EvaluationResult(0, 0, 0));
 
         // Execute
