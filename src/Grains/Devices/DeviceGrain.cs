@@ -9,7 +9,10 @@ namespace FedSim.Devices;
 /// A simulated device. Its shard is derived from the scenario on whichever silo it activates; its
 /// training runs on that silo's compute pool; only the weight delta and statistics leave it.
 /// Devices deactivate after each round, so a million registered devices cost nothing until sampled.
+/// Placement is random so a cohort's training spreads over every silo's compute pool (the default
+/// would favour the coordinator's silo).
 /// </summary>
+[Orleans.Placement.RandomPlacement]
 public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache data, SiloMetrics metrics, ILogger<DeviceGrain> logger)
     : Grain, IDeviceGrain
 {

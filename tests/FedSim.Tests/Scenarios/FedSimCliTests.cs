@@ -139,7 +139,6 @@ public sealed class FedSimCliTests : IClassFixture<ScenarioTestFiles>
         Assert.Equal(2, seen.Value.Spec.Training.Rounds);
         Assert.Equal(Path.GetFullPath(path), seen.Value.Path);
         Assert.Equal(new RunOptions("outdir", 99UL, true), seen.Value.Options);
-        Assert.Contains("/tmp/results/runme", run.Out);
     }
 
     [Fact]
