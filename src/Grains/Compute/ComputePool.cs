@@ -547,15 +547,15 @@ public sealed class ComputePool : IComputePool, IDisposable
         protected void Completed() => Detach();
     }
 
-    private sealed class PendingTraining(TrainingJob job, long bytes, int cohortLimit)
-        : PendingJob(new GroupKey(false, job.Model.Key, job.Plan.Key), bytes, cohortLimit)
+    /// <summary>A queued job with its typed result; continuations run asynchronously, never inline on a pool thread.</summary>
+    private abstract class PendingJob<TJob, TResult>(TJob job, GroupKey key, long bytes, int cohortLimit)
+        : PendingJob(key, bytes, cohortLimit)
     {
-        // Continuations run asynchronously: a grain's continuation must never run inline on a pool thread.
-        public TaskCompletionSource<TrainingResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public TrainingJob Job { get; } = job;
+        public TaskCompletionSource<TResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TJob Job { get; } = job;
         protected override Task Task => Completion.Task;
 
-        public void TrySetResult(TrainingResult result)
+        public void TrySetResult(TResult result)
         {
             Completion.TrySetResult(result);
             Completed();
@@ -573,30 +573,10 @@ public sealed class ComputePool : IComputePool, IDisposable
             Completed();
         }
     }
+
+    private sealed class PendingTraining(TrainingJob job, long bytes, int cohortLimit)
+        : PendingJob<TrainingJob, TrainingResult>(job, new GroupKey(false, job.Model.Key, job.Plan.Key), bytes, cohortLimit);
 
     private sealed class PendingEvaluation(EvaluationJob job, long bytes)
-        : PendingJob(new GroupKey(true, "", ""), bytes, cohortLimit: 1)
-    {
-        public TaskCompletionSource<EvaluationResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public EvaluationJob Job { get; } = job;
-        protected override Task Task => Completion.Task;
-
-        public void TrySetResult(EvaluationResult result)
-        {
-            Completion.TrySetResult(result);
-            Completed();
-        }
-
-        public override void TryFail(Exception error)
-        {
-            Completion.TrySetException(error);
-            Completed();
-        }
-
-        public override void TryCancel(CancellationToken token)
-        {
-            Completion.TrySetCanceled(token);
-            Completed();
-        }
-    }
+        : PendingJob<EvaluationJob, EvaluationResult>(job, new GroupKey(true, "", ""), bytes, cohortLimit: 1);
 }

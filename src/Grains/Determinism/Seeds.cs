@@ -77,20 +77,10 @@ public sealed class DeterministicRandom
     /// <summary>Uniform in [0, 1).</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
-    /// <summary>Uniform integer in [0, maxExclusive), unbiased (Lemire's method with rejection).</summary>
-    public int NextInt(int maxExclusive)
-    {
-        if (maxExclusive <= 0) throw new ArgumentOutOfRangeException(nameof(maxExclusive));
-        ulong bound = (ulong)maxExclusive;
-        ulong threshold = (0UL - bound) % bound;
-        while (true)
-        {
-            ulong r = NextUInt64();
-            ulong hi = Math.BigMul(r, bound, out ulong lo);
-            if (lo >= threshold) return (int)hi;
-        }
-    }
+    /// <summary>Uniform integer in [0, maxExclusive), unbiased.</summary>
+    public int NextInt(int maxExclusive) => (int)NextInt64(maxExclusive);
 
+    /// <summary>Uniform integer in [0, maxExclusive), unbiased (Lemire's multiply-shift with rejection).</summary>
     public long NextInt64(long maxExclusive)
     {
         if (maxExclusive <= 0) throw new ArgumentOutOfRangeException(nameof(maxExclusive));
