@@ -19,8 +19,8 @@ public sealed class TwoSiloExperimentTests(TwoSiloCluster two)
         await oneSilo.Cluster.DeployAsync();
 
         // Execute
-        var onOne = await ExperimentDriver.RunToCompletionAsync(oneSilo.Cluster.GrainFactory, "det-one", scenario, _ => { }, default);
-        var onTwo = await ExperimentDriver.RunToCompletionAsync(two.Cluster.GrainFactory, "det-two", scenario, _ => { }, default);
+        var onOne = await ExperimentDriver.RunToCompletionAsync(oneSilo.Cluster.GrainFactory, "det-one", scenario, _ => { }, TestScenarios.Deadline());
+        var onTwo = await ExperimentDriver.RunToCompletionAsync(two.Cluster.GrainFactory, "det-two", scenario, _ => { }, TestScenarios.Deadline());
 
         // Assert
         Assert.Equal(scenario.Training.Rounds, onTwo.Reports.Count);
@@ -37,7 +37,7 @@ public sealed class TwoSiloExperimentTests(TwoSiloCluster two)
         var before = two.Cluster.Silos.Select(Activations).ToArray();
 
         // Execute
-        await ExperimentDriver.RunToCompletionAsync(two.Cluster.GrainFactory, "spread", scenario, _ => { }, default);
+        await ExperimentDriver.RunToCompletionAsync(two.Cluster.GrainFactory, "spread", scenario, _ => { }, TestScenarios.Deadline());
 
         // Assert: random placement puts some of 40 device activations on each silo.
         var after = two.Cluster.Silos.Select(Activations).ToArray();
@@ -64,8 +64,8 @@ public sealed class OneSiloExperimentTests(OneSiloCluster one)
     {
         var scenario = TestScenarios.SmallSynthetic(seed: 3);
 
-        var first = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "repeat-a", scenario, _ => { }, default);
-        var second = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "repeat-b", scenario, _ => { }, default);
+        var first = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "repeat-a", scenario, _ => { }, TestScenarios.Deadline());
+        var second = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "repeat-b", scenario, _ => { }, TestScenarios.Deadline());
 
         Assert.Equal(TestScenarios.WithoutWallTime(first.Reports), TestScenarios.WithoutWallTime(second.Reports));
     }
@@ -73,8 +73,8 @@ public sealed class OneSiloExperimentTests(OneSiloCluster one)
     [Fact]
     public async Task Different_seed_gives_different_reports()
     {
-        var a = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "seed-a", TestScenarios.SmallSynthetic(seed: 1), _ => { }, default);
-        var b = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "seed-b", TestScenarios.SmallSynthetic(seed: 2), _ => { }, default);
+        var a = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "seed-a", TestScenarios.SmallSynthetic(seed: 1), _ => { }, TestScenarios.Deadline());
+        var b = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "seed-b", TestScenarios.SmallSynthetic(seed: 2), _ => { }, TestScenarios.Deadline());
 
         Assert.NotEqual(a.Reports[^1].TestLoss, b.Reports[^1].TestLoss);
     }
@@ -89,7 +89,7 @@ public sealed class OneSiloExperimentTests(OneSiloCluster one)
         long before = metrics.DeviceActivations;
 
         // Execute
-        var status = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "ten-thousand", scenario, _ => { }, default);
+        var status = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "ten-thousand", scenario, _ => { }, TestScenarios.Deadline());
 
         // Assert: only sampled devices (at most 10 per round) were ever activated.
         Assert.Equal(3, status.Reports.Count);
@@ -100,7 +100,7 @@ public sealed class OneSiloExperimentTests(OneSiloCluster one)
     public async Task Global_model_is_checkpointed_after_every_round()
     {
         var scenario = TestScenarios.SmallSynthetic(rounds: 2, seed: 9);
-        var status = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "checkpointed", scenario, _ => { }, default);
+        var status = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "checkpointed", scenario, _ => { }, TestScenarios.Deadline());
 
         // A fresh activation (after deactivation) must see the same model: it can only come from storage.
         var experiment = one.Cluster.GrainFactory.GetGrain<IExperimentGrain>("checkpointed");
@@ -128,7 +128,7 @@ public sealed class UpdateValidationTests(OneSiloCluster one)
         var experiment = one.Cluster.GrainFactory.GetGrain<IExperimentGrain>("nan-updates");
 
         // Execute
-        var status = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "nan-updates", scenario, _ => { }, default);
+        var status = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "nan-updates", scenario, _ => { }, TestScenarios.Deadline());
         var model = await experiment.GetGlobalModelAsync();
 
         // Assert
@@ -136,5 +136,35 @@ public sealed class UpdateValidationTests(OneSiloCluster one)
         Assert.Equal(0, report.Participants);
         Assert.Equal(scenario.Training.DevicesPerRound, report.Failed);
         Assert.All(model.Weights, w => Assert.True(float.IsFinite(w)));
+    }
+}
+
+[Collection(nameof(OneSiloCollection))]
+public sealed class CheckpointResumeTests(OneSiloCluster one)
+{
+    [Fact]
+    public async Task A_coordinator_deactivated_mid_run_resumes_from_its_checkpoint_with_the_same_numbers()
+    {
+        // Prepare: rounds heavy enough (20 devices x 2 epochs over ~500 samples) that a 5 ms poll sees each one
+        // end, and an uninterrupted run to compare with.
+        var scenario = TestScenarios.SmallSynthetic(devices: 40, perRound: 20, rounds: 6, seed: 21);
+        scenario.Dataset.Samples = 25_000;
+        scenario.Training.LocalEpochs = 2;
+        var reference = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "resume-reference", scenario, _ => { }, TestScenarios.Deadline());
+        var experiment = one.Cluster.GrainFactory.GetGrain<IExperimentGrain>("resume-interrupted");
+        var metrics = ((InProcessSiloHandle)one.Cluster.Primary!).SiloHost!.Services.GetRequiredService<SiloMetrics>();
+        long resumesBefore = metrics.ExperimentResumes;
+
+        // Execute: whenever a round ends, throw the coordinator's activation away (with the round it has just
+        // started); the next call activates it from storage, and it must replay that round with the same seeds.
+        var interrupted = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "resume-interrupted", scenario, report =>
+        {
+            if (report.Round < scenario.Training.Rounds)
+                experiment.Cast<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle().AsTask().GetAwaiter().GetResult();
+        }, TestScenarios.Deadline(), pollInterval: TimeSpan.FromMilliseconds(5));
+
+        // Assert
+        Assert.True(metrics.ExperimentResumes - resumesBefore >= 1, "the coordinator never resumed from a checkpoint");
+        Assert.Equal(TestScenarios.WithoutWallTime(reference.Reports), TestScenarios.WithoutWallTime(interrupted.Reports));
     }
 }

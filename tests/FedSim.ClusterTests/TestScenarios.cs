@@ -15,6 +15,9 @@ internal static class TestScenarios
         Training = new TrainingSpec { Rounds = rounds, DevicesPerRound = perRound, LocalEpochs = 1, BatchSize = 16, LearningRate = 0.1 },
     };
 
+    /// <summary>A run that has not finished by then has hung: fail the test instead of the whole CI job.</summary>
+    public static CancellationToken Deadline() => new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token;
+
     /// <summary>Reports with the wall-clock column blanked: everything else must be reproducible.</summary>
     public static IReadOnlyList<RoundReport> WithoutWallTime(IEnumerable<RoundReport> reports)
         => reports.Select(r => r with { WallSeconds = 0 }).ToList();

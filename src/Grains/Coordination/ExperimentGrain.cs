@@ -27,6 +27,7 @@ public sealed partial class ExperimentGrain(
     IComputePool pool,
     ExperimentDataCache data,
     IOptions<CoordinatorOptions> options,
+    SiloMetrics metrics,
     ILogger<ExperimentGrain> logger) : Grain, IExperimentGrain
 {
     private readonly HashSet<IExperimentObserver> _observers = [];
@@ -41,7 +42,11 @@ public sealed partial class ExperimentGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // A checkpoint of an unfinished run means this activation replaces one that was lost: resume.
-        if (State.Scenario is not null && !State.Finished) ScheduleNextRound();
+        if (State.Scenario is not null && !State.Finished)
+        {
+            metrics.ExperimentResumed();
+            ScheduleNextRound();
+        }
         return Task.CompletedTask;
     }
 

@@ -26,17 +26,21 @@ public static class DeviceProfiles
     private static readonly string[] Regions =
         ["Europe", "North America", "South America", "East Asia", "South Asia", "Africa", "Oceania", "Middle East"];
 
+    [ThreadStatic] private static Bogus.DataSets.Name? t_names;
+
     public static DeviceProfile Generate(ulong experimentSeed, long device)
     {
         ulong seed = Seeds.Derive(experimentSeed, Seeds.None, device, SeedPurpose.DeviceProfile);
-        var faker = new Faker { Random = new Randomizer(Seeds.ToInt32(seed)) };
+        // One Name data set per thread, reseeded per device: building a whole Faker costs about a millisecond.
+        var names = t_names ??= new Bogus.DataSets.Name();
+        names.Random = new Randomizer(Seeds.ToInt32(seed));
         var rng = new DeterministicRandom(seed);
         var cls = PickClass(rng.NextDouble());
         // Log-uniform within the class range: speeds span orders of magnitude.
         double LogUniform(double lo, double hi) => Math.Exp(Math.Log(lo) + rng.NextDouble() * (Math.Log(hi) - Math.Log(lo)));
         const double bytesPerMbps = 1_000_000 / 8.0;
         return new DeviceProfile(
-            Name: $"{faker.Name.FirstName()}'s {cls.Name}",
+            Name: $"{names.FirstName()}'s {cls.Name}",
             Region: Regions[rng.NextInt(Regions.Length)],
             DeviceClass: cls.Name,
             SamplesPerSecond: LogUniform(cls.MinSamplesPerSecond, cls.MaxSamplesPerSecond),
