@@ -123,7 +123,8 @@ public sealed class ComputePool : IComputePool, IDisposable
     public Task<TrainingResult> TrainAsync(TrainingJob job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var pending = new PendingTraining(job, ComputePoolMemory.EstimateBytes(job), Options.MaxCohortSize);
+        int cohortLimit = job.Model.Kind == Contracts.ModelKinds.Cnn ? Options.ConvolutionCohortSize : Options.MaxCohortSize;
+        var pending = new PendingTraining(job, ComputePoolMemory.EstimateBytes(job), cohortLimit);
         Submit(pending, cancellationToken);
         return pending.Completion.Task;
     }
@@ -163,7 +164,7 @@ public sealed class ComputePool : IComputePool, IDisposable
 
     /// <summary>One line for logs and reports: the settings the pool actually runs with.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"device={Options.Device}, workers={Options.Workers}, max cohort={Options.MaxCohortSize}, " +
+        $"device={Options.Device}, workers={Options.Workers}, max cohort={Options.MaxCohortSize} (cnn {Options.ConvolutionCohortSize}), " +
         $"linger={Options.LingerMilliseconds:0.###} ms, queue capacity={Options.QueueCapacity}, " +
         $"memory budget={FormatBytes(Options.MemoryBudgetBytes)}");
 

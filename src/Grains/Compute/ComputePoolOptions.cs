@@ -7,13 +7,15 @@ namespace FedSim.Compute;
 /// <param name="LingerMilliseconds">How long a worker waits for more compatible jobs before starting a partial cohort.</param>
 /// <param name="QueueCapacity">Most jobs waiting; further submitters wait (backpressure).</param>
 /// <param name="MemoryBudgetBytes">Most estimated bytes held by admitted jobs at once (0 = tuned).</param>
+/// <param name="ConvolutionCohortSize">Most CNN jobs per cohort (0 = tuned: on a CPU 1, unless MaxCohortSize is set; else MaxCohortSize).</param>
 public sealed record ComputePoolOptions(
     string Device = "auto",
     int Workers = 0,
     int MaxCohortSize = 0,
     double LingerMilliseconds = 2,
     int QueueCapacity = 4096,
-    long MemoryBudgetBytes = 0)
+    long MemoryBudgetBytes = 0,
+    int ConvolutionCohortSize = 0)
 {
     /// <summary>
     /// Validates the options and fills every zero with the tuned value for the device kind;

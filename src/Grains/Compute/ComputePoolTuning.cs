@@ -18,6 +18,13 @@ public static class ComputePoolTuning
     /// </summary>
     public const int CpuMaxCohortSize = 32;
 
+    /// <summary>
+    /// CPU cohort size for CNN jobs. CPU convolutions are compute-bound, and one grouped convolution over a
+    /// cohort ran at 0.4-0.5x the speed of the same devices one at a time on the 2-core dev machine
+    /// (bench/results-cpu-2core.md), so on a CPU CNN jobs train alone unless a cohort size is set.
+    /// </summary>
+    public const int CpuConvolutionCohortSize = 1;
+
     /// <summary>Share of the memory available to this process that admitted CPU jobs may hold.</summary>
     public const double CpuMemoryBudgetFraction = 0.25;
 
@@ -66,17 +73,22 @@ public static class ComputePoolTuning
         };
         Require(options.Workers >= 0, $"compute workers must be 0 (tuned) or positive, got {options.Workers}.");
         Require(options.MaxCohortSize >= 0, $"compute cohort size must be 0 (tuned) or positive, got {options.MaxCohortSize}.");
+        Require(options.ConvolutionCohortSize >= 0,
+            $"compute convolution cohort size must be 0 (tuned) or positive, got {options.ConvolutionCohortSize}.");
         Require(options.LingerMilliseconds >= 0 && double.IsFinite(options.LingerMilliseconds),
             $"compute linger must be a finite number of milliseconds >= 0, got {options.LingerMilliseconds}.");
         Require(options.QueueCapacity > 0, $"compute queue capacity must be positive, got {options.QueueCapacity}.");
         Require(options.MemoryBudgetBytes >= 0, $"compute memory budget must be 0 (tuned) or positive bytes, got {options.MemoryBudgetBytes}.");
 
         bool cuda = device == "cuda";
+        int maxCohort = options.MaxCohortSize > 0 ? options.MaxCohortSize : cuda ? CudaMaxCohortSize : CpuMaxCohortSize;
         return options with
         {
             Device = device,
             Workers = options.Workers > 0 ? options.Workers : cuda ? CudaWorkers : CpuWorkers,
-            MaxCohortSize = options.MaxCohortSize > 0 ? options.MaxCohortSize : cuda ? CudaMaxCohortSize : CpuMaxCohortSize,
+            MaxCohortSize = maxCohort,
+            ConvolutionCohortSize = options.ConvolutionCohortSize > 0 ? options.ConvolutionCohortSize
+                : cuda || options.MaxCohortSize > 0 ? maxCohort : CpuConvolutionCohortSize,
             MemoryBudgetBytes = options.MemoryBudgetBytes > 0 ? options.MemoryBudgetBytes
                 : cuda ? CudaMemoryBudgetBytes : CpuMemoryBudgetBytes(),
         };

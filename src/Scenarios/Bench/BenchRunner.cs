@@ -33,14 +33,14 @@ public static class BenchRunner
                       "(the GPU sizes are 256 x 20 and 128 x 20; use --mlp-devices / --cnn-devices for more); figures on a shared or busy machine are noisy.");
         if (options.Quick) notes.Add("--quick: smoke-test sizes; do not quote these figures.");
 
-        int poolCohort = PoolCohortSize(kind);
+        var poolOptions = new ComputePoolOptions(Device: kind).Resolve();
 
         progress($"matmul peak ({sizes.MatmulSize}² fp32)");
         var matmul = MatmulBench.Measure(sizes.MatmulSize, sizes.MatmulRepetitions, device);
 
         cancellationToken.ThrowIfCancellationRequested();
-        var mlp = MeasureTraining("MLP", "784-200-200-10", BenchWorkloads.MnistMlp, sizes.Mlp, poolCohort, device, matmul, progress, cancellationToken);
-        var cnn = MeasureTraining("CNN", "FEMNIST 1x28x28 -> 62", BenchWorkloads.FemnistCnn, sizes.Cnn, poolCohort, device, matmul, progress, cancellationToken);
+        var mlp = MeasureTraining("MLP", "784-200-200-10", BenchWorkloads.MnistMlp, sizes.Mlp, poolOptions.MaxCohortSize, device, matmul, progress, cancellationToken);
+        var cnn = MeasureTraining("CNN", "FEMNIST 1x28x28 -> 62", BenchWorkloads.FemnistCnn, sizes.Cnn, poolOptions.ConvolutionCohortSize, device, matmul, progress, cancellationToken);
 
         progress($"FedAvg round: {sizes.Round.Devices} devices through the embedded silo");
         var round = await RoundBench.MeasureAsync(sizes.Round, kind, cancellationToken);
@@ -68,14 +68,6 @@ public static class BenchRunner
         {
             throw new BenchUsageException($"--device: {e.Message}");
         }
-    }
-
-    /// <summary>The cohort size the silo's pool would use on this device kind (its tuned default).</summary>
-    internal static int PoolCohortSize(string kind)
-    {
-        var pool = new ComputePool(new ComputePoolOptions(Device: kind));
-        try { return pool.Snapshot().MaxCohortSize; }
-        finally { (pool as IDisposable)?.Dispose(); }
     }
 
     private static TrainingWorkloadReport MeasureTraining(string name, string model, Compute.ModelSpec spec, TrainingWorkloadSize size,

@@ -31,6 +31,25 @@ public class ComputePoolTests
     }
 
     [Fact]
+    public async Task Cnn_jobs_use_the_convolution_cohort_size()
+    {
+        // Prepare: cohorts of 4 for dense models, 1 for CNNs (the CPU default); the worker is held while jobs queue.
+        var trainer = new FakeTrainer(blocking: true);
+        using var pool = Pool(Options(workers: 1, maxCohort: 4) with { ConvolutionCohortSize = 1 }, trainer);
+        var cnn = new ModelSpec("cnn", 16, 2, [], new FedSim.Data.ImageShape(1, 4, 4), [2, 2], 4);
+        var blocker = pool.TrainAsync(Job(0));
+        await trainer.WaitStartedAsync();
+        var queued = Enumerable.Range(1, 3).Select(id => pool.TrainAsync(Job(id) with { Model = cnn })).ToArray();
+
+        // Execute
+        trainer.Open();
+        await Task.WhenAll(queued.Append(blocker)).Within();
+
+        // Assert
+        Assert.Equal(new[] { new long[] { 0 }, [1], [2], [3] }, trainer.Cohorts.Select(c => c.DeviceIds).ToArray());
+    }
+
+    [Fact]
     public async Task Queued_compatible_jobs_are_trained_together_up_to_the_max_cohort_size()
     {
         // Prepare: the only worker is held on a first job while ten more queue up.

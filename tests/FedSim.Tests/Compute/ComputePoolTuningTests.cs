@@ -21,6 +21,15 @@ public class ComputePoolTuningTests
     }
 
     [Fact]
+    public void Cnn_cohorts_train_alone_on_cpu_unless_a_cohort_size_is_set()
+    {
+        Assert.Equal(ComputePoolTuning.CpuConvolutionCohortSize, new ComputePoolOptions(Device: "cpu").Resolve(false).ConvolutionCohortSize);
+        Assert.Equal(8, new ComputePoolOptions(Device: "cpu", MaxCohortSize: 8).Resolve(false).ConvolutionCohortSize);
+        Assert.Equal(3, new ComputePoolOptions(Device: "cpu", ConvolutionCohortSize: 3).Resolve(false).ConvolutionCohortSize);
+        Assert.Equal(ComputePoolTuning.CudaMaxCohortSize, new ComputePoolOptions().Resolve(true).ConvolutionCohortSize);
+    }
+
+    [Fact]
     public void Auto_with_cuda_resolves_to_gpu_tuning()
     {
         // Execute
@@ -37,13 +46,14 @@ public class ComputePoolTuningTests
     public void Explicit_values_are_kept()
     {
         // Prepare
-        var options = new ComputePoolOptions("CPU", Workers: 3, MaxCohortSize: 7, LingerMilliseconds: 5, QueueCapacity: 9, MemoryBudgetBytes: 1234);
+        var options = new ComputePoolOptions("CPU", Workers: 3, MaxCohortSize: 7, LingerMilliseconds: 5, QueueCapacity: 9, MemoryBudgetBytes: 1234,
+            ConvolutionCohortSize: 2);
 
         // Execute
         var resolved = options.Resolve(cudaAvailable: true);
 
         // Assert
-        Assert.Equal(new ComputePoolOptions("cpu", 3, 7, 5, 9, 1234), resolved);
+        Assert.Equal(new ComputePoolOptions("cpu", 3, 7, 5, 9, 1234, 2), resolved);
     }
 
     [Fact]
@@ -98,7 +108,7 @@ public class ComputePoolTuningTests
         // Assert
         Assert.Equal("cpu", pool.DeviceName);
         Assert.Equal(("cpu", 1, 16), (metrics.Device, metrics.Workers, metrics.MaxCohortSize));
-        Assert.Equal("device=cpu, workers=1, max cohort=16, linger=2 ms, queue capacity=4096, memory budget=3 GiB", description);
+        Assert.Equal("device=cpu, workers=1, max cohort=16 (cnn 16), linger=2 ms, queue capacity=4096, memory budget=3 GiB", description);
     }
 
     [Fact]
