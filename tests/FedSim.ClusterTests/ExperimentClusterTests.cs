@@ -168,3 +168,40 @@ public sealed class CheckpointResumeTests(OneSiloCluster one)
         Assert.Equal(TestScenarios.WithoutWallTime(reference.Reports), TestScenarios.WithoutWallTime(interrupted.Reports));
     }
 }
+
+[Collection(nameof(OneSiloCollection))]
+public sealed class ObserverTests(OneSiloCluster one)
+{
+    private sealed class RecordingObserver : IExperimentObserver
+    {
+        public List<int> Rounds { get; } = [];
+        public TaskCompletionSource<ExperimentStatus> Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnRoundCompleted(RoundReport report)
+        {
+            lock (Rounds) Rounds.Add(report.Round);
+        }
+
+        public void OnExperimentFinished(ExperimentStatus status) => Finished.TrySetResult(status);
+    }
+
+    [Fact]
+    public async Task Observers_receive_every_round_report_and_the_end()
+    {
+        // Prepare
+        var scenario = TestScenarios.SmallSynthetic(rounds: 3, seed: 17);
+        var observer = new RecordingObserver();
+        var reference = one.Cluster.Client.CreateObjectReference<IExperimentObserver>(observer);
+        var experiment = one.Cluster.GrainFactory.GetGrain<IExperimentGrain>("observed");
+        await experiment.SubscribeAsync(reference);
+
+        // Execute
+        await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, "observed", scenario, _ => { }, TestScenarios.Deadline());
+        var finished = await observer.Finished.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Assert
+        Assert.True(finished.Finished);
+        lock (observer.Rounds) Assert.Equal([1, 2, 3], observer.Rounds);
+        await experiment.UnsubscribeAsync(reference);
+    }
+}
