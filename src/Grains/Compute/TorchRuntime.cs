@@ -12,31 +12,55 @@ internal static class TorchRuntime
     public const string OneDnnIsaVariable = "ONEDNN_MAX_CPU_ISA";
     public const string OneDnnIsaCap = "AVX2";
 
+    /// <summary>MKL's conditional numerical reproducibility knob.</summary>
+    public const string MklReproducibilityVariable = "MKL_CBWR";
+    public const string MklReproducibility = "AUTO,STRICT";
+
     private static readonly Lazy<string?> Applied = new(Apply, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The oneDNN ISA cap this process applied, or null when left to the user or not applicable.</summary>
     public static string? EnsureInitialized() => Applied.Value;
 
+    /// <summary>Applies the settings as soon as FedSim's grains assembly is used, ahead of any torch call it makes.</summary>
+#pragma warning disable CA2255 // a library module initializer is the point here: it only sets environment variables
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void OnModuleLoad() => EnsureInitialized();
+#pragma warning restore CA2255
+
     private static string? Apply()
     {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return null;
+
+        // MKL's multi-threaded GEMM splits work differently for a lone matrix product than for one inside a
+        // batched product, so the same device's update differed in the last bits depending on which devices
+        // shared its cohort, and cohorts form by arrival timing: the same seed gave different numbers. Strict
+        // CNR makes GEMM results independent of the threading (CohortDeterminismTests).
+        SetNativeDefault(MklReproducibilityVariable, MklReproducibility);
+
         // libtorch 2.10's oneDNN AVX-512 convolution backward-data kernel returns wrong input gradients on
         // some AVX-512 CPUs (measured on an AMD EPYC: about half the true value single-threaded, a different
         // value per run multi-threaded); forward and weight gradients are right, the AVX2 kernels are right.
-        // Capping oneDNN at AVX2 fixes CNN training there at a small speed cost. oneDNN reads the variable once,
-        // at its first primitive, so it has to be set natively (Environment.SetEnvironmentVariable does not
-        // reach native getenv on Unix) before any convolution. A value the user set is respected.
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return null;
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(OneDnnIsaVariable))) return null;
+        // Capping oneDNN at AVX2 fixes CNN training there at a small speed cost.
+        return SetNativeDefault(OneDnnIsaVariable, OneDnnIsaCap) ? OneDnnIsaCap : null;
+    }
+
+    /// <summary>
+    /// Sets a variable for native code unless the user set it. The libraries read it once, at first use, so it
+    /// has to be set natively (Environment.SetEnvironmentVariable does not reach native getenv on Unix).
+    /// </summary>
+    private static bool SetNativeDefault(string name, string value)
+    {
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name))) return false;
         try
         {
-            if (SetEnv(OneDnnIsaVariable, OneDnnIsaCap, 0) != 0) return null;
+            if (SetEnv(name, value, 0) != 0) return false;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            return null;
+            return false;
         }
-        Environment.SetEnvironmentVariable(OneDnnIsaVariable, OneDnnIsaCap); // keep the managed view in step
-        return OneDnnIsaCap;
+        Environment.SetEnvironmentVariable(name, value); // keep the managed view in step
+        return true;
     }
 
     [DllImport("libc", EntryPoint = "setenv", CharSet = CharSet.Ansi, BestFitMapping = false)]
