@@ -16,15 +16,18 @@ namespace FedSim.Devices;
 public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache data, SiloMetrics metrics, ILogger<DeviceGrain> logger)
     : Grain, IDeviceGrain
 {
+    private DeviceKey _key;
+
+    private long DeviceIndex => _key.Device;
+
+    private string ExperimentId => _key.ExperimentId;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _key = DeviceKey.Parse(this.GetPrimaryKeyString()); // once per activation, not per call
         metrics.DeviceActivated();
         return Task.CompletedTask;
     }
-
-    private long DeviceIndex => DeviceKey.Parse(this.GetPrimaryKeyString()).Device;
-
-    private string ExperimentId => DeviceKey.Parse(this.GetPrimaryKeyString()).ExperimentId;
 
     public Task BeginTrainingAsync(RoundAssignment assignment)
     {

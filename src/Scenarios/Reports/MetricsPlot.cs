@@ -54,11 +54,7 @@ public static class MetricsPlot
         acc.YLabel("Test accuracy");
         if (evaluated.Count > 0)
         {
-            var s = acc.Add.Scatter(
-                evaluated.Select(r => (double)r.Round).ToArray(),
-                evaluated.Select(r => r.TestAccuracy!.Value).ToArray());
-            s.LegendText = "test accuracy";
-            s.MarkerSize = evaluated.Count > 60 ? 0 : 5;
+            AddSeries(acc, evaluated, r => r.TestAccuracy!.Value, "test accuracy");
             acc.ShowLegend(Alignment.LowerRight);
         }
         else
@@ -69,21 +65,11 @@ public static class MetricsPlot
         loss.YLabel("Loss");
         loss.XLabel("Round");
         var testLoss = evaluated.Where(r => r.TestLoss is { } l && double.IsFinite(l)).ToList();
-        if (testLoss.Count > 0)
-        {
-            var s = loss.Add.Scatter(
-                testLoss.Select(r => (double)r.Round).ToArray(),
-                testLoss.Select(r => r.TestLoss!.Value).ToArray());
-            s.LegendText = "test loss";
-            s.MarkerSize = testLoss.Count > 60 ? 0 : 5;
-        }
+        if (testLoss.Count > 0) AddSeries(loss, testLoss, r => r.TestLoss!.Value, "test loss");
         var trainLoss = ordered.Where(r => r.Participants > 0 && double.IsFinite(r.MeanTrainLoss)).ToList();
         if (trainLoss.Count > 0)
         {
-            var s = loss.Add.Scatter(
-                trainLoss.Select(r => (double)r.Round).ToArray(),
-                trainLoss.Select(r => r.MeanTrainLoss).ToArray());
-            s.LegendText = "train loss (mean over clients)";
+            var s = AddSeries(loss, trainLoss, r => r.MeanTrainLoss, "train loss (mean over clients)");
             s.MarkerSize = 0;
             s.LinePattern = LinePattern.Dashed;
         }
@@ -109,5 +95,14 @@ public static class MetricsPlot
 
         using var image = multiplot.Render(width, height);
         return image.GetImageBytes(ImageFormat.Png);
+    }
+
+    /// <summary>One value per round as a line; markers only while there are few enough points to see them.</summary>
+    private static ScottPlot.Plottables.Scatter AddSeries(Plot plot, IReadOnlyList<RoundReport> rounds, Func<RoundReport, double> value, string label)
+    {
+        var series = plot.Add.Scatter(rounds.Select(r => (double)r.Round).ToArray(), rounds.Select(value).ToArray());
+        series.LegendText = label;
+        series.MarkerSize = rounds.Count > 60 ? 0 : 5;
+        return series;
     }
 }
