@@ -22,6 +22,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     : Grain, IDeviceGrain
 {
     private DeviceKey _key;
+    private DeviceStateStore? _stateStore;
 
     private long DeviceIndex => _key.Device;
 
@@ -58,7 +59,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             var objective = scenario.Strategy.CreateObjective(scenario.Training);
             var broadcast = a.Broadcast ?? new Dictionary<string, float[]>();
             int parameters = a.Global.Weights.Length;
-            var store = objective.UsesDeviceState ? new DeviceStateStore(ServiceProvider, this.GetGrainId()) : null;
+            var store = objective.UsesDeviceState ? _stateStore ??= new DeviceStateStore(ServiceProvider, this.GetGrainId()) : null;
             var state = store is null ? null : await store.ReadBeforeAsync(a.Round);
 
             var plan = attack is null ? a.Plan : a.Plan.With(attack.TrainingModifiers(experimentData.Facts));
@@ -105,7 +106,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     private static partial void LogTrainingFailed(ILogger logger, Exception ex, long device, int round);
 }
 
-/// <summary>A device's stored state versions (at most two: the newest before the latest round, and the latest).</summary>
+/// <summary>A device's stored state versions, newest last (the last <see cref="DeviceStateStore.Kept"/> rounds that wrote one).</summary>
 [GenerateSerializer]
 public sealed class DeviceStateRecord
 {
@@ -115,36 +116,52 @@ public sealed class DeviceStateRecord
 /// <summary>
 /// Reads and writes a device's <see cref="DeviceState"/> through the checkpoint storage provider, on demand (an
 /// activation-time [PersistentState] would cost every sampled device a storage read, stateful algorithm or not).
-/// A write for round r replaces versions from r on (a replayed round) and keeps the newest older one, so a replay
-/// of round r reads exactly what the first attempt read.
+/// A write for round r replaces only round r's version (a replayed round writes the same values again), and never
+/// removes a newer one: a device still finishing an abandoned attempt may write round r after round r + 1 has begun.
+/// A device training in round r reads the newest version before r, so a replay reads exactly what the first attempt
+/// read. One store per activation; its read-modify-write runs under a lock because a replayed round can reach a
+/// device still finishing the abandoned attempt, and both trainings interleave at their awaits.
 /// </summary>
 internal sealed class DeviceStateStore(IServiceProvider services, GrainId grain)
 {
     private const string StateName = "device";
+
+    /// <summary>Versions kept: the newest before the current round and the current one, with one spare for late writes.</summary>
+    public const int Kept = 3;
+
     private readonly IGrainStorage _storage = services.GetRequiredKeyedService<IGrainStorage>(Coordination.FedSimStorage.Checkpoints);
-    private GrainState<DeviceStateRecord>? _record;
+    private readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task<DeviceState?> ReadBeforeAsync(int round)
     {
-        var record = await LoadAsync();
-        return record.State!.Versions.Where(v => v.Round < round).MaxBy(v => v.Round);
+        await _gate.WaitAsync();
+        try
+        {
+            var record = await LoadAsync();
+            return record.State!.Versions.Where(v => v.Round < round).MaxBy(v => v.Round);
+        }
+        finally { _gate.Release(); }
     }
 
     public async Task WriteAsync(DeviceState state)
     {
-        var record = await LoadAsync();
-        var older = record.State!.Versions.Where(v => v.Round < state.Round).MaxBy(v => v.Round);
-        record.State!.Versions = older is null ? [state] : [older, state];
-        await _storage.WriteStateAsync(StateName, grain, record);
+        await _gate.WaitAsync();
+        try
+        {
+            // Read again: the record's ETag must be the stored one, whoever wrote last.
+            var record = await LoadAsync();
+            record.State!.Versions = [.. record.State.Versions.Where(v => v.Round != state.Round).Append(state).OrderBy(v => v.Round).TakeLast(Kept)];
+            await _storage.WriteStateAsync(StateName, grain, record);
+        }
+        finally { _gate.Release(); }
     }
 
     private async Task<GrainState<DeviceStateRecord>> LoadAsync()
     {
-        if (_record is not null) return _record;
         var record = new GrainState<DeviceStateRecord>(new DeviceStateRecord());
         await _storage.ReadStateAsync(StateName, grain, record);
         record.State ??= new DeviceStateRecord();
-        return _record = record;
+        return record;
     }
 }
 

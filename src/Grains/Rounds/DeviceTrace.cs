@@ -35,6 +35,9 @@ public sealed class DeviceTrace
 
     public int Count => _entries.Count;
 
+    /// <summary>Whether any device has availability windows (otherwise the trace only sets speeds).</summary>
+    public bool HasWindows => _entries.Values.Any(e => e.Windows.Count > 0);
+
     public TraceEntry? Find(long device) => _entries.GetValueOrDefault(device);
 
     public static DeviceTrace Load(string path)

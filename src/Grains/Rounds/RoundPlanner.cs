@@ -107,7 +107,7 @@ public static class RoundPlanner
     public static long[] Sample(int round, ulong seed, long population, int count, HeterogeneitySpec heterogeneity, DeviceTrace trace,
         double roundStartSeconds)
     {
-        bool everyoneAvailable = heterogeneity.Availability >= 1 && trace.Count == 0;
+        bool everyoneAvailable = heterogeneity.Availability >= 1 && !trace.HasWindows;
         if (everyoneAvailable) return CohortSampler.Sample(population, count, seed, round);
 
         bool Available(long device)

@@ -4,6 +4,8 @@ namespace FedSim.Strategies;
 /// What the server keeps between rounds, typed and named: vectors (optimizer moments "optimizer.m",
 /// SCAFFOLD's "scaffold.c") and scalars. Each part that owns state names its entries with its own prefix.
 /// The coordinator checkpoints it entry by entry, so a resumed run continues with exactly this state.
+/// A vector that is broadcast to devices (<see cref="ClientObjective.Broadcast"/>) is shared with them: replace it,
+/// never update it in place.
 /// </summary>
 public sealed class ServerState
 {

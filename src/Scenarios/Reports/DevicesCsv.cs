@@ -9,7 +9,10 @@ namespace FedSim.Scenarios.Reports;
 /// <param name="Profile">Its generated hardware and network profile.</param>
 /// <param name="Samples">Training samples in its shard.</param>
 /// <param name="RoundsParticipated">Rounds whose update it delivered; null when the runner does not track it.</param>
-public sealed record DeviceRecord(long Index, DeviceProfile Profile, int Samples, int? RoundsParticipated = null);
+/// <param name="RoundsSelected">Rounds it was sampled in (over-selection included); null when not tracked.</param>
+/// <param name="Malicious">The Byzantine attack it runs, or null for an honest device.</param>
+public sealed record DeviceRecord(long Index, DeviceProfile Profile, int Samples, int? RoundsParticipated = null, int? RoundsSelected = null,
+    string? Malicious = null);
 
 /// <summary>devices.csv: who took part, with the profile that drove their simulated time.</summary>
 public static class DevicesCsv
@@ -17,7 +20,7 @@ public static class DevicesCsv
     public const string FileName = "devices.csv";
 
     public const string Header =
-        "device,name,region,device_class,samples,samples_per_second,uplink_bytes_per_second,downlink_bytes_per_second,rounds_participated";
+        "device,name,region,device_class,samples,samples_per_second,uplink_bytes_per_second,downlink_bytes_per_second,rounds_selected,rounds_participated,malicious";
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -36,7 +39,9 @@ public static class DevicesCsv
               .Append(MetricsCsv.Num(p.SamplesPerSecond)).Append(',')
               .Append(MetricsCsv.Num(p.UplinkBytesPerSecond)).Append(',')
               .Append(MetricsCsv.Num(p.DownlinkBytesPerSecond)).Append(',')
-              .Append(d.RoundsParticipated?.ToString(Inv) ?? "")
+              .Append(d.RoundsSelected?.ToString(Inv) ?? "").Append(',')
+              .Append(d.RoundsParticipated?.ToString(Inv) ?? "").Append(',')
+              .Append(d.Malicious is null ? "" : Quote(d.Malicious))
               .Append('\n');
         }
         return sb.ToString();

@@ -4,10 +4,10 @@ namespace FedSim.Scenarios.Reports;
 
 /// <summary>Where a run's files are.</summary>
 public sealed record ResultPaths(
-    string Directory, string Scenario, string Metrics, string Summary, string Plot, string Devices);
+    string Directory, string Scenario, string Metrics, string Summary, string Plot, string Devices, string Failures);
 
 /// <summary>
-/// A run's output folder: scenario.yaml (as run), metrics.csv (rewritten after every round), devices.csv,
+/// A run's output folder: scenario.yaml (as run), metrics.csv and failures.csv (rewritten after every round), devices.csv,
 /// summary.json and metrics.png (at the end). Every file is written to a temporary name and renamed, so a
 /// crash leaves the previous complete version, never a truncated one. Thread-safe: the runner may report
 /// rounds from any thread.
@@ -28,7 +28,8 @@ public sealed class ResultsFolder : IProgress<RoundReport>
             Path.Combine(directory, MetricsCsv.FileName),
             Path.Combine(directory, SummaryJson.FileName),
             Path.Combine(directory, MetricsPlot.FileName),
-            Path.Combine(directory, DevicesCsv.FileName));
+            Path.Combine(directory, DevicesCsv.FileName),
+            Path.Combine(directory, FailuresCsv.FileName));
     }
 
     public ResultPaths Paths { get; }
@@ -89,6 +90,7 @@ public sealed class ResultsFolder : IProgress<RoundReport>
         {
             _reports[report.Round] = report;
             MetricsCsv.Write(Paths.Metrics, _reports.Values);
+            FailuresCsv.Write(Paths.Failures, _reports.Values);
         }
     }
 

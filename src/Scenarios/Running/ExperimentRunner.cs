@@ -3,7 +3,9 @@ using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Coordination;
 using FedSim.Data;
+using FedSim.Attacks.Poisoning;
 using FedSim.Devices;
+using FedSim.Rounds;
 using FedSim.Scenarios.Configuration;
 using FedSim.Scenarios.Reports;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,7 +50,7 @@ public static class ExperimentRunner
                 progress.Report(report);
             }, cancellationToken));
 
-        results.WriteDevices(Participants(spec, data));
+        results.WriteDevices(Participants(spec, data, status.Reports));
         var poolMetrics = pool.Snapshot();
         var summary = results.Complete(RunSummaryInput.FromScenario(spec,
             new DatasetInfo(spec.Dataset.Kind, data.Split.Train.Count, data.Split.Test.Count, data.Split.Train.ClassCount,
@@ -71,15 +73,26 @@ public static class ExperimentRunner
     }
 
     /// <summary>
-    /// The devices that took part, recomputed from the seeded cohort draws (no device grain is asked),
-    /// with how often each was sampled.
+    /// The devices that were sampled, recomputed from the seeded draws (no device grain is asked), with how often
+    /// each was sampled and how often it delivered a usable update (sampled minus the rounds it failed in).
     /// </summary>
-    private static IEnumerable<DeviceRecord> Participants(ScenarioSpec spec, ExperimentData data)
+    private static IEnumerable<DeviceRecord> Participants(ScenarioSpec spec, ExperimentData data, IReadOnlyList<RoundReport> reports)
     {
-        var rounds = new SortedDictionary<long, int>();
-        for (int round = 1; round <= spec.Training.Rounds; round++)
-            foreach (long device in CohortSampler.Sample(spec.Devices, spec.Training.DevicesPerRound, spec.Seed, round))
-                rounds[device] = rounds.GetValueOrDefault(device) + 1;
-        return rounds.Select(p => new DeviceRecord(p.Key, DeviceProfiles.Generate(spec.Seed, p.Key), data.Partition[p.Key].Length, p.Value));
+        var profiles = DeviceProfileSource.For(spec);
+        var roster = spec.Byzantine is { } b ? new ByzantineRoster(spec.Seed, spec.Devices, b.Fraction) : ByzantineRoster.None;
+        int wanted = (int)Math.Min(spec.Devices, (long)Math.Ceiling(spec.Training.DevicesPerRound * (1 + spec.Heterogeneity.OverSelection) - 1e-9));
+        var selected = new SortedDictionary<long, int>();
+        var failed = new Dictionary<long, int>();
+        double start = 0;
+        foreach (var report in reports.OrderBy(r => r.Round))
+        {
+            foreach (long device in RoundPlanner.Sample(report.Round, spec.Seed, spec.Devices, wanted, spec.Heterogeneity, profiles.Trace, start))
+                selected[device] = selected.GetValueOrDefault(device) + 1;
+            foreach (var f in report.AllFailures) failed[f.DeviceId] = failed.GetValueOrDefault(f.DeviceId) + 1;
+            start = report.SimulatedTotalSeconds;
+        }
+        return selected.Select(p => new DeviceRecord(p.Key, profiles.Profile(p.Key), data.Partition[p.Key].Length,
+            RoundsParticipated: p.Value - failed.GetValueOrDefault(p.Key), RoundsSelected: p.Value,
+            Malicious: roster.IsMalicious(p.Key) ? spec.Byzantine!.Kind : null));
     }
 }

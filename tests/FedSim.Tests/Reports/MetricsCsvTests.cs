@@ -16,11 +16,11 @@ public class MetricsCsvTests
 
         // Assert
         Assert.Equal(
-            "round,test_accuracy,test_loss,participants,failed,train_loss,train_examples,bytes_sent,bytes_received,simulated_round_seconds,simulated_total_seconds,wall_seconds\n" +
-            "1,0.5,1.25,10,0,2,600,1000,900,12.5,12.5,0.75\n" +
-            "2,,,9,1,1.5,540,1000,810,10,22.5,1.5\n" +
-            "3,0.91,0.30000000000000004,10,0,0.8,600,1000,900,11.25,33.75,2.25\n" +
-            "4,0.9,0.32,10,0,0.7,600,1000,900,11.25,45,3\n",
+            "round,test_accuracy,test_loss,selected,participants,failed,dropped,late,surplus,train_loss,train_examples,bytes_sent,bytes_received,simulated_round_seconds,simulated_total_seconds,used,backdoor_accuracy,wall_seconds\n" +
+            "1,0.5,1.25,11,10,0,0,0,1,2,600,1000,900,12.5,12.5,10,0.125,0.75\n" +
+            "2,,,12,9,1,1,1,0,1.5,540,1000,810,10,22.5,9,,1.5\n" +
+            "3,0.91,0.30000000000000004,10,10,0,0,0,0,0.8,600,1000,900,11.25,33.75,10,0.5,2.25\n" +
+            "4,0.9,0.32,10,10,0,0,0,0,0.7,600,1000,900,11.25,45,10,0.75,3\n",
             text);
     }
 
@@ -77,7 +77,7 @@ public class MetricsCsvTests
         Assert.NotEqual(MetricsCsv.Format(first), MetricsCsv.Format(second));
         Assert.Equal(a, b);
         Assert.DoesNotContain("wall_seconds", a);
-        Assert.StartsWith(MetricsCsv.HeaderWithoutWallTime + "\n", a);
+        Assert.StartsWith(MetricsCsv.HeaderFor(["used", "backdoor_accuracy"], includeWall: false) + "\n", a);
         Assert.Equal(a, MetricsCsv.WithoutWallTime(MetricsCsv.Format(second)));
     }
 
@@ -96,7 +96,7 @@ public class MetricsCsvTests
     public void Metrics_csv_reader_names_the_file_and_line_of_a_bad_value()
     {
         // Prepare
-        string text = MetricsCsv.Header + "\n" + "1,0.5,1.25,ten,0,2,600,1000,900,12.5,12.5,0.75\n";
+        string text = MetricsCsv.Header + "\n" + "1,0.5,1.25,10,ten,0,0,0,0,2,600,1000,900,12.5,12.5,0.75\n";
 
         // Execute
         var e = Assert.Throws<ResultsException>(() => MetricsCsv.Parse(text, "run/metrics.csv"));

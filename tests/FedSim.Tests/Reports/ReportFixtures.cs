@@ -1,3 +1,4 @@
+using FedSim;
 using FedSim.Contracts;
 using FedSim.Scenarios.Reports;
 
@@ -8,12 +9,15 @@ internal static class ReportFixtures
 {
     public static IReadOnlyList<RoundReport> FourRounds(double wallScale = 1.0) =>
     [
-        new(1, 0.5, 1.25, 10, 0, 2.0, 600, 1000, 900, 12.5, 12.5, 0.75 * wallScale),
-        new(2, null, null, 9, 1, 1.5, 540, 1000, 810, 10.0, 22.5, 1.5 * wallScale),
+        new(1, 0.5, 1.25, 10, 0, 2.0, 600, 1000, 900, 12.5, 12.5, 0.75 * wallScale, Selected: 11, Surplus: 1, Metrics: Metrics(10, 0.125)),
+        new(2, null, null, 9, 1, 1.5, 540, 1000, 810, 10.0, 22.5, 1.5 * wallScale, Selected: 12, Dropped: 1, Late: 1, Metrics: Metrics(9, null)),
         // 0.1 + 0.2 is 0.30000000000000004: checks that the CSV keeps every bit.
-        new(3, 0.91, 0.1 + 0.2, 10, 0, 0.8, 600, 1000, 900, 11.25, 33.75, 2.25 * wallScale),
-        new(4, 0.9, 0.32, 10, 0, 0.7, 600, 1000, 900, 11.25, 45.0, 3.0 * wallScale),
+        new(3, 0.91, 0.1 + 0.2, 10, 0, 0.8, 600, 1000, 900, 11.25, 33.75, 2.25 * wallScale, Selected: 10, Metrics: Metrics(10, 0.5)),
+        new(4, 0.9, 0.32, 10, 0, 0.7, 600, 1000, 900, 11.25, 45.0, 3.0 * wallScale, Selected: 10, Metrics: Metrics(10, 0.75)),
     ];
+
+    private static ValueList<RoundMetric> Metrics(int used, double? backdoor)
+        => new([new RoundMetric("used", used), new RoundMetric("backdoor_accuracy", backdoor)]);
 
     public static RunSummaryInput Input(double wallSeconds = 3.5) => new(
         Name: "mnist-iid",

@@ -69,6 +69,10 @@ public sealed class ScaffoldObjective : ClientObjective
             var dc = r.Extra(ControlDelta) ?? throw new InvalidOperationException($"device {r.DeviceId} sent no {ControlDelta}");
             for (int i = 0; i < sum.Length; i++) sum[i] += dc[i];
         }
-        for (int i = 0; i < c.Length; i++) c[i] = (float)(c[i] + sum[i] / context.Population);
+        // A new array, not an in-place update: this round's c went out with the model, and a device that is still
+        // finishing an abandoned attempt of the round must see the c it was sent.
+        var next = new float[c.Length];
+        for (int i = 0; i < c.Length; i++) next[i] = (float)(c[i] + sum[i] / context.Population);
+        state.Vectors[ServerControl] = next;
     }
 }

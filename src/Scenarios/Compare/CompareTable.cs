@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using FedSim.Contracts;
+using FedSim.Scenarios.Reports;
+using MathNet.Numerics.Distributions;
+
+namespace FedSim.Scenarios.Compare;
+
+/// <summary>A finished run of a comparison: its scenario and its round reports.</summary>
+public sealed record CompareRunResult(SweepRun Run, IReadOnlyList<RoundReport> Reports, double WallSeconds)
+{
+    /// <summary>Test accuracy of the last evaluated round (the last round is always evaluated).</summary>
+    public double? FinalAccuracy => Reports.LastOrDefault(r => r.TestAccuracy is not null)?.TestAccuracy;
+
+    public double? FinalBackdoorAccuracy => Reports.Select(r => r.Metric(Rounds.BackdoorStage.Metric)).LastOrDefault(v => v is not null);
+
+    public int? RoundsTo(double target) => Reports.FirstOrDefault(r => r.TestAccuracy >= target)?.Round;
+
+    /// <summary>Model bytes in both directions over the whole run.</summary>
+    public long BytesTotal => Reports.Sum(r => r.BytesSent + r.BytesReceived);
+
+    public double SimulatedSeconds => Reports.Count == 0 ? 0 : Reports[^1].SimulatedTotalSeconds;
+}
+
+/// <summary>A sample mean with its two-sided 95% Student-t interval (empty bounds for fewer than two values).</summary>
+public sealed record MeanInterval(double Mean, double? Low, double? High, double? StandardDeviation, int Count)
+{
+    /// <summary>mean ± t(0.975, n − 1)·s/√n, s the sample standard deviation (n − 1 denominator).</summary>
+    public static MeanInterval Of(IReadOnlyList<double> values)
+    {
+        if (values.Count == 0) return new MeanInterval(double.NaN, null, null, null, 0);
+        double mean = values.Average();
+        if (values.Count < 2) return new MeanInterval(mean, null, null, null, values.Count);
+        double sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+        double half = StudentT.InvCDF(0, 1, values.Count - 1, 0.975) * sd / Math.Sqrt(values.Count);
+        return new MeanInterval(mean, mean - half, mean + half, sd, values.Count);
+    }
+}
+
+/// <summary>One configuration's results over its seeds.</summary>
+public sealed record CompareRow(SweepConfiguration Configuration, IReadOnlyList<CompareRunResult> Runs, double? Target)
+{
+    public MeanInterval FinalAccuracy => MeanInterval.Of(Runs.Select(r => r.FinalAccuracy ?? double.NaN).Where(double.IsFinite).ToList());
+
+    public MeanInterval? BackdoorAccuracy => Runs.Any(r => r.FinalBackdoorAccuracy is not null)
+        ? MeanInterval.Of(Runs.Select(r => r.FinalBackdoorAccuracy).OfType<double>().ToList())
+        : null;
+
+    /// <summary>Mean rounds to the target over the seeds that reached it, and how many did.</summary>
+    public (double? Mean, int Reached) RoundsToTarget
+    {
+        get
+        {
+            if (Target is not { } t) return (null, 0);
+            var reached = Runs.Select(r => r.RoundsTo(t)).OfType<int>().ToList();
+            return (reached.Count == 0 ? null : reached.Average(), reached.Count);
+        }
+    }
+}
+
+/// <summary>
+/// compare.csv: one row per configuration, its varied keys as columns, mean and 95% Student-t interval of the
+/// final accuracy over seeds, rounds to the target, traffic and simulated time; wall time last (it is the only
+/// column that differs between two identical comparisons).
+/// </summary>
+public static class CompareCsv
+{
+    public const string FileName = "compare.csv";
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static string Format(IReadOnlyList<CompareRow> rows, IReadOnlyList<string> keys)
+    {
+        bool backdoor = rows.Any(r => r.BackdoorAccuracy is not null);
+        var header = new List<string> { "config" };
+        header.AddRange(keys);
+        header.AddRange(["seeds", "final_accuracy_mean", "final_accuracy_ci95_low", "final_accuracy_ci95_high", "final_accuracy_sd",
+            "rounds_to_target", "reached_target", "bytes_total", "simulated_seconds"]);
+        if (backdoor) header.AddRange(["backdoor_accuracy_mean", "backdoor_accuracy_ci95_low", "backdoor_accuracy_ci95_high"]);
+        header.Add("wall_seconds");
+
+        var sb = new StringBuilder(string.Join(',', header)).Append('\n');
+        foreach (var row in rows)
+        {
+            var cells = new List<string> { DevicesCsv.Quote(row.Configuration.Label) };
+            foreach (var key in keys)
+                cells.Add(DevicesCsv.Quote(row.Configuration.Settings.FirstOrDefault(s => s.Key == key).Value ?? ""));
+            var acc = row.FinalAccuracy;
+            var (rounds, reached) = row.RoundsToTarget;
+            cells.Add(string.Join(' ', row.Runs.Select(r => r.Run.Seed.ToString(Inv))));
+            cells.AddRange([Num(acc.Mean), Num(acc.Low), Num(acc.High), Num(acc.StandardDeviation)]);
+            cells.Add(Num(rounds));
+            cells.Add(row.Target is null ? "" : $"{reached}/{row.Runs.Count}");
+            cells.Add(Num(row.Runs.Average(r => (double)r.BytesTotal)));
+            cells.Add(Num(row.Runs.Average(r => r.SimulatedSeconds)));
+            if (backdoor)
+            {
+                var b = row.BackdoorAccuracy;
+                cells.AddRange([Num(b?.Mean), Num(b?.Low), Num(b?.High)]);
+            }
+            cells.Add(Num(row.Runs.Average(r => r.WallSeconds)));
+            sb.Append(string.Join(',', cells)).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The text without its wall_seconds column (identical for two runs of one comparison).</summary>
+    public static string WithoutWallTime(string csv)
+        => string.Join('\n', csv.Split('\n').Select(line => line.Length == 0 ? line : line[..line.LastIndexOf(',')]));
+
+    private static string Num(double? v) => v is { } x && double.IsFinite(x) ? MetricsCsv.Num(Math.Round(x, 6)) : "";
+}

@@ -1,0 +1,134 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using FedSim.Contracts;
+using FedSim.Scenarios.Configuration;
+using YamlDotNet.RepresentationModel;
+
+namespace FedSim.Scenarios.Compare;
+
+/// <summary>One point of the grid: the value each varied key takes.</summary>
+/// <param name="Index">1-based position in grid order.</param>
+/// <param name="Settings">(key, value as written) per grid axis, in axis order.</param>
+public sealed record SweepConfiguration(int Index, IReadOnlyList<(string Key, string Value)> Settings)
+{
+    /// <summary>"strategy.aggregator.kind=krum, byzantine.fraction=0.2" (the base alone: "base").</summary>
+    public string Label => Settings.Count == 0 ? "base" : string.Join(", ", Settings.Select(s => $"{s.Key}={s.Value}"));
+
+    /// <summary>A folder name that sorts in grid order and says what the configuration is.</summary>
+    public string FolderName
+    {
+        get
+        {
+            string values = string.Join('-', Settings.Select(s => s.Value));
+            string safe = Regex.Replace(values.ToLowerInvariant(), "[^a-z0-9.]+", "-").Trim('-');
+            if (safe.Length > 60) safe = safe[..60].TrimEnd('-');
+            return safe.Length == 0 ? $"c{Index:00}" : $"c{Index:00}-{safe}";
+        }
+    }
+}
+
+/// <summary>One run of a comparison: a configuration with one seed, as a validated scenario.</summary>
+public sealed record SweepRun(SweepConfiguration Configuration, ulong Seed, ScenarioSpec Scenario)
+{
+    public string FolderName => $"{Configuration.FolderName}/seed-{Seed}";
+}
+
+/// <summary>
+/// Expands a <see cref="SweepFile"/> into its runs: the Cartesian product of the grid (first axis slowest) × seeds.
+/// Each run is the base scenario's YAML with the grid's values written at their keys and the seed set, read back
+/// through <see cref="ScenarioLoader"/>, so every run is validated exactly as a scenario file would be. A problem
+/// is reported at the grid entry that caused it.
+/// </summary>
+public static class SweepExpansion
+{
+    public static (IReadOnlyList<SweepRun> Runs, IReadOnlyList<ScenarioError> Errors) Expand(SweepFile sweep)
+    {
+        var errors = new List<ScenarioError>();
+        string baseText = Serialize(sweep.BaseScenario);
+        // The base alone first: its own problems are reported at their own lines in its own file.
+        var baseResult = ScenarioLoader.Parse(baseText, sweep.BaseSource, sweep.BaseDirectory);
+        if (!baseResult.Succeeded)
+        {
+            var direct = sweep.BaseSource == sweep.Path ? baseResult.Errors : ScenarioLoader.Load(sweep.BaseSource).Errors;
+            return ([], direct.Count > 0 ? direct : baseResult.Errors);
+        }
+
+        var runs = new List<SweepRun>();
+        int index = 0;
+        foreach (var combination in Product(sweep.Grid))
+        {
+            var configuration = new SweepConfiguration(++index,
+                combination.Select((value, axis) => (sweep.Grid[axis].Key, Show(value))).ToList());
+            foreach (ulong seed in sweep.Seeds)
+            {
+                var root = (YamlMappingNode)Reparse(baseText);
+                for (int axis = 0; axis < combination.Count; axis++) Set(root, sweep.Grid[axis].Key, Reparse(Serialize(combination[axis])));
+                Set(root, "seed", new YamlScalarNode(seed.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                var result = ScenarioLoader.Parse(Serialize(root), sweep.BaseSource, sweep.BaseDirectory);
+                if (result.Succeeded)
+                {
+                    runs.Add(new SweepRun(configuration, seed, result.Spec!));
+                    continue;
+                }
+                // Point at this configuration's first grid value; the message says which rule it broke.
+                var at = combination.Count > 0 ? combination[0].Start : sweep.BaseScenario.Start;
+                foreach (var e in result.Errors)
+                    errors.Add(new ScenarioError(sweep.Path, (int)Math.Max(1, at.Line), (int)Math.Max(1, at.Column),
+                        $"configuration {configuration.Label}: {e.Message}"));
+                break; // the other seeds of this configuration would repeat the same errors
+            }
+        }
+        return (errors.Count > 0 ? [] : runs, errors.DistinctBy(e => e.ToString()).ToList());
+    }
+
+    private static IEnumerable<IReadOnlyList<YamlNode>> Product(IReadOnlyList<SweepAxis> axes)
+    {
+        IEnumerable<IReadOnlyList<YamlNode>> result = [[]];
+        foreach (var axis in axes)
+            result = result.SelectMany(prefix => axis.Values.Select(v => (IReadOnlyList<YamlNode>)[.. prefix, v]));
+        return result;
+    }
+
+    /// <summary>Writes <paramref name="value"/> at a dotted key, creating (or replacing non-mapping) sections on the way.</summary>
+    private static void Set(YamlMappingNode root, string dotted, YamlNode value)
+    {
+        var parts = dotted.Split('.');
+        var current = root;
+        for (int i = 0; i < parts.Length - 1; i++)
+        {
+            var key = new YamlScalarNode(parts[i]);
+            if (!current.Children.TryGetValue(key, out var next) || next is not YamlMappingNode section)
+            {
+                section = new YamlMappingNode();
+                current.Children[key] = section;
+            }
+            current = section;
+        }
+        current.Children[new YamlScalarNode(parts[^1])] = value;
+    }
+
+    /// <summary>A value as the user wrote it, in one line: scalars as they are, sections and lists in flow style.</summary>
+    public static string Show(YamlNode node) => node switch
+    {
+        YamlScalarNode s => s.Value ?? "null",
+        YamlSequenceNode seq => "[" + string.Join(", ", seq.Children.Select(Show)) + "]",
+        YamlMappingNode map => "{" + string.Join(", ", map.Children.Select(c => $"{Show(c.Key)}: {Show(c.Value)}")) + "}",
+        _ => node.ToString(),
+    };
+
+    private static string Serialize(YamlNode node)
+    {
+        var stream = new YamlStream(new YamlDocument(node));
+        var text = new StringBuilder();
+        using var writer = new StringWriter(text);
+        stream.Save(writer, assignAnchors: false);
+        return text.ToString();
+    }
+
+    private static YamlNode Reparse(string text)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        return stream.Documents[0].RootNode;
+    }
+}

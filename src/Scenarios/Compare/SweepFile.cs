@@ -1,0 +1,172 @@
+using System.Globalization;
+using FedSim.Scenarios.Configuration;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace FedSim.Scenarios.Compare;
+
+/// <summary>One axis of a sweep: a dotted scenario key and the values it takes, each with where it was written.</summary>
+public sealed record SweepAxis(string Key, IReadOnlyList<YamlNode> Values, Mark KeyMark);
+
+/// <summary>
+/// A comparison file (<c>fedsim compare FILE</c>): a base scenario (a file or an inline mapping), a grid of scenario
+/// keys × values, the seeds every configuration runs with, and how to report. Read with located errors like
+/// scenario files.
+/// </summary>
+public sealed class SweepFile
+{
+    public required string Path { get; init; }
+    public required string Name { get; init; }
+    /// <summary>The base scenario as a YAML mapping (from <c>base:</c> or <c>scenario:</c>).</summary>
+    public required YamlMappingNode BaseScenario { get; init; }
+    /// <summary>Relative paths in the base scenario resolve against this folder.</summary>
+    public required string BaseDirectory { get; init; }
+    /// <summary>The base scenario's file, or this file for an inline scenario (for messages).</summary>
+    public required string BaseSource { get; init; }
+    public required IReadOnlyList<SweepAxis> Grid { get; init; }
+    public required IReadOnlyList<ulong> Seeds { get; init; }
+    public double? TargetAccuracy { get; init; }
+    public int Concurrency { get; init; }
+    public string? Output { get; init; }
+
+    public const int DefaultConcurrency = 4;
+
+    private static readonly string[] Keys = ["name", "base", "scenario", "grid", "seeds", "target_accuracy", "concurrency", "output"];
+
+    /// <summary>Reads and checks a comparison file; problems are located errors in the result, never exceptions.</summary>
+    public static (SweepFile? File, IReadOnlyList<ScenarioError> Errors) Load(string path)
+    {
+        var errors = new List<ScenarioError>();
+        void Error(Mark at, string message) => errors.Add(new ScenarioError(path, (int)Math.Max(1, at.Line), (int)Math.Max(1, at.Column), message));
+        if (!File.Exists(path))
+        {
+            errors.Add(new ScenarioError(path, 1, 1, $"comparison file not found (looked for {System.IO.Path.GetFullPath(path)})"));
+            return (null, errors);
+        }
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(File.ReadAllText(path))); }
+        catch (YamlException e)
+        {
+            Error(e.Start, $"invalid YAML: {e.Message}");
+            return (null, errors);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            Error(new Mark(0, 1, 1), "a comparison file is a mapping: base: (or scenario:), grid:, seeds:, and optionally name:, target_accuracy:, concurrency:, output:");
+            return (null, errors);
+        }
+
+        string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        string name = System.IO.Path.GetFileNameWithoutExtension(path);
+        YamlMappingNode? baseScenario = null;
+        string baseDirectory = folder, baseSource = path;
+        var grid = new List<SweepAxis>();
+        var seeds = new List<ulong>();
+        double? target = null;
+        int concurrency = DefaultConcurrency;
+        string? output = null;
+
+        foreach (var (keyNode, value) in root.Children)
+        {
+            string key = (keyNode as YamlScalarNode)?.Value ?? "";
+            switch (key)
+            {
+                case "name":
+                    name = Scalar(value) ?? name;
+                    break;
+                case "base":
+                    if (Scalar(value) is not { Length: > 0 } baseFile) { Error(value.Start, "base: give the path of a scenario file"); break; }
+                    string resolved = System.IO.Path.GetFullPath(baseFile, folder);
+                    var loaded = LoadMapping(resolved, value.Start, errors, path);
+                    if (loaded is not null) (baseScenario, baseDirectory, baseSource) = (loaded, System.IO.Path.GetDirectoryName(resolved)!, resolved);
+                    break;
+                case "scenario":
+                    if (value is YamlMappingNode inline) baseScenario = inline;
+                    else Error(value.Start, "scenario: expected a mapping holding a whole scenario (name:, dataset:, training:, ...)");
+                    break;
+                case "grid":
+                    if (value is not YamlMappingNode axes) { Error(value.Start, "grid: expected a mapping of scenario keys to lists of values, e.g. strategy.aggregator.kind: [mean, median]"); break; }
+                    foreach (var (axisKey, axisValues) in axes.Children)
+                    {
+                        string dotted = (axisKey as YamlScalarNode)?.Value ?? "";
+                        if (ScenarioModel.Find(dotted) is null && !IsKindKey(dotted))
+                        {
+                            string? close = Suggestions.Closest(dotted, ScenarioModel.AllFields.Select(f => f.Path).ToList());
+                            Error(axisKey.Start, $"grid key '{dotted}' is not a scenario key{(close is null ? "" : $"; did you mean '{close}'?")} (keys are dotted paths such as training.rounds or strategy.aggregator.kind)");
+                            continue;
+                        }
+                        if (axisValues is not YamlSequenceNode { Children.Count: > 0 } list)
+                        {
+                            Error(axisValues.Start, $"grid '{dotted}': expected a non-empty list of values, e.g. [a, b]");
+                            continue;
+                        }
+                        if (grid.Any(a => a.Key == dotted)) { Error(axisKey.Start, $"grid key '{dotted}' appears twice"); continue; }
+                        grid.Add(new SweepAxis(dotted, list.Children.ToList(), axisKey.Start));
+                    }
+                    break;
+                case "seeds":
+                    if (value is not YamlSequenceNode { Children.Count: > 0 } seedList) { Error(value.Start, "seeds: expected a non-empty list of non-negative integers, e.g. [1, 2, 3]"); break; }
+                    foreach (var s in seedList.Children)
+                    {
+                        if (ulong.TryParse(Scalar(s), NumberStyles.None, CultureInfo.InvariantCulture, out var seed))
+                        {
+                            if (seeds.Contains(seed)) Error(s.Start, $"seed {seed} is listed twice");
+                            else seeds.Add(seed);
+                        }
+                        else Error(s.Start, $"seeds: '{Scalar(s)}' is not a non-negative integer");
+                    }
+                    break;
+                case "target_accuracy":
+                    if (double.TryParse(Scalar(value), NumberStyles.Float, CultureInfo.InvariantCulture, out var t) && t > 0 && t <= 1) target = t;
+                    else Error(value.Start, "target_accuracy: expected a number in (0, 1], e.g. 0.9");
+                    break;
+                case "concurrency":
+                    if (int.TryParse(Scalar(value), NumberStyles.None, CultureInfo.InvariantCulture, out var c) && c >= 1 && c <= 64) concurrency = c;
+                    else Error(value.Start, "concurrency: expected an integer from 1 to 64 (runs trained at once on the shared compute pool)");
+                    break;
+                case "output":
+                    output = Scalar(value) is { Length: > 0 } o ? System.IO.Path.GetFullPath(o, folder) : null;
+                    break;
+                default:
+                    string? near = Suggestions.Closest(key, Keys);
+                    Error(keyNode.Start, $"unknown key '{key}' in a comparison file{(near is null ? "" : $"; did you mean '{near}'?")}; valid keys are: {string.Join(", ", Keys)}");
+                    break;
+            }
+        }
+        if (baseScenario is null && !errors.Any())
+            Error(root.Start, "a comparison file needs the scenario it varies: base: FILE.yaml, or an inline scenario: mapping");
+        if (seeds.Count == 0 && !errors.Any(e => e.Message.StartsWith("seeds")))
+            seeds.Add(ulong.TryParse(Scalar(FindKey(baseScenario, "seed")), out var baseSeed) ? baseSeed : 1);
+        if (errors.Count > 0) return (null, errors);
+        return (new SweepFile
+        {
+            Path = path, Name = name, BaseScenario = baseScenario!, BaseDirectory = baseDirectory, BaseSource = baseSource,
+            Grid = grid, Seeds = seeds, TargetAccuracy = target, Concurrency = concurrency, Output = output,
+        }, errors);
+    }
+
+    /// <summary>"strategy.aggregator.kind": the kind of a component section is a key too.</summary>
+    private static bool IsKindKey(string dotted)
+        => dotted.EndsWith(".kind", StringComparison.Ordinal) && ScenarioModel.Find(dotted[..^5]) is { Family: not null };
+
+    private static YamlMappingNode? LoadMapping(string file, Mark at, List<ScenarioError> errors, string source)
+    {
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(File.ReadAllText(file)));
+            if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode mapping) return mapping;
+            errors.Add(new ScenarioError(source, (int)at.Line, (int)at.Column, $"base scenario {file} is not a scenario mapping"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or YamlException)
+        {
+            errors.Add(new ScenarioError(source, (int)at.Line, (int)at.Column, $"cannot read the base scenario {file}: {e.Message}"));
+        }
+        return null;
+    }
+
+    private static YamlNode? FindKey(YamlMappingNode? mapping, string key)
+        => mapping?.Children.FirstOrDefault(c => c.Key is YamlScalarNode { Value: var v } && v == key).Value;
+
+    internal static string? Scalar(YamlNode? node) => (node as YamlScalarNode)?.Value;
+}

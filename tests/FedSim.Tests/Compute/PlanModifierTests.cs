@@ -1,0 +1,141 @@
+using FedSim.Compute;
+using FedSim.Contracts;
+using FedSim.Data;
+using FedSim.Determinism;
+using FedSim.Training;
+using TorchSharp;
+using Xunit.Abstractions;
+
+namespace FedSim.Tests.Compute;
+
+/// <summary>
+/// Every plan modifier trains the same inside a cohort, alone, and in the reference trainer (its one-device twin),
+/// and actually changes the update it is meant to change.
+/// </summary>
+public sealed class PlanModifierTests(ITestOutputHelper output)
+{
+    private static readonly ImageShape Image = new(1, 8, 8);
+    private const int Classes = 4;
+    private static readonly int[] ShardSizes = [8, 13, 21, 5];
+
+    private static ModelSpec Spec(string kind) => kind == ModelKinds.Cnn
+        ? new ModelSpec(kind, Image.Size, Classes, [], Image, [2, 4], 8)
+        : new ModelSpec(kind, Image.Size, Classes, [12], null, [], 0);
+
+    private static readonly TrainingPlan Sgd = new(OptimizerKinds.Sgd, 0.1f, 0f, 8, 2);
+
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var model in new[] { ModelKinds.Mlp, ModelKinds.Cnn })
+            foreach (var modifier in new[] { "proximal", "control-variate", "label-flip", "backdoor", "partial-work" })
+                data.Add(model, modifier);
+        return data;
+    }
+
+    private static (TrainingPlan Plan, Func<TrainingJob, TrainingJob> PerJob) Modifier(string name, int parameters) => name switch
+    {
+        "proximal" => (Sgd.With(new ProximalTerm(0.5f)), j => j),
+        "control-variate" => (Sgd.With(new ControlVariateCorrection()), j => j with
+        {
+            DeviceVectors = new Dictionary<string, float[]> { [ControlVariateCorrection.DeviceVector] = Vector(parameters, j.DeviceId) },
+        }),
+        "label-flip" => (Sgd.With(new LabelFlip(Classes)), j => j),
+        "backdoor" => (Sgd.With(new BackdoorTrigger(3, 2f, 1, 0.5)), j => j),
+        "partial-work" => (Sgd, j => j with { MaxSteps = 3 }),
+        _ => throw new ArgumentException(name),
+    };
+
+    /// <summary>A different, seeded correction vector per device.</summary>
+    private static float[] Vector(int n, long device)
+    {
+        var rng = new DeterministicRandom((ulong)device + 17);
+        var v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float)(0.05 * rng.NextGaussian());
+        return v;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Modified_training_is_the_same_in_a_cohort_alone_and_in_the_reference_trainer(string model, string modifier)
+    {
+        // Prepare
+        var spec = Spec(model);
+        var data = ComputeTestData.RandomImages(5, ShardSizes.Sum(), Image, Classes);
+        var global = ModelLayout.Initialize(spec, 3);
+        var (plan, perJob) = Modifier(modifier, global.Length);
+        var jobs = ComputeTestData.Jobs(spec, plan, global, data, ComputeTestData.Shards(ShardSizes), 41).Select(perJob).ToArray();
+        var plain = ComputeTestData.Jobs(spec, Sgd, global, data, ComputeTestData.Shards(ShardSizes), 41);
+
+        // Execute
+        var cohort = BatchedTrainer.Train(jobs, torch.CPU);
+        var solo = jobs.Select(j => BatchedTrainer.Train([j], torch.CPU)[0]).ToArray();
+        var reference = jobs.Select(j => ReferenceTrainer.Train(j, torch.CPU)).ToArray();
+        var unmodified = BatchedTrainer.Train(plain, torch.CPU);
+
+        // Assert
+        for (int d = 0; d < jobs.Length; d++)
+        {
+            double scale = ComputeTestData.MaxAbs(reference[d].Delta);
+            double vsSolo = ComputeTestData.MaxAbsDiff(cohort[d].Delta, solo[d].Delta) / scale;
+            double vsReference = ComputeTestData.MaxAbsDiff(cohort[d].Delta, reference[d].Delta) / scale;
+            double effect = ComputeTestData.MaxAbsDiff(cohort[d].Delta, unmodified[d].Delta) / scale;
+            output.WriteLine($"{model}/{modifier} device {d}: vs solo {vsSolo:E2}, vs reference {vsReference:E2}, effect {effect:E2}");
+            Assert.True(vsSolo <= 1e-5, $"device {d}: cohort vs solo differs by {vsSolo:E2}");
+            Assert.True(vsReference <= 1e-5, $"device {d}: cohort vs reference differs by {vsReference:E2}");
+            Assert.Equal(reference[d].Steps, cohort[d].Steps);
+            bool backdoorMissedEveryRow = modifier == "backdoor" && !jobs[d].Shard.Indices.Any(r => ((BackdoorTrigger)plan.AllModifiers[0]).Poisons(jobs[d].Seed, r));
+            bool partialCoversAll = modifier == "partial-work" && unmodified[d].Steps <= 3;
+            if (!backdoorMissedEveryRow && !partialCoversAll)
+                Assert.True(effect > 1e-3, $"device {d}: the {modifier} modifier did not change the update ({effect:E2})");
+        }
+    }
+
+    [Fact]
+    public void Partial_work_takes_the_first_steps_of_the_full_schedule()
+    {
+        // Prepare: the same device with 3 steps, and step by step 3 times one step from the previous result.
+        var spec = Spec(ModelKinds.Mlp);
+        var data = ComputeTestData.RandomImages(9, 40, Image, Classes);
+        var global = ModelLayout.Initialize(spec, 2);
+        var job = ComputeTestData.Jobs(spec, Sgd, global, data, ComputeTestData.Shards(40), 3)[0];
+
+        // Execute
+        var three = BatchedTrainer.Train([job with { MaxSteps = 3 }], torch.CPU)[0];
+        var all = BatchedTrainer.Train([job], torch.CPU)[0];
+
+        // Assert
+        Assert.Equal(3, three.Steps);
+        Assert.Equal(10, all.Steps);
+        Assert.NotEqual(all.Delta, three.Delta);
+    }
+
+    [Fact]
+    public void Jobs_with_different_modifiers_never_share_a_cohort()
+    {
+        var spec = Spec(ModelKinds.Mlp);
+        var data = ComputeTestData.RandomImages(9, 16, Image, Classes);
+        var global = ModelLayout.Initialize(spec, 2);
+        var jobs = ComputeTestData.Jobs(spec, Sgd, global, data, ComputeTestData.Shards(8, 8), 3);
+        jobs[1] = jobs[1] with { Plan = Sgd.With(new LabelFlip(Classes)) };
+
+        var error = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train(jobs, torch.CPU));
+
+        Assert.Contains("label-flip", error.Message);
+        Assert.Equal(Sgd.With(new ProximalTerm(0.5f)), Sgd.With(new ProximalTerm(0.5f)));
+        Assert.NotEqual(Sgd.With(new ProximalTerm(0.5f)), Sgd.With(new ProximalTerm(0.25f)));
+    }
+
+    [Fact]
+    public void A_backdoor_target_outside_the_classes_is_a_clear_error()
+    {
+        var spec = Spec(ModelKinds.Mlp);
+        var data = ComputeTestData.RandomImages(9, 8, Image, Classes);
+        var job = ComputeTestData.Jobs(spec, Sgd.With(new BackdoorTrigger(2, 1f, Classes, 0.5)), ModelLayout.Initialize(spec, 2), data,
+            ComputeTestData.Shards(8), 3)[0];
+
+        var error = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train([job], torch.CPU));
+
+        Assert.Contains("target_label", error.Message);
+    }
+}
