@@ -22,7 +22,7 @@ public static class RdpOrders
         {
             string item = part.Trim();
             if (!double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out double order) || !double.IsFinite(order))
-                throw new PrivacyParameterException($"orders must be a comma-separated list of numbers like 2,3,4.5,64; '{item}' is not a number");
+                throw new PrivacyParameterException($"expected a comma-separated list of Rényi orders like 2,3,4.5,64; '{item}' is not a number");
             if (!(order > 1))
                 throw new PrivacyParameterException($"every Rényi order must be > 1, got {item}");
             orders.Add(order);
