@@ -5,14 +5,15 @@ using FedSim.Scenarios.Configuration;
 namespace FedSim.Scenarios.Cli;
 
 /// <summary>
-/// The <c>fedsim</c> command line: <c>run</c>, <c>validate</c>, <c>schema</c>, <c>data fetch</c>.
+/// The <c>fedsim</c> command line: <c>run</c>, <c>validate</c>, <c>schema</c>, <c>data fetch</c>, <c>privacy epsilon|noise</c>, <c>bench</c>.
 /// Exit codes: 0 success, 2 invalid input (scenario, flags, dataset), 1 runtime failure, 130 interrupted.
 /// Errors go to stderr as one clear line; stack traces only with <c>--verbose</c> or <c>FEDSIM_DEBUG=1</c>.
 /// </summary>
 public static class FedSimCli
 {
     /// <summary>Exception types that mean "the user's input is wrong": exit 2 with the message alone.</summary>
-    private static readonly Type[] UserErrorTypes = [typeof(FedSim.Data.DatasetException), typeof(FedSim.Data.PartitionException)];
+    private static readonly Type[] UserErrorTypes =
+        [typeof(FedSim.Data.DatasetException), typeof(FedSim.Data.PartitionException), typeof(FedSim.Privacy.PrivacyParameterException)];
 
     /// <summary>Runs the CLI in-process: parses <paramref name="args"/>, runs the command, returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr,
@@ -31,6 +32,7 @@ public static class FedSimCli
         root.Subcommands.Add(ValidateCommand.Create(context));
         root.Subcommands.Add(SchemaCommand.Create(context));
         root.Subcommands.Add(DataCommands.Create(context));
+        root.Subcommands.Add(PrivacyCommands.Create(context));
         root.Subcommands.Add(Bench.BenchCommand.Create(stdout, stderr));
 
         ParseResult parse = root.Parse(args);
