@@ -13,7 +13,7 @@ public static class MetricsPlot
 
     // SkiaSharp's Linux natives (NoDependencies) skip fontconfig, so ScottPlot's sans-serif detection falls back
     // to the first family found (often DejaVu Serif). Pick a sans family explicitly when one is installed.
-    private static readonly string FontName = PickFont();
+    internal static readonly string FontName = PickFont();
 
     private static string PickFont()
     {
