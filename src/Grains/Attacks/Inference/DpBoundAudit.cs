@@ -64,21 +64,27 @@ public static class DpBoundAudit
         if (!(epsilon >= 0) || double.IsPositiveInfinity(epsilon))
             throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "ε must be finite and ≥ 0");
         CheckDelta(delta);
-        var bounds = RateBounds(roc, confidence);
+        var bounds = new RateBounds(roc, confidence);
         double growth = Math.Exp(epsilon);
         var violations = new List<DpBoundViolation>();
         var raw = new List<DpBoundViolation>();
         for (int k = 0; k < roc.Count; k++)
         {
-            var (tprLow, fprHigh) = bounds[k];
             double tpr = roc.Tpr[k], fpr = roc.Fpr[k];
-            Add(violations, k, DpInequality.TruePositives, tprLow - (growth * fprHigh + delta));
-            Add(violations, k, DpInequality.TrueNegatives, (1 - fprHigh) - (growth * (1 - tprLow) + delta));
-            Add(raw, k, DpInequality.TruePositives, tpr - (growth * fpr + delta));
-            Add(raw, k, DpInequality.TrueNegatives, (1 - fpr) - (growth * (1 - tpr) + delta));
+            double rawPositives = tpr - (growth * fpr + delta);
+            double rawNegatives = (1 - fpr) - (growth * (1 - tpr) + delta);
+            Add(raw, k, DpInequality.TruePositives, rawPositives);
+            Add(raw, k, DpInequality.TrueNegatives, rawNegatives);
+            // TPR_lb ≤ TPR and FPR_ub ≥ FPR, so a point within the bound at its raw rates is within it at the
+            // confidence bounds too: only raw breaches need the (costly) Beta quantiles.
+            if (rawPositives > 0 || rawNegatives > 0)
+            {
+                double tprLow = bounds.TprLower(k), fprHigh = bounds.FprUpper(k);
+                Add(violations, k, DpInequality.TruePositives, tprLow - (growth * fprHigh + delta));
+                Add(violations, k, DpInequality.TrueNegatives, (1 - fprHigh) - (growth * (1 - tprLow) + delta));
+            }
         }
-        return new DpBoundReport(epsilon, delta, confidence, roc.Count, violations, raw,
-                                 EmpiricalEpsilonLowerBound(roc, delta, bounds));
+        return new DpBoundReport(epsilon, delta, confidence, roc.Count, violations, raw, EmpiricalEpsilonLowerBound(roc, delta, bounds));
 
         void Add(List<DpBoundViolation> list, int k, DpInequality which, double excess)
         {
@@ -92,33 +98,70 @@ public static class DpBoundAudit
     {
         ArgumentNullException.ThrowIfNull(roc);
         CheckDelta(delta);
-        return EmpiricalEpsilonLowerBound(roc, delta, RateBounds(roc, confidence));
+        return EmpiricalEpsilonLowerBound(roc, delta, new RateBounds(roc, confidence));
     }
 
-    private static double EmpiricalEpsilonLowerBound(RocCurve roc, double delta, (double TprLow, double FprHigh)[] bounds)
+    private static double EmpiricalEpsilonLowerBound(RocCurve roc, double delta, RateBounds bounds)
     {
-        double best = 0;
+        // Each point's value at the raw rates, ln((TPR − δ)/FPR), is an upper bound of its value at the confidence
+        // bounds. Visit points from the highest raw value down and stop once no raw value can beat the best exact one:
+        // a 100 000-point curve then needs a handful of Beta quantiles instead of 200 000.
+        var candidates = new List<(double Optimistic, int Point, bool Negatives)>();
         for (int k = 0; k < roc.Count; k++)
         {
-            var (tprLow, fprHigh) = bounds[k];
+            double tpr = roc.Tpr[k], fpr = roc.Fpr[k];
+            if (tpr - delta > 0) candidates.Add((Math.Log((tpr - delta) / fpr), k, false)); // +∞ at FPR = 0
+            if (1 - fpr - delta > 0) candidates.Add((Math.Log((1 - fpr - delta) / (1 - tpr)), k, true));
+        }
+        candidates.Sort((a, b) => b.Optimistic.CompareTo(a.Optimistic));
+        double best = 0;
+        foreach (var (optimistic, k, negatives) in candidates)
+        {
+            if (optimistic <= best) break;
+            double tprLow = bounds.TprLower(k), fprHigh = bounds.FprUpper(k);
             // FPR_ub > 0 and TPR_lb < 1 always (Clopper–Pearson never pins them there), so both ratios are finite.
-            if (tprLow - delta > 0) best = Math.Max(best, Math.Log((tprLow - delta) / fprHigh));
-            double tnrLow = 1 - fprHigh, fnrHigh = 1 - tprLow;
-            if (tnrLow - delta > 0) best = Math.Max(best, Math.Log((tnrLow - delta) / fnrHigh));
+            double exact = negatives
+                ? (1 - fprHigh - delta > 0 ? Math.Log((1 - fprHigh - delta) / (1 - tprLow)) : 0)
+                : (tprLow - delta > 0 ? Math.Log((tprLow - delta) / fprHigh) : 0);
+            best = Math.Max(best, exact);
         }
         return best;
     }
 
-    private static (double TprLow, double FprHigh)[] RateBounds(RocCurve roc, double confidence)
+    /// <summary>
+    /// One-sided Clopper–Pearson bounds at α/2 each (Bonferroni for the pair), computed on demand and cached by
+    /// count: TPR_lb from the true-positive count, FPR_ub from the false-positive count.
+    /// </summary>
+    private sealed class RateBounds
     {
-        if (!(confidence > 0 && confidence < 1))
-            throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "confidence must lie strictly between 0 and 1");
-        double alpha = (1 - confidence) / 2;
-        var bounds = new (double, double)[roc.Count];
-        for (int k = 0; k < roc.Count; k++)
-            bounds[k] = (ClopperPearson.Lower(roc.TruePositives[k], roc.Members, alpha),
-                         ClopperPearson.Upper(roc.FalsePositives[k], roc.NonMembers, alpha));
-        return bounds;
+        private readonly RocCurve _roc;
+        private readonly double _alpha;
+        private readonly Dictionary<int, double> _tprLower = [];
+        private readonly Dictionary<int, double> _fprUpper = [];
+
+        public RateBounds(RocCurve roc, double confidence)
+        {
+            if (!(confidence > 0 && confidence < 1))
+                throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "confidence must lie strictly between 0 and 1");
+            _roc = roc;
+            _alpha = (1 - confidence) / 2;
+        }
+
+        public double TprLower(int point)
+        {
+            int tp = _roc.TruePositives[point];
+            if (!_tprLower.TryGetValue(tp, out double value))
+                _tprLower[tp] = value = ClopperPearson.Lower(tp, _roc.Members, _alpha);
+            return value;
+        }
+
+        public double FprUpper(int point)
+        {
+            int fp = _roc.FalsePositives[point];
+            if (!_fprUpper.TryGetValue(fp, out double value))
+                _fprUpper[fp] = value = ClopperPearson.Upper(fp, _roc.NonMembers, _alpha);
+            return value;
+        }
     }
 
     private static void CheckDelta(double delta)
