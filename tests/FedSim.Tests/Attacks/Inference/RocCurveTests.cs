@@ -27,7 +27,8 @@ public sealed class RocCurveTests
 
     [Theory]
     // scikit-learn, sklearn/metrics/tests/test_ranking.py::test_roc_curve_toydata (binary cases):
-    // y_true, y_score → fpr, tpr, roc_auc_score.
+    // y_true, y_score → fpr, tpr, roc_auc_score. (That test unpacks roc_curve's (fpr, tpr, thresholds) into
+    // variables named "tpr, fpr"; the arrays below are in roc_curve's own order.)
     [InlineData(new[] { 0, 1 }, new[] { 0.0, 1.0 }, new[] { 0.0, 0.0, 1.0 }, new[] { 0.0, 1.0, 1.0 }, 1.0)]
     [InlineData(new[] { 0, 1 }, new[] { 1.0, 0.0 }, new[] { 0.0, 1.0, 1.0 }, new[] { 0.0, 0.0, 1.0 }, 0.0)]
     [InlineData(new[] { 1, 0 }, new[] { 1.0, 1.0 }, new[] { 0.0, 1.0 }, new[] { 0.0, 1.0 }, 0.5)]

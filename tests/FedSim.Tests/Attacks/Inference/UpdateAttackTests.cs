@@ -58,12 +58,12 @@ public sealed class UpdateAttackTests
     {
         // The update comes from 20 records that are not candidates: "members" and non-members are alike.
         var rng = AttackTestKit.Rng(62);
-        const int d = 500;
+        const int d = 200;
         float[] Gradient() => Enumerable.Range(0, d).Select(_ => (float)rng.NextGaussian()).ToArray();
         var update = new float[d];
         for (int b = 0; b < 20; b++) { var g = Gradient(); for (int j = 0; j < d; j++) update[j] -= g[j]; }
-        var a = Enumerable.Range(0, 1500).Select(_ => Gradient()).ToList();
-        var c = Enumerable.Range(0, 1500).Select(_ => Gradient()).ToList();
+        var a = Enumerable.Range(0, 1000).Select(_ => Gradient()).ToList();
+        var c = Enumerable.Range(0, 1000).Select(_ => Gradient()).ToList();
 
         var metrics = MembershipMetrics.Of(AuditScores.FromGroups(UpdateAttack.GradientAlignment(update, a), UpdateAttack.GradientAlignment(update, c)));
 
