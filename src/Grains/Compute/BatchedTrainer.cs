@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using FedSim.Contracts;
+using FedSim.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -50,8 +51,8 @@ public static class BatchedTrainer
         {
             if (job.Model.Key != first.Model.Key)
                 throw new ArgumentException($"A cohort must share one model: device {job.DeviceId} has '{job.Model.Key}', device {first.DeviceId} has '{first.Model.Key}'.");
-            if (job.Plan.Key != first.Plan.Key)
-                throw new ArgumentException($"A cohort must share one training plan: device {job.DeviceId} has '{job.Plan.Key}', device {first.DeviceId} has '{first.Plan.Key}'.");
+            if (!job.Plan.Equals(first.Plan))
+                throw new ArgumentException($"A cohort must share one training plan: device {job.DeviceId} has '{job.Plan}', device {first.DeviceId} has '{first.Plan}'.");
             layout.Validate(job.GlobalWeights, $"Global weights of device {job.DeviceId}");
             ValidateShard(job, layout);
         }
@@ -59,6 +60,8 @@ public static class BatchedTrainer
         // Batches are gathered by dataset row, so one program reads one dataset; a mixed cohort (rare: two
         // experiments sharing a silo) trains as one program per source dataset.
         var sources = cohort.Select(j => j.Shard.Source).Distinct().ToArray();
+        // Modifiers that rewrite samples run on host-side rows, so such cohorts assemble their batches on the host.
+        if (TrainingHook.For(first.Plan, layout, sources[0]).Any(h => h.TransformsInputs)) gatherOnDevice = false;
         if (sources.Length == 1) return TrainOne(cohort, layout, device, gatherOnDevice, phases);
         var results = new TrainingResult[cohort.Count];
         foreach (var source in sources)
@@ -104,7 +107,8 @@ public static class BatchedTrainer
         phases?.Begin(device);
         var plan = jobs[0].Plan;
         int n = jobs.Count, total = layout.Count, batch = plan.BatchSize, features = layout.Spec.InputFeatures;
-        var schedules = jobs.Select(j => new MinibatchSchedule(j.Shard.Indices, j.Seed, batch, plan.LocalEpochs)).ToArray();
+        var schedules = jobs.Select(j => new MinibatchSchedule(j.Shard.Indices, j.Seed, batch, plan.LocalEpochs, j.MaxSteps)).ToArray();
+        var hooks = TrainingHook.For(plan, layout, jobs[0].Shard.Source);
         var results = new TrainingResult[n];
 
         // Longest first (stable), so the devices still training at any step are a prefix of the stack.
@@ -137,11 +141,15 @@ public static class BatchedTrainer
             if (plan.Optimizer != OptimizerKinds.Sgd) state1[i] = torch.zeros(shape, device: device);
             if (plan.Optimizer == OptimizerKinds.Adam) state2[i] = torch.zeros(shape, device: device);
         }
+        var gradientHooks = hooks.Where(h => h.AdjustsGradients).ToArray();
+        var starts = gradientHooks.Any(h => h.NeedsStartWeights) ? PerParameter(layout, globals, k) : null;
+        var deviceVectors = gradientHooks.Select(h => h.DeviceVector).OfType<string>().Distinct()
+            .ToDictionary(name => name, name => PerParameter(layout, StackVectors(jobs, order, name, total, device), k));
         using var grad = torch.enable_grad();
         var lossSum = torch.zeros(k, device: device);
         using var input = gatherOnDevice
             ? (BatchSource)new DeviceBatchSource(jobs, order, schedules, activeAt, batch, device)
-            : new HostBatchSource(jobs, order, schedules, batch, features, device);
+            : new HostBatchSource(jobs, order, schedules, batch, features, device, hooks);
 
         phases?.EndSetup(device);
         var views = new Tensor[parameters.Length];
@@ -165,6 +173,9 @@ public static class BatchedTrainer
                 var fullGrad = parameters[i].grad!;
                 var g = active == k ? fullGrad : fullGrad.narrow(0, 0, active);
                 var p = views[i];
+                foreach (var hook in gradientHooks)
+                    hook.AdjustGradient(g, p, Active(starts?[i], active, k),
+                        hook.DeviceVector is { } name ? Active(deviceVectors[name][i], active, k) : null);
                 switch (plan.Optimizer)
                 {
                     case OptimizerKinds.Sgd:
@@ -218,6 +229,30 @@ public static class BatchedTrainer
             results[job] = new TrainingResult(deltas[d], jobs[job].Shard.Count, deviceSteps, losses[d] / deviceSteps);
         }
         return results;
+    }
+
+    /// <summary>The first <paramref name="active"/> devices of a stacked tensor (the whole tensor when all are active).</summary>
+    private static Tensor? Active(Tensor? stacked, int active, int k) => stacked is null || active == k ? stacked : stacked.narrow(0, 0, active);
+
+    /// <summary>A [k, total] flat stack split into one contiguous [k, ...shape] tensor per parameter.</summary>
+    private static Tensor[] PerParameter(ModelLayout layout, Tensor flat, int k)
+    {
+        using var noGrad = torch.no_grad();
+        return layout.Parameters.Select(info =>
+            flat.narrow(1, info.Offset, info.Count).reshape([k, .. info.Shape.Select(s => (long)s)]).contiguous()).ToArray();
+    }
+
+    /// <summary>[k, total]: each device's input vector <paramref name="name"/> in stack order.</summary>
+    private static Tensor StackVectors(IReadOnlyList<TrainingJob> jobs, int[] order, string name, int total, torch.Device device)
+    {
+        var host = new float[(long)order.Length * total];
+        for (int d = 0; d < order.Length; d++)
+        {
+            var v = jobs[order[d]].Vector(name);
+            if (v.Length != total) throw new ArgumentException($"device {jobs[order[d]].DeviceId}: vector '{name}' has {v.Length} values, the model has {total}");
+            Array.Copy(v, 0, host, (long)d * total, total);
+        }
+        return torch.tensor(host, [order.Length, total], device: device);
     }
 
     /// <summary>Largest device-to-host copy staged through this thread's reusable pinned buffer.</summary>
@@ -285,10 +320,15 @@ public static class BatchedTrainer
         private readonly int[] _rows;
         private readonly long[] _labels;
         private readonly float[] _weights;
+        private readonly TrainingHook[] _inputHooks;
+        private readonly float[] _sample;
 
-        public HostBatchSource(IReadOnlyList<TrainingJob> jobs, int[] order, MinibatchSchedule[] schedules, int batch, int features, torch.Device device)
+        public HostBatchSource(IReadOnlyList<TrainingJob> jobs, int[] order, MinibatchSchedule[] schedules, int batch, int features, torch.Device device,
+            TrainingHook[] hooks)
         {
             (_jobs, _order, _schedules, _batch, _features, _device) = (jobs, order, schedules, batch, features, device);
+            _inputHooks = hooks.Where(h => h.TransformsInputs).ToArray();
+            _sample = new float[features];
             int k = order.Length;
             _x = new HostBuffer([k, batch, features], ScalarType.Float32);
             _y = new HostBuffer([k, batch], ScalarType.Int64);
@@ -311,8 +351,20 @@ public static class BatchedTrainer
                     if (i < count)
                     {
                         int row = _rows[i];
-                        _x.Write(data.Features, row * _features, (long)slot * _features, _features);
-                        _labels[slot] = data.Labels[row];
+                        if (_inputHooks.Length == 0)
+                        {
+                            _x.Write(data.Features, row * _features, (long)slot * _features, _features);
+                            _labels[slot] = data.Labels[row];
+                        }
+                        else
+                        {
+                            // A copy of the row, so a transform never touches the shared dataset.
+                            long label = data.Labels[row];
+                            Array.Copy(data.Features, (long)row * _features, _sample, 0, _features);
+                            foreach (var hook in _inputHooks) hook.TransformSample(_sample, ref label, _jobs[_order[d]].Seed, row);
+                            _x.Write(_sample, 0, (long)slot * _features, _features);
+                            _labels[slot] = label;
+                        }
                         _weights[slot] = weight;
                     }
                     else

@@ -1,4 +1,5 @@
 using FedSim.Data;
+using FedSim.Training;
 
 namespace FedSim.Compute;
 
@@ -22,18 +23,6 @@ public sealed record ModelSpec(
 {
     /// <summary>Stable text key; jobs with equal keys have identical parameter layouts and can share a cohort.</summary>
     public string Key => $"{Kind}|{InputFeatures}|{Classes}|{string.Join('x', Hidden)}|{Image}|{string.Join('x', Channels)}|{Dense}";
-}
-
-/// <summary>A device's local training recipe for one round. Jobs with equal plans can be batched together.</summary>
-[GenerateSerializer, Immutable]
-public sealed record TrainingPlan(
-    [property: Id(0)] string Optimizer,
-    [property: Id(1)] float LearningRate,
-    [property: Id(2)] float Momentum,
-    [property: Id(3)] int BatchSize,
-    [property: Id(4)] int LocalEpochs)
-{
-    public string Key => $"{Optimizer}|{LearningRate:R}|{Momentum:R}|{BatchSize}|{LocalEpochs}";
 }
 
 /// <summary>
@@ -60,7 +49,16 @@ public sealed class ShardView
 /// <param name="GlobalWeights">Starting weights (flat, canonical layout of <see cref="Model"/>); not modified.</param>
 /// <param name="Shard">The device's private data.</param>
 /// <param name="Seed">Derived seed(experiment, round, device, LocalTraining): drives minibatch order.</param>
-public sealed record TrainingJob(long DeviceId, ModelSpec Model, TrainingPlan Plan, float[] GlobalWeights, ShardView Shard, ulong Seed);
+/// <param name="MaxSteps">Cap on local steps (a straggler's partial work); null trains the whole plan.</param>
+/// <param name="DeviceVectors">Per-device input vectors the plan's modifiers read (SCAFFOLD's correction), flat in the
+/// canonical layout; stacked like the weights in a cohort.</param>
+public sealed record TrainingJob(long DeviceId, ModelSpec Model, TrainingPlan Plan, float[] GlobalWeights, ShardView Shard, ulong Seed,
+    int? MaxSteps = null, IReadOnlyDictionary<string, float[]>? DeviceVectors = null)
+{
+    /// <summary>The device's input vector <paramref name="name"/>; a clear error when the job lacks it.</summary>
+    public float[] Vector(string name) => DeviceVectors?.GetValueOrDefault(name)
+        ?? throw new ArgumentException($"device {DeviceId}: the plan needs the per-device vector '{name}', which the job does not carry");
+}
 
 /// <summary>What local training returns: the weight delta (trained minus global) and statistics.</summary>
 public sealed record TrainingResult(float[] Delta, int Examples, int Steps, float MeanLoss);

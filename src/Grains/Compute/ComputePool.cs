@@ -471,7 +471,7 @@ public sealed class ComputePool : IComputePool, IDisposable
         var ids = jobs.Select(p => ((PendingTraining)p).Job.DeviceId).ToArray();
         return new ComputeCohortException(
             $"Local training failed on {DeviceName} for a cohort of {ids.Length} device(s) " +
-            $"[{ComputeCohortException.FormatIds(ids)}] (model {first.Model.Key}; plan {first.Plan.Key}): {error.Message}",
+            $"[{ComputeCohortException.FormatIds(ids)}] (model {first.Model.Key}; plan {first.Plan}): {error.Message}",
             ids, error);
     }
 
@@ -500,7 +500,8 @@ public sealed class ComputePool : IComputePool, IDisposable
 
     private sealed record Binding(ComputePoolOptions Options, Lazy<torch.Device> Device);
 
-    private readonly record struct GroupKey(bool Evaluation, string Model, string Plan);
+    // Plans compare by value (modifiers included), so equal plans share a group without a hand-built key.
+    private readonly record struct GroupKey(bool Evaluation, string Model, Training.TrainingPlan? Plan);
 
     private sealed class Group(GroupKey key, int limit)
     {
@@ -576,8 +577,8 @@ public sealed class ComputePool : IComputePool, IDisposable
     }
 
     private sealed class PendingTraining(TrainingJob job, long bytes, int cohortLimit)
-        : PendingJob<TrainingJob, TrainingResult>(job, new GroupKey(false, job.Model.Key, job.Plan.Key), bytes, cohortLimit);
+        : PendingJob<TrainingJob, TrainingResult>(job, new GroupKey(false, job.Model.Key, job.Plan), bytes, cohortLimit);
 
     private sealed class PendingEvaluation(EvaluationJob job, long bytes)
-        : PendingJob<EvaluationJob, EvaluationResult>(job, new GroupKey(true, "", ""), bytes, cohortLimit: 1);
+        : PendingJob<EvaluationJob, EvaluationResult>(job, new GroupKey(true, "", null), bytes, cohortLimit: 1);
 }

@@ -23,7 +23,8 @@ public static class ComputePoolMemory
     {
         ArgumentNullException.ThrowIfNull(job);
         long parameters = job.GlobalWeights.Length;
-        long paramCopies = 3 + OptimizerStateCopies(job.Plan.Optimizer);
+        // Per-device input vectors (SCAFFOLD's correction) are stacked like the weights.
+        long paramCopies = 3 + OptimizerStateCopies(job.Plan.Optimizer) + (job.DeviceVectors?.Count ?? 0);
         long features = Math.Max(1, job.Model.InputFeatures);
         long samples = job.Shard.Count;
         long batch = Math.Clamp(job.Plan.BatchSize, 1, (int)Math.Max(1, samples));

@@ -16,18 +16,20 @@ internal sealed class MinibatchSchedule
     private int[]? _order;
     private int _orderEpoch = -1;
 
-    public MinibatchSchedule(int[] shardIndices, ulong seed, int batchSize, int epochs)
+    public MinibatchSchedule(int[] shardIndices, ulong seed, int batchSize, int epochs, int? maxSteps = null)
     {
         _shardIndices = shardIndices;
         _seed = seed;
         _batchSize = batchSize;
         StepsPerEpoch = (shardIndices.Length + batchSize - 1) / batchSize;
         Steps = StepsPerEpoch * Math.Max(epochs, 0);
+        // A straggler's partial work is the first steps of its full schedule, so it matches a full run up to there.
+        if (maxSteps is int cap) Steps = Math.Clamp(cap, 0, Steps);
     }
 
     public int StepsPerEpoch { get; }
 
-    /// <summary>LocalEpochs * ceil(n / B).</summary>
+    /// <summary>LocalEpochs * ceil(n / B), or fewer when capped.</summary>
     public int Steps { get; }
 
     /// <summary>Writes the dataset row indices of step <paramref name="step"/>'s batch into <paramref name="rows"/>; returns their count.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using FedSim.Contracts;
+using FedSim.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,7 +27,10 @@ public static class ReferenceTrainer
         BatchedTrainer.ValidateShard(job, layout);
 
         var plan = job.Plan;
-        var schedule = new MinibatchSchedule(job.Shard.Indices, job.Seed, plan.BatchSize, plan.LocalEpochs);
+        var schedule = new MinibatchSchedule(job.Shard.Indices, job.Seed, plan.BatchSize, plan.LocalEpochs, job.MaxSteps);
+        var hooks = TrainingHook.For(plan, layout, job.Shard.Source);
+        var inputHooks = hooks.Where(h => h.TransformsInputs).ToArray();
+        var gradientHooks = hooks.Where(h => h.AdjustsGradients).ToArray();
         if (schedule.Steps == 0) return new TrainingResult(new float[layout.Count], job.Shard.Count, 0, 0f);
 
         using var scope = torch.NewDisposeScope();
@@ -35,6 +39,10 @@ public static class ReferenceTrainer
         model.to(device);
         var parameters = model.parameters().ToArray();
         Load(layout, parameters, job.GlobalWeights, device);
+        // The one-device twin of the batched trainer's hook inputs, in module orientation.
+        Tensor[]? starts = gradientHooks.Any(h => h.NeedsStartWeights) ? Oriented(layout, job.GlobalWeights, device) : null;
+        var deviceVectors = gradientHooks.Select(h => h.DeviceVector).OfType<string>().Distinct()
+            .ToDictionary(name => name, name => Oriented(layout, job.Vector(name), device));
 
         optim.Optimizer optimizer = plan.Optimizer switch
         {
@@ -57,12 +65,21 @@ public static class ReferenceTrainer
             {
                 Array.Copy(data.Features, rows[i] * features, xs, i * features, features);
                 ys[i] = data.Labels[rows[i]];
+                foreach (var hook in inputHooks) hook.TransformSample(xs.AsSpan(i * features, features), ref ys[i], job.Seed, rows[i]);
             }
             var x = torch.tensor(xs, InputShape(layout, count), device: device);
             var y = torch.tensor(ys, [count], device: device);
             optimizer.zero_grad();
             var loss = F.cross_entropy(model.forward(x), y);
             loss.backward();
+            if (gradientHooks.Length > 0)
+            {
+                using var noGrad = torch.no_grad();
+                for (int i = 0; i < parameters.Length; i++)
+                    foreach (var hook in gradientHooks)
+                        hook.AdjustGradient(parameters[i].grad!, parameters[i], starts?[i],
+                            hook.DeviceVector is { } name ? deviceVectors[name][i] : null);
+            }
             optimizer.step();
             lossSum += loss.item<float>();
         }
@@ -114,6 +131,20 @@ public static class ReferenceTrainer
             using var oriented = info.Role == ParameterRole.LinearWeight ? source.t() : source.alias();
             parameters[i].copy_(oriented);
         }
+    }
+
+    /// <summary>A flat canonical vector as one tensor per parameter, shaped and oriented like the module's parameters.</summary>
+    internal static Tensor[] Oriented(ModelLayout layout, float[] flat, torch.Device device)
+    {
+        layout.Validate(flat, "Per-parameter vector");
+        var result = new Tensor[layout.Parameters.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            var info = layout.Parameters[i];
+            var source = torch.tensor(flat.AsSpan(info.Offset, info.Count).ToArray(), info.Shape.Select(s => (long)s).ToArray(), device: device);
+            result[i] = info.Role == ParameterRole.LinearWeight ? source.t().contiguous() : source;
+        }
+        return result;
     }
 
     /// <summary>Reads module parameters back into the canonical flat layout.</summary>

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace FedSim.Contracts;
 
 /// <summary>
@@ -44,13 +46,30 @@ public interface IExperimentGrain : IGrainWithStringKey
     /// <summary>A device that could not train this round.</summary>
     Task ReportFailureAsync(ClientFailureReport failure);
 
-    /// <summary>Progress and the reports of all finished rounds.</summary>
+    /// <summary>Progress and the reports of all finished rounds; answered even while a round completes.</summary>
+    [AlwaysInterleave]
     Task<ExperimentStatus> GetStatusAsync();
 
-    /// <summary>The current global model (the released model).</summary>
+    /// <summary>The current global model (the released model); answered even while a round completes.</summary>
+    [AlwaysInterleave]
     Task<GlobalModel> GetGlobalModelAsync();
 
     Task SubscribeAsync(IExperimentObserver observer);
 
     Task UnsubscribeAsync(IExperimentObserver observer);
+}
+
+/// <summary>
+/// The malicious devices of one round acting together (keyed "experimentId/round"): colluding attacks such as
+/// ALIE and IPM need every member's honest update to craft theirs. Members contribute and return at once; when
+/// the last member has contributed (or withdrawn), the coalition crafts the updates and submits them to the
+/// experiment in the members' names. The only place colluders share anything: no static state.
+/// </summary>
+public interface ICoalitionGrain : IGrainWithStringKey
+{
+    /// <summary>A member's honest update, with the round's role (how many members to wait for).</summary>
+    Task ContributeAsync(ClientUpdate honest, ByzantineRole role, ScenarioSpec scenario);
+
+    /// <summary>A member that failed to train: the coalition stops waiting for it.</summary>
+    Task WithdrawAsync(long device, ByzantineRole role, ScenarioSpec scenario);
 }

@@ -24,15 +24,31 @@ public sealed record GlobalModel([property: Id(0)] int Round, [property: Id(1)] 
 /// What the coordinator asks of one device for one round. It carries the scenario so a device
 /// activated on any silo can derive its shard and profile without calling back.
 /// </summary>
+/// <param name="Plan">The round's plan with the algorithm's modifiers (a malicious device adds its attack's own).</param>
+/// <param name="MaxSteps">Local steps that fit the deadline when a straggler keeps partial work; null: the whole plan.</param>
+/// <param name="Broadcast">Vectors the server sends with the model (SCAFFOLD's c).</param>
+/// <param name="SimulatedSeconds">The device's simulated download + training + upload time, decided by the round plan.</param>
+/// <param name="Byzantine">Set for a malicious device: what it needs to know about this round's attack.</param>
 [GenerateSerializer, Immutable]
 public sealed record RoundAssignment(
     [property: Id(0)] string ExperimentId,
     [property: Id(1)] int Round,
     [property: Id(2)] ulong TrainingSeed,
     [property: Id(3)] Compute.ModelSpec Model,
-    [property: Id(4)] Compute.TrainingPlan Plan,
+    [property: Id(4)] Training.TrainingPlan Plan,
     [property: Id(5)] GlobalModel Global,
-    [property: Id(6)] ScenarioSpec Scenario);
+    [property: Id(6)] ScenarioSpec Scenario,
+    [property: Id(7)] int? MaxSteps = null,
+    [property: Id(8)] IReadOnlyDictionary<string, float[]>? Broadcast = null,
+    [property: Id(9)] double SimulatedSeconds = 0,
+    [property: Id(10)] ByzantineRole? Byzantine = null);
+
+/// <summary>A malicious device's view of the round it attacks.</summary>
+/// <param name="CohortSize">Devices asked to train this round (n).</param>
+/// <param name="Members">Malicious devices that deliver this round (m; a colluding attack waits for all of them).</param>
+/// <param name="CraftSeed">Seed of the attack's random draws this round.</param>
+[GenerateSerializer, Immutable]
+public sealed record ByzantineRole([property: Id(0)] int CohortSize, [property: Id(1)] int Members, [property: Id(2)] ulong CraftSeed);
 
 /// <summary>
 /// A device's answer for one round: the weight delta and statistics. Never raw samples: no grain
@@ -48,9 +64,22 @@ public sealed record ClientUpdate(
     [property: Id(5)] float MeanTrainLoss,
     [property: Id(6)] double SimulatedSeconds,
     [property: Id(7)] long BytesDown,
-    [property: Id(8)] long BytesUp);
+    [property: Id(8)] long BytesUp,
+    [property: Id(9)] IReadOnlyDictionary<string, float[]>? Extras = null);
+
+/// <summary>A named per-round figure some stage computed (aggregator choices, backdoor accuracy); null: not measured this round.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RoundMetric([property: Id(0)] string Name, [property: Id(1)] double? Value);
 
 /// <summary>One finished round as published to observers and written to metrics.csv.</summary>
+/// <param name="Participants">Updates that reached aggregation (delivered and finite).</param>
+/// <param name="Failed">Devices that trained but gave no usable update (an error, a non-finite value).</param>
+/// <param name="Selected">Devices sampled this round (over-selection included).</param>
+/// <param name="Dropped">Sampled devices that dropped out and never answered.</param>
+/// <param name="Late">Sampled devices that would have missed the deadline.</param>
+/// <param name="Surplus">Over-selected devices the server stopped waiting for.</param>
+/// <param name="Metrics">Stage metrics in a fixed order (every round of a run has the same names).</param>
+/// <param name="Failures">Every sampled device without a usable update, with the reason.</param>
 [GenerateSerializer, Immutable]
 public sealed record RoundReport(
     [property: Id(0)] int Round,
@@ -64,7 +93,20 @@ public sealed record RoundReport(
     [property: Id(8)] long BytesReceived,
     [property: Id(9)] double SimulatedRoundSeconds,
     [property: Id(10)] double SimulatedTotalSeconds,
-    [property: Id(11)] double WallSeconds);
+    [property: Id(11)] double WallSeconds,
+    [property: Id(12)] int Selected = 0,
+    [property: Id(13)] int Dropped = 0,
+    [property: Id(14)] int Late = 0,
+    [property: Id(15)] int Surplus = 0,
+    [property: Id(16)] ValueList<RoundMetric>? Metrics = null,
+    [property: Id(17)] ValueList<ClientFailureReport>? Failures = null)
+{
+    public IReadOnlyList<RoundMetric> AllMetrics => Metrics ?? ValueList<RoundMetric>.Empty;
+
+    public IReadOnlyList<ClientFailureReport> AllFailures => Failures ?? ValueList<ClientFailureReport>.Empty;
+
+    public double? Metric(string name) => AllMetrics.FirstOrDefault(m => m.Name == name)?.Value;
+}
 
 /// <summary>Where an experiment stands.</summary>
 [GenerateSerializer, Immutable]

@@ -4,6 +4,7 @@ using FedSim.Contracts;
 using FedSim.Data;
 using FedSim.Determinism;
 using FedSim.Devices;
+using FedSim.Rounds;
 using FedSim.Strategies;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,9 +19,10 @@ public sealed class CoordinatorOptions
 }
 
 /// <summary>
-/// Runs one experiment as a small state machine: a timer starts each round (sample, broadcast),
-/// device callbacks deliver updates, and the last update (or the round timeout) completes the
-/// round (aggregate, evaluate, checkpoint, publish). No call waits for a whole round.
+/// Runs one experiment as a small state machine around pure parts: <see cref="RoundPlanner"/> decides each round
+/// in simulated time, device callbacks deliver updates, and a timer (never a device's call) runs the
+/// <see cref="RoundPipeline"/> — aggregation, server step, evaluation — then checkpoints and publishes. Status
+/// queries interleave with a completing round, so a slow Krum or FEMNIST round never times a caller out.
 /// </summary>
 public sealed partial class ExperimentGrain(
     [PersistentState("experiment", FedSimStorage.Checkpoints)] IPersistentState<ExperimentCheckpoint> checkpoint,
@@ -32,7 +34,7 @@ public sealed partial class ExperimentGrain(
 {
     private readonly HashSet<IExperimentObserver> _observers = [];
     private InFlightRound? _round;
-    private IAggregationStrategy? _strategy;
+    private ExperimentSetup? _setup;
     private IGrainTimer? _nextRoundTimer;
 
     private ExperimentCheckpoint State => checkpoint.State;
@@ -64,29 +66,32 @@ public sealed partial class ExperimentGrain(
         ScheduleNextRound();
     }
 
-    public async Task SubmitUpdateAsync(ClientUpdate update)
+    public Task SubmitUpdateAsync(ClientUpdate update)
     {
         var round = _round;
-        if (round is null || update.Round != round.Number || !round.Pending.Remove(update.DeviceId))
-            return; // stale: from a replayed or timed-out round
+        if (round is null || round.Completing || update.Round != round.Number || !round.Pending.Remove(update.DeviceId))
+            return Task.CompletedTask; // stale: from a replayed or timed-out round
         if (FirstNonFinite(update.Delta) is int bad)
             round.Failures.Add(new ClientFailure(update.DeviceId, $"update has a non-finite value at index {bad}; rejected"));
+        else if (update.Extras?.FirstOrDefault(e => FirstNonFinite(e.Value) is not null) is { Key: { } name })
+            round.Failures.Add(new ClientFailure(update.DeviceId, $"update's {name} has a non-finite value; rejected"));
         else
             round.Updates.Add(update);
-        if (round.Pending.Count == 0) await CompleteRoundAsync(round);
+        if (round.Pending.Count == 0) ScheduleCompletion(round);
+        return Task.CompletedTask;
     }
 
-    public async Task ReportFailureAsync(ClientFailureReport failure)
+    public Task ReportFailureAsync(ClientFailureReport failure)
     {
         var round = _round;
-        if (round is null || failure.Round != round.Number || !round.Pending.Remove(failure.DeviceId)) return;
+        if (round is null || round.Completing || failure.Round != round.Number || !round.Pending.Remove(failure.DeviceId))
+            return Task.CompletedTask;
         round.Failures.Add(new ClientFailure(failure.DeviceId, failure.Reason));
-        if (round.Pending.Count == 0) await CompleteRoundAsync(round);
+        if (round.Pending.Count == 0) ScheduleCompletion(round);
+        return Task.CompletedTask;
     }
 
-    public Task<ExperimentStatus> GetStatusAsync() => Task.FromResult(new ExperimentStatus(
-        this.GetPrimaryKeyString(), State.CompletedRounds, State.Scenario?.Training.Rounds ?? 0, State.Finished, State.Error,
-        State.Reports.ToArray()));
+    public Task<ExperimentStatus> GetStatusAsync() => Task.FromResult(StatusNow());
 
     public Task<GlobalModel> GetGlobalModelAsync()
         => Task.FromResult(new GlobalModel(State.CompletedRounds, State.Weights ?? []));
@@ -103,10 +108,41 @@ public sealed partial class ExperimentGrain(
         return Task.CompletedTask;
     }
 
+    private ExperimentSetup Setup() => _setup ??= ExperimentSetup.Build(Scenario, data.Get(Scenario),
+        (weights, indices) => ScoreAsync(weights, null, indices),
+        (weights, dataset) => ScoreAsync(weights, dataset, null),
+        TrainRootAsync);
+
+    private async Task<ModelScore> ScoreAsync(float[] weights, Dataset? dataset, int[]? indices)
+    {
+        var experimentData = data.Get(Scenario);
+        var result = await pool.EvaluateAsync(new EvaluationJob(experimentData.Model, weights, dataset ?? experimentData.Split.Test, indices));
+        return new ModelScore(result.Accuracy, result.Loss);
+    }
+
+    /// <summary>The server trains the global weights on its root data like an honest client (FLTrust's g₀).</summary>
+    private async Task<float[]> TrainRootAsync(float[] weights, int[] rootIndices)
+    {
+        var setup = Setup();
+        var job = new TrainingJob(-1, setup.Data.Model, ExperimentSetup.BasePlan(Scenario.Training), weights,
+            new ShardView(setup.Data.Split.Test, rootIndices), Seeds.Derive(Scenario.Seed, State.CompletedRounds + 1, Seeds.None, SeedPurpose.ServerRoot));
+        return (await pool.TrainAsync(job)).Delta;
+    }
+
     private void ScheduleNextRound()
     {
         _nextRoundTimer?.Dispose();
         _nextRoundTimer = this.RegisterGrainTimer(StartRoundAsync,
+            new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+    }
+
+    /// <summary>The last answer of a round only schedules its completion: aggregation never runs inside a device's call.</summary>
+    private void ScheduleCompletion(InFlightRound round)
+    {
+        if (round.Completing) return;
+        round.Completing = true;
+        round.Watchdog?.Dispose();
+        round.Completion = this.RegisterGrainTimer(CompleteRoundAsync, round,
             new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
     }
 
@@ -118,22 +154,43 @@ public sealed partial class ExperimentGrain(
         try
         {
             var scenario = Scenario;
+            var setup = Setup();
             int number = State.CompletedRounds + 1;
-            var experimentData = data.Get(scenario);
-            _strategy ??= CreateStrategy();
-            long[] cohort = CohortSampler.Sample(scenario.Devices, scenario.Training.DevicesPerRound, scenario.Seed, number);
-            var round = new InFlightRound(number, cohort, Stopwatch.StartNew());
+            var serverState = State.ServerState();
+            var objective = setup.Algorithm.Objective;
+            var broadcast = objective.Broadcast(serverState, setup.Parameters);
+            long modelBytes = (long)setup.Parameters * sizeof(float);
+            long bytesDown = modelBytes * (1 + broadcast.Count), bytesUp = modelBytes * (1 + objective.ExtraUploadVectors);
+            var plan = RoundPlanner.Plan(number, scenario.Seed, scenario.Devices, scenario.Training.DevicesPerRound, State.SimulatedTotalSeconds,
+                scenario.Heterogeneity, setup.Profiles, device => setup.Data.Shard(device).Count,
+                new RoundWork(scenario.Training.BatchSize, scenario.Training.LocalEpochs, bytesDown, bytesUp));
+
+            var round = new InFlightRound(number, plan, serverState, Stopwatch.StartNew(), bytesDown);
+            foreach (var skipped in plan.Devices.Where(d => d.Outcome != DeviceOutcome.Train))
+                round.Failures.Add(new ClientFailure(skipped.Device, skipped.Reason ?? skipped.Outcome.ToString()));
             _round = round;
+            if (round.Pending.Count == 0)
+            {
+                ScheduleCompletion(round);
+                return;
+            }
             round.Watchdog = this.RegisterGrainTimer(TimeOutRoundAsync, number,
                 new GrainTimerCreationOptions { DueTime = options.Value.RoundTimeout, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
 
             var global = new GlobalModel(number, State.Weights!);
-            var plan = PlanFor(scenario.Training);
             string id = this.GetPrimaryKeyString();
-            await Task.WhenAll(cohort.Select(device => GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, device).ToString())
+            var training = plan.Training.ToList();
+            int members = training.Count(d => setup.Roster.IsMalicious(d.Device));
+            await Task.WhenAll(training.Select(d => GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, d.Device).ToString())
                 .BeginTrainingAsync(new RoundAssignment(id, number,
-                    Seeds.Derive(scenario.Seed, number, device, SeedPurpose.LocalTraining),
-                    experimentData.Model, plan, global, scenario))));
+                    Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.LocalTraining),
+                    setup.Data.Model, setup.Plan, global, scenario,
+                    MaxSteps: d.Steps < d.FullSteps ? d.Steps : null,
+                    Broadcast: broadcast,
+                    SimulatedSeconds: d.FinishSeconds,
+                    Byzantine: setup.Roster.IsMalicious(d.Device)
+                        ? new ByzantineRole(training.Count, members, Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.Attack))
+                        : null))));
         }
         catch (Exception ex)
         {
@@ -141,46 +198,57 @@ public sealed partial class ExperimentGrain(
         }
     }
 
-    private async Task TimeOutRoundAsync(int number, CancellationToken cancellationToken)
+    private Task TimeOutRoundAsync(int number, CancellationToken cancellationToken)
     {
         var round = _round;
-        if (round is null || round.Number != number) return;
+        if (round is null || round.Number != number || round.Completing) return Task.CompletedTask;
         foreach (long device in round.Pending)
             round.Failures.Add(new ClientFailure(device, $"no answer within {options.Value.RoundTimeout}"));
         round.Pending.Clear();
-        await CompleteRoundAsync(round);
+        ScheduleCompletion(round);
+        return Task.CompletedTask;
     }
 
-    private async Task CompleteRoundAsync(InFlightRound round)
+    private async Task CompleteRoundAsync(InFlightRound round, CancellationToken cancellationToken)
     {
-        round.Watchdog?.Dispose();
+        round.Completion?.Dispose();
         try
         {
             var scenario = Scenario;
+            var setup = Setup();
             var updates = round.Updates.OrderBy(u => u.DeviceId).ToList(); // arrival order must not matter
-            var results = updates.Select(u => new ClientResult(u.DeviceId, u.Delta, u.Examples)).ToList();
+            var results = updates.Select(u => new ClientResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
             var failures = round.Failures.OrderBy(f => f.DeviceId).ToList();
-            var next = _strategy!.Aggregate(new AggregationInput(round.Number, State.Weights!, results, failures));
+            var context = new RoundContext(round.Number, scenario.Seed, scenario.Devices, round.Plan.Training.Count(), State.CompletedRounds,
+                round.ServerState, setup.AssumedByzantine);
+            var work = new RoundResults(context, State.Weights!, results, failures);
+            await setup.Pipeline.RunAsync(work, CancellationToken.None);
 
-            bool evaluate = round.Number % scenario.Evaluation.Every == 0 || round.Number == scenario.Training.Rounds;
-            EvaluationResult? eval = evaluate ? await EvaluateAsync(next) : null;
-
-            double simulated = updates.Count == 0 ? 0 : updates.Max(u => u.SimulatedSeconds);
             long examples = updates.Sum(u => (long)u.Examples);
             double trainLoss = examples == 0 ? double.NaN : updates.Sum(u => (double)u.MeanTrainLoss * u.Examples) / examples;
-            var report = new RoundReport(round.Number, eval?.Accuracy, eval?.Loss, updates.Count, failures.Count, trainLoss, examples,
-                BytesSent: round.Cohort.Length * (long)next.Length * sizeof(float),
+            double simulated = round.Plan.SimulatedSeconds;
+            var report = new RoundReport(round.Number, work.Evaluation?.Accuracy, work.Evaluation?.Loss, updates.Count,
+                Failed: failures.Count - round.Plan.Devices.Count(d => d.Outcome != DeviceOutcome.Train),
+                trainLoss, examples,
+                BytesSent: round.Plan.Devices.Count * round.BytesDown,
                 BytesReceived: updates.Sum(u => u.BytesUp),
                 SimulatedRoundSeconds: simulated,
                 SimulatedTotalSeconds: State.SimulatedTotalSeconds + simulated,
-                WallSeconds: round.Clock.Elapsed.TotalSeconds);
+                WallSeconds: round.Clock.Elapsed.TotalSeconds,
+                Selected: round.Plan.Devices.Count,
+                Dropped: round.Plan.Count(DeviceOutcome.Dropped),
+                Late: round.Plan.Count(DeviceOutcome.Late),
+                Surplus: round.Plan.Count(DeviceOutcome.Surplus),
+                Metrics: new ValueList<RoundMetric>(work.Metrics),
+                Failures: new ValueList<ClientFailureReport>(failures.Select(f => new ClientFailureReport(f.DeviceId, round.Number, f.Reason))));
 
-            State.Weights = next;
+            State.Weights = work.NextWeights ?? State.Weights;
             State.CompletedRounds = round.Number;
             State.SimulatedTotalSeconds = report.SimulatedTotalSeconds;
-            State.StrategyState = _strategy.ExportState();
+            State.Store(round.ServerState);
             State.Reports.Add(report);
-            State.Finished = round.Number >= scenario.Training.Rounds;
+            State.Finished = round.Number >= scenario.Training.Rounds || work.StopReason is not null;
+            State.Error = work.StopReason;
             await checkpoint.WriteStateAsync();
             _round = null;
 
@@ -192,21 +260,6 @@ public sealed partial class ExperimentGrain(
         {
             await FailAsync(ex);
         }
-    }
-
-    private async Task<EvaluationResult> EvaluateAsync(float[] weights)
-    {
-        var scenario = Scenario;
-        var experimentData = data.Get(scenario);
-        var test = experimentData.Split.Test;
-        int[]? indices = null;
-        if (scenario.Evaluation.MaxSamples > 0 && scenario.Evaluation.MaxSamples < test.Count)
-        {
-            var rng = new DeterministicRandom(Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.Evaluation));
-            indices = rng.Permutation(test.Count)[..scenario.Evaluation.MaxSamples];
-            Array.Sort(indices);
-        }
-        return await pool.EvaluateAsync(new EvaluationJob(experimentData.Model, weights, test, indices));
     }
 
     private async Task FailAsync(Exception ex)
@@ -222,16 +275,6 @@ public sealed partial class ExperimentGrain(
 
     private ExperimentStatus StatusNow() => new(this.GetPrimaryKeyString(), State.CompletedRounds,
         State.Scenario?.Training.Rounds ?? 0, State.Finished, State.Error, State.Reports.ToArray());
-
-    private IAggregationStrategy CreateStrategy()
-    {
-        var strategy = StrategyFactory.Create(Scenario.Strategy);
-        strategy.ImportState(State.StrategyState);
-        return strategy;
-    }
-
-    public static TrainingPlan PlanFor(TrainingSpec t)
-        => new(t.Optimizer, (float)t.LearningRate, (float)t.Momentum, t.BatchSize, t.LocalEpochs);
 
     private void Notify(Action<IExperimentObserver> send)
     {
@@ -249,15 +292,21 @@ public sealed partial class ExperimentGrain(
         return null;
     }
 
-    private sealed class InFlightRound(int number, long[] cohort, Stopwatch clock)
+    private sealed class InFlightRound(int number, RoundPlan plan, ServerState serverState, Stopwatch clock, long bytesDown)
     {
         public int Number { get; } = number;
-        public long[] Cohort { get; } = cohort;
+        public RoundPlan Plan { get; } = plan;
+        /// <summary>A copy of the server state this round works on; it replaces the checkpointed one only when the round completes.</summary>
+        public ServerState ServerState { get; } = serverState;
         public Stopwatch Clock { get; } = clock;
-        public HashSet<long> Pending { get; } = [.. cohort];
+        public long BytesDown { get; } = bytesDown;
+        public HashSet<long> Pending { get; } = [.. plan.Training.Select(d => d.Device)];
         public List<ClientUpdate> Updates { get; } = [];
         public List<ClientFailure> Failures { get; } = [];
         public IGrainTimer? Watchdog { get; set; }
+        public IGrainTimer? Completion { get; set; }
+        /// <summary>Completion is scheduled: late callbacks are ignored from here on.</summary>
+        public bool Completing { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Experiment {Experiment} failed")]

@@ -67,3 +67,10 @@ public sealed class Dataset
 
 /// <summary>A dataset's training part (partitioned over devices) and its held-out test part (server-side evaluation).</summary>
 public sealed record DatasetSplit(Dataset Train, Dataset Test);
+
+/// <summary>What attacks and triggers may know about a dataset's shape.</summary>
+/// <param name="Classes">Label classes.</param>
+/// <param name="FeatureCount">Features per sample.</param>
+/// <param name="MaxFeature">Largest feature value in the training data (a trigger's pixel value).</param>
+/// <param name="Image">Image geometry, for image datasets.</param>
+public sealed record DataFacts(int Classes, int FeatureCount, float MaxFeature, ImageShape? Image);

@@ -25,6 +25,62 @@ public sealed class ExperimentData
     public ModelSpec Model { get; }
     public PartitionStatistics Statistics { get; }
 
+    /// <summary>What attacks and triggers may know about the data's shape.</summary>
+    public DataFacts Facts => _facts ??= new DataFacts(Split.Train.ClassCount, Split.Train.FeatureCount,
+        Split.Train.Features.Length == 0 ? 1f : Split.Train.Features.Max(), Split.Train.Image);
+
+    private DataFacts? _facts;
+    private readonly ConcurrentDictionary<string, Dataset> _triggered = new();
+
+    /// <summary>
+    /// The server's root dataset (FLTrust): <paramref name="count"/> test-split samples drawn from the seed. They are
+    /// held-out data the server may train on, so <see cref="EvaluationIndices"/> leaves them out.
+    /// </summary>
+    public int[] RootIndices(int count, ulong seed)
+    {
+        if (count <= 0) return [];
+        if (count >= Split.Test.Count)
+            throw new ArgumentException($"the server root dataset asks for {count} samples, but the test split has only {Split.Test.Count}; lower root_samples");
+        var rng = new DeterministicRandom(Seeds.Derive(seed, Seeds.None, Seeds.None, SeedPurpose.ServerRoot));
+        var picked = rng.Permutation(Split.Test.Count)[..count];
+        Array.Sort(picked);
+        return picked;
+    }
+
+    /// <summary>
+    /// Test samples the global model is evaluated on: all but the server's root samples, capped at
+    /// <paramref name="maxSamples"/> (0: no cap) by a seeded draw. Null means the whole test split.
+    /// </summary>
+    public int[]? EvaluationIndices(int maxSamples, int rootSamples, ulong seed)
+    {
+        var root = RootIndices(rootSamples, seed);
+        if (root.Length == 0 && (maxSamples <= 0 || maxSamples >= Split.Test.Count)) return null;
+        var excluded = root.ToHashSet();
+        var rng = new DeterministicRandom(Seeds.Derive(seed, Seeds.None, Seeds.None, SeedPurpose.Evaluation));
+        var candidates = rng.Permutation(Split.Test.Count).Where(i => !excluded.Contains(i)).ToArray();
+        if (maxSamples > 0 && maxSamples < candidates.Length) candidates = candidates[..maxSamples];
+        Array.Sort(candidates);
+        return candidates;
+    }
+
+    /// <summary>
+    /// The backdoor test set (cached): every test sample whose true label is not the target, with the trigger
+    /// applied and the target as its label, so accuracy on it is the attack's success rate.
+    /// </summary>
+    public Dataset TriggeredTest(Training.BackdoorTrigger trigger) => _triggered.GetOrAdd(trigger.ToString(), _ =>
+    {
+        var test = Split.Test;
+        var keep = Enumerable.Range(0, test.Count).Where(i => test.Labels[i] != trigger.TargetLabel).ToArray();
+        var subset = test.Subset(keep, test.Name + " (backdoor trigger)");
+        var pixels = trigger.FeatureIndices(subset.FeatureCount, subset.Image);
+        for (int i = 0; i < subset.Count; i++)
+        {
+            foreach (int p in pixels) subset.Features[(long)i * subset.FeatureCount + p] = trigger.Value;
+            subset.Labels[i] = trigger.TargetLabel;
+        }
+        return subset;
+    });
+
     /// <summary>The private shard of <paramref name="device"/> (a view, no copy).</summary>
     public ShardView Shard(long device)
     {

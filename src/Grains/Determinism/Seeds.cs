@@ -13,6 +13,10 @@ public enum SeedPurpose
     Noise = 8,
     Attack = 9,
     Network = 10,
+    Byzantine = 11,
+    Availability = 12,
+    Dropout = 13,
+    ServerRoot = 14,
 }
 
 /// <summary>

@@ -11,31 +11,24 @@ namespace FedSim.Devices;
 /// </summary>
 public static class DeviceProfiles
 {
-    private sealed record DeviceClass(string Name, double Share, double MinSamplesPerSecond, double MaxSamplesPerSecond,
-        double MinUplinkMbps, double MaxUplinkMbps, double MinDownlinkMbps, double MaxDownlinkMbps);
-
-    private static readonly DeviceClass[] Classes =
-    [
-        new("low-end phone", 0.30, 50, 200, 0.5, 5, 2, 20),
-        new("mid-range phone", 0.35, 200, 800, 2, 20, 10, 80),
-        new("flagship phone", 0.20, 800, 3000, 10, 60, 40, 300),
-        new("tablet", 0.10, 400, 1500, 5, 40, 20, 200),
-        new("laptop", 0.05, 2000, 10000, 20, 200, 50, 500),
-    ];
-
     private static readonly string[] Regions =
         ["Europe", "North America", "South America", "East Asia", "South Asia", "Africa", "Oceania", "Middle East"];
 
     [ThreadStatic] private static Bogus.DataSets.Name? t_names;
 
-    public static DeviceProfile Generate(ulong experimentSeed, long device)
+    public static DeviceProfile Generate(ulong experimentSeed, long device) => Generate(experimentSeed, device, DefaultClasses);
+
+    private static readonly DeviceClassSpec[] DefaultClasses = DeviceClassSpec.Defaults();
+
+    /// <summary>The profile of <paramref name="device"/>, drawn from <paramref name="classes"/> (shares normalised).</summary>
+    public static DeviceProfile Generate(ulong experimentSeed, long device, DeviceClassSpec[] classes)
     {
         ulong seed = Seeds.Derive(experimentSeed, Seeds.None, device, SeedPurpose.DeviceProfile);
         // One Name data set per thread, reseeded per device: building a whole Faker costs about a millisecond.
         var names = t_names ??= new Bogus.DataSets.Name();
         names.Random = new Randomizer(Seeds.ToInt32(seed));
         var rng = new DeterministicRandom(seed);
-        var cls = PickClass(rng.NextDouble());
+        var cls = PickClass(classes, rng.NextDouble());
         // Log-uniform within the class range: speeds span orders of magnitude.
         double LogUniform(double lo, double hi) => Math.Exp(Math.Log(lo) + rng.NextDouble() * (Math.Log(hi) - Math.Log(lo)));
         const double bytesPerMbps = 1_000_000 / 8.0;
@@ -43,9 +36,9 @@ public static class DeviceProfiles
             Name: $"{names.FirstName()}'s {cls.Name}",
             Region: Regions[rng.NextInt(Regions.Length)],
             DeviceClass: cls.Name,
-            SamplesPerSecond: LogUniform(cls.MinSamplesPerSecond, cls.MaxSamplesPerSecond),
-            UplinkBytesPerSecond: LogUniform(cls.MinUplinkMbps, cls.MaxUplinkMbps) * bytesPerMbps,
-            DownlinkBytesPerSecond: LogUniform(cls.MinDownlinkMbps, cls.MaxDownlinkMbps) * bytesPerMbps);
+            SamplesPerSecond: LogUniform(cls.SamplesPerSecond[0], cls.SamplesPerSecond[1]),
+            UplinkBytesPerSecond: LogUniform(cls.UplinkMbps[0], cls.UplinkMbps[1]) * bytesPerMbps,
+            DownlinkBytesPerSecond: LogUniform(cls.DownlinkMbps[0], cls.DownlinkMbps[1]) * bytesPerMbps);
     }
 
     /// <summary>Simulated wall time of one round on this device: download, local training, upload.</summary>
@@ -54,14 +47,16 @@ public static class DeviceProfiles
            + samplesProcessed / profile.SamplesPerSecond
            + bytesUp / profile.UplinkBytesPerSecond;
 
-    private static DeviceClass PickClass(double u)
+    private static DeviceClassSpec PickClass(DeviceClassSpec[] classes, double u)
     {
+        double total = 0;
+        foreach (var c in classes) total += c.Share;
         double acc = 0;
-        foreach (var c in Classes)
+        foreach (var c in classes)
         {
-            acc += c.Share;
+            acc += c.Share / total;
             if (u < acc) return c;
         }
-        return Classes[^1];
+        return classes[^1];
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using FedSim.Components;
 using FedSim.Contracts;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -103,6 +104,7 @@ public static partial class ScenarioLoader
                     Error(keyNode.Start, $"keys must be plain names, got {Describe(keyNode)}");
                     continue;
                 }
+                if (model.ComponentKind is not null && key == "kind") continue; // read by ReadComponent
                 var field = model.Find(key);
                 if (field is null)
                 {
@@ -137,6 +139,14 @@ public static partial class ScenarioLoader
                     ReadObject(child, field.Object!, section);
                     return;
 
+                case FieldKind.Component:
+                    ReadComponent(field, node, target);
+                    return;
+
+                case FieldKind.ObjectList:
+                    ReadObjectList(field, node, target);
+                    return;
+
                 case FieldKind.List:
                     if (node is not YamlSequenceNode sequence)
                     {
@@ -164,6 +174,73 @@ public static partial class ScenarioLoader
                     field.Property.SetValue(target, value);
                     return;
             }
+        }
+
+        /// <summary>
+        /// A section whose <c>kind:</c> picks its options type. Without a kind key the section keeps the kind of
+        /// its default; the other keys are read against the chosen kind's options, so an option of another kind
+        /// is an unknown key with a pointer to the kinds that have it.
+        /// </summary>
+        private void ReadComponent(ScenarioField field, YamlNode node, object target)
+        {
+            var family = field.Family!;
+            if (node is not YamlMappingNode mapping)
+            {
+                Invalid(field, node.Start, $"{field.Path}: expected a mapping with 'kind:' ({string.Join(", ", family.Kinds)}) and its options, got {Describe(node)}");
+                return;
+            }
+            var current = field.Property.GetValue(target) as ComponentOptions;
+            string? kind = current?.Kind;
+            var kindEntry = mapping.Children.FirstOrDefault(c => c.Key is YamlScalarNode { Value: "kind" });
+            if (kindEntry.Value is { } kindNode)
+            {
+                _marks[field.Path + ".kind"] = kindNode.Start;
+                if (kindNode is not YamlScalarNode { Value: { Length: > 0 } written } || IsNull(kindNode))
+                {
+                    Invalid(field, kindNode.Start, $"{field.Path}.kind: expected one of: {string.Join(", ", family.Kinds)}, got {Describe(kindNode)}");
+                    return;
+                }
+                if (family.TypeOf(written) is null)
+                {
+                    string? close = Suggestions.Closest(written, family.Kinds);
+                    string hint = close is not null ? $"did you mean '{close}'? " : "";
+                    Invalid(field, kindNode.Start, $"{field.Path}.kind: unknown {family.Name} '{written}'; {hint}expected one of: {string.Join(", ", family.Kinds)}");
+                    return;
+                }
+                kind = written;
+            }
+            if (kind is null)
+            {
+                Invalid(field, node.Start, $"{field.Path} needs 'kind:', one of: {string.Join(", ", family.Kinds)}");
+                return;
+            }
+            var options = current is not null && current.Kind == kind ? current : family.Create(kind);
+            field.Property.SetValue(target, options);
+            ReadObject(mapping, field.ObjectFor(kind)!, options);
+        }
+
+        /// <summary>A list of mappings, each read against the item type's fields.</summary>
+        private void ReadObjectList(ScenarioField field, YamlNode node, object target)
+        {
+            if (node is not YamlSequenceNode sequence)
+            {
+                Invalid(field, node.Start, $"{field.Path}: expected a list of mappings ({string.Join(", ", field.Object!.Fields.Select(f => f.Name + ":"))}), got {Describe(node)}");
+                return;
+            }
+            var items = new List<object>();
+            foreach (var itemNode in sequence.Children)
+            {
+                if (itemNode is not YamlMappingNode itemMapping)
+                {
+                    Invalid(field, itemNode.Start, $"{field.Path}: every item must be a mapping ({string.Join(", ", field.Object!.Fields.Select(f => f.Name + ":"))}), got {Describe(itemNode)}");
+                    continue;
+                }
+                var item = Activator.CreateInstance(field.ItemType!)!;
+                ReadObject(itemMapping, field.Object!, item);
+                items.Add(item);
+            }
+            if (!CheckCount(field, node, items.Count)) return;
+            field.Property.SetValue(target, ScenarioModel.ToArray(field, items));
         }
 
         /// <summary>Converts a scalar node to the CLR type, or records a type error and returns null.</summary>
@@ -227,7 +304,7 @@ public static partial class ScenarioLoader
         /// <summary>Range, allowed-value and blank checks from the rule table; records an error and returns false on failure.</summary>
         private bool CheckValue(ScenarioField field, YamlNode node, object value, string what)
         {
-            var rule = ScenarioRules.For(field.Path);
+            var rule = field.Rule;
             if (rule is null) return true;
 
             if (value is string s)
@@ -263,7 +340,7 @@ public static partial class ScenarioLoader
 
         private bool CheckCount(ScenarioField field, YamlNode node, int count)
         {
-            var rule = ScenarioRules.For(field.Path);
+            var rule = field.Rule;
             if (rule is null) return true;
             string? problem = null;
             if (rule.MinItems is { } min && rule.MaxItems is { } max && min == max && count != min)
@@ -282,6 +359,13 @@ public static partial class ScenarioLoader
             if (Suggestions.Closest(key, names) is { } close)
                 return $"unknown key '{key}' {where}; did you mean '{close}'?";
 
+            // An option of another kind of the same component ("f" under aggregator kind median) names the kinds that take it.
+            if (model.ComponentKind is not null && ScenarioModel.Find(model.Path) is { Family: not null } component)
+            {
+                var kinds = ScenarioModel.KindsHaving(component, model.Path + "." + key);
+                if (kinds.Count > 0)
+                    return $"unknown key '{key}' {where}: {component.Family!.Name} '{model.ComponentKind}' has no option '{key}' (it belongs to {string.Join(", ", kinds)}); valid keys are: kind, {string.Join(", ", names)}";
+            }
             // A right key in the wrong section ("rounds" at the top level) deserves a pointer to its home.
             var homes = ScenarioModel.AllFields.Where(f => f.Name == key).Select(f => f.Path).ToList();
             if (homes.Count == 1)

@@ -2,6 +2,7 @@ using System.Collections;
 using System.ComponentModel;
 using System.Reflection;
 using System.Text;
+using FedSim.Components;
 using FedSim.Contracts;
 
 namespace FedSim.Scenarios.Configuration;
@@ -15,6 +16,10 @@ public enum FieldKind
     Number,
     Boolean,
     List,
+    /// <summary>A section whose <c>kind:</c> picks its options type (see <see cref="FedSim.Components.ComponentCatalog"/>).</summary>
+    Component,
+    /// <summary>A list of mappings of one fixed type.</summary>
+    ObjectList,
 }
 
 /// <summary>
@@ -25,8 +30,10 @@ public enum FieldKind
 public sealed class ScenarioField
 {
     internal ScenarioField(PropertyInfo property, string path, FieldKind kind, bool nullable,
-        FieldKind? itemKind, Type? itemType, ScenarioObject? objectModel)
+        FieldKind? itemKind, Type? itemType, ScenarioObject? objectModel, ComponentFamily? family = null)
     {
+        Family = family;
+        _rule = new Lazy<FieldRule?>(ResolveRule);
         Property = property;
         Name = ScenarioModel.SnakeCase(property.Name);
         Path = path;
@@ -52,7 +59,29 @@ public sealed class ScenarioField
     public Type? ItemType { get; }
     /// <summary>For nested objects: their fields.</summary>
     public ScenarioObject? Object { get; }
+    /// <summary>For components: the family whose kinds this section takes.</summary>
+    public ComponentFamily? Family { get; }
     public string? Description { get; }
+
+    /// <summary>
+    /// The value constraint of this field: the scenario's rule table (<see cref="ScenarioRules.Fields"/>) for the
+    /// fixed sections, the options type's DataAnnotations for component options; for a component, its kinds.
+    /// </summary>
+    public FieldRule? Rule => _rule.Value;
+
+    private readonly Lazy<FieldRule?> _rule;
+
+    private FieldRule? ResolveRule() => Family is { } family
+        ? new FieldRule(Path + ".kind") { AllowedValues = family.Kinds }
+        : ScenarioRules.For(Path) ?? FieldRule.FromAttributes(Path, Property);
+
+    /// <summary>For components: the fields of <paramref name="kind"/> (null for an unknown kind).</summary>
+    public ScenarioObject? ObjectFor(string kind) => Family is { } family && family.TypeOf(kind) is { } type
+        ? ScenarioModel.ComponentObject(type, Path)
+        : null;
+
+    /// <summary>For components: the fields of every kind, in kind order.</summary>
+    public IEnumerable<ScenarioObject> AllKindObjects => Family is { } family ? family.Kinds.Select(k => ObjectFor(k)!) : [];
     /// <summary>The CLR type of the value with any Nullable&lt;T&gt; removed.</summary>
     public Type ValueType => System.Nullable.GetUnderlyingType(Property.PropertyType) ?? Property.PropertyType;
 
@@ -64,8 +93,9 @@ public sealed class ScenarioObject
 {
     private readonly Dictionary<string, ScenarioField> _byName;
 
-    internal ScenarioObject(Type type, string path, IReadOnlyList<ScenarioField> fields)
+    internal ScenarioObject(Type type, string path, IReadOnlyList<ScenarioField> fields, string? componentKind = null)
     {
+        ComponentKind = componentKind;
         Type = type;
         Path = path;
         Fields = fields;
@@ -78,6 +108,8 @@ public sealed class ScenarioObject
     public string Path { get; }
     public IReadOnlyList<ScenarioField> Fields { get; }
     public string? Description { get; }
+    /// <summary>For the options of one component kind: that kind (its mapping also holds a <c>kind:</c> key).</summary>
+    public string? ComponentKind { get; }
 
     public ScenarioField? Find(string name) => _byName.GetValueOrDefault(name);
 }
@@ -97,17 +129,22 @@ public static class ScenarioModel
     /// <summary>The field at a dotted path such as <c>training.rounds</c>, or null.</summary>
     public static ScenarioField? Find(string path)
     {
-        var current = Root;
+        IEnumerable<ScenarioObject> current = [Root];
         ScenarioField? field = null;
         foreach (var part in path.Split('.'))
         {
-            if (current is null) return null;
-            field = current.Find(part);
+            field = current.Select(o => o.Find(part)).FirstOrDefault(f => f is not null);
             if (field is null) return null;
-            current = field.Object;
+            current = field.Family is not null ? field.AllKindObjects : field.Object is { } o ? [o] : [];
         }
         return field;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, string), ScenarioObject> ComponentObjects = new();
+
+    /// <summary>The fields of one component options type under <paramref name="path"/> (cached).</summary>
+    internal static ScenarioObject ComponentObject(Type optionsType, string path)
+        => ComponentObjects.GetOrAdd((optionsType, path), key => Describe(key.Item1, key.Item2, ComponentCatalog.KindOf(key.Item1)));
 
     /// <summary>PascalCase property name to snake_case key: <c>DevicesPerRound</c> → <c>devices_per_round</c>.</summary>
     public static string SnakeCase(string name)
@@ -142,7 +179,14 @@ public static class ScenarioModel
         foreach (var field in model.Fields)
         {
             var value = field.Property.GetValue(source);
-            if (value is not null && field.Object is not null) value = CloneObject(field.Object, value);
+            if (value is not null && field.Family is not null) value = CloneObject(ComponentObject(value.GetType(), field.Path), value);
+            else if (value is not null && field.Object is not null && field.Kind == FieldKind.Object) value = CloneObject(field.Object, value);
+            else if (value is Array items && field.Kind == FieldKind.ObjectList)
+            {
+                var copy2 = Array.CreateInstance(field.ItemType!, items.Length);
+                for (int i = 0; i < items.Length; i++) copy2.SetValue(items.GetValue(i) is { } item ? CloneObject(field.Object!, item) : null, i);
+                value = copy2;
+            }
             else if (value is Array array) value = array.Clone();
             field.Property.SetValue(copy, value);
         }
@@ -156,15 +200,27 @@ public static class ScenarioModel
             yield return field;
             if (field.Object is not null)
                 foreach (var child in Walk(field.Object)) yield return child;
+            // A component's options differ by kind; list each dotted path once (the first kind that has it).
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var kindObject in field.AllKindObjects)
+                foreach (var child in Walk(kindObject))
+                    if (seen.Add(child.Path)) yield return child;
         }
     }
 
-    private static ScenarioObject Describe(Type type, string path)
+    /// <summary>The kinds of <paramref name="field"/>'s family that have an option at <paramref name="path"/>.</summary>
+    public static IReadOnlyList<string> KindsHaving(ScenarioField field, string path)
+        => field.Family is null ? [] : field.Family.Kinds.Where(k => Walk(field.ObjectFor(k)!).Any(f => f.Path == path)).ToArray();
+
+    private static ScenarioObject Describe(Type type, string path, string? componentKind = null)
     {
         var fields = new List<ScenarioField>();
+        // Declaration order, so files and docs read like the model; a component's own options come before
+        // those it inherits from its family (strategy: server_learning_rate before aggregator).
         var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanRead && p.CanWrite && p.GetIndexParameters().Length == 0)
-            .OrderBy(p => p.MetadataToken); // declaration order, so files and docs read like the model
+            .OrderByDescending(p => Depth(p.DeclaringType!))
+            .ThenBy(p => p.MetadataToken);
         foreach (var property in properties)
         {
             string name = SnakeCase(property.Name);
@@ -174,9 +230,18 @@ public static class ScenarioModel
                 || (!propertyType.IsValueType && Nullability.Create(property).WriteState == NullabilityState.Nullable);
             var valueType = System.Nullable.GetUnderlyingType(propertyType) ?? propertyType;
 
-            if (ScalarKind(valueType) is { } scalar)
+            if (ComponentCatalog.FamilyOf(valueType) is { } family)
+            {
+                fields.Add(new ScenarioField(property, fieldPath, FieldKind.Component, nullable, null, null, null, family));
+            }
+            else if (ScalarKind(valueType) is { } scalar)
             {
                 fields.Add(new ScenarioField(property, fieldPath, scalar, nullable, null, null, null));
+            }
+            else if (ListItemType(valueType) is { } objectItem && ScalarKind(objectItem) is null && objectItem.IsClass
+                     && objectItem.GetConstructor(Type.EmptyTypes) is not null)
+            {
+                fields.Add(new ScenarioField(property, fieldPath, FieldKind.ObjectList, nullable, null, objectItem, Describe(objectItem, fieldPath)));
             }
             else if (ListItemType(valueType) is { } itemType)
             {
@@ -193,7 +258,14 @@ public static class ScenarioModel
                 throw new NotSupportedException($"{type.Name}.{property.Name}: type {valueType.Name} is not supported by the scenario format");
             }
         }
-        return new ScenarioObject(type, path, fields);
+        return new ScenarioObject(type, path, fields, componentKind);
+    }
+
+    private static int Depth(Type t)
+    {
+        int depth = 0;
+        for (var b = t.BaseType; b is not null; b = b.BaseType) depth++;
+        return depth;
     }
 
     internal static FieldKind? ScalarKind(Type t)

@@ -50,6 +50,8 @@ public static class ScenarioPaths
         if (seedOverride is { } seed) resolved.Seed = seed;
         resolved.Output = ResolveOutputDirectory(spec, baseDirectory, outputOverride);
         resolved.Dataset.Path = ResolveDatasetPath(spec.Dataset, baseDirectory);
+        if (!string.IsNullOrWhiteSpace(spec.Heterogeneity.Trace))
+            resolved.Heterogeneity.Trace = Path.GetFullPath(ExpandHome(spec.Heterogeneity.Trace), baseDirectory);
         return resolved;
     }
 

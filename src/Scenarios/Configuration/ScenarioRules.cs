@@ -38,6 +38,38 @@ public sealed record FieldRule(string Path)
         && (Maximum is not { } max || value <= max) && (ExclusiveMaximum is not { } emax || value < emax);
 
     internal static string Format(double v) => v.ToString("0.################", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The rule a component option declares with DataAnnotations ([Range], [AllowedValues], [Length]); null when it
+    /// declares none. Component options carry their rules on their own properties so a new kind is one file.
+    /// </summary>
+    public static FieldRule? FromAttributes(string path, System.Reflection.PropertyInfo property)
+    {
+        var range = property.GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.RangeAttribute), true)
+            .Cast<System.ComponentModel.DataAnnotations.RangeAttribute>().FirstOrDefault();
+        var allowed = property.GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.AllowedValuesAttribute), true)
+            .Cast<System.ComponentModel.DataAnnotations.AllowedValuesAttribute>().FirstOrDefault();
+        var length = property.GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.LengthAttribute), true)
+            .Cast<System.ComponentModel.DataAnnotations.LengthAttribute>().FirstOrDefault();
+        if (range is null && allowed is null && length is null) return null;
+        double? Bound(object? value) => value is null ? null : Convert.ToDouble(value, CultureInfo.InvariantCulture) switch
+        {
+            double.MaxValue or double.MinValue => null, // "no bound" in a [Range] reads as the type's extreme
+            int.MaxValue or int.MinValue => null,
+            var d => d,
+        };
+        double? min = Bound(range?.Minimum), max = Bound(range?.Maximum);
+        return new FieldRule(path)
+        {
+            Minimum = range is { MinimumIsExclusive: false } ? min : null,
+            ExclusiveMinimum = range is { MinimumIsExclusive: true } ? min : null,
+            Maximum = range is { MaximumIsExclusive: false } ? max : null,
+            ExclusiveMaximum = range is { MaximumIsExclusive: true } ? max : null,
+            AllowedValues = allowed?.Values.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)!).ToArray(),
+            MinItems = length?.MinimumLength,
+            MaxItems = length?.MaximumLength,
+        };
+    }
 }
 
 /// <summary>
@@ -79,14 +111,24 @@ public static class ScenarioRules
         new("training.learning_rate") { ExclusiveMinimum = 0 },
         new("training.optimizer") { AllowedValues = OptimizerKinds.All },
         new("training.momentum") { Minimum = 0, ExclusiveMaximum = 1 },
-        new("strategy.kind") { AllowedValues = StrategyKinds.All },
-        new("strategy.server_learning_rate") { ExclusiveMinimum = 0 },
+        new("training.max_rounds_without_updates") { Minimum = 0 },
         new("evaluation.every") { Minimum = 1 },
         new("evaluation.max_samples") { Minimum = 0 },
         new("compute.device") { AllowedValues = ComputeDevices.All },
         new("compute.cohort_size") { Minimum = 0 },
         new("compute.workers") { Minimum = 0 },
         new("output") { NotBlank = true },
+        new("heterogeneity.deadline_seconds") { Minimum = 0 },
+        new("heterogeneity.over_selection") { Minimum = 0, Maximum = 10 },
+        new("heterogeneity.dropout") { Minimum = 0, ExclusiveMaximum = 1 },
+        new("heterogeneity.availability") { ExclusiveMinimum = 0, Maximum = 1 },
+        new("heterogeneity.trace") { NotBlank = true },
+        new("heterogeneity.classes") { MinItems = 1 },
+        new("heterogeneity.classes.name") { NotBlank = true },
+        new("heterogeneity.classes.share") { Minimum = 0 },
+        new("heterogeneity.classes.samples_per_second") { ExclusiveMinimum = 0, MinItems = 2, MaxItems = 2 },
+        new("heterogeneity.classes.uplink_mbps") { ExclusiveMinimum = 0, MinItems = 2, MaxItems = 2 },
+        new("heterogeneity.classes.downlink_mbps") { ExclusiveMinimum = 0, MinItems = 2, MaxItems = 2 },
     ];
 
     private static readonly Dictionary<string, FieldRule> ByPath = Fields.ToDictionary(r => r.Path, StringComparer.Ordinal);
@@ -147,6 +189,52 @@ public static class ScenarioRules
         if (kindOk && isValid("dataset.path"))
         {
             foreach (var finding in DatasetLocation(data, baseDirectory, isSet)) yield return finding;
+        }
+
+        foreach (var finding in Components(spec, isValid)) yield return finding;
+        foreach (var finding in Heterogeneity(spec, baseDirectory, isValid)) yield return finding;
+    }
+
+    /// <summary>The components' own checks against the rest of the scenario (Krum's n ≥ 2f + 3 and the like).</summary>
+    private static IEnumerable<Finding> Components(ScenarioSpec spec, Func<string, bool> isValid)
+    {
+        if (!isValid("training.devices_per_round") || !isValid("training")) yield break;
+        int cohort = spec.Training.DevicesPerRound;
+        int assumed = isValid("byzantine") ? spec.Byzantine?.ExpectedPerCohort(cohort) ?? 0 : 0;
+        if (isValid("strategy"))
+        {
+            foreach (var f in spec.Strategy.Check(spec, "strategy")) yield return new(f.Path, f.Message);
+            foreach (var f in spec.Strategy.Aggregator.Check("strategy.aggregator", cohort, assumed)) yield return new(f.Path, f.Message);
+        }
+        if (spec.Byzantine is { } byzantine && isValid("byzantine"))
+            foreach (var f in byzantine.Check("byzantine")) yield return new(f.Path, f.Message);
+    }
+
+    private static IEnumerable<Finding> Heterogeneity(ScenarioSpec spec, string baseDirectory, Func<string, bool> isValid)
+    {
+        var h = spec.Heterogeneity;
+        if (isValid("heterogeneity.over_selection") && isValid("training.devices_per_round") && isValid("devices"))
+        {
+            long sampled = (long)Math.Ceiling(spec.Training.DevicesPerRound * (1 + h.OverSelection) - 1e-9);
+            if (sampled > spec.Devices)
+                yield return new("heterogeneity.over_selection",
+                    $"over-selection samples ceil({spec.Training.DevicesPerRound} x (1 + {RuleFormat(h.OverSelection)})) = {sampled} devices per round, more than devices ({spec.Devices}); lower over_selection or devices_per_round");
+        }
+        if (isValid("heterogeneity.classes"))
+        {
+            foreach (var c in h.Classes)
+                foreach (var (key, range) in new[] { ("samples_per_second", c.SamplesPerSecond), ("uplink_mbps", c.UplinkMbps), ("downlink_mbps", c.DownlinkMbps) })
+                    if (range.Length == 2 && range[0] > range[1])
+                        yield return new($"heterogeneity.classes.{key}",
+                            $"heterogeneity.classes '{c.Name}': {key} is [low, high], but {RuleFormat(range[0])} > {RuleFormat(range[1])}; swap them");
+            if (h.Classes.Length > 0 && h.Classes.Sum(c => c.Share) <= 0)
+                yield return new("heterogeneity.classes", "heterogeneity.classes: the shares sum to 0; give at least one class a positive share");
+        }
+        if (isValid("heterogeneity.trace") && h.Trace is { } trace)
+        {
+            string resolved = Path.IsPathRooted(trace) ? trace : Path.GetFullPath(Path.Combine(baseDirectory, trace));
+            if (!File.Exists(resolved))
+                yield return new("heterogeneity.trace", $"heterogeneity.trace '{trace}' does not exist (resolved to {resolved}); give a CSV with columns device, samples_per_second, uplink_bytes_per_second, downlink_bytes_per_second[, availability]");
         }
     }
 

@@ -49,6 +49,17 @@ public static class ScenarioSchema
 
     private static JsonObject FieldSchema(ScenarioField field, object? defaultValue)
     {
+        if (field.Kind == FieldKind.Component) return ComponentSchema(field, defaultValue as Components.ComponentOptions);
+        if (field.Kind == FieldKind.ObjectList)
+        {
+            var list = new JsonObject
+            {
+                ["type"] = "array",
+                ["items"] = ObjectSchema(field.Object!, Activator.CreateInstance(field.ItemType!)!),
+            };
+            if (field.Description is { } ld) list["description"] = ld;
+            return list;
+        }
         if (field.Kind == FieldKind.Object)
         {
             var nested = ObjectSchema(field.Object!, defaultValue ?? Activator.CreateInstance(field.ValueType)!);
@@ -56,7 +67,7 @@ public static class ScenarioSchema
             return nested;
         }
 
-        var rule = ScenarioRules.For(field.Path);
+        var rule = field.Rule;
         var schema = new JsonObject();
         string type = TypeName(field.Kind);
         schema["type"] = field.Nullable ? new JsonArray(type, "null") : type;
@@ -85,6 +96,32 @@ public static class ScenarioSchema
         }
         if (field.Kind == FieldKind.Integer && (field.ValueType == typeof(ulong) || field.ValueType == typeof(uint)) && rule?.Minimum is null)
             schema["minimum"] = 0;
+        return schema;
+    }
+
+    /// <summary>
+    /// One alternative per kind: <c>kind</c> fixed to that kind and the kind's own options. The default kind's
+    /// alternative does not require <c>kind</c> (a section without it keeps the default), the others do, so
+    /// exactly one alternative matches any valid section.
+    /// </summary>
+    private static JsonObject ComponentSchema(ScenarioField field, Components.ComponentOptions? defaultValue)
+    {
+        var family = field.Family!;
+        var alternatives = new JsonArray();
+        foreach (var kind in family.Kinds)
+        {
+            var options = family.Create(kind);
+            var alternative = ObjectSchema(field.ObjectFor(kind)!, options);
+            var properties = new JsonObject { ["kind"] = new JsonObject { ["const"] = kind } };
+            foreach (var (key, value) in (JsonObject)alternative["properties"]!) properties[key] = value?.DeepClone();
+            alternative["properties"] = properties;
+            if (family.Summary(kind) is { } summary) alternative["description"] = summary;
+            if (defaultValue?.Kind != kind) alternative["required"] = new JsonArray("kind");
+            alternatives.Add(alternative);
+        }
+        var schema = new JsonObject { ["type"] = field.Nullable ? new JsonArray("object", "null") : "object" };
+        if (field.Description is { } d) schema["description"] = d;
+        schema["oneOf"] = alternatives;
         return schema;
     }
 
@@ -121,33 +158,85 @@ public static class ScenarioSchema
         var defaults = new ScenarioSpec();
         foreach (var field in ScenarioModel.AllFields)
         {
-            object? owner = OwnerOf(field.Path, defaults);
+            var componentKinds = ComponentKindsOf(field);
+            object? owner = componentKinds is not null ? ComponentDefaults(field, componentKinds[0]) : OwnerOf(field.Path, defaults);
             object? value = owner is null ? null : field.Property.GetValue(owner);
-            var rule = ScenarioRules.For(field.Path);
+            var rule = field.Rule;
             string type = field.Kind switch
             {
                 FieldKind.List => $"list of {TypeName(field.ItemKind!.Value)}s",
-                FieldKind.Object => "section",
+                FieldKind.Object or FieldKind.Component => "section",
+                FieldKind.ObjectList => "list of sections",
                 _ => TypeName(field.Kind),
             };
-            string shownDefault = field.Kind == FieldKind.Object ? "" : value switch
+            if (field.Family is { } family)
             {
-                null => "(none)",
-                Array a => $"`[{string.Join(", ", a.Cast<object>())}]`",
-                string s => $"`{s}`",
-                double dbl => $"`{FieldRule.Format(dbl)}`",
-                _ => $"`{value}`",
-            };
+                // The section row, then its kind row: the kinds with their one-line summaries.
+                string kinds = string.Join(", ", family.Kinds.Select(k => $"`{k}`"));
+                string summaries = string.Join("; ", family.Kinds.Select(k => $"`{k}`: {family.Summary(k)?.TrimEnd('.')}")).Replace("|", "\\|").Replace("<", "&lt;").Replace(">", "&gt;");
+                sb.Append($"| `{field.Path}` | section | | | {Escape(field.Description)} |\n");
+                string defaultKind = value is Components.ComponentOptions o ? $"`{o.Kind}`" : "(none)";
+                sb.Append($"| `{field.Path}.kind` | string | {defaultKind} | {kinds} | {summaries} |\n");
+                continue;
+            }
+            string shownDefault = field.Kind is FieldKind.Object or FieldKind.ObjectList ? "" : ShowDefault(value);
+            if (componentKinds is { Count: > 1 })
+            {
+                // Kinds may default an option differently (server_learning_rate: 1 for fedavg, 0.01 for fedadam).
+                var perKind = componentKinds.Select(k => (Components.ComponentOptions)ComponentDefaults(field, k)!)
+                    .Select(o => (o.Kind, Shown: ShowDefault(o.GetType().GetProperty(field.Property.Name)!.GetValue(o))))
+                    .GroupBy(p => p.Shown).ToList();
+                if (perKind.Count > 1)
+                    shownDefault = string.Join("; ", perKind.Select(g => $"{g.Key} ({string.Join(", ", g.Select(p => p.Kind))})"));
+            }
             var allowed = new List<string>();
             if (rule?.AllowedValues is { } values) allowed.Add(string.Join(", ", values.Select(v => $"`{v}`")));
             if (rule is not null && rule.HasBounds) allowed.Add((field.Kind == FieldKind.List ? "each " : "") + rule.DescribeBounds());
             if (rule?.MinItems is { } mi && rule.MaxItems == mi) allowed.Add($"exactly {mi} values");
             if (rule is { NotBlank: true }) allowed.Add("not blank");
             // Escaped so Markdown renders "results/<name>" instead of swallowing "<name>" as an HTML tag.
-            string description = (field.Description ?? "").Replace("|", "\\|").Replace("<", "&lt;").Replace(">", "&gt;");
+            string description = Escape(field.Description);
+            if (componentKinds is not null) description = $"({string.Join(", ", componentKinds)}) {description}";
             sb.Append($"| `{field.Path}` | {type} | {shownDefault} | {string.Join("; ", allowed)} | {description} |\n");
         }
         return sb.ToString();
+    }
+
+    private static string ShowDefault(object? value) => value switch
+    {
+        null => "(none)",
+        Array a => $"`[{string.Join(", ", a.Cast<object>())}]`",
+        string s => $"`{s}`",
+        double dbl => $"`{FieldRule.Format(dbl)}`",
+        _ => $"`{value}`",
+    };
+
+    private static string Escape(string? text) => (text ?? "").Replace("|", "\\|").Replace("<", "&lt;").Replace(">", "&gt;");
+
+    /// <summary>For an option of a component kind: the component's kinds that have it; null for fixed fields.</summary>
+    private static IReadOnlyList<string>? ComponentKindsOf(ScenarioField field)
+    {
+        var parts = field.Path.Split('.');
+        for (int i = parts.Length - 1; i >= 1; i--)
+            if (ScenarioModel.Find(string.Join('.', parts[..i])) is { Family: not null } component)
+            {
+                var kinds = ScenarioModel.KindsHaving(component, field.Path);
+                return kinds.Count > 0 ? kinds : null;
+            }
+        return null;
+    }
+
+    /// <summary>A default options object of <paramref name="kind"/> that owns <paramref name="field"/> (or its section).</summary>
+    private static object? ComponentDefaults(ScenarioField field, string kind)
+    {
+        var parts = field.Path.Split('.');
+        for (int i = parts.Length - 1; i >= 1; i--)
+            if (ScenarioModel.Find(string.Join('.', parts[..i])) is { Family: { } family })
+            {
+                // Options sit directly in their component's mapping (no nested plain sections inside components).
+                return i == parts.Length - 1 ? family.Create(kind) : null;
+            }
+        return null;
     }
 
     private static object? OwnerOf(string path, ScenarioSpec defaults)
@@ -157,9 +246,11 @@ public static class ScenarioSchema
         var model = ScenarioModel.Root;
         for (int i = 0; i < parts.Length - 1 && owner is not null; i++)
         {
-            var f = model.Find(parts[i])!;
-            owner = f.Property.GetValue(owner);
-            model = f.Object!;
+            var f = model.Find(parts[i]);
+            if (f?.Object is null) return null;
+            // Under a list of sections the defaults shown are those of a fresh item.
+            owner = f.Kind == FieldKind.ObjectList ? Activator.CreateInstance(f.ItemType!) : f.Property.GetValue(owner);
+            model = f.Object;
         }
         return owner;
     }

@@ -38,6 +38,15 @@ public static partial class ScenarioWriter
     private static void WriteObject(IEmitter emitter, ScenarioObject model, object value, bool withDescriptions)
     {
         emitter.Emit(new MappingStart(AnchorName.Empty, TagName.Empty, true, MappingStyle.Block));
+        if (model.ComponentKind is { } kind)
+        {
+            // A component's kind comes first: it decides which of the keys below are valid.
+            if (withDescriptions && value.GetType().GetCustomAttributes(typeof(System.ComponentModel.DescriptionAttribute), false)
+                    .FirstOrDefault() is System.ComponentModel.DescriptionAttribute summary)
+                emitter.Emit(new Comment(summary.Description, false));
+            emitter.Emit(Plain("kind"));
+            emitter.Emit(StringScalar(kind));
+        }
         foreach (var field in model.Fields)
         {
             var fieldValue = field.Property.GetValue(value);
@@ -49,6 +58,15 @@ public static partial class ScenarioWriter
             {
                 case FieldKind.Object:
                     WriteObject(emitter, field.Object!, fieldValue, withDescriptions);
+                    break;
+                case FieldKind.Component:
+                    WriteObject(emitter, ScenarioModel.ComponentObject(fieldValue.GetType(), field.Path), fieldValue, withDescriptions);
+                    break;
+                case FieldKind.ObjectList:
+                    emitter.Emit(new SequenceStart(AnchorName.Empty, TagName.Empty, true, SequenceStyle.Block));
+                    foreach (var item in ScenarioModel.Items(fieldValue))
+                        if (item is not null) WriteObject(emitter, field.Object!, item, withDescriptions: false);
+                    emitter.Emit(new SequenceEnd());
                     break;
                 case FieldKind.List:
                     emitter.Emit(new SequenceStart(AnchorName.Empty, TagName.Empty, true, SequenceStyle.Flow));

@@ -1,3 +1,4 @@
+using FedSim.Training;
 using FedSim.Compute;
 using FedSim.Data;
 
@@ -77,7 +78,7 @@ internal sealed class FakeTrainer
         lock (_lock)
         {
             _cohorts.Add(new RecordedCohort(
-                jobs.Select(j => j.DeviceId).ToArray(), jobs.Select(j => j.Plan.Key).ToArray(),
+                jobs.Select(j => j.DeviceId).ToArray(), jobs.Select(j => j.Plan.ToString()).ToArray(),
                 Environment.CurrentManagedThreadId, Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread));
             _running++;
             _runningBytes += bytes;

@@ -1,3 +1,4 @@
+using FedSim.Training;
 using FedSim.Compute;
 using FedSim.Data;
 using FedSim.Determinism;

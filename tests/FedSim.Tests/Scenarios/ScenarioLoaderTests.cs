@@ -83,7 +83,7 @@ public sealed class ScenarioLoaderTests : IClassFixture<ScenarioTestFiles>
         Assert.Equal(32, spec.Training.BatchSize);
         Assert.Equal(0.01, spec.Training.LearningRate);
         Assert.Equal(OptimizerKinds.Momentum, spec.Training.Optimizer);
-        Assert.Equal(0.5, spec.Strategy.ServerLearningRate);
+        Assert.Equal(0.5, Assert.IsType<FedSim.Strategies.Algorithms.FedAvgOptions>(spec.Strategy).ServerLearningRate);
         Assert.Equal(2, spec.Evaluation.Every);
         Assert.Equal(500, spec.Evaluation.MaxSamples);
         Assert.Equal(ComputeDevices.Cpu, spec.Compute.Device);
@@ -142,7 +142,6 @@ public sealed class ScenarioLoaderTests : IClassFixture<ScenarioTestFiles>
         Assert.Equal(PartitionKinds.All, ScenarioRules.For("dataset.partition.kind")!.AllowedValues);
         Assert.Equal(ModelKinds.All, ScenarioRules.For("model.kind")!.AllowedValues);
         Assert.Equal(OptimizerKinds.All, ScenarioRules.For("training.optimizer")!.AllowedValues);
-        Assert.Equal(StrategyKinds.All, ScenarioRules.For("strategy.kind")!.AllowedValues);
         Assert.Equal(ComputeDevices.All, ScenarioRules.For("compute.device")!.AllowedValues);
     }
 

@@ -10,15 +10,25 @@ public sealed class ScenarioSchemaTests
 {
     private static JsonObject Schema() => JsonNode.Parse(ScenarioSchema.ToJson())!.AsObject();
 
+    /// <summary>The schema of a dotted path, looking inside component alternatives (oneOf) and list items.</summary>
     private static JsonObject? PropertyAt(JsonObject schema, string path)
     {
-        JsonObject current = schema;
+        IEnumerable<JsonObject> current = [schema];
         foreach (var part in path.Split('.'))
         {
-            if (current["properties"]?[part] is not JsonObject next) return null;
+            var next = current.SelectMany(Shapes).Select(o => o["properties"]?[part]).OfType<JsonObject>().ToList();
+            if (next.Count == 0) return null;
             current = next;
         }
-        return current;
+        return current.First();
+    }
+
+    private static IEnumerable<JsonObject> Shapes(JsonObject node)
+    {
+        yield return node;
+        if (node["items"] is JsonObject items) yield return items;
+        if (node["oneOf"] is JsonArray alternatives)
+            foreach (var alternative in alternatives.OfType<JsonObject>()) yield return alternative;
     }
 
     [Fact]
@@ -54,16 +64,22 @@ public sealed class ScenarioSchemaTests
         var objects = new List<JsonObject>();
         void Collect(JsonObject node)
         {
-            if (node["type"] is JsonValue type && type.GetValue<string>() == "object") objects.Add(node);
             if (node["properties"] is JsonObject props)
+            {
+                objects.Add(node);
                 foreach (var (_, child) in props) Collect(child!.AsObject());
+            }
+            if (node["items"] is JsonObject items) Collect(items);
+            if (node["oneOf"] is JsonArray alternatives)
+                foreach (var alternative in alternatives.OfType<JsonObject>()) Collect(alternative);
         }
 
         // Execute
         Collect(Schema());
 
-        // Assert
-        Assert.Equal(1 + ScenarioModel.AllFields.Count(f => f.Kind == FieldKind.Object), objects.Count);
+        // Assert: the top level, every fixed section, every list item and every kind of every component.
+        int components = ScenarioModel.AllFields.Where(f => f.Family is not null).Sum(f => f.Family!.Kinds.Count);
+        Assert.True(objects.Count >= 1 + ScenarioModel.AllFields.Count(f => f.Kind is FieldKind.Object or FieldKind.ObjectList) + components);
         Assert.All(objects, o => Assert.False((bool)o["additionalProperties"]!));
     }
 

@@ -23,8 +23,14 @@ public sealed class ScenarioWriterTests : IClassFixture<ScenarioTestFiles>
             Partition = new PartitionSpec { Kind = PartitionKinds.Dirichlet, Alpha = 1e-3, ShardsPerDevice = 4, Sigma = 0, MinSamples = 3 },
         },
         Model = new ModelSpecOptions { Kind = ModelKinds.Cnn, Hidden = [], Channels = [8, 16], Dense = 100 },
-        Training = new TrainingSpec { Rounds = 5, DevicesPerRound = 33, LocalEpochs = 3, BatchSize = 64, LearningRate = 0.3, Optimizer = OptimizerKinds.Adam, Momentum = 0 },
-        Strategy = new StrategySpec { ServerLearningRate = 0.75 },
+        Training = new TrainingSpec { Rounds = 5, DevicesPerRound = 20, LocalEpochs = 3, BatchSize = 64, LearningRate = 0.3, Optimizer = OptimizerKinds.Adam, Momentum = 0 },
+        Strategy = new FedSim.Strategies.Algorithms.FedProxOptions { Mu = 0.125, ServerLearningRate = 0.75 },
+        Byzantine = new FedSim.Attacks.Poisoning.SignFlipOptions { Fraction = 0.3, Scale = 2.5 },
+        Heterogeneity = new HeterogeneitySpec
+        {
+            DeadlineSeconds = 30, KeepPartialWork = true, OverSelection = 0.3, Dropout = 0.1, Availability = 0.9,
+            Classes = [new DeviceClassSpec { Name = "slow", Share = 2, SamplesPerSecond = [1, 2], UplinkMbps = [3, 4], DownlinkMbps = [5, 6] }],
+        },
         Evaluation = new EvaluationSpec { Every = 4, MaxSamples = 1000 },
         Compute = new ComputeSpec { Device = ComputeDevices.Cuda, CohortSize = 128, Workers = 3 },
         Output = "out dir/run",
@@ -53,6 +59,10 @@ public sealed class ScenarioWriterTests : IClassFixture<ScenarioTestFiles>
         Assert.Empty(loaded.Model.Hidden);
         Assert.Equal(original.Model.Channels, loaded.Model.Channels);
         Assert.Equal(original.Output, loaded.Output);
+        var prox = Assert.IsType<FedSim.Strategies.Algorithms.FedProxOptions>(loaded.Strategy);
+        Assert.Equal(0.125, prox.Mu);
+        Assert.Equal(2.5, Assert.IsType<FedSim.Attacks.Poisoning.SignFlipOptions>(loaded.Byzantine).Scale);
+        Assert.Equal([5.0, 6.0], loaded.Heterogeneity.Classes.Single().DownlinkMbps);
     }
 
     [Fact]

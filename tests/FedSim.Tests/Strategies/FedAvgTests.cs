@@ -1,22 +1,28 @@
+using FedSim.Contracts;
 using FedSim.Strategies;
+using FedSim.Strategies.Aggregators;
+using FedSim.Strategies.Algorithms;
+using FedSim.Strategies.ServerOptimizers;
 
 namespace FedSim.Tests.Strategies;
 
 public sealed class FedAvgTests
 {
+    internal static RoundContext Context(int round = 1, ServerState? state = null, long population = 100)
+        => new(round, 1, population, 10, round - 1, state ?? new ServerState());
+
+    internal static AggregationInput Input(params ClientResult[] results) => new(Context(), results, []);
+
     [Fact]
     public void FedAvg_weights_updates_by_example_count()
     {
         // Prepare: two clients, 1 and 3 examples; the mean must lean 3:1 towards the second.
         var global = new float[] { 1f, -2f, 0.5f };
-        var results = new List<ClientResult>
-        {
-            new(0, [4f, 0f, -1f], 1),
-            new(1, [0f, 8f, 1f], 3),
-        };
+        var input = Input(new(0, [4f, 0f, -1f], 1), new(1, [0f, 8f, 1f], 3));
 
         // Execute
-        var next = new FedAvg().Aggregate(new AggregationInput(1, global, results, []));
+        var update = new MeanAggregator().Aggregate(input).Update!;
+        var next = new ServerSgd(1.0).Step(global, update, new ServerState());
 
         // Assert: global + (1*d0 + 3*d1) / 4, exactly representable in float.
         Assert.Equal(new[] { 1f + 1f, -2f + 6f, 0.5f + 0.5f }, next);
@@ -25,31 +31,31 @@ public sealed class FedAvgTests
     [Fact]
     public void FedAvg_server_learning_rate_scales_the_mean_update()
     {
-        var next = new FedAvg(0.5).Aggregate(new AggregationInput(1, [0f, 0f], [new(0, [2f, -4f], 5)], []));
+        var algorithm = FederatedAlgorithm.For(new ScenarioSpec { Strategy = new FedAvgOptions { ServerLearningRate = 0.5 } }, 0);
+
+        var update = algorithm.Aggregator.Aggregate(Input(new ClientResult(0, [2f, -4f], 5))).Update!;
+        var next = algorithm.ServerOptimizer.Step([0f, 0f], update, new ServerState());
 
         Assert.Equal(new[] { 1f, -2f }, next);
     }
 
     [Fact]
-    public void FedAvg_keeps_the_model_when_every_client_failed()
+    public void Mean_gives_nothing_when_every_client_failed()
     {
-        var global = new float[] { 3f, 4f };
+        var result = new MeanAggregator().Aggregate(new AggregationInput(Context(), [], [new ClientFailure(7, "timeout")]));
 
-        var next = new FedAvg().Aggregate(new AggregationInput(2, global, [], [new ClientFailure(7, "timeout")]));
-
-        Assert.Equal(global, next);
-        Assert.NotSame(global, next);
+        Assert.Null(result.Update);
+        Assert.Empty(result.Used);
     }
 
     [Fact]
-    public void FedAvg_does_not_modify_its_inputs()
+    public void Mean_reports_every_client_as_used_and_does_not_modify_its_inputs()
     {
-        var global = new float[] { 1f };
         var delta = new float[] { 2f };
 
-        new FedAvg().Aggregate(new AggregationInput(1, global, [new(0, delta, 1)], []));
+        var result = new MeanAggregator().Aggregate(Input(new ClientResult(4, delta, 1), new ClientResult(9, [4f], 1)));
 
-        Assert.Equal(1f, global[0]);
+        Assert.Equal([4L, 9L], result.Used);
         Assert.Equal(2f, delta[0]);
     }
 
@@ -67,13 +73,5 @@ public sealed class FedAvgTests
         var mean = AggregationMath.WeightedMean([[1f, 2f], [3f, 6f]], [2, 2]);
 
         Assert.Equal(new[] { 2.0, 4.0 }, mean);
-    }
-
-    [Fact]
-    public void Strategy_factory_names_known_strategies_for_an_unknown_one()
-    {
-        var ex = Assert.Throws<ArgumentException>(() => StrategyFactory.Create(new Contracts.StrategySpec { Kind = "fedmagic" }));
-
-        Assert.Contains("fedavg", ex.Message);
     }
 }

@@ -1,0 +1,71 @@
+using FedSim.Attacks.Poisoning;
+using FedSim.Compute;
+using FedSim.Contracts;
+using FedSim.Data;
+using FedSim.Rounds;
+using FedSim.Strategies;
+using FedSim.Training;
+
+namespace FedSim.Coordination;
+
+/// <summary>
+/// What the coordinator builds once from a scenario: the algorithm's parts, who is malicious, device profiles,
+/// the base training plan and the stage pipeline. Pure apart from the evaluation and root-training delegates
+/// the grain supplies.
+/// </summary>
+internal sealed class ExperimentSetup
+{
+    public required ScenarioSpec Scenario { get; init; }
+    public required ExperimentData Data { get; init; }
+    public required FederatedAlgorithm Algorithm { get; init; }
+    public required ByzantineRoster Roster { get; init; }
+    public required DeviceProfileSource Profiles { get; init; }
+    public required TrainingPlan Plan { get; init; }
+    public required RoundPipeline Pipeline { get; init; }
+    public required int AssumedByzantine { get; init; }
+    public required int Parameters { get; init; }
+
+    public static TrainingPlan BasePlan(TrainingSpec t)
+        => new(t.Optimizer, (float)t.LearningRate, (float)t.Momentum, t.BatchSize, t.LocalEpochs);
+
+    public static ExperimentSetup Build(ScenarioSpec scenario, ExperimentData data,
+        Func<float[], int[]?, Task<ModelScore>> evaluate,
+        Func<float[], Dataset, Task<ModelScore>> evaluateOn,
+        Func<float[], int[], Task<float[]>> trainRoot)
+    {
+        int cohort = scenario.Training.DevicesPerRound;
+        int assumed = scenario.Byzantine?.ExpectedPerCohort(cohort) ?? 0;
+        var algorithm = FederatedAlgorithm.For(scenario, assumed);
+        var roster = scenario.Byzantine is { } b ? new ByzantineRoster(scenario.Seed, scenario.Devices, b.Fraction) : ByzantineRoster.None;
+        int rootSamples = scenario.Strategy.Aggregator.ServerRootSamples;
+        var rootIndices = data.RootIndices(rootSamples, scenario.Seed);
+        var evaluationIndices = data.EvaluationIndices(scenario.Evaluation.MaxSamples, rootSamples, scenario.Seed);
+        int every = scenario.Evaluation.Every, last = scenario.Training.Rounds;
+
+        var stages = new List<IRoundStage>();
+        if (rootIndices.Length > 0) stages.Add(new ServerRootUpdateStage(weights => trainRoot(weights, rootIndices)));
+        stages.Add(new AggregationStage(algorithm));
+        stages.Add(new ServerStepStage(algorithm));
+        if (roster.Count > 0) stages.Add(new ByzantineMetricsStage(roster));
+        stages.Add(new EvaluationStage(weights => evaluate(weights, evaluationIndices), every, last));
+        if (scenario.Byzantine is BackdoorOptions backdoor)
+        {
+            var triggered = data.TriggeredTest(backdoor.Trigger(data.Facts));
+            stages.Add(new BackdoorStage(weights => evaluateOn(weights, triggered), every, last));
+        }
+        stages.Add(new ProgressGuardStage(scenario.Training.MaxRoundsWithoutUpdates));
+
+        return new ExperimentSetup
+        {
+            Scenario = scenario,
+            Data = data,
+            Algorithm = algorithm,
+            Roster = roster,
+            Profiles = DeviceProfileSource.For(scenario),
+            Plan = BasePlan(scenario.Training).With(algorithm.Objective.Modifiers),
+            Pipeline = new RoundPipeline(stages),
+            AssumedByzantine = assumed,
+            Parameters = ModelLayout.For(data.Model).Count,
+        };
+    }
+}

@@ -1,0 +1,66 @@
+using FedSim.Contracts;
+using FedSim.Strategies;
+
+namespace FedSim.Rounds;
+
+/// <summary>A model's accuracy and mean loss on an evaluation set.</summary>
+public sealed record ModelScore(double Accuracy, double Loss);
+
+/// <summary>
+/// One round's results on their way through the stages that run after the devices answered: aggregation,
+/// the server step, evaluation, attack metrics. Stages read what earlier ones wrote and add their own
+/// metrics; any stage may ask the run to stop.
+/// </summary>
+public sealed class RoundResults(RoundContext context, float[] globalWeights, IReadOnlyList<ClientResult> results, IReadOnlyList<ClientFailure> failures)
+{
+    public RoundContext Context { get; } = context;
+
+    /// <summary>The global weights the round started from.</summary>
+    public float[] GlobalWeights { get; } = globalWeights;
+
+    /// <summary>Usable client results, sorted by device.</summary>
+    public IReadOnlyList<ClientResult> Results { get; } = results;
+
+    public IReadOnlyList<ClientFailure> Failures { get; } = failures;
+
+    /// <summary>The server's own update on its root data (FLTrust), when the aggregator wants one.</summary>
+    public float[]? ServerUpdate { get; set; }
+
+    /// <summary>The combined update (null: nothing usable, the model stays).</summary>
+    public double[]? Update { get; set; }
+
+    /// <summary>Devices whose updates the aggregator used.</summary>
+    public IReadOnlyList<long> Used { get; set; } = [];
+
+    /// <summary>The next global weights (set by the server step).</summary>
+    public float[]? NextWeights { get; set; }
+
+    /// <summary>Accuracy and loss of the next model on the held-out test data, when evaluated this round.</summary>
+    public ModelScore? Evaluation { get; set; }
+
+    public List<RoundMetric> Metrics { get; } = [];
+
+    /// <summary>Set by a stage that ends the run; the reason is reported to the user.</summary>
+    public string? StopReason { get; set; }
+}
+
+/// <summary>One step after aggregation (pfl-research-style callbacks): may add metrics or stop the run.</summary>
+public interface IRoundStage
+{
+    Task RunAsync(RoundResults round, CancellationToken cancellationToken);
+}
+
+/// <summary>The ordered stages of every round; the coordinator grain runs it and then checkpoints and publishes.</summary>
+public sealed class RoundPipeline(IReadOnlyList<IRoundStage> stages)
+{
+    public IReadOnlyList<IRoundStage> Stages { get; } = stages;
+
+    public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
+    {
+        foreach (var stage in Stages)
+        {
+            await stage.RunAsync(round, cancellationToken);
+            if (round.StopReason is not null) return;
+        }
+    }
+}

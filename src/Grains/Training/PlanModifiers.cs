@@ -1,0 +1,81 @@
+namespace FedSim.Training;
+
+/// <summary>
+/// A change to local training carried by the plan. Each kind is plain data here; its effect inside the
+/// batched trainer (and its one-device twin in the reference trainer) lives in one hook in FedSim.Compute,
+/// so the cohort-versus-alone equivalence tests cover every modifier.
+/// </summary>
+[GenerateSerializer, Immutable]
+public abstract record PlanModifier;
+
+/// <summary>
+/// FedProx (Li et al. 2020, "Federated Optimization in Heterogeneous Networks"): the local objective gains
+/// μ/2·‖w − w_global‖², i.e. every gradient gains μ·(w − w_global).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ProximalTerm([property: Id(0)] float Mu) : PlanModifier
+{
+    public override string ToString() => $"proximal(mu={Mu:R})";
+}
+
+/// <summary>
+/// SCAFFOLD (Karimireddy et al. 2020, Algorithm 1 line 10): every local gradient gains the device's
+/// correction c − c_i, a per-device vector that rides on the job as <see cref="DeviceVector"/>.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ControlVariateCorrection : PlanModifier
+{
+    /// <summary>Name of the per-device input vector (flat, canonical weight layout).</summary>
+    public const string DeviceVector = "scaffold.correction";
+
+    public override string ToString() => "control-variate";
+}
+
+/// <summary>Byzantine label flipping: every training label y becomes (classes − 1 − y).</summary>
+[GenerateSerializer, Immutable]
+public sealed record LabelFlip([property: Id(0)] int Classes) : PlanModifier
+{
+    public int Map(int label) => Classes - 1 - label;
+
+    public override string ToString() => $"label-flip({Classes})";
+}
+
+/// <summary>
+/// A pixel-pattern backdoor (Gu et al. 2017 "BadNets"; used with model replacement by Bagdasaryan et al. 2020):
+/// a square of <see cref="PatchSize"/>×<see cref="PatchSize"/> pixels in the bottom-right corner of every
+/// channel set to <see cref="Value"/>, on a seeded fraction of the device's training samples, whose labels
+/// become <see cref="TargetLabel"/>. For tabular data the trigger is the last PatchSize² features.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record BackdoorTrigger(
+    [property: Id(0)] int PatchSize,
+    [property: Id(1)] float Value,
+    [property: Id(2)] int TargetLabel,
+    [property: Id(3)] double PoisonFraction) : PlanModifier
+{
+    /// <summary>Feature positions the trigger overwrites, for samples of <paramref name="featureCount"/> features.</summary>
+    public int[] FeatureIndices(int featureCount, Data.ImageShape? image)
+    {
+        if (image is { } img && img.Size == featureCount)
+        {
+            int size = Math.Min(PatchSize, Math.Min(img.Height, img.Width));
+            var indices = new List<int>(img.Channels * size * size);
+            for (int c = 0; c < img.Channels; c++)
+                for (int r = img.Height - size; r < img.Height; r++)
+                    for (int col = img.Width - size; col < img.Width; col++)
+                        indices.Add((c * img.Height + r) * img.Width + col);
+            return [.. indices];
+        }
+        int count = Math.Min(PatchSize * PatchSize, featureCount);
+        return Enumerable.Range(featureCount - count, count).ToArray();
+    }
+
+    /// <summary>
+    /// Whether the device poisons dataset row <paramref name="row"/>: a hash of (device seed, row) against the
+    /// fraction, so the choice is the same in every epoch, cohort and trainer.
+    /// </summary>
+    public bool Poisons(ulong deviceSeed, int row)
+        => (Determinism.Seeds.Mix(deviceSeed ^ (ulong)row * 0x9E3779B97F4A7C15UL) >> 11) * (1.0 / (1UL << 53)) < PoisonFraction;
+
+    public override string ToString() => $"backdoor(patch={PatchSize}, target={TargetLabel}, fraction={PoisonFraction:R})";
+}
