@@ -13,6 +13,8 @@ public enum SeedPurpose
     Noise = 8,
     Attack = 9,
     Network = 10,
+    /// <summary>Secure aggregation: a client's key pairs, self-mask seed, share polynomials and rounding; the round's neighbour graph.</summary>
+    SecureAggregation = 11,
 }
 
 /// <summary>
