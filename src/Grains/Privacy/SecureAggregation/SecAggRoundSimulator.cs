@@ -7,10 +7,10 @@ namespace FedSim.Privacy.SecureAggregation;
 /// A client named in an earlier set never reaches a later one.
 /// </summary>
 public sealed record SecAggDropouts(
-    IReadOnlySet<long>? BeforeKeyAdvertisement = null,
-    IReadOnlySet<long>? BeforeKeySharing = null,
-    IReadOnlySet<long>? BeforeMaskedInput = null,
-    IReadOnlySet<long>? BeforeUnmasking = null)
+    IReadOnlyCollection<long>? BeforeKeyAdvertisement = null,
+    IReadOnlyCollection<long>? BeforeKeySharing = null,
+    IReadOnlyCollection<long>? BeforeMaskedInput = null,
+    IReadOnlyCollection<long>? BeforeUnmasking = null)
 {
     public static SecAggDropouts None { get; } = new();
 

@@ -85,6 +85,7 @@ public sealed class SecAggServer
     public IReadOnlyList<SecAggShareDelivery> CloseKeySharing()
     {
         Expect(SecAggStage.ShareKeys);
+        Require(SecAggStage.ShareKeys, _shared.Count, "clients sent their shares");
         var u2 = _shared.Keys.ToHashSet();
         bool pruned;
         do
@@ -94,7 +95,7 @@ public sealed class SecAggServer
                 if (HoldersIn(u, u2) < _parameters.Threshold) { u2.Remove(u); pruned = true; }
         } while (pruned);
         foreach (long dropped in _shared.Keys.Where(u => !u2.Contains(u)).ToList()) _shared.Remove(dropped);
-        Require(SecAggStage.ShareKeys, _shared.Count, "clients sent their shares with enough share holders");
+        Require(SecAggStage.ShareKeys, _shared.Count, "clients sent their shares and have t share holders among them");
 
         var inbox = _shared.Keys.ToDictionary(u => u, _ => new List<SecAggEncryptedShare>());
         foreach (var bundle in _shared.Values.OrderBy(b => b.From))
