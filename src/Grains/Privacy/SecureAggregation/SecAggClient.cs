@@ -24,6 +24,7 @@ public sealed class SecAggClient : IDisposable
     private byte[]? _selfMaskSecret;
     private byte[]? _ownMaskingKeyShare, _ownSelfMaskShare;
     private Dictionary<long, SecAggEncryptedShare>? _received;
+    private readonly Dictionary<long, byte[]> _decryptionKeys = new(); // agreed once in ShareKeys, used in Unmask
 
     /// <param name="seed">Seeds.Derive(experiment, round, device, SeedPurpose.SecureAggregation): drives rounding and, by default, every secret.</param>
     /// <param name="secrets">Override the secret source (e.g. <see cref="SecretRandomness.OperatingSystem"/>).</param>
@@ -97,7 +98,9 @@ public sealed class SecAggClient : IDisposable
                 _ownSelfMaskShare = selfMaskShares[i];
                 continue;
             }
-            byte[] key = SecAggKeys.ShareEncryptionKey(_encryptionKeys.Agree(neighbours[holder].EncryptionPublicKey), _parameters.SessionId, Id, holder);
+            byte[] agreed = _encryptionKeys.Agree(neighbours[holder].EncryptionPublicKey);
+            byte[] key = SecAggKeys.ShareEncryptionKey(agreed, _parameters.SessionId, Id, holder);
+            _decryptionKeys[holder] = SecAggKeys.ShareEncryptionKey(agreed, _parameters.SessionId, holder, Id);
             var plaintext = new byte[SharePlaintextBytes];
             maskingKeyShares[i].CopyTo(plaintext, 0);
             selfMaskShares[i].CopyTo(plaintext, ShamirSecretSharing.SecretBytes);
@@ -178,7 +181,7 @@ public sealed class SecAggClient : IDisposable
     {
         if (share.Ciphertext.Length != SharePlaintextBytes + TagBytes)
             throw new ArgumentException($"client {Id}: the share from {share.From} is {share.Ciphertext.Length} bytes, expected {SharePlaintextBytes + TagBytes}");
-        byte[] key = SecAggKeys.ShareEncryptionKey(_encryptionKeys!.Agree(_neighbours![share.From].EncryptionPublicKey), _parameters.SessionId, share.From, Id);
+        byte[] key = _decryptionKeys[share.From];
         var plaintext = new byte[SharePlaintextBytes];
         using var gcm = new AesGcm(key, TagBytes);
         try

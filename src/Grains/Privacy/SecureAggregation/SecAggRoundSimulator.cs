@@ -31,26 +31,33 @@ public interface ISecAggRoundObserver
     void Downlink(long client, object message) { }
 }
 
-/// <summary>A finished simulated round: the server's result and the CPU time each side spent (observers excluded).</summary>
+/// <summary>A finished simulated round: the server's result and the time each side spent (observers excluded).</summary>
 public sealed record SecAggRoundOutcome(SecAggResult Result, TimeSpan ClientTime, TimeSpan ServerTime);
 
 /// <summary>
 /// Plays a whole round in one process, every client and the server, passing the same messages the grains will:
 /// the protocol's reference flow, and the harness of its tests and of <c>fedsim bench secagg</c>. Not the
-/// coordinator: it holds every client's update in order to play the clients. Runs sequentially so the time
-/// measured on each side is that side's alone.
+/// coordinator: it holds every client's update in order to play the clients. Runs sequentially on the calling
+/// thread, so the time measured on each side is that side's alone.
 /// </summary>
 public static class SecAggRoundSimulator
 {
     /// <param name="updateOf">A client's float update; called once, when the client masks it.</param>
     /// <param name="seedOf">A client's seed (Seeds.Derive(experiment, round, client, SeedPurpose.SecureAggregation)).</param>
+    /// <param name="clock">Reads the time charged to each side (default: elapsed wall time; a benchmark may pass the thread's CPU time).</param>
     public static SecAggRoundOutcome Run(SecAggParameters parameters, IReadOnlyList<long> clients,
-        Func<long, float[]> updateOf, Func<long, ulong> seedOf, SecAggDropouts? dropouts = null, ISecAggRoundObserver? observer = null)
+        Func<long, float[]> updateOf, Func<long, ulong> seedOf, SecAggDropouts? dropouts = null, ISecAggRoundObserver? observer = null,
+        Func<TimeSpan>? clock = null)
     {
         dropouts ??= SecAggDropouts.None;
         observer ??= new NoObserver();
-        var clientClock = new Stopwatch();
-        var serverClock = new Stopwatch();
+        if (clock is null)
+        {
+            var wall = Stopwatch.StartNew();
+            clock = () => wall.Elapsed;
+        }
+        var clientClock = new SideClock(clock);
+        var serverClock = new SideClock(clock);
         var server = Timed(serverClock, () => new SecAggServer(parameters));
         var devices = new Dictionary<long, SecAggClient>();
         try
@@ -90,7 +97,7 @@ public static class SecAggRoundSimulator
                 Timed(serverClock, () => server.Receive(response));
             }
             var result = Timed(serverClock, server.Finish);
-            return new SecAggRoundOutcome(result, clientClock.Elapsed, serverClock.Elapsed);
+            return new SecAggRoundOutcome(result, clientClock.Total, serverClock.Total);
         }
         finally
         {
@@ -98,11 +105,18 @@ public static class SecAggRoundSimulator
         }
     }
 
-    private static T Timed<T>(Stopwatch clock, Func<T> work)
+    private static T Timed<T>(SideClock clock, Func<T> work)
     {
-        clock.Start();
+        var start = clock.Read();
         try { return work(); }
-        finally { clock.Stop(); }
+        finally { clock.Total += clock.Read() - start; }
+    }
+
+    /// <summary>The time charged to one side.</summary>
+    private sealed class SideClock(Func<TimeSpan> read)
+    {
+        public TimeSpan Total { get; set; }
+        public TimeSpan Read() => read();
     }
 
     private sealed class NoObserver : ISecAggRoundObserver;

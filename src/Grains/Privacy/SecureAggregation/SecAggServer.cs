@@ -174,10 +174,12 @@ public sealed class SecAggServer
 
         var sum = (uint[])_maskedSum.Clone();
         var lagrange = new LagrangeCache();
+        var selfMaskShares = SharesByOwner(r => r.SelfMaskShares);
+        var maskingKeyShares = SharesByOwner(r => r.MaskingKeyShares);
         string session = _parameters.SessionId;
         foreach (long u in _masked.Order())
         {
-            var b = Rebuild(u, r => r.SelfMaskShares, lagrange);
+            var b = Rebuild(u, selfMaskShares, lagrange);
             if (!SecAggKeys.SelfMaskCommitment(b, session, u).AsSpan().SequenceEqual(_shared[u].SelfMaskCommitment))
                 throw RebuildFailed(u, "self-mask seed b");
             MaskGenerator.SubtractFrom(SecAggKeys.SelfMaskSeed(b, session, u), sum);
@@ -186,7 +188,7 @@ public sealed class SecAggServer
         {
             var survivingNeighbours = _graph!.NeighboursOf(v).Where(_masked.Contains).ToList();
             if (survivingNeighbours.Count == 0) continue; // nobody masked with v
-            byte[] scalar = Rebuild(v, r => r.MaskingKeyShares, lagrange);
+            byte[] scalar = Rebuild(v, maskingKeyShares, lagrange);
             EcdhKeyPair key;
             try { key = EcdhKeyPair.FromPrivateScalar(scalar); }
             catch (ArgumentException) { throw RebuildFailed(v, "masking private key"); }
@@ -222,11 +224,22 @@ public sealed class SecAggServer
 
     private int HoldersIn(long owner, IReadOnlySet<long> set) => _graph!.NeighboursOf(owner).Count(set.Contains) + (set.Contains(owner) ? 1 : 0);
 
-    private byte[] Rebuild(long owner, Func<SecAggUnmaskResponse, SecAggRevealedShare[]> sharesOf, LagrangeCache lagrange)
+    /// <summary>The revealed shares of one kind, grouped by whose secret they are, each at its holder's point.</summary>
+    private Dictionary<long, List<ShamirShare>> SharesByOwner(Func<SecAggUnmaskResponse, SecAggRevealedShare[]> sharesOf)
     {
-        var shares = _responses.Values
-            .SelectMany(r => sharesOf(r).Where(s => s.Owner == owner).Select(s => new ShamirShare(ShamirSecretSharing.PointOf(r.From), s.Share)))
-            .ToList();
+        var byOwner = new Dictionary<long, List<ShamirShare>>();
+        foreach (var response in _responses.Values)
+            foreach (var share in sharesOf(response))
+            {
+                if (!byOwner.TryGetValue(share.Owner, out var shares)) byOwner[share.Owner] = shares = [];
+                shares.Add(new ShamirShare(ShamirSecretSharing.PointOf(response.From), share.Share));
+            }
+        return byOwner;
+    }
+
+    private byte[] Rebuild(long owner, Dictionary<long, List<ShamirShare>> sharesByOwner, LagrangeCache lagrange)
+    {
+        var shares = sharesByOwner.GetValueOrDefault(owner) ?? [];
         RequireHolders(SecAggStage.Unmasking, owner, shares.Count, "shares revealed");
         try { return ShamirSecretSharing.Reconstruct(shares, _parameters.Threshold, lagrange); }
         catch (ArgumentException) { throw RebuildFailed(owner, "secret (malformed share)"); }

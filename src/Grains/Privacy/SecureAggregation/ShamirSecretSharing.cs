@@ -113,18 +113,33 @@ public sealed class LagrangeCache
     {
         var q = ShamirSecretSharing.Prime;
         if (points.Distinct().Count() != points.Length) throw new ArgumentException("share points must be distinct", nameof(points));
-        var basis = new BigInteger[points.Length];
-        for (int i = 0; i < points.Length; i++)
+        int t = points.Length;
+        var numerators = new BigInteger[t];
+        var denominators = new BigInteger[t];
+        for (int i = 0; i < t; i++)
         {
             BigInteger numerator = BigInteger.One, denominator = BigInteger.One;
-            for (int j = 0; j < points.Length; j++)
+            for (int j = 0; j < t; j++)
             {
                 if (j == i) continue;
                 numerator = numerator * points[j] % q;
                 denominator = denominator * (((BigInteger)points[j] - points[i]) % q + q) % q;
             }
-            // q is prime: a^(q−2) is a's inverse (Fermat).
-            basis[i] = numerator * BigInteger.ModPow(denominator, q - 2, q) % q;
+            numerators[i] = numerator;
+            denominators[i] = denominator;
+        }
+        // All t inverses from one modular exponentiation (Montgomery's batch-inversion trick): invert the product
+        // of the denominators, then peel one factor off at a time. q is prime, so a^(q−2) is a's inverse (Fermat).
+        var prefix = new BigInteger[t];
+        prefix[0] = denominators[0];
+        for (int i = 1; i < t; i++) prefix[i] = prefix[i - 1] * denominators[i] % q;
+        var inverse = BigInteger.ModPow(prefix[t - 1], q - 2, q);
+        var basis = new BigInteger[t];
+        for (int i = t - 1; i >= 0; i--)
+        {
+            var inverseOfThis = i == 0 ? inverse : inverse * prefix[i - 1] % q;
+            basis[i] = numerators[i] * inverseOfThis % q;
+            inverse = inverse * denominators[i] % q;
         }
         return basis;
     }
