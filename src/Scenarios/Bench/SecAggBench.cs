@@ -96,9 +96,15 @@ public static class SecAggBench
         progress ??= _ => { };
         var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
         var rows = new List<SecAggBenchRow>();
-        // Warm-up (JIT, OpenSSL's first calls) so the first measured row is not charged for it.
-        MeasurePlain(4, options with { VectorLength = 100 }, serializer);
-        MeasureSecAgg(4, 1, SecAggParameters.Complete("bench/warm-up", 100, 4, options.ClipRange), serializer);
+        // Warm-up, so the first measured row is not charged for OpenSSL's first calls or for running tier-0 JIT code:
+        // enough rounds for the hot methods to pass the runtime's 30-call tier-up mark, then a pause for the
+        // background recompilation to land.
+        for (int i = 0; i < 4; i++)
+        {
+            MeasurePlain(10, options, serializer);
+            MeasureSecAgg(10, 1, SecAggParameters.Complete("bench/warm-up", options.VectorLength, 10, options.ClipRange), serializer);
+        }
+        Thread.Sleep(TimeSpan.FromMilliseconds(500));
         foreach (int n in options.Cohorts)
         {
             if (n < 3) throw new BenchUsageException($"cohort size {n} is too small; secure aggregation needs at least 3 devices to hide anyone.");
