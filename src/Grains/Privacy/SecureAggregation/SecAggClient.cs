@@ -9,6 +9,7 @@ namespace FedSim.Privacy.SecureAggregation;
 /// <see cref="MaskInput"/> → <see cref="Unmask"/>, each taking the server's message and returning the client's.
 /// With <see cref="SecretRandomness.Deterministic"/> secrets (the default) a client is rebuilt identically from
 /// (parameters, id, seed), so a grain that deactivates mid-round can replay the stages it completed.
+/// Not thread-safe: one grain activation drives it.
 /// </summary>
 public sealed class SecAggClient : IDisposable
 {

@@ -10,6 +10,7 @@ namespace FedSim.Privacy.SecureAggregation;
 /// <see cref="SecureAggregationAbortedException"/>; a rebuilt secret that fails its check does too, so a
 /// round ends with the exact sum or not at all.
 /// </para>
+/// Not thread-safe: one grain activation drives it, one message at a time.
 /// </summary>
 public sealed class SecAggServer
 {
