@@ -19,14 +19,15 @@ namespace FedSim.Scenarios.Bench;
 /// <paramref name="SparseFrom"/> run SecAgg+ (both where they overlap).</param>
 /// <param name="SparseFrom">Smallest cohort that also runs SecAgg+.</param>
 /// <param name="DropoutFraction">Share of the cohort that drops after key sharing in the "with dropouts" rows.</param>
+/// <param name="WarmUp">Run a few unmeasured rounds first (skipped by --quick, whose figures are not for quoting).</param>
 public sealed record SecAggBenchOptions(
     IReadOnlyList<int> Cohorts, int VectorLength = 100_000, int CompleteGraphUpTo = 100, int SparseFrom = 100,
-    double DropoutFraction = 0.1, double ClipRange = 1.0)
+    double DropoutFraction = 0.1, double ClipRange = 1.0, bool WarmUp = true)
 {
     public static SecAggBenchOptions Default { get; } = new([10, 100, 1_000]);
 
     /// <summary>Seconds, not minutes: checks that every row runs; the figures are not worth quoting.</summary>
-    public static SecAggBenchOptions Quick { get; } = new([6, 12], VectorLength: 1_000, CompleteGraphUpTo: 12, SparseFrom: 12, DropoutFraction: 0.2);
+    public static SecAggBenchOptions Quick { get; } = new([6, 12], VectorLength: 1_000, CompleteGraphUpTo: 12, SparseFrom: 12, DropoutFraction: 0.2, WarmUp: false);
 }
 
 /// <summary>One protocol at one cohort size: traffic per device and per round, and time on each side.</summary>
@@ -99,12 +100,15 @@ public static class SecAggBench
         // Warm-up, so the first measured row is not charged for OpenSSL's first calls or for running tier-0 JIT code:
         // enough rounds for the hot methods to pass the runtime's 30-call tier-up mark, then a pause for the
         // background recompilation to land.
-        for (int i = 0; i < 4; i++)
+        if (options.WarmUp)
         {
-            MeasurePlain(10, options, serializer);
-            MeasureSecAgg(10, 1, SecAggParameters.Complete("bench/warm-up", options.VectorLength, 10, options.ClipRange), serializer);
+            for (int i = 0; i < 4; i++)
+            {
+                MeasurePlain(10, options, serializer);
+                MeasureSecAgg(10, 1, SecAggParameters.Complete("bench/warm-up", options.VectorLength, 10, options.ClipRange), serializer);
+            }
+            Thread.Sleep(TimeSpan.FromMilliseconds(500));
         }
-        Thread.Sleep(TimeSpan.FromMilliseconds(500));
         foreach (int n in options.Cohorts)
         {
             if (n < 3) throw new BenchUsageException($"cohort size {n} is too small; secure aggregation needs at least 3 devices to hide anyone.");
