@@ -17,6 +17,8 @@ public enum SeedPurpose
     Availability = 12,
     Dropout = 13,
     ServerRoot = 14,
+    /// <summary>Secure aggregation: a client's key pairs, self-mask seed, share polynomials and rounding; the round's neighbour graph.</summary>
+    SecureAggregation = 15,
 }
 
 /// <summary>

@@ -37,6 +37,7 @@ public static class BenchCommand
         var command = new Command("bench", "Measure batched vs one-by-one training, a FedAvg round's overhead, and compare with plain PyTorch.");
         foreach (Option o in new Option[] { device, json, quick, baseline, noBaseline, python, output, mlpDevices, cnnDevices, roundDevices })
             command.Options.Add(o);
+        command.Subcommands.Add(SecAggBenchCommand.Create(stdout, stderr));
 
         command.SetAction(async (parse, cancellationToken) =>
         {
