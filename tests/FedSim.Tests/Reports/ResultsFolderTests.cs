@@ -32,7 +32,7 @@ public class ResultsFolderTests
         Assert.StartsWith(DevicesCsv.Header + "\n2,Galaxy,", File.ReadAllText(p.Devices));
         Assert.Equal(0.91, summary.BestAccuracy);
         Assert.Equal(
-            ["devices.csv", "metrics.csv", "metrics.png", "scenario.yaml", "summary.json"],
+            ["devices.csv", "failures.csv", "metrics.csv", "metrics.png", "scenario.yaml", "summary.json"],
             Directory.GetFiles(p.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
@@ -106,8 +106,8 @@ public class ResultsFolderTests
         // Prepare
         var devices = new[]
         {
-            new DeviceRecord(3, new DeviceProfile("O'Kon, \"Hahn\"", "us-east", "laptop", 2000, 1e6, 2.5e6), 120),
-            Device(1, "Pixel"),
+            new DeviceRecord(3, new DeviceProfile("O'Kon, \"Hahn\"", "us-east", "laptop", 2000, 1e6, 2.5e6), 120, Malicious: "sign-flip"),
+            Device(1, "Pixel") with { RoundsSelected = 4 },
         };
 
         // Execute
@@ -116,8 +116,8 @@ public class ResultsFolderTests
         // Assert
         Assert.Equal(
             DevicesCsv.Header + "\n" +
-            "1,Pixel,eu-west,phone-mid,600,850.5,1250000,5000000,3\n" +
-            "3,\"O'Kon, \"\"Hahn\"\"\",us-east,laptop,120,2000,1000000,2500000,\n",
+            "1,Pixel,eu-west,phone-mid,600,850.5,1250000,5000000,4,3,\n" +
+            "3,\"O'Kon, \"\"Hahn\"\"\",us-east,laptop,120,2000,1000000,2500000,,,sign-flip\n",
             text);
     }
 }
