@@ -213,7 +213,7 @@ public static class ScenarioRules
     private static IEnumerable<Finding> Heterogeneity(ScenarioSpec spec, string baseDirectory, Func<string, bool> isValid)
     {
         var h = spec.Heterogeneity;
-        if (isValid("heterogeneity.over_selection") && isValid("training.devices_per_round") && isValid("devices"))
+        if (h.OverSelection > 0 && isValid("heterogeneity.over_selection") && isValid("training.devices_per_round") && isValid("devices"))
         {
             long sampled = (long)Math.Ceiling(spec.Training.DevicesPerRound * (1 + h.OverSelection) - 1e-9);
             if (sampled > spec.Devices)
