@@ -26,7 +26,8 @@ public sealed class ScenarioWriterTests : IClassFixture<ScenarioTestFiles>
         Training = new TrainingSpec { Rounds = 5, DevicesPerRound = 33, LocalEpochs = 3, BatchSize = 64, LearningRate = 0.3, Optimizer = OptimizerKinds.Adam, Momentum = 0 },
         Strategy = new StrategySpec { ServerLearningRate = 0.75 },
         Evaluation = new EvaluationSpec { Every = 4, MaxSamples = 1000 },
-        Compute = new ComputeSpec { Device = ComputeDevices.Cuda, CohortSize = 128, Workers = 3 },
+        Compute = new ComputeSpec { Device = ComputeDevices.Cpu, // not cuda: validation checks that CUDA is present
+                                    CohortSize = 128, Workers = 3 },
         Output = "out dir/run",
     };
 
