@@ -18,12 +18,18 @@ public sealed class ExperimentData
         Partition = partition;
         Model = model;
         Statistics = statistics;
+        _quality = new Lazy<DataQuality>(() => DataQuality.Compute(split, partition));
     }
+
+    private readonly Lazy<DataQuality> _quality;
 
     public DatasetSplit Split { get; }
     public int[][] Partition { get; }
     public ModelSpec Model { get; }
     public PartitionStatistics Statistics { get; }
+
+    /// <summary>The data-quality summary, computed on first use (the runner asks; device grains never do).</summary>
+    public DataQuality Quality => _quality.Value;
 
     /// <summary>The private shard of <paramref name="device"/> (a view, no copy).</summary>
     public ShardView Shard(long device)
