@@ -104,7 +104,7 @@ public static class CsvDatasetReader
         foreach (var row in reader)
         {
             if (IsBlank(row)) continue;
-            int line = row.LineNumberFrom;
+            int line = LineOf(row);
             if (header is null)
             {
                 header = HeaderNames(path, row);
@@ -182,13 +182,20 @@ public static class CsvDatasetReader
     private static SepReader OpenSep(TextReader text) =>
         Sep.New(',').Reader(o => o with { HasHeader = false, Unescape = true, DisableColCountCheck = true }).From(text);
 
+    // Sep 0.17 reports the first row's LineNumberFrom as equal to its LineNumberToExcl (one too high); a row always
+    // ends after it starts, so in that case the row is the single line before LineNumberToExcl.
+    private static int LineOf(SepReader.Row row) =>
+        row.LineNumberFrom < row.LineNumberToExcl ? row.LineNumberFrom : row.LineNumberToExcl - 1;
+
     private static bool IsBlank(SepReader.Row row) => row.ColCount == 1 && row[0].Span.Trim().IsEmpty;
 
     private static string[] HeaderNames(string path, SepReader.Row row)
     {
         var names = new string[row.ColCount];
         for (int c = 0; c < names.Length; c++) names[c] = row[c].Span.Trim().ToString();
-        int line = row.LineNumberFrom;
+        int line = LineOf(row);
+        if (row.Span.Contains('\0'))
+            throw new DatasetException($"{path}:{line}: this is a binary file, not text (is it a zip/xz/bz2 archive or an image?); give the path of the plain or gzipped CSV file.");
         if (names.Length == 1)
             throw new DatasetException($"{path}:{line}: the header has a single column ('{names[0]}'); a csv dataset needs feature columns and a label column." +
                                        TextCells.SeparatorHint(row.Span.ToString()));
@@ -240,7 +247,7 @@ public static class CsvDatasetReader
                 }
                 _firstValue = cell;
                 _firstValueLine = line;
-                if (TextCells.TryParseNumber(cell, out _) is var first && first is TextCells.NumberStatus.Ok or TextCells.NumberStatus.NonFinite or TextCells.NumberStatus.Overflow)
+                if (TextCells.TryParseNumber(cell, out _) is TextCells.NumberStatus.Ok or TextCells.NumberStatus.NonFinite or TextCells.NumberStatus.Overflow)
                 {
                     if (_leadingEmpty > 0)
                         throw new DatasetException(TextCells.NumberProblem(path, _firstEmptyLine, $"column '{Name}'", "", TextCells.NumberStatus.Empty));
@@ -259,7 +266,8 @@ public static class CsvDatasetReader
                 var status = TextCells.TryParseNumber(cell, out float v);
                 if (status == TextCells.NumberStatus.NotANumber)
                     throw new DatasetException($"{path}:{line}: column '{Name}' is '{cell}', but the column is numeric (its first value, line {_firstValueLine}, is '{_firstValue}'). " +
-                                               "Fix the cell; a column is read as text only when its first value is text.");
+                                               "Fix the cell; a column is read as text only when its first value is text." +
+                                               (cell.Contains(',') ? " (Decimal commas are not read: write 1.5, not 1,5.)" : ""));
                 if (status != TextCells.NumberStatus.Ok)
                     throw new DatasetException(TextCells.NumberProblem(path, line, $"column '{Name}'", cell, status));
                 _numbers.Add(v);

@@ -84,7 +84,20 @@ public sealed class DatasetFetcher
 
     public static KnownDataset Find(string name) =>
         Known.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new DatasetException($"unknown dataset '{name}' for fetch; known: {string.Join(", ", Known.Select(d => d.Name))}.");
+        ?? throw new DatasetException($"unknown dataset '{name}' for fetch; known: {string.Join(", ", Known.Select(d => d.Name))}." + NoDownloadHint(name));
+
+    // Dataset kinds a scenario accepts but that have no official download: say where they come from instead.
+    private static string NoDownloadHint(string name)
+    {
+        string kind = name.ToLowerInvariant() switch
+        {
+            "femnist" or "femnist-leaf" or "leaf" => Contracts.DatasetKinds.Femnist,
+            "sklearn" or "digits" or "sklearn-digits" => Contracts.DatasetKinds.SklearnDigits,
+            "breast-cancer" or "breast_cancer" or "sklearn-breast-cancer" => Contracts.DatasetKinds.SklearnBreastCancer,
+            _ => "",
+        };
+        return kind.Length == 0 ? "" : $" '{name}' has no download: {DatasetCatalog.WhereToGet(kind)}.";
+    }
 
     /// <summary>
     /// Fetches dataset <paramref name="name"/> into <paramref name="targetDirectory"/> (created if needed).

@@ -13,7 +13,24 @@ internal static class TextCells
     public const int MaxClasses = 1000;
 
     /// <summary>Result of parsing one numeric cell.</summary>
-    public enum NumberStatus { Ok, NotANumber, NonFinite, Overflow, Empty }
+    public enum NumberStatus { Ok, NotANumber, NonFinite, Overflow, Empty, Missing }
+
+    // How R, pandas, SQL exports and spreadsheets write a missing value.
+    private static readonly string[] MissingMarkers = ["NA", "N/A", "n/a", "na", "null", "NULL", "Null", "None", "none", "?", "-", "#N/A"];
+
+    private static bool IsMissingMarker(ReadOnlySpan<char> cell)
+    {
+        foreach (var marker in MissingMarkers)
+            if (cell.SequenceEqual(marker)) return true;
+        return false;
+    }
+
+    // "inf" and ".inf" are what Python and YAML print; .NET's parser reads only "Infinity".
+    private static bool IsInfinityWord(ReadOnlySpan<char> cell)
+    {
+        var word = cell.TrimStart("+-").TrimStart('.');
+        return word.Equals("inf", StringComparison.OrdinalIgnoreCase) || word.Equals("infinity", StringComparison.OrdinalIgnoreCase);
+    }
 
     /// <summary>Parses a float32 cell; finite values only.</summary>
     public static NumberStatus TryParseNumber(ReadOnlySpan<char> cell, out float value)
@@ -21,7 +38,8 @@ internal static class TextCells
         cell = cell.Trim();
         value = 0;
         if (cell.IsEmpty) return NumberStatus.Empty;
-        if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return NumberStatus.NotANumber;
+        if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+            return IsMissingMarker(cell) ? NumberStatus.Missing : IsInfinityWord(cell) ? NumberStatus.NonFinite : NumberStatus.NotANumber;
         if (float.IsFinite(value)) return NumberStatus.Ok;
         // "NaN", "inf", "Infinity" are written on purpose; anything else became infinite by overflowing float32.
         return double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d)
@@ -33,6 +51,7 @@ internal static class TextCells
     public static string NumberProblem(string path, int line, string column, string cell, NumberStatus status) => status switch
     {
         NumberStatus.Empty => $"{path}:{line}: {column} is empty: a missing value. FedSim does not impute numbers; fill the cell or remove the row.",
+        NumberStatus.Missing => $"{path}:{line}: {column} is '{cell.Trim()}', a missing value. FedSim does not impute numbers; fill the cell or remove the row.",
         NumberStatus.NonFinite => $"{path}:{line}: {column} is '{cell.Trim()}', not a finite number. Missing or infinite values are not imputed; fix the cell or remove the row.",
         NumberStatus.Overflow => $"{path}:{line}: {column} is '{cell.Trim()}', beyond the float32 range (about ±3.4e38), so it would become infinite. Rescale the column or fix the cell.",
         _ => $"{path}:{line}: {column} is '{cell.Trim()}', not a number." + DecimalCommaHint(cell),
