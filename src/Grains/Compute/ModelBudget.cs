@@ -53,6 +53,14 @@ public static class ModelBudget
         }
     }
 
+    /// <summary>Parameter count of a resolved model spec (see the other overload).</summary>
+    public static double? Parameters(ModelSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var options = new ModelSpecOptions { Kind = spec.Kind, Hidden = spec.Hidden, Channels = spec.Channels, Dense = spec.Dense };
+        return Parameters(options, spec.InputFeatures, spec.Classes, spec.Image);
+    }
+
     /// <summary>
     /// Float32 weight-sized buffers a run holds at its peak, in bytes: the coordinator's global and next weights, one
     /// update per device of the round (all held until the round completes), and one training job's weights, delta,

@@ -57,4 +57,17 @@ public class DatasetGeometryTests
         // Assert
         Assert.Equal(layout.Count, estimate);
     }
+
+    [Fact]
+    public void A_model_beyond_one_float_array_is_refused_by_the_layout_without_overflowing()
+    {
+        // Prepare: 784 x 2e9 + 2e9 + 2e9 x 10 + 10 = 1,590,000,000,010 parameters: an int would wrap around.
+        var spec = new ModelSpec(ModelKinds.Mlp, 784, 10, [2_000_000_000], null, [], 0);
+
+        // Execute
+        var e = Assert.Throws<ArgumentException>(() => ModelLayout.For(spec));
+
+        // Assert
+        Assert.Contains("1,590,000,000,010 parameters do not fit one float32 array", e.Message);
+    }
 }
