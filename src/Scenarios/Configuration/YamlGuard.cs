@@ -27,7 +27,7 @@ internal static class YamlGuard
     {
         var scanner = new Scanner(new StringReader(text));
         var parser = new Parser(scanner);
-        // Open collections, innermost last: to say which bracket was never closed.
+        // Open collections, innermost on top: to say which bracket was never closed.
         var open = new Stack<ParsingEvent>();
         try
         {
