@@ -55,6 +55,9 @@ public sealed class EmbeddedRunTests : IDisposable
         var summary = SummaryJson.Read(Path.Combine(first, "summary.json"));
         Assert.Equal(metrics[2].TestAccuracy, summary.FinalAccuracy);
         Assert.Equal(4UL, summary.Seed);
+        Assert.NotNull(summary.DataQuality); // the data-quality summary of the training data
+        Assert.Equal(summary.Dataset.TrainSamples, summary.DataQuality!.TrainSamples);
+        Assert.Equal(summary.Devices, summary.DataQuality.Devices.Devices);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using FedSim.Contracts;
+using FedSim.Data;
 
 namespace FedSim.Scenarios.Configuration;
 
@@ -17,14 +18,15 @@ public static class ScenarioPaths
     public const string DefaultResultsFolder = "results";
 
     /// <summary>
-    /// Absolute location of the dataset's file or folder, or null when it has none (synthetic data, or a
-    /// file dataset whose path is missing). Fashion-MNIST falls back to the Debian package's folder.
+    /// Absolute location of the dataset's file or folder, or null when it has none (synthetic data, or a file
+    /// dataset without a path that none of its well-known places holds). Without a path the dataset is looked
+    /// for where the loader looks ($FEDSIM_DATA_DIR, then /usr/share/datasets), so validation and loading agree.
     /// </summary>
     public static string? ResolveDatasetPath(DatasetSpec dataset, string baseDirectory)
     {
         if (dataset.Kind == DatasetKinds.Synthetic) return null;
         if (string.IsNullOrWhiteSpace(dataset.Path))
-            return dataset.Kind == DatasetKinds.FashionMnist ? FashionMnistDefault : null;
+            return DatasetCatalog.FindInWellKnownPlaces(dataset.Kind);
         return Path.GetFullPath(ExpandHome(dataset.Path), baseDirectory);
     }
 

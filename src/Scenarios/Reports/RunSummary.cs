@@ -68,6 +68,9 @@ public sealed record RunSummaryInput(
     /// <summary>Defaults to this assembly's informational version.</summary>
     public string? FedSimVersion { get; init; }
 
+    /// <summary>The training data's quality summary, when the runner computed one.</summary>
+    public FedSim.Data.DataQuality? DataQuality { get; init; }
+
     /// <summary>Fills the fields the scenario already knows; the runner supplies the measured rest.</summary>
     public static RunSummaryInput FromScenario(
         ScenarioSpec scenario, DatasetInfo dataset, ModelInfo model, IReadOnlyDictionary<string, object?> compute, double wallSeconds) =>
@@ -111,6 +114,8 @@ public sealed record RunSummary
     public required long BytesSent { get; init; }
     public required long BytesReceived { get; init; }
     public required DatasetInfo Dataset { get; init; }
+    /// <summary>Missing values, constant features, class balance, duplicates, per-device label skew ("data_quality").</summary>
+    public FedSim.Data.DataQuality? DataQuality { get; init; }
     public required ModelInfo Model { get; init; }
     /// <summary>Free-form: device, workers, cohort size, ... as the runner reports them.</summary>
     public required IReadOnlyDictionary<string, object?> Compute { get; init; }
@@ -162,6 +167,7 @@ public sealed record RunSummary
             BytesSent = ordered.Sum(r => r.BytesSent),
             BytesReceived = ordered.Sum(r => r.BytesReceived),
             Dataset = input.Dataset,
+            DataQuality = input.DataQuality,
             Model = input.Model,
             Compute = input.Compute,
             FedSimVersion = input.FedSimVersion ?? CurrentVersion,

@@ -25,6 +25,9 @@ public static class ExperimentRunner
     {
         var wall = Stopwatch.StartNew();
         var spec = ScenarioPaths.ResolveForRun(scenario, ScenarioPaths.BaseDirectoryOf(scenarioPath), options.OutputDirectory, options.Seed);
+        // Read the dataset before anything starts (cached process-wide, so the silo reuses it): a bad file fails
+        // here with its file:line message, before a results folder or a silo exists.
+        DatasetCatalog.Load(spec.Dataset, Directory.GetCurrentDirectory(), spec.Seed);
         var results = ResultsFolder.Create(spec.Output!);
         results.WriteScenario(ScenarioWriter.ToYaml(spec, withDescriptions: true,
             header: $"Scenario as run by FedSim ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC) from {scenarioPath}"));
@@ -39,6 +42,8 @@ public static class ExperimentRunner
         if (!options.Quiet)
         {
             Console.WriteLine($"data: {spec.Dataset.Kind}, {data.Split.Train.Count} train / {data.Split.Test.Count} test; {data.Statistics.Describe()}");
+            Console.WriteLine($"data quality: {data.Quality.Describe()}" +
+                              (data.Quality.Warnings() is { Count: > 0 } warnings ? $"; check: {string.Join(", ", warnings)}" : ""));
             Console.WriteLine($"model: {data.Model.Kind}, {ModelLayout.For(data.Model).Count:N0} parameters; compute: {((ComputePool)pool).Describe()}");
         }
 
@@ -67,7 +72,7 @@ public static class ExperimentRunner
                 ["max_queue_depth"] = poolMetrics.MaxQueueDepth,
                 ["peak_working_set_bytes"] = Process.GetCurrentProcess().PeakWorkingSet64,
             },
-            wall.Elapsed.TotalSeconds));
+            wall.Elapsed.TotalSeconds) with { DataQuality = data.Quality });
         console.WriteSummary(summary, results.Directory);
         return new RunOutcome(results.Directory, status.Reports, summary);
     }

@@ -157,4 +157,22 @@ public class RunSummaryTests
         Assert.Equal("0.90", RunSummary.ThresholdKey(0.9));
         Assert.Equal("0.975", RunSummary.ThresholdKey(0.975));
     }
+
+    [Fact]
+    public void Summary_json_carries_the_data_quality_summary_in_snake_case()
+    {
+        // Prepare
+        var train = new FedSim.Data.Dataset("q", [1, 1, 2, 3], [0, 0, 1, 1], 1, 2);
+        var quality = FedSim.Data.DataQuality.Compute(new FedSim.Data.DatasetSplit(train, train.Subset([0])), [[0, 1], [2, 3]]);
+        var summary = RunSummary.Build(ReportFixtures.Input() with { DataQuality = quality }, ReportFixtures.FourRounds());
+
+        // Execute
+        var json = System.Text.Json.Nodes.JsonNode.Parse(SummaryJson.Serialize(summary))!["data_quality"]!;
+
+        // Assert
+        Assert.Equal(1, (long)json["duplicate_rows"]!);
+        Assert.Equal(4, (long)json["train_samples"]!);
+        Assert.Equal(0.5, (double)json["devices"]!["mean_distance_from_global"]!, 12); // each device holds one of two equal classes
+        Assert.Equal(2, json["class_counts"]!.AsArray().Count);
+    }
 }
