@@ -26,8 +26,8 @@ public sealed class BulyanOptions : AggregatorOptions
 
 /// <summary>
 /// Bulyan's two stages. With dropouts, f is lowered to ⌊(n − 3)/4⌋, the most n updates tolerate, and reported as
-/// <c>bulyan_f</c>; fewer than 3 updates add nothing (<c>bulyan_skipped</c> = 1). Ties (equal scores, equal
-/// distances to the median) go to the lower device id.
+/// <c>bulyan_f</c>; fewer than 3 updates add nothing (<c>bulyan_skipped</c> = 1). Equal Krum scores go to the
+/// lower device id; equal distances to the median to the smaller value.
 /// </summary>
 public sealed class BulyanAggregator : IAggregator
 {
@@ -80,7 +80,8 @@ public sealed class BulyanAggregator : IAggregator
 
     /// <summary>
     /// Bulyan's second stage: per coordinate, the mean of the <paramref name="count"/> values closest to
-    /// <paramref name="reference"/>'s coordinate (equal distances: the lower index first).
+    /// <paramref name="reference"/>'s coordinate. Equal distances go to the smaller value, so the result depends on
+    /// the values alone, never on the order of the vectors.
     /// </summary>
     public static double[] MeanOfClosest(IReadOnlyList<float[]> vectors, IReadOnlyList<double> reference, int count)
     {
@@ -90,14 +91,14 @@ public sealed class BulyanAggregator : IAggregator
         foreach (var v in vectors)
             if (v.Length != d) throw new ArgumentException($"vectors have {v.Length} values, the reference {d}", nameof(vectors));
         var result = new double[d];
-        var order = new (double Distance, int Index)[n];
+        var order = new (double Distance, float Value)[n];
         for (int i = 0; i < d; i++)
         {
             double r = reference[i];
-            for (int k = 0; k < n; k++) order[k] = (Math.Abs(vectors[k][i] - r), k);
-            Array.Sort(order); // by distance, then index
+            for (int k = 0; k < n; k++) order[k] = (Math.Abs(vectors[k][i] - r), vectors[k][i]);
+            Array.Sort(order); // by distance, then value
             double sum = 0;
-            for (int k = 0; k < count; k++) sum += vectors[order[k].Index][i];
+            for (int k = 0; k < count; k++) sum += order[k].Value;
             result[i] = sum / count;
         }
         return result;

@@ -66,7 +66,7 @@ public sealed class TrimmedMeanAggregator : IAggregator
     }
 
     /// <summary>
-    /// ⌊β·n⌋, tolerant of β·n landing a rounding error below an integer (0.15 × 20), and never so many that
+    /// ⌊β·n⌋, tolerant of β·n landing a rounding error below an integer (0.35 × 180), and never so many that
     /// nothing is left (β a hair below 0.5).
     /// </summary>
     public static int TrimCount(double beta, int n) => Math.Min((int)Math.Floor(beta * n + 1e-9), Math.Max(n - 1, 0) / 2);
