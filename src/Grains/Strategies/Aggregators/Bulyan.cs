@@ -91,14 +91,23 @@ public sealed class BulyanAggregator : IAggregator
         foreach (var v in vectors)
             if (v.Length != d) throw new ArgumentException($"vectors have {v.Length} values, the reference {d}", nameof(vectors));
         var result = new double[d];
-        var order = new (double Distance, float Value)[n];
+        var column = new float[n];
         for (int i = 0; i < d; i++)
         {
+            for (int k = 0; k < n; k++) column[k] = vectors[k][i];
+            Array.Sort(column);
+            // The values closest to r form a contiguous run of the sorted column: grow it from where r would sit,
+            // taking the nearer neighbour each time (equal distances: the left, smaller one).
             double r = reference[i];
-            for (int k = 0; k < n; k++) order[k] = (Math.Abs(vectors[k][i] - r), vectors[k][i]);
-            Array.Sort(order); // by distance, then value
+            int right = 0;
+            while (right < n && column[right] <= r) right++;
+            int left = right - 1;
             double sum = 0;
-            for (int k = 0; k < count; k++) sum += order[k].Value;
+            for (int taken = 0; taken < count; taken++)
+            {
+                bool takeLeft = right >= n || (left >= 0 && r - column[left] <= column[right] - r);
+                sum += takeLeft ? column[left--] : column[right++];
+            }
             result[i] = sum / count;
         }
         return result;
