@@ -1,11 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using FedSim.Scenarios.Configuration;
+using FedSim.Scenarios.Reports;
 using FedSim.Scenarios.Running;
 
 namespace FedSim.Scenarios.Cli;
 
-/// <summary><c>fedsim run FILE [--output DIR] [--seed N] [--quiet]</c>: validate, then run the experiment.</summary>
+/// <summary><c>fedsim run FILE [--output DIR] [--seed N] [--quiet] [--overwrite]</c>: validate, then run the experiment.</summary>
 internal static class RunCommand
 {
     public static Command Create(CliContext context)
@@ -25,12 +26,17 @@ internal static class RunCommand
             },
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output; print only the results folder." };
+        var overwrite = new Option<bool>("--overwrite")
+        {
+            Description = "Replace the results of an earlier run in the output folder (without it such a folder is refused).",
+        };
 
         var command = new Command("run", "Validate a scenario file and run it on an embedded silo.");
         command.Arguments.Add(file);
         command.Options.Add(output);
         command.Options.Add(seed);
         command.Options.Add(quiet);
+        command.Options.Add(overwrite);
         command.SetAction(async (parse, cancellationToken) =>
         {
             string path = parse.GetValue(file)!;
@@ -40,10 +46,17 @@ internal static class RunCommand
                 foreach (var error in loaded.Errors) context.Error.WriteLine(error);
                 return ExitCodes.InvalidInput;
             }
-            var options = new RunOptions(parse.GetValue(output), parse.GetValue(seed), parse.GetValue(quiet));
+            var options = new RunOptions(parse.GetValue(output), parse.GetValue(seed), parse.GetValue(quiet), parse.GetValue(overwrite));
             // The runner's console reports progress and where the results went.
-            await context.Services.RunExperiment(loaded.Spec!, Path.GetFullPath(path), options, cancellationToken);
-            return ExitCodes.Success;
+            var outcome = await context.Services.RunExperiment(loaded.Spec!, Path.GetFullPath(path), options, cancellationToken);
+            if (outcome.Status != RunStatuses.Interrupted) return ExitCodes.Success;
+            if (context.Interruption.TryClaimMessage())
+            {
+                int planned = outcome.Summary?.RoundsPlanned ?? loaded.Spec!.Training.Rounds;
+                context.Error.WriteLine($"fedsim: interrupted after {outcome.Reports.Count} of {planned} rounds; " +
+                                        $"the finished rounds are in {outcome.OutputDirectory} (summary.json: \"status\": \"interrupted\")");
+            }
+            return context.Interruption.ExitCode;
         });
         return command;
     }

@@ -16,7 +16,7 @@ public class ResultsFolderTests
         string outDir = Path.Combine(tmp.Path, "nested", "run1");
 
         // Execute
-        var folder = ResultsFolder.Create(outDir);
+        using var folder = ResultsFolder.Open(outDir);
         folder.WriteScenario("name: mnist-iid\nseed: 42");
         foreach (var r in ReportFixtures.FourRounds()) folder.AppendRound(r);
         folder.WriteDevices([Device(7, "Pixel"), Device(2, "Galaxy")]);
@@ -32,7 +32,7 @@ public class ResultsFolderTests
         Assert.StartsWith(DevicesCsv.Header + "\n2,Galaxy,", File.ReadAllText(p.Devices));
         Assert.Equal(0.91, summary.BestAccuracy);
         Assert.Equal(
-            ["devices.csv", "metrics.csv", "metrics.png", "scenario.yaml", "summary.json"],
+            [".fedsim.lock", "devices.csv", "metrics.csv", "metrics.png", "scenario.yaml", "summary.json"],
             Directory.GetFiles(p.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
@@ -41,7 +41,7 @@ public class ResultsFolderTests
     {
         // Prepare: a run that will "crash" after two rounds.
         using var tmp = new TempDir();
-        var folder = ResultsFolder.Create(tmp.Path);
+        using var folder = ResultsFolder.Open(tmp.Path);
         var reports = ReportFixtures.FourRounds();
 
         // Execute: the runner may feed the folder as an IProgress sink, like the console.
@@ -58,7 +58,7 @@ public class ResultsFolderTests
     {
         // Prepare
         using var tmp = new TempDir();
-        var folder = ResultsFolder.Create(tmp.Path);
+        using var folder = ResultsFolder.Open(tmp.Path);
         var reports = ReportFixtures.FourRounds();
 
         // Execute: round 2 is reported again after a coordinator restart, with a new wall time.
@@ -81,7 +81,7 @@ public class ResultsFolderTests
         File.WriteAllText(file, "x");
 
         // Execute
-        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Create(file));
+        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Open(file));
 
         // Assert
         Assert.Contains(file, e.Message);
@@ -95,7 +95,7 @@ public class ResultsFolderTests
         string file = tmp.File("taken");
         File.WriteAllText(file, "x");
 
-        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Create(Path.Combine(file, "run")));
+        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Open(Path.Combine(file, "run")));
 
         Assert.Contains(Path.Combine(file, "run"), e.Message);
     }
