@@ -53,6 +53,25 @@ internal sealed class FolderLock : IDisposable
         return new FolderLock(handle, path);
     }
 
+    /// <summary>
+    /// The pid written in <paramref name="directory"/>'s lock file, or null when there is none (released, or never
+    /// locked). Read natively: .NET's own file APIs take a shared flock to read, which a held lock refuses.
+    /// </summary>
+    public static int? ReadOwnerPid(string directory)
+    {
+        string path = System.IO.Path.Combine(directory, FileName);
+        if (!File.Exists(path)) return null;
+        if (OperatingSystem.IsWindows())
+        {
+            using var reader = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return ReadOwner(reader, attempts: 1);
+        }
+        int fd = Native.Open(path, Native.OpenReadWriteCloseOnExec);
+        if (fd < 0) return null;
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        return ReadOwner(handle, attempts: 1);
+    }
+
     public void Dispose()
     {
         if (_handle.IsClosed) return;
@@ -116,15 +135,15 @@ internal sealed class FolderLock : IDisposable
     }
 
     /// <summary>The pid the holder wrote. It writes right after locking, so an empty file is retried briefly.</summary>
-    private static int? ReadOwner(SafeFileHandle handle)
+    private static int? ReadOwner(SafeFileHandle handle, int attempts = 20)
     {
         var buffer = new byte[32];
-        for (int attempt = 0; attempt < 20; attempt++)
+        for (int attempt = 0; attempt < attempts; attempt++)
         {
+            if (attempt > 0) Thread.Sleep(10);
             int read = RandomAccess.Read(handle, buffer, 0);
             string text = Encoding.ASCII.GetString(buffer, 0, read).Trim();
             if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int pid)) return pid;
-            Thread.Sleep(10);
         }
         return null;
     }

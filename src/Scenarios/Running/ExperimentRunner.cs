@@ -88,7 +88,8 @@ public static class ExperimentRunner
         }
         catch (Exception e)
         {
-            note.Error(e, "Run failed");
+            // Information: the CLI reports the failure on stderr itself; the file keeps the details.
+            note.Information(e, "Run failed");
             TryRecordFailure(results, SummaryInput(spec, data, silo, wall) with { Status = RunStatuses.Failed, Error = OneLine(e.Message) });
             throw;
         }

@@ -120,4 +120,90 @@ public class ResultsFolderTests
             "3,\"O'Kon, \"\"Hahn\"\"\",us-east,laptop,120,2000,1000000,2500000,\n",
             text);
     }
+
+    [Fact]
+    public void A_folder_with_an_earlier_runs_rounds_is_refused_and_left_untouched()
+    {
+        // Prepare: an interrupted run's folder.
+        using var tmp = new TempDir();
+        using (var earlier = ResultsFolder.Open(tmp.Path))
+        {
+            earlier.WriteScenario("name: earlier");
+            foreach (var r in ReportFixtures.FourRounds().Take(2)) earlier.AppendRound(r);
+            earlier.Complete(ReportFixtures.Input() with { Status = RunStatuses.Interrupted });
+        }
+        var before = Directory.GetFiles(tmp.Path).ToDictionary(f => f, File.ReadAllBytes);
+
+        // Execute
+        var e = Assert.Throws<ResultsFolderOccupiedException>(() => ResultsFolder.Open(tmp.Path));
+
+        // Assert
+        Assert.Contains("an interrupted run (2 of 4 rounds)", e.Message);
+        Assert.Contains("--overwrite", e.Message);
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(tmp.Path).Order());
+        Assert.All(before, kv => Assert.Equal(kv.Value, File.ReadAllBytes(kv.Key)));
+    }
+
+    [Fact]
+    public void A_killed_runs_metrics_without_a_summary_count_as_results()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllText(Path.Combine(tmp.Path, MetricsCsv.FileName), MetricsCsv.Format(ReportFixtures.FourRounds().Take(3)));
+
+        var e = Assert.Throws<ResultsFolderOccupiedException>(() => ResultsFolder.Open(tmp.Path));
+
+        Assert.Contains("an unfinished run (3 round(s) in metrics.csv and no summary", e.Message);
+    }
+
+    [Fact]
+    public void Overwrite_removes_the_earlier_runs_files_and_temporaries_and_keeps_the_users_own()
+    {
+        // Prepare: a completed run, a temporary a killed writer left, and a file of the user's.
+        using var tmp = new TempDir();
+        using (var earlier = ResultsFolder.Open(tmp.Path))
+        {
+            earlier.WriteScenario("name: earlier");
+            foreach (var r in ReportFixtures.FourRounds()) earlier.AppendRound(r);
+            earlier.WriteDevices([Device(1, "Pixel")]);
+            earlier.Complete(ReportFixtures.Input());
+        }
+        File.WriteAllText(Path.Combine(tmp.Path, "metrics.csv.4242.tmp"), "half");
+        File.WriteAllText(Path.Combine(tmp.Path, "notes.txt"), "mine");
+
+        // Execute
+        using var folder = ResultsFolder.Open(tmp.Path, overwrite: true);
+
+        // Assert
+        Assert.Equal([".fedsim.lock", "notes.txt"], Directory.GetFiles(tmp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_run_that_stopped_before_its_first_round_is_replaced_without_asking()
+    {
+        // Prepare: a failed start: scenario, log and a failed summary with no rounds.
+        using var tmp = new TempDir();
+        using (var earlier = ResultsFolder.Open(tmp.Path))
+        {
+            earlier.WriteScenario("name: earlier");
+            File.WriteAllText(earlier.Paths.Log, "log");
+            earlier.Complete(ReportFixtures.Input() with { Status = RunStatuses.Failed, Error = "bad data" });
+        }
+
+        // Execute
+        using var folder = ResultsFolder.Open(tmp.Path);
+
+        // Assert
+        Assert.Equal([".fedsim.lock"], Directory.GetFiles(tmp.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_folder_owned_by_a_run_is_refused_to_a_second_even_with_overwrite()
+    {
+        using var tmp = new TempDir();
+        using var owner = ResultsFolder.Open(tmp.Path);
+
+        var e = Assert.Throws<ResultsFolderInUseException>(() => ResultsFolder.Open(tmp.Path, overwrite: true));
+
+        Assert.Equal(Environment.ProcessId, e.OwnerPid);
+    }
 }
