@@ -47,18 +47,37 @@ public sealed record DatasetInfo(
 /// <param name="Architecture">Optional human-readable layout, e.g. "784-200-200-10".</param>
 public sealed record ModelInfo(string Kind, long Parameters, string? Architecture = null);
 
+/// <summary>How a run ended: summary.json's "status".</summary>
+public static class RunStatuses
+{
+    /// <summary>Every planned round ran.</summary>
+    public const string Completed = "completed";
+    /// <summary>Stopped by Ctrl+C or SIGTERM; "rounds" says how many finished (metrics.csv holds exactly those).</summary>
+    public const string Interrupted = "interrupted";
+    /// <summary>Stopped by an error; "error" says which.</summary>
+    public const string Failed = "failed";
+}
+
 /// <summary>What the runner knows besides the round reports; <see cref="RunSummary.Build"/> combines both.</summary>
+/// <param name="Dataset">Null when the run stopped before its data was loaded.</param>
+/// <param name="Model">Null when the run stopped before its data was loaded.</param>
 public sealed record RunSummaryInput(
     string Name,
     ulong Seed,
     int PlannedRounds,
     int Devices,
     int DevicesPerRound,
-    DatasetInfo Dataset,
-    ModelInfo Model,
+    DatasetInfo? Dataset,
+    ModelInfo? Model,
     IReadOnlyDictionary<string, object?> Compute,
     double WallSeconds)
 {
+    /// <summary>How the run ended (<see cref="RunStatuses"/>).</summary>
+    public string Status { get; init; } = RunStatuses.Completed;
+
+    /// <summary>Why a failed run stopped (one line); null otherwise.</summary>
+    public string? Error { get; init; }
+
     /// <summary>Aggregation strategy kind (e.g. "fedavg").</summary>
     public string? Strategy { get; init; }
 
@@ -73,7 +92,7 @@ public sealed record RunSummaryInput(
 
     /// <summary>Fills the fields the scenario already knows; the runner supplies the measured rest.</summary>
     public static RunSummaryInput FromScenario(
-        ScenarioSpec scenario, DatasetInfo dataset, ModelInfo model, IReadOnlyDictionary<string, object?> compute, double wallSeconds) =>
+        ScenarioSpec scenario, DatasetInfo? dataset, ModelInfo? model, IReadOnlyDictionary<string, object?> compute, double wallSeconds) =>
         new(scenario.Name, scenario.Seed, scenario.Training.Rounds, scenario.Devices, scenario.Training.DevicesPerRound,
             dataset, model, compute, wallSeconds)
         { Strategy = scenario.Strategy.Kind };
@@ -87,6 +106,13 @@ public sealed record RunSummary
 
     public required string Name { get; init; }
     public required ulong Seed { get; init; }
+    /// <summary>
+    /// "completed", "interrupted" or "failed" (<see cref="RunStatuses"/>). A results folder without summary.json
+    /// holds a run that is still going or was killed outright. Summaries from before this field read as completed.
+    /// </summary>
+    public string Status { get; init; } = RunStatuses.Completed;
+    /// <summary>Why a failed run stopped; null unless <see cref="Status"/> is "failed".</summary>
+    public string? Error { get; init; }
     /// <summary>Rounds completed (reports received).</summary>
     public required int Rounds { get; init; }
     public required int RoundsPlanned { get; init; }
@@ -113,10 +139,12 @@ public sealed record RunSummary
     public required long TrainExamples { get; init; }
     public required long BytesSent { get; init; }
     public required long BytesReceived { get; init; }
-    public required DatasetInfo Dataset { get; init; }
+    /// <summary>Null when the run stopped before its data was loaded.</summary>
+    public required DatasetInfo? Dataset { get; init; }
     /// <summary>Missing values, constant features, class balance, duplicates, per-device label skew ("data_quality").</summary>
     public FedSim.Data.DataQuality? DataQuality { get; init; }
-    public required ModelInfo Model { get; init; }
+    /// <summary>Null when the run stopped before its data was loaded.</summary>
+    public required ModelInfo? Model { get; init; }
     /// <summary>Free-form: device, workers, cohort size, ... as the runner reports them.</summary>
     public required IReadOnlyDictionary<string, object?> Compute { get; init; }
     [JsonPropertyName("fedsim_version")]
@@ -147,6 +175,8 @@ public sealed record RunSummary
         {
             Name = input.Name,
             Seed = input.Seed,
+            Status = input.Status,
+            Error = input.Error,
             Rounds = ordered.Count,
             RoundsPlanned = input.PlannedRounds,
             Strategy = input.Strategy,

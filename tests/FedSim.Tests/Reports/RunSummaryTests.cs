@@ -175,4 +175,41 @@ public class RunSummaryTests
         Assert.Equal(0.5, (double)json["devices"]!["mean_distance_from_global"]!, 12); // each device holds one of two equal classes
         Assert.Equal(2, json["class_counts"]!.AsArray().Count);
     }
+
+    [Fact]
+    public void Summary_json_says_how_the_run_ended_and_why_a_failed_run_stopped()
+    {
+        // Prepare
+        var interrupted = RunSummary.Build(ReportFixtures.Input() with { Status = RunStatuses.Interrupted }, ReportFixtures.FourRounds().Take(2));
+        var failed = RunSummary.Build(ReportFixtures.Input() with { Status = RunStatuses.Failed, Error = "disk full", Dataset = null, Model = null }, []);
+
+        // Execute
+        using var a = JsonDocument.Parse(SummaryJson.Serialize(interrupted));
+        using var b = JsonDocument.Parse(SummaryJson.Serialize(failed));
+
+        // Assert
+        Assert.Equal(("interrupted", 2, 4), (a.RootElement.GetProperty("status").GetString(), a.RootElement.GetProperty("rounds").GetInt32(),
+            a.RootElement.GetProperty("rounds_planned").GetInt32()));
+        Assert.Equal(JsonValueKind.Null, a.RootElement.GetProperty("error").ValueKind);
+        Assert.Equal(("failed", "disk full"), (b.RootElement.GetProperty("status").GetString(), b.RootElement.GetProperty("error").GetString()));
+        Assert.Equal(JsonValueKind.Null, b.RootElement.GetProperty("dataset").ValueKind);
+    }
+
+    [Fact]
+    public void Summary_json_written_before_the_status_field_reads_as_completed()
+    {
+        // Prepare: a summary from an older FedSim, which wrote summary.json only when a run completed.
+        using var dir = new TempDir();
+        string path = dir.File(SummaryJson.FileName);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(SummaryJson.Serialize(RunSummary.Build(ReportFixtures.Input(), ReportFixtures.FourRounds())))!.AsObject();
+        node.Remove("status");
+        node.Remove("error");
+        File.WriteAllText(path, node.ToJsonString());
+
+        // Execute
+        var read = SummaryJson.Read(path);
+
+        // Assert
+        Assert.Equal(RunStatuses.Completed, read.Status);
+    }
 }
