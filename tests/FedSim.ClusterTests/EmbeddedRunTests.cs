@@ -126,24 +126,31 @@ public sealed class EmbeddedRunTests : IDisposable
     }
 
     [Fact]
-    public async Task A_run_that_failed_before_its_first_round_is_replaced_without_overwrite()
+    public async Task A_run_stopped_before_its_first_round_is_replaced_without_overwrite()
     {
-        // Prepare: a run whose dataset does not parse leaves a failed summary and no rounds.
+        // Prepare: a bad dataset fails before any folder exists; a run interrupted while starting leaves an
+        // "interrupted" summary with no rounds.
         string bad = Path.Combine(_folder, "bad.yaml");
         await File.WriteAllTextAsync(Path.Combine(_folder, "digits.csv"), "a,b\nx,y\n");
         await File.WriteAllTextAsync(bad, "name: m\ndataset:\n  kind: sklearn-digits\n  path: digits.csv\n");
         string good = Path.Combine(_folder, "tiny.yaml");
         await File.WriteAllTextAsync(good, TinyScenario);
         string output = Path.Combine(_folder, "retry");
-        Assert.Equal(2, await FedSimCli.RunAsync(["run", bad, "--output", output, "--quiet"], TextWriter.Null, TextWriter.Null));
-        var failed = SummaryJson.Read(Path.Combine(output, "summary.json"));
+        var badErr = new StringWriter();
+        Assert.Equal(2, await FedSimCli.RunAsync(["run", bad, "--output", output, "--quiet"], TextWriter.Null, badErr));
+        bool folderAfterBadData = Directory.Exists(output);
+        using var interrupt = new CancellationTokenSource();
+        interrupt.Cancel();
+        Assert.Equal(130, await FedSimCli.RunAsync(["run", good, "--output", output, "--quiet"], TextWriter.Null, TextWriter.Null, cancellationToken: interrupt.Token));
+        var stopped = SummaryJson.Read(Path.Combine(output, "summary.json"));
 
         // Execute
         int exit = await FedSimCli.RunAsync(["run", good, "--output", output, "--quiet"], TextWriter.Null, TextWriter.Null);
 
         // Assert
-        Assert.Equal((RunStatuses.Failed, 0), (failed.Status, failed.Rounds));
-        Assert.Contains("digits.csv:1", failed.Error);
+        Assert.False(folderAfterBadData, "a dataset that does not parse must fail before the results folder is made");
+        Assert.Contains("digits.csv:1", badErr.ToString());
+        Assert.Equal((RunStatuses.Interrupted, 0), (stopped.Status, stopped.Rounds));
         Assert.Equal(0, exit);
         Assert.Equal(RunStatuses.Completed, SummaryJson.Read(Path.Combine(output, "summary.json")).Status);
     }

@@ -36,6 +36,7 @@ public sealed partial class ExperimentGrain(
     private InFlightRound? _round;
     private ExperimentSetup? _setup;
     private IGrainTimer? _nextRoundTimer;
+    private bool _suspended;
 
     private ExperimentCheckpoint State => checkpoint.State;
 
@@ -64,6 +65,16 @@ public sealed partial class ExperimentGrain(
         State.Weights = ModelLayout.Initialize(experimentData.Model, Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.ModelInit));
         await checkpoint.WriteStateAsync();
         ScheduleNextRound();
+    }
+
+    public Task SuspendAsync()
+    {
+        _suspended = true;
+        _nextRoundTimer?.Dispose();
+        _round?.Watchdog?.Dispose();
+        _round?.Completion?.Dispose();
+        _round = null;
+        return Task.CompletedTask;
     }
 
     public Task SubmitUpdateAsync(ClientUpdate update)
@@ -150,7 +161,7 @@ public sealed partial class ExperimentGrain(
     {
         _nextRoundTimer?.Dispose();
         _nextRoundTimer = null;
-        if (_round is not null || State.Finished) return;
+        if (_round is not null || State.Finished || _suspended) return;
         try
         {
             var scenario = Scenario;
@@ -212,6 +223,7 @@ public sealed partial class ExperimentGrain(
     private async Task CompleteRoundAsync(InFlightRound round, CancellationToken cancellationToken)
     {
         round.Completion?.Dispose();
+        if (_suspended || _round != round) return;
         try
         {
             var scenario = Scenario;
@@ -242,6 +254,7 @@ public sealed partial class ExperimentGrain(
                 Metrics: new ValueList<RoundMetric>(work.Metrics),
                 Failures: new ValueList<ClientFailureReport>(failures.Select(f => new ClientFailureReport(f.DeviceId, round.Number, f.Reason))));
 
+            if (_suspended) return; // stopped while the pipeline ran: this round is replayed on resume
             State.Weights = work.NextWeights ?? State.Weights;
             State.CompletedRounds = round.Number;
             State.SimulatedTotalSeconds = report.SimulatedTotalSeconds;
@@ -264,6 +277,7 @@ public sealed partial class ExperimentGrain(
 
     private async Task FailAsync(Exception ex)
     {
+        if (_suspended) return; // a failure caused by the shutdown is not the experiment's
         LogExperimentFailed(logger, ex, this.GetPrimaryKeyString());
         _round?.Watchdog?.Dispose();
         _round = null;

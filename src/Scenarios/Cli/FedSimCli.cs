@@ -15,7 +15,7 @@ public static class FedSimCli
     private static readonly Type[] UserErrorTypes =
     [
         typeof(FedSim.Data.DatasetException), typeof(FedSim.Data.PartitionException), typeof(FedSim.Privacy.PrivacyParameterException),
-        typeof(Reports.ResultsFolderInUseException), typeof(Reports.ResultsFolderOccupiedException),
+        typeof(Reports.ResultsFolderInUseException), typeof(Reports.ResultsFolderOccupiedException), typeof(Reports.CannotResumeException),
     ];
 
     /// <summary>Runs the CLI in-process: parses <paramref name="args"/>, runs the command, returns the exit code.
@@ -45,6 +45,7 @@ public static class FedSimCli
         var root = new RootCommand("FedSim: federated-learning simulator. Scenario files are YAML; see `fedsim schema`.");
         root.Options.Add(verbose);
         root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(CompareCommand.Create(context));
         root.Subcommands.Add(ValidateCommand.Create(context));
         root.Subcommands.Add(SchemaCommand.Create(context));
         root.Subcommands.Add(DataCommands.Create(context));

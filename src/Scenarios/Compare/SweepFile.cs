@@ -24,6 +24,8 @@ public sealed class SweepFile
     /// <summary>The base scenario's file, or this file for an inline scenario (for messages).</summary>
     public required string BaseSource { get; init; }
     public required IReadOnlyList<SweepAxis> Grid { get; init; }
+    /// <summary>Keys set to one value in every run (<c>set:</c>), applied to the base before the grid; not in labels.</summary>
+    public IReadOnlyList<SweepAxis> Set { get; init; } = [];
     public required IReadOnlyList<ulong> Seeds { get; init; }
     public double? TargetAccuracy { get; init; }
     public int Concurrency { get; init; }
@@ -31,7 +33,7 @@ public sealed class SweepFile
 
     public const int DefaultConcurrency = 4;
 
-    private static readonly string[] Keys = ["name", "base", "scenario", "grid", "seeds", "target_accuracy", "concurrency", "output"];
+    private static readonly string[] Keys = ["name", "base", "scenario", "set", "grid", "seeds", "target_accuracy", "concurrency", "output"];
 
     /// <summary>Reads and checks a comparison file; problems are located errors in the result, never exceptions.</summary>
     public static (SweepFile? File, IReadOnlyList<ScenarioError> Errors) Load(string path)
@@ -61,6 +63,7 @@ public sealed class SweepFile
         YamlMappingNode? baseScenario = null;
         string baseDirectory = folder, baseSource = path;
         var grid = new List<SweepAxis>();
+        var set = new List<SweepAxis>();
         var seeds = new List<ulong>();
         double? target = null;
         int concurrency = DefaultConcurrency;
@@ -83,6 +86,20 @@ public sealed class SweepFile
                 case "scenario":
                     if (value is YamlMappingNode inline) baseScenario = inline;
                     else Error(value.Start, "scenario: expected a mapping holding a whole scenario (name:, dataset:, training:, ...)");
+                    break;
+                case "set":
+                    if (value is not YamlMappingNode fixedKeys) { Error(value.Start, "set: expected a mapping of scenario keys to one value each, e.g. training.rounds: 30"); break; }
+                    foreach (var (setKey, setValue) in fixedKeys.Children)
+                    {
+                        string dotted = (setKey as YamlScalarNode)?.Value ?? "";
+                        if (ScenarioModel.Find(dotted) is null && !IsKindKey(dotted))
+                        {
+                            string? close = Suggestions.Closest(dotted, ScenarioModel.AllFields.Select(f => f.Path).ToList());
+                            Error(setKey.Start, $"set key '{dotted}' is not a scenario key{(close is null ? "" : $"; did you mean '{close}'?")}");
+                            continue;
+                        }
+                        set.Add(new SweepAxis(dotted, [setValue], setKey.Start));
+                    }
                     break;
                 case "grid":
                     if (value is not YamlMappingNode axes) { Error(value.Start, "grid: expected a mapping of scenario keys to lists of values, e.g. strategy.aggregator.kind: [mean, median]"); break; }
@@ -141,7 +158,7 @@ public sealed class SweepFile
         return (new SweepFile
         {
             Path = path, Name = name, BaseScenario = baseScenario!, BaseDirectory = baseDirectory, BaseSource = baseSource,
-            Grid = grid, Seeds = seeds, TargetAccuracy = target, Concurrency = concurrency, Output = output,
+            Grid = grid, Set = set, Seeds = seeds, TargetAccuracy = target, Concurrency = concurrency, Output = output,
         }, errors);
     }
 

@@ -104,10 +104,10 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
             if (resume)
             {
                 if (earlier is null || !File.Exists(Path.Combine(full, MetricsCsv.FileName)))
-                    throw new ResultsException($"There is no run to resume in '{full}'. Run without --resume to start one.");
+                    throw new CannotResumeException($"There is no run to resume in '{full}'. Run without --resume to start one.");
                 if (earlier.Status == RunStatuses.Completed)
-                    throw new ResultsException($"The run in '{full}' is already complete ({earlier.Rounds} rounds); there is nothing to resume. " +
-                                               "Pass --overwrite to run it again.");
+                    throw new CannotResumeException($"The run in '{full}' is already complete ({earlier.Rounds} rounds); there is nothing to resume. " +
+                                                    "Pass --overwrite to run it again.");
                 var resumed = new ResultsFolder(full, folderLock);
                 foreach (var report in MetricsCsv.Read(Path.Combine(full, MetricsCsv.FileName))) resumed._reports[report.Round] = report;
                 return resumed;
@@ -233,6 +233,9 @@ internal sealed record EarlierRun(string? Status, int Rounds, int? RoundsPlanned
         _ => $"an unfinished run ({Rounds} round(s) in metrics.csv and no summary: it was killed or is from an older FedSim)",
     };
 }
+
+/// <summary>--resume was asked for a folder that holds no unfinished run of this scenario (exit 2; the message says why).</summary>
+public sealed class CannotResumeException(string message) : Exception(message);
 
 /// <summary>The folder holds an earlier run's results and the caller did not ask to overwrite them (exit 2).</summary>
 public sealed class ResultsFolderOccupiedException(string directory, string earlierRun, bool canResume = false)

@@ -74,6 +74,13 @@ public static class ExperimentRunner
             note.Information("{Status} after {Rounds} rounds", outcome.Status, outcome.Reports.Count);
             return outcome;
         }
+        catch (Exception) when (cancellationToken.IsCancellationRequested && silo is null)
+        {
+            // Interrupted while the silo was starting: nothing ran, and the folder says so.
+            note.Information("Interrupted before the first round");
+            var summary = results.Complete(SummaryInput(spec, null, null, wall) with { Status = RunStatuses.Interrupted });
+            return new RunOutcome(results.Directory, results.Reports, summary, RunStatuses.Interrupted);
+        }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // Information: the CLI reports the failure on stderr itself; the file keeps the details.
@@ -122,8 +129,10 @@ public static class ExperimentRunner
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
-            // Interrupted (whatever the stop made fail on its way): the round in flight is abandoned; what finished
-            // is kept and the folder says so.
+            // Interrupted (whatever the stop made fail on its way): the round in flight is abandoned, before the silo
+            // stops, so the shutdown cannot complete it with failed devices into the checkpoint; what finished is kept
+            // and the folder says so.
+            await SuspendAsync(silo, experimentId);
             var finished = results.Reports;
             if (data is not null && finished.Count > 0) results.WriteDevices(Participants(spec, data, finished));
             var summary = results.Complete(SummaryInput(spec, data, silo, wall) with { Status = RunStatuses.Interrupted });
@@ -133,6 +142,19 @@ public static class ExperimentRunner
         {
             TryRecordFailure(results, SummaryInput(spec, data, silo, wall) with { Status = RunStatuses.Failed, Error = OneLine(e.Message) });
             throw;
+        }
+    }
+
+    /// <summary>Tells the coordinator to stop where it is (bounded: a stuck silo must not hold up Ctrl+C).</summary>
+    private static async Task SuspendAsync(EmbeddedSilo silo, string experimentId)
+    {
+        try
+        {
+            await silo.Grains.GetGrain<IExperimentGrain>(experimentId).SuspendAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The silo is already going away; the checkpoint then holds whatever round last finished.
         }
     }
 
@@ -154,14 +176,14 @@ public static class ExperimentRunner
     {
         string idFile = Path.Combine(checkpoints, ExperimentIdFile);
         if (!File.Exists(idFile))
-            throw new ResultsException($"The results folder '{results.Directory}' has no checkpoint to resume from ({CheckpointFolder}/{ExperimentIdFile} is missing: " +
+            throw new CannotResumeException($"The results folder '{results.Directory}' has no checkpoint to resume from ({CheckpointFolder}/{ExperimentIdFile} is missing: " +
                                        "the run was made by an older FedSim or stopped before its first checkpoint). Run it again with --overwrite.");
         var recorded = ScenarioLoader.Load(results.Paths.Scenario);
         if (!recorded.Succeeded)
-            throw new ResultsException($"Cannot resume: the folder's {ResultsFolder.ScenarioFileName} does not load ({recorded.Errors[0]}). Run again with --overwrite.");
+            throw new CannotResumeException($"Cannot resume: the folder's {ResultsFolder.ScenarioFileName} does not load ({recorded.Errors[0]}). Run again with --overwrite.");
         var asRecorded = ScenarioPaths.ResolveForRun(recorded.Spec!, results.Directory, results.Directory);
         if (Canonical(asRecorded) != Canonical(spec))
-            throw new ResultsException($"Cannot resume into '{results.Directory}': it holds a run of a different scenario or seed " +
+            throw new CannotResumeException($"Cannot resume into '{results.Directory}': it holds a run of a different scenario or seed " +
                                        $"(see its {ResultsFolder.ScenarioFileName}). Resume with that file, or pass --overwrite to start this one afresh.");
         return File.ReadAllText(idFile).Trim();
     }
