@@ -133,3 +133,29 @@ public sealed class SweepTests : IDisposable
         Assert.Equal((baseFile, 3), (error.File, error.Line));
     }
 }
+
+/// <summary>The shipped comparison files (examples/compare/*.yaml) load and expand into valid scenarios.</summary>
+public sealed class ExampleComparisonTests
+{
+    public static TheoryData<string> Comparisons()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(Scenarios.ScenarioTestFiles.ExamplesDirectory, "compare"), "*.yaml").Order())
+            data.Add(Path.GetFileName(file));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Comparisons))]
+    public void Example_comparison_expands_into_valid_runs(string file)
+    {
+        var (sweep, errors) = SweepFile.Load(Path.Combine(Scenarios.ScenarioTestFiles.ExamplesDirectory, "compare", file));
+        Assert.Empty(errors);
+        var (runs, expansionErrors) = SweepExpansion.Expand(sweep!);
+
+        Assert.Empty(expansionErrors);
+        Assert.NotEmpty(runs);
+        Assert.Equal(Path.GetFileNameWithoutExtension(file), sweep!.Name);
+        Assert.Contains($"compare/{file}", File.ReadAllText(Path.Combine(Scenarios.ScenarioTestFiles.ExamplesDirectory, "README.md")));
+    }
+}
