@@ -84,3 +84,52 @@ public sealed class CompareCommandTests : IDisposable
         Assert.Contains("did you mean 'median'", err.ToString());
     }
 }
+
+/// <summary>Relative paths in a comparison's base scenario resolve against the base file, whatever the current folder.</summary>
+public sealed class CompareRelativePathTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("fedsim-compare-paths-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task A_base_scenario_reads_its_dataset_relative_to_its_own_file()
+    {
+        // Prepare: base/scenario.yaml reads base/data.csv; the comparison lives elsewhere and so does the output.
+        string baseDir = Directory.CreateDirectory(Path.Combine(_folder, "base")).FullName;
+        var rows = new System.Text.StringBuilder("x,y,label\n");
+        for (int i = 0; i < 200; i++) rows.Append($"{i % 7},{(i * 3) % 11},{i % 2}\n");
+        await File.WriteAllTextAsync(Path.Combine(baseDir, "data.csv"), rows.ToString());
+        await File.WriteAllTextAsync(Path.Combine(baseDir, "scenario.yaml"), """
+            name: csv-base
+            devices: 4
+            dataset:
+              kind: csv
+              path: data.csv
+            model:
+              kind: logistic
+            training:
+              rounds: 2
+              devices_per_round: 2
+            """);
+        string sweepDir = Directory.CreateDirectory(Path.Combine(_folder, "sweeps")).FullName;
+        string file = Path.Combine(sweepDir, "sweep.yaml");
+        await File.WriteAllTextAsync(file, "base: ../base/scenario.yaml\ngrid:\n  training.learning_rate: [0.05, 0.1]\n");
+        string output = Path.Combine(_folder, "out");
+
+        // Execute
+        var err = new StringWriter();
+        int exit = await FedSimCli.RunAsync(["compare", file, "--output", output], TextWriter.Null, err);
+        var again = new StringWriter();
+        int rerun = await FedSimCli.RunAsync(["compare", file, "--output", output], again, TextWriter.Null);
+
+        // Assert
+        Assert.True(exit == 0, err.ToString());
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(output, CompareCsv.FileName)).Length);
+        Assert.Equal(0, rerun);
+        Assert.Contains("(0 run(s) trained, 2 kept from before)", again.ToString());
+    }
+}

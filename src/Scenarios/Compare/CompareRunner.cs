@@ -32,7 +32,7 @@ public static class CompareRunner
         var tasks = runs.Select(async (run, i) =>
         {
             string folder = Path.Combine(outputDirectory, RunsFolder, run.FolderName);
-            if (TryReadFinished(run, folder) is { } done)
+            if (TryReadFinished(sweep, run, folder) is { } done)
             {
                 results[i] = done;
                 Interlocked.Increment(ref skipped);
@@ -86,14 +86,15 @@ public static class CompareRunner
     /// A finished run of exactly this scenario in <paramref name="folder"/> (summary.json written, scenario.yaml
     /// equal once comments are dropped), or null.
     /// </summary>
-    private static CompareRunResult? TryReadFinished(SweepRun run, string folder)
+    private static CompareRunResult? TryReadFinished(SweepFile sweep, SweepRun run, string folder)
     {
+        var expected = ScenarioPaths.ResolveForRun(run.Scenario, sweep.BaseDirectory, folder);
         string summary = Path.Combine(folder, SummaryJson.FileName), scenario = Path.Combine(folder, ResultsFolder.ScenarioFileName);
         if (!File.Exists(summary) || !File.Exists(scenario)) return null;
         try
         {
             var existing = ScenarioLoader.Load(scenario);
-            if (!existing.Succeeded || Canonical(existing.Spec!) != Canonical(run.Scenario)) return null;
+            if (!existing.Succeeded || Canonical(existing.Spec!) != Canonical(expected)) return null;
             var written = SummaryJson.Read(summary);
             if (written.Rounds < run.Scenario.Training.Rounds) return null; // interrupted or stopped early: run it again
             return new CompareRunResult(run, MetricsCsv.Read(Path.Combine(folder, MetricsCsv.FileName)), written.WallSeconds);

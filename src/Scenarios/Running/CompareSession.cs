@@ -32,7 +32,7 @@ public static class CompareSession
         try
         {
             return await CompareRunner.RunAsync(sweep, runs, outputDirectory,
-                (run, folder, ct) => RunOneAsync(silo, run, folder, ct), progress, cancellationToken);
+                (run, folder, ct) => RunOneAsync(silo, sweep, run, folder, ct), progress, cancellationToken);
         }
         finally
         {
@@ -40,10 +40,11 @@ public static class CompareSession
         }
     }
 
-    private static async Task<IReadOnlyList<RoundReport>> RunOneAsync(EmbeddedSilo silo, SweepRun run, string folder, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<RoundReport>> RunOneAsync(EmbeddedSilo silo, SweepFile sweep, SweepRun run, string folder,
+        CancellationToken cancellationToken)
     {
-        var spec = ScenarioModel.Clone(run.Scenario);
-        spec.Output = folder;
+        // Paths in the base scenario are relative to its file, as in `fedsim run`.
+        var spec = ScenarioPaths.ResolveForRun(run.Scenario, sweep.BaseDirectory, folder);
         // Unfinished earlier attempt of this very scenario: continue it (its checkpoint is keyed by the scenario).
         bool resume = File.Exists(Path.Combine(folder, ResultsFolder.ScenarioFileName)) && File.Exists(Path.Combine(folder, MetricsCsv.FileName))
                       && SameScenario(Path.Combine(folder, ResultsFolder.ScenarioFileName), spec);
