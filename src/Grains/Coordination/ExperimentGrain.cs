@@ -252,7 +252,8 @@ public sealed partial class ExperimentGrain(
                 Late: round.Plan.Count(DeviceOutcome.Late),
                 Surplus: round.Plan.Count(DeviceOutcome.Surplus),
                 Metrics: new ValueList<RoundMetric>(work.Metrics),
-                Failures: new ValueList<ClientFailureReport>(failures.Select(f => new ClientFailureReport(f.DeviceId, round.Number, f.Reason))));
+                Failures: new ValueList<ClientFailureReport>(failures.Select(f => new ClientFailureReport(f.DeviceId, round.Number, f.Reason))),
+                Clients: new ValueList<ClientRoundRecord>(ClientRecords(round, updates, failures, work.Used)));
 
             if (_suspended) return; // stopped while the pipeline ran: this round is replayed on resume
             State.Weights = work.NextWeights ?? State.Weights;
@@ -272,6 +273,29 @@ public sealed partial class ExperimentGrain(
         catch (Exception ex)
         {
             await FailAsync(ex);
+        }
+    }
+
+    /// <summary>Every sampled device's line in clients.csv, sorted by device.</summary>
+    private static IEnumerable<ClientRoundRecord> ClientRecords(InFlightRound round, IReadOnlyList<ClientUpdate> updates,
+        IReadOnlyList<ClientFailure> failures, IReadOnlyList<long> used)
+    {
+        var usedSet = used.ToHashSet();
+        var delivered = updates.ToDictionary(u => u.DeviceId);
+        var failed = failures.Select(f => f.DeviceId).ToHashSet();
+        foreach (var device in round.Plan.Devices.OrderBy(d => d.Device))
+        {
+            if (delivered.TryGetValue(device.Device, out var u))
+                yield return new ClientRoundRecord(u.DeviceId, usedSet.Contains(u.DeviceId) ? "used" : "not used", u.Examples, u.Steps,
+                    u.MeanTrainLoss, AggregationMath.Norm(u.Delta));
+            else
+                yield return new ClientRoundRecord(device.Device, device.Outcome switch
+                {
+                    DeviceOutcome.Dropped => "dropped",
+                    DeviceOutcome.Late => "late",
+                    DeviceOutcome.Surplus => "surplus",
+                    _ => failed.Contains(device.Device) ? "failed" : "no answer",
+                }, 0, 0, double.NaN, double.NaN);
         }
     }
 

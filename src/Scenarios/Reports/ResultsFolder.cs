@@ -4,10 +4,10 @@ namespace FedSim.Scenarios.Reports;
 
 /// <summary>Where a run's files are.</summary>
 public sealed record ResultPaths(
-    string Directory, string Scenario, string Metrics, string Summary, string Plot, string Devices, string Log, string Failures);
+    string Directory, string Scenario, string Metrics, string Summary, string Plot, string Devices, string Log, string Failures, string Clients);
 
 /// <summary>
-/// A run's output folder: scenario.yaml (as run), metrics.csv and failures.csv (rewritten after every round), fedsim.log, and at the
+/// A run's output folder: scenario.yaml (as run), metrics.csv, failures.csv and clients.csv (rewritten after every round), fedsim.log, and at the
 /// end devices.csv, summary.json (with the run's "status") and metrics.png. Every file is written to a temporary name
 /// and renamed, so a crash leaves the previous complete version, never a truncated one. Thread-safe: the runner may
 /// report rounds from any thread.
@@ -32,7 +32,7 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
     /// file of the user's; a test checks that a finished run leaves nothing else, so a new output must be added here.
     /// </summary>
     public static readonly IReadOnlyList<string> RunFileNames =
-        [ScenarioFileName, MetricsCsv.FileName, SummaryJson.FileName, MetricsPlot.FileName, DevicesCsv.FileName, LogFileName, FailuresCsv.FileName];
+        [ScenarioFileName, MetricsCsv.FileName, SummaryJson.FileName, MetricsPlot.FileName, DevicesCsv.FileName, LogFileName, FailuresCsv.FileName, ClientsCsv.FileName];
 
     private readonly object _gate = new();
     // Keyed by round so a round replayed after a coordinator restart replaces its earlier report.
@@ -50,7 +50,8 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
             Path.Combine(directory, MetricsPlot.FileName),
             Path.Combine(directory, DevicesCsv.FileName),
             Path.Combine(directory, LogFileName),
-            Path.Combine(directory, FailuresCsv.FileName));
+            Path.Combine(directory, FailuresCsv.FileName),
+            Path.Combine(directory, ClientsCsv.FileName));
     }
 
     public ResultPaths Paths { get; }
@@ -163,6 +164,7 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
             _reports[report.Round] = report;
             MetricsCsv.Write(Paths.Metrics, _reports.Values);
             FailuresCsv.Write(Paths.Failures, _reports.Values);
+            ClientsCsv.Write(Paths.Clients, _reports.Values);
         }
     }
 

@@ -32,7 +32,7 @@ public class ResultsFolderTests
         Assert.StartsWith(DevicesCsv.Header + "\n2,Galaxy,", File.ReadAllText(p.Devices));
         Assert.Equal(0.91, summary.BestAccuracy);
         Assert.Equal(
-            [".fedsim.lock", "devices.csv", "failures.csv", "metrics.csv", "metrics.png", "scenario.yaml", "summary.json"],
+            [".fedsim.lock", "clients.csv", "devices.csv", "failures.csv", "metrics.csv", "metrics.png", "scenario.yaml", "summary.json"],
             Directory.GetFiles(p.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
