@@ -1,7 +1,14 @@
 using FedSim.Silo;
-using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
-// A standalone FedSim silo for multi-silo clusters; the embedded default needs none of this.
-var builder = Host.CreateApplicationBuilder(args);
-builder.UseOrleans(silo => SiloHostConfiguration.Configure(silo, builder.Configuration));
-await builder.Build().RunAsync();
+// A standalone FedSim silo (see SiloSettings for its FEDSIM__* settings and README "Run on a cluster").
+var builder = WebApplication.CreateBuilder(args);
+var settings = SiloSettings.From(builder.Configuration);
+SiloHostConfiguration.Configure(builder, settings);
+var app = builder.Build();
+SiloHostConfiguration.MapEndpoints(app);
+var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FedSim.Silo");
+await SiloHostConfiguration.PrepareDatabaseAsync(settings, logger, TimeSpan.FromMinutes(2), app.Lifetime.ApplicationStopping);
+await app.RunAsync();

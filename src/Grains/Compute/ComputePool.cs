@@ -97,6 +97,9 @@ public sealed class ComputePool : IComputePool, IDisposable
         ComputePoolLog.Started(_logger, Describe());
     }
 
+    /// <summary>Raised on a pool thread after each training cohort ran (its size), for telemetry; keep handlers short.</summary>
+    public event Action<int>? CohortTrained;
+
     /// <summary>The resolved options: device kind, worker count, cohort size and budget actually in use.</summary>
     public ComputePoolOptions Options { get; }
 
@@ -456,6 +459,7 @@ public sealed class ComputePool : IComputePool, IDisposable
             Monitor.PulseAll(_lock); // memory was released: workers waiting for admission may go
         }
 
+        if (evaluation is null && jobs[0] is PendingTraining) CohortTrained?.Invoke(jobs.Count);
         if (error is null)
         {
             if (evaluation is not null) ((PendingEvaluation)jobs[0]).TrySetResult(evaluation);

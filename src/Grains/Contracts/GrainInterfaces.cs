@@ -48,6 +48,12 @@ public interface IExperimentGrain : IGrainWithStringKey
     /// </summary>
     Task SuspendAsync();
 
+    /// <summary>
+    /// Ends the experiment for good (<c>fedsim cancel</c>): the round in flight is abandoned, the checkpoint records the
+    /// cancellation with <paramref name="reason"/>, and the status says Finished and Cancelled.
+    /// </summary>
+    Task CancelAsync(string reason);
+
     /// <summary>A device's update for the current round.</summary>
     Task SubmitUpdateAsync(ClientUpdate update);
 
@@ -57,6 +63,13 @@ public interface IExperimentGrain : IGrainWithStringKey
     /// <summary>Progress and the reports of all finished rounds; answered even while a round completes.</summary>
     [AlwaysInterleave]
     Task<ExperimentStatus> GetStatusAsync();
+
+    /// <summary>
+    /// Progress with only the reports after the first <paramref name="reportsSeen"/> (a follower that polls over the
+    /// network receives each report once, not the whole history every time); answered even while a round completes.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<ExperimentStatus> GetStatusSinceAsync(int reportsSeen);
 
     /// <summary>The current global model (the released model); answered even while a round completes.</summary>
     [AlwaysInterleave]
@@ -80,4 +93,15 @@ public interface ICoalitionGrain : IGrainWithStringKey
 
     /// <summary>A member that failed to train: the coalition stops waiting for it.</summary>
     Task WithdrawAsync(long device, ByzantineRole role, ScenarioSpec scenario);
+}
+
+/// <summary>
+/// The cluster's list of experiments (a single grain, key 0), so <c>fedsim status</c> can show what was submitted. Each
+/// coordinator adds itself when it starts; the list survives silo restarts with the rest of the grain state.
+/// </summary>
+public interface IExperimentRegistryGrain : IGrainWithIntegerKey
+{
+    Task AddAsync(ExperimentEntry entry);
+
+    Task<IReadOnlyList<ExperimentEntry>> ListAsync();
 }

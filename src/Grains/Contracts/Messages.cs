@@ -126,6 +126,8 @@ public sealed record RoundReport(
 }
 
 /// <summary>Where an experiment stands.</summary>
+/// <param name="Reports">The finished rounds' reports (from <see cref="IExperimentGrain.GetStatusSinceAsync"/>: only the new ones).</param>
+/// <param name="Cancelled">Ended by <see cref="IExperimentGrain.CancelAsync"/> (then <see cref="Error"/> holds the reason).</param>
 [GenerateSerializer, Immutable]
 public sealed record ExperimentStatus(
     [property: Id(0)] string ExperimentId,
@@ -133,7 +135,18 @@ public sealed record ExperimentStatus(
     [property: Id(2)] int TotalRounds,
     [property: Id(3)] bool Finished,
     [property: Id(4)] string? Error,
-    [property: Id(5)] IReadOnlyList<RoundReport> Reports);
+    [property: Id(5)] IReadOnlyList<RoundReport> Reports,
+    [property: Id(6)] bool Cancelled = false);
+
+/// <summary>An experiment as the registry lists it.</summary>
+/// <param name="Submitted">When its coordinator first started (UTC; for people, never for the simulation).</param>
+[GenerateSerializer, Immutable]
+public sealed record ExperimentEntry(
+    [property: Id(0)] string ExperimentId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] ulong Seed,
+    [property: Id(3)] int Rounds,
+    [property: Id(4)] DateTime Submitted);
 
 /// <summary>A sampled device that could not deliver a usable update this round.</summary>
 [GenerateSerializer, Immutable]

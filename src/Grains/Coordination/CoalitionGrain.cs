@@ -11,13 +11,22 @@ public sealed class CoalitionGrain : Grain, ICoalitionGrain
 {
     private readonly SortedDictionary<long, ClientUpdate> _honest = new();
     private readonly HashSet<long> _withdrawn = [];
+    private readonly Dictionary<long, ClientUpdate> _crafted = [];
     private bool _submitted;
 
     public async Task ContributeAsync(ClientUpdate honest, ByzantineRole role, ScenarioSpec scenario)
     {
+        if (_submitted && _crafted.TryGetValue(honest.DeviceId, out var crafted))
+        {
+            // A member asked again (the round is being replayed, or its first answer was lost): same update again.
+            await GrainFactory.GetGrain<IExperimentGrain>(ExperimentId).SubmitUpdateAsync(crafted);
+            return;
+        }
         _honest[honest.DeviceId] = honest;
         await SubmitWhenCompleteAsync(role, scenario);
     }
+
+    private string ExperimentId => this.GetPrimaryKeyString()[..this.GetPrimaryKeyString().LastIndexOf('/')];
 
     public async Task WithdrawAsync(long device, ByzantineRole role, ScenarioSpec scenario)
     {
@@ -36,10 +45,9 @@ public sealed class CoalitionGrain : Grain, ICoalitionGrain
         var context = new PoisoningContext(round, role.CohortSize, role.Members,
             Determinism.Seeds.Derive(scenario.Seed, round, Determinism.Seeds.None, Determinism.SeedPurpose.Attack));
         var crafted = members.Count == 0 ? [] : attack.Craft(members.Select(m => m.Delta).ToList(), context);
-        string experimentId = this.GetPrimaryKeyString()[..this.GetPrimaryKeyString().LastIndexOf('/')];
-        var experiment = GrainFactory.GetGrain<IExperimentGrain>(experimentId);
-        for (int i = 0; i < members.Count; i++)
-            await experiment.SubmitUpdateAsync(members[i] with { Delta = crafted[i] });
-        DeactivateOnIdle();
+        var experiment = GrainFactory.GetGrain<IExperimentGrain>(ExperimentId);
+        for (int i = 0; i < members.Count; i++) _crafted[members[i].DeviceId] = members[i] with { Delta = crafted[i] };
+        foreach (var update in _crafted.Values.OrderBy(u => u.DeviceId))
+            await experiment.SubmitUpdateAsync(update);
     }
 }

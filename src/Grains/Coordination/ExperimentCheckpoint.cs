@@ -20,6 +20,7 @@ public sealed class ExperimentCheckpoint
     [Id(6)] public string? Error { get; set; }
     [Id(7)] public double SimulatedTotalSeconds { get; set; }
     [Id(8)] public Dictionary<string, double> ServerScalars { get; set; } = [];
+    [Id(9)] public bool Cancelled { get; set; }
 
     public Strategies.ServerState ServerState()
     {

@@ -8,6 +8,7 @@ using FedSim.Rounds;
 using FedSim.Strategies;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace FedSim.Coordination;
 
@@ -16,6 +17,15 @@ public sealed class CoordinatorOptions
 {
     /// <summary>Real time after which sampled devices that have not answered count as failed (a silo may have died).</summary>
     public TimeSpan RoundTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// Period of the reminder that re-activates an unfinished experiment whose coordinator's silo died (no client needs to
+    /// be watching); null registers none. Reminders need a reminder service on the silo.
+    /// </summary>
+    public TimeSpan? RevivalPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often a round in flight checks whether a silo left the cluster (its devices' work is then sent again).</summary>
+    public TimeSpan MembershipCheckPeriod { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
@@ -23,6 +33,13 @@ public sealed class CoordinatorOptions
 /// in simulated time, device callbacks deliver updates, and a timer (never a device's call) runs the
 /// <see cref="RoundPipeline"/> — aggregation, server step, evaluation — then checkpoints and publishes. Status
 /// queries interleave with a completing round, so a slow Krum or FEMNIST round never times a caller out.
+/// <para>
+/// Crashes: the per-round checkpoint is the commit point. A new activation (after its silo died, found by a client's
+/// call or by the revival reminder) resumes from it and replays the unfinished round with the same seeds. When a silo
+/// dies mid-round, the devices that have not answered are sent their assignment again (a device that is still training
+/// ignores the repeat; one whose activation died trains again, to the same update), so a lost silo costs time, never
+/// a device's update: the metrics equal an uninterrupted run's.
+/// </para>
 /// </summary>
 public sealed partial class ExperimentGrain(
     [PersistentState("experiment", FedSimStorage.Checkpoints)] IPersistentState<ExperimentCheckpoint> checkpoint,
@@ -30,8 +47,11 @@ public sealed partial class ExperimentGrain(
     ExperimentDataCache data,
     IOptions<CoordinatorOptions> options,
     SiloMetrics metrics,
-    ILogger<ExperimentGrain> logger) : Grain, IExperimentGrain
+    IClusterMembershipService membership,
+    ILogger<ExperimentGrain> logger) : Grain, IExperimentGrain, IRemindable
 {
+    private const string RevivalReminder = "revive";
+
     private readonly HashSet<IExperimentObserver> _observers = [];
     private InFlightRound? _round;
     private ExperimentSetup? _setup;
@@ -48,6 +68,7 @@ public sealed partial class ExperimentGrain(
         if (State.Scenario is not null && !State.Finished)
         {
             metrics.ExperimentResumed();
+            LogResumed(logger, this.GetPrimaryKeyString(), State.CompletedRounds + 1, RuntimeIdentity);
             ScheduleNextRound();
         }
         return Task.CompletedTask;
@@ -64,7 +85,34 @@ public sealed partial class ExperimentGrain(
         State.Scenario = scenario;
         State.Weights = ModelLayout.Initialize(experimentData.Model, Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.ModelInit));
         await checkpoint.WriteStateAsync();
+        LogStarted(logger, this.GetPrimaryKeyString(), RuntimeIdentity);
+        await GrainFactory.GetGrain<IExperimentRegistryGrain>(0)
+            .AddAsync(new ExperimentEntry(this.GetPrimaryKeyString(), scenario.Name, scenario.Seed, scenario.Training.Rounds, DateTime.UtcNow));
+        await KeepRevivingAsync();
         ScheduleNextRound();
+    }
+
+    /// <summary>While the experiment is unfinished, a reminder re-activates it wherever a silo lives.</summary>
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != RevivalReminder) return Task.CompletedTask;
+        if (State.Finished || State.Scenario is null) return StopRevivingAsync();
+        // Activation already resumed the run; this only restarts a run whose round chain stopped.
+        if (!_suspended && _round is null && _nextRoundTimer is null) ScheduleNextRound();
+        return Task.CompletedTask;
+    }
+
+    public async Task CancelAsync(string reason)
+    {
+        if (State.Scenario is null || State.Finished) return;
+        await SuspendAsync();
+        State.Finished = true;
+        State.Cancelled = true;
+        State.Error = reason;
+        await checkpoint.WriteStateAsync();
+        await StopRevivingAsync();
+        LogCancelled(logger, this.GetPrimaryKeyString(), reason);
+        Notify(o => o.OnExperimentFinished(StatusNow()));
     }
 
     public Task SuspendAsync()
@@ -72,6 +120,7 @@ public sealed partial class ExperimentGrain(
         _suspended = true;
         _nextRoundTimer?.Dispose();
         _round?.Watchdog?.Dispose();
+        _round?.MembershipWatch?.Dispose();
         _round?.Completion?.Dispose();
         _round = null;
         return Task.CompletedTask;
@@ -103,6 +152,8 @@ public sealed partial class ExperimentGrain(
     }
 
     public Task<ExperimentStatus> GetStatusAsync() => Task.FromResult(StatusNow());
+
+    public Task<ExperimentStatus> GetStatusSinceAsync(int reportsSeen) => Task.FromResult(StatusNow(Math.Max(0, reportsSeen)));
 
     public Task<GlobalModel> GetGlobalModelAsync()
         => Task.FromResult(new GlobalModel(State.CompletedRounds, State.Weights ?? []));
@@ -153,6 +204,7 @@ public sealed partial class ExperimentGrain(
         if (round.Completing) return;
         round.Completing = true;
         round.Watchdog?.Dispose();
+        round.MembershipWatch?.Dispose();
         round.Completion = this.RegisterGrainTimer(CompleteRoundAsync, round,
             new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
     }
@@ -192,8 +244,8 @@ public sealed partial class ExperimentGrain(
             string id = this.GetPrimaryKeyString();
             var training = plan.Training.ToList();
             int members = training.Count(d => setup.Roster.IsMalicious(d.Device));
-            await Task.WhenAll(training.Select(d => GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, d.Device).ToString())
-                .BeginTrainingAsync(new RoundAssignment(id, number,
+            foreach (var d in training)
+                round.Assignments[d.Device] = new RoundAssignment(id, number,
                     Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.LocalTraining),
                     setup.Data.Model, setup.Plan, global, scenario,
                     MaxSteps: d.Steps < d.FullSteps ? d.Steps : null,
@@ -201,11 +253,54 @@ public sealed partial class ExperimentGrain(
                     SimulatedSeconds: d.FinishSeconds,
                     Byzantine: setup.Roster.IsMalicious(d.Device)
                         ? new ByzantineRole(training.Count, members, Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.Attack))
-                        : null))));
+                        : null);
+            round.Members = LiveSilos();
+            round.MembershipWatch = this.RegisterGrainTimer(WatchMembershipAsync, number,
+                new GrainTimerCreationOptions { DueTime = options.Value.MembershipCheckPeriod, Period = options.Value.MembershipCheckPeriod, KeepAlive = true });
+            await DispatchAsync(round, round.Assignments.Keys);
         }
         catch (Exception ex)
         {
             await FailAsync(ex);
+        }
+    }
+
+    private Task DispatchAsync(InFlightRound round, IEnumerable<long> devices)
+    {
+        string id = this.GetPrimaryKeyString();
+        return Task.WhenAll(devices.ToList().Select(device =>
+            GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, device).ToString()).BeginTrainingAsync(round.Assignments[device])));
+    }
+
+    private HashSet<SiloAddress> LiveSilos() =>
+        [.. membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress)];
+
+    /// <summary>
+    /// When a silo that was active at the round's start has left the cluster, the devices that have not answered may
+    /// have died with it: they get their assignment again. Repeats are harmless (a device still training ignores one;
+    /// the same seed trains the same update; a second answer finds the device no longer pending).
+    /// </summary>
+    private async Task WatchMembershipAsync(int number, CancellationToken cancellationToken)
+    {
+        var round = _round;
+        if (round is null || round.Number != number || round.Completing) return;
+        var live = LiveSilos();
+        var gone = round.Members.Where(s => !live.Contains(s)).ToList();
+        if (gone.Count == 0 || round.Pending.Count == 0)
+        {
+            round.Members = live;
+            return;
+        }
+        LogRedispatch(logger, this.GetPrimaryKeyString(), number, round.Pending.Count, string.Join(", ", gone));
+        try
+        {
+            await DispatchAsync(round, round.Pending.ToList());
+            round.Members = live;
+        }
+        catch (Exception e)
+        {
+            // Calls may still be routed to the dead silo for a moment: keep it in the list, the next check sends again.
+            LogRedispatchFailed(logger, e, this.GetPrimaryKeyString(), number);
         }
     }
 
@@ -265,14 +360,54 @@ public sealed partial class ExperimentGrain(
             State.Error = work.StopReason;
             await checkpoint.WriteStateAsync();
             _round = null;
+            metrics.RoundCompleted(report);
 
             Notify(o => o.OnRoundCompleted(report));
-            if (State.Finished) Notify(o => o.OnExperimentFinished(StatusNow()));
+            if (State.Finished)
+            {
+                Notify(o => o.OnExperimentFinished(StatusNow()));
+                await StopRevivingAsync();
+            }
             else ScheduleNextRound();
+        }
+        catch (InconsistentStateException ex)
+        {
+            // Another activation of this experiment wrote the checkpoint first (a duplicate during a silo's death): it
+            // owns the run now. Step aside without recording anything; a later call finds the stored state.
+            LogSteppedAside(logger, ex, this.GetPrimaryKeyString(), round.Number);
+            await SuspendAsync();
+            DeactivateOnIdle();
         }
         catch (Exception ex)
         {
             await FailAsync(ex);
+        }
+    }
+
+    private async Task KeepRevivingAsync()
+    {
+        if (options.Value.RevivalPeriod is not { } period) return;
+        try
+        {
+            await this.RegisterOrUpdateReminder(RevivalReminder, period, period);
+        }
+        catch (Exception e)
+        {
+            // Best effort: without it a run whose silo died resumes at the next client call instead.
+            LogReminderFailed(logger, e, this.GetPrimaryKeyString());
+        }
+    }
+
+    private async Task StopRevivingAsync()
+    {
+        if (options.Value.RevivalPeriod is null) return;
+        try
+        {
+            if (await this.GetReminder(RevivalReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        }
+        catch (Exception e)
+        {
+            LogReminderFailed(logger, e, this.GetPrimaryKeyString());
         }
     }
 
@@ -304,15 +439,26 @@ public sealed partial class ExperimentGrain(
         if (_suspended) return; // a failure caused by the shutdown is not the experiment's
         LogExperimentFailed(logger, ex, this.GetPrimaryKeyString());
         _round?.Watchdog?.Dispose();
+        _round?.MembershipWatch?.Dispose();
         _round = null;
         State.Error = ex.Message;
         State.Finished = true;
         await checkpoint.WriteStateAsync();
+        await StopRevivingAsync();
         Notify(o => o.OnExperimentFinished(StatusNow()));
     }
 
-    private ExperimentStatus StatusNow() => new(this.GetPrimaryKeyString(), State.CompletedRounds,
-        State.Scenario?.Training.Rounds ?? 0, State.Finished, State.Error, State.Reports.ToArray());
+    private ExperimentStatus StatusNow(int reportsSeen = 0) => new(this.GetPrimaryKeyString(), State.CompletedRounds,
+        State.Scenario?.Training.Rounds ?? 0, State.Finished, State.Error,
+        reportsSeen >= State.Reports.Count ? [] : State.Reports.GetRange(reportsSeen, State.Reports.Count - reportsSeen).ToArray(),
+        State.Cancelled);
+
+    /// <summary>Which silo this activation runs on (for operators reading the logs, and the crash tests).</summary>
+    private string RuntimeIdentity => membership.CurrentSnapshot.Members.GetValueOrDefault(SiloAddressOfThisSilo)?.Name is { Length: > 0 } name
+        ? name
+        : SiloAddressOfThisSilo.ToString() ?? "?";
+
+    private SiloAddress SiloAddressOfThisSilo => this.GrainContext.Address.SiloAddress!;
 
     private void Notify(Action<IExperimentObserver> send)
     {
@@ -342,6 +488,11 @@ public sealed partial class ExperimentGrain(
         public List<ClientUpdate> Updates { get; } = [];
         public List<ClientFailure> Failures { get; } = [];
         public IGrainTimer? Watchdog { get; set; }
+        /// <summary>Each device's assignment, kept to send it again when the device's silo dies.</summary>
+        public Dictionary<long, RoundAssignment> Assignments { get; } = [];
+        /// <summary>The active silos at the last membership check.</summary>
+        public HashSet<SiloAddress> Members { get; set; } = [];
+        public IGrainTimer? MembershipWatch { get; set; }
         public IGrainTimer? Completion { get; set; }
         /// <summary>Completion is scheduled: late callbacks are ignored from here on.</summary>
         public bool Completing { get; set; }
@@ -349,6 +500,27 @@ public sealed partial class ExperimentGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Experiment {Experiment} failed")]
     private static partial void LogExperimentFailed(ILogger logger, Exception ex, string experiment);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Coordinator of experiment {Experiment} started on silo {Silo}")]
+    private static partial void LogStarted(ILogger logger, string experiment, string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Coordinator of experiment {Experiment} resumed at round {Round} on silo {Silo}")]
+    private static partial void LogResumed(ILogger logger, string experiment, int round, string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {Experiment} cancelled: {Reason}")]
+    private static partial void LogCancelled(ILogger logger, string experiment, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Experiment} round {Round}: silo(s) {Silos} left the cluster; sending {Pending} unanswered assignment(s) again")]
+    private static partial void LogRedispatch(ILogger logger, string experiment, int round, int pending, string silos);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Experiment} round {Round}: sending assignments again failed; retrying at the next check")]
+    private static partial void LogRedispatchFailed(ILogger logger, Exception ex, string experiment, int round);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Experiment} round {Round}: another activation wrote the checkpoint first; this one steps aside")]
+    private static partial void LogSteppedAside(ILogger logger, Exception ex, string experiment, int round);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Experiment}: the revival reminder could not be updated")]
+    private static partial void LogReminderFailed(ILogger logger, Exception ex, string experiment);
 }
 
 /// <summary>Names of the Orleans storage providers FedSim uses.</summary>

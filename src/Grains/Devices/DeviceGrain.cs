@@ -21,8 +21,13 @@ namespace FedSim.Devices;
 public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache data, SiloMetrics metrics, ILogger<DeviceGrain> logger)
     : Grain, IDeviceGrain
 {
+    /// <summary>How long a device keeps trying to hand its update to a coordinator that is moving to another silo.</summary>
+    private static readonly TimeSpan DeliveryPatience = TimeSpan.FromMinutes(5);
+
     private DeviceKey _key;
     private DeviceStateStore? _stateStore;
+    /// <summary>The round this activation is training or delivering; a repeated assignment for it is ignored.</summary>
+    private int? _busyWith;
 
     private long DeviceIndex => _key.Device;
 
@@ -37,6 +42,9 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
 
     public Task BeginTrainingAsync(RoundAssignment assignment)
     {
+        // The coordinator repeats assignments after a silo died; this activation's own attempt will deliver.
+        if (_busyWith == assignment.Round) return Task.CompletedTask;
+        _busyWith = assignment.Round;
         // Fire and forget on the grain's own scheduler: the result goes back as a separate call.
         _ = TrainAndReportAsync(assignment);
         return Task.CompletedTask;
@@ -66,6 +74,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             var job = new TrainingJob(DeviceIndex, a.Model, plan, a.Global.Weights, experimentData.Shard(DeviceIndex), a.TrainingSeed,
                 a.MaxSteps, objective.DeviceInputs(broadcast, state, parameters));
             var result = await pool.TrainAsync(job);
+            metrics.DeviceTrained();
             var outputs = objective.AfterTraining(broadcast, state, new LocalTrainingOutcome(result.Delta, result.Steps, plan.LearningRate), a.Round);
             if (store is not null && outputs.NextState is { } next) await store.WriteAsync(next);
 
@@ -79,28 +88,78 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
                 if (attack.Colludes)
                 {
                     // The coalition crafts every member's update at once and submits it in the member's name.
-                    await Coalition(a).ContributeAsync(update, role, scenario);
+                    await DeliverAsync(() => Coalition(a).ContributeAsync(update, role, scenario));
                     return;
                 }
                 update = update with { Delta = attack.Craft([update.Delta], new PoisoningContext(a.Round, role.CohortSize, role.Members, role.CraftSeed))[0] };
             }
-            await experiment.SubmitUpdateAsync(update);
+            await DeliverAsync(() => experiment.SubmitUpdateAsync(update));
         }
-        catch (Exception ex)
+        catch (ObjectDisposedException stopping)
+        {
+            // This silo is shutting down and its compute pool stopped: not the device's failure. The coordinator sends
+            // the assignment again once the silo has left the cluster (or replays the round).
+            LogUndeliverable(logger, stopping, DeviceIndex, a.Round);
+        }
+        catch (Exception ex) when (!IsUndeliverable(ex))
         {
             LogTrainingFailed(logger, ex, DeviceIndex, a.Round);
-            if (attack is { Colludes: true } && a.Byzantine is { } role)
-                await Coalition(a).WithdrawAsync(DeviceIndex, role, scenario);
-            await experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message));
+            try
+            {
+                if (attack is { Colludes: true } && a.Byzantine is { } role)
+                    await DeliverAsync(() => Coalition(a).WithdrawAsync(DeviceIndex, role, scenario));
+                await DeliverAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message)));
+            }
+            catch (Exception lost) when (IsUndeliverable(lost))
+            {
+                LogUndeliverable(logger, lost, DeviceIndex, a.Round);
+            }
+        }
+        catch (Exception lost)
+        {
+            // The coordinator stayed unreachable; its next activation replays the round and asks again.
+            LogUndeliverable(logger, lost, DeviceIndex, a.Round);
         }
         finally
         {
+            if (_busyWith == a.Round) _busyWith = null;
             // Sampled devices are the only ones ever active; release this one until it is sampled again.
-            DeactivateOnIdle();
+            if (_busyWith is null) DeactivateOnIdle();
         }
     }
 
+    /// <summary>
+    /// Calls the coordinator (or coalition) until the call goes through: when its silo died, the call fails until the
+    /// cluster has declared the silo dead and the next call activates the coordinator elsewhere, from its checkpoint.
+    /// An answer for a round the new activation is not running is ignored there, so delivering late is always safe.
+    /// </summary>
+    private static async Task DeliverAsync(Func<Task> call)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        var deadline = DateTime.UtcNow + DeliveryPatience;
+        while (true)
+        {
+            try
+            {
+                await call();
+                return;
+            }
+            catch (Exception e) when (IsUndeliverable(e) && DateTime.UtcNow + delay < deadline)
+            {
+                await Task.Delay(delay);
+                delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, delay.Ticks * 2));
+            }
+        }
+    }
+
+    /// <summary>Failures of the call itself (a dead or unreachable silo, a timeout), not of the work.</summary>
+    private static bool IsUndeliverable(Exception e) =>
+        e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException;
+
     private ICoalitionGrain Coalition(RoundAssignment a) => GrainFactory.GetGrain<ICoalitionGrain>($"{a.ExperimentId}/{a.Round}");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device} could not deliver its round {Round} answer; the coordinator will ask again")]
+    private static partial void LogUndeliverable(ILogger logger, Exception ex, long device, int round);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device} failed to train in round {Round}")]
     private static partial void LogTrainingFailed(ILogger logger, Exception ex, long device, int round);

@@ -5,7 +5,8 @@ using FedSim.Scenarios.Configuration;
 namespace FedSim.Scenarios.Cli;
 
 /// <summary>
-/// The <c>fedsim</c> command line: <c>run</c>, <c>validate</c>, <c>schema</c>, <c>data fetch</c>, <c>privacy epsilon|noise</c>, <c>bench</c>.
+/// The <c>fedsim</c> command line: <c>run</c>, <c>status</c>, <c>cancel</c>, <c>compare</c>, <c>validate</c>, <c>schema</c>, <c>data fetch</c>,
+/// <c>privacy epsilon|noise</c>, <c>bench</c>.
 /// Exit codes: 0 success, 2 invalid input (scenario, flags, dataset), 1 runtime failure, 130 interrupted.
 /// Errors go to stderr as one clear line; stack traces only with <c>--verbose</c> or <c>FEDSIM_DEBUG=1</c>.
 /// </summary>
@@ -45,6 +46,8 @@ public static class FedSimCli
         var root = new RootCommand("FedSim: federated-learning simulator. Scenario files are YAML; see `fedsim schema`.");
         root.Options.Add(verbose);
         root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(ClusterCommands.Status(context));
+        root.Subcommands.Add(ClusterCommands.Cancel(context));
         root.Subcommands.Add(CompareCommand.Create(context));
         root.Subcommands.Add(ValidateCommand.Create(context));
         root.Subcommands.Add(SchemaCommand.Create(context));

@@ -6,7 +6,10 @@ using FedSim.Scenarios.Running;
 
 namespace FedSim.Scenarios.Cli;
 
-/// <summary><c>fedsim run FILE [--output DIR] [--seed N] [--quiet] [--overwrite | --resume]</c>: validate, then run the experiment.</summary>
+/// <summary>
+/// <c>fedsim run FILE [--output DIR] [--seed N] [--quiet] [--overwrite | --resume] [--cluster CONNECTION [--cluster-id ID]]</c>:
+/// validate, then run the experiment on an embedded silo or submit it to a running cluster and follow it.
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create(CliContext context)
@@ -36,13 +39,18 @@ internal static class RunCommand
             Description = "Continue the interrupted (or killed) run in the output folder from its last finished round; the metrics end as an uninterrupted run's would.",
         };
 
-        var command = new Command("run", "Validate a scenario file and run it on an embedded silo.");
+        var cluster = ClusterOptions.Connection();
+        var clusterId = ClusterOptions.Id();
+
+        var command = new Command("run", "Validate a scenario file and run it on an embedded silo, or submit it to a running cluster (--cluster).");
         command.Arguments.Add(file);
         command.Options.Add(output);
         command.Options.Add(seed);
         command.Options.Add(quiet);
         command.Options.Add(overwrite);
         command.Options.Add(resume);
+        command.Options.Add(cluster);
+        command.Options.Add(clusterId);
         command.Validators.Add(result =>
         {
             if (result.GetValue(overwrite) && result.GetValue(resume))
@@ -57,15 +65,19 @@ internal static class RunCommand
                 foreach (var error in loaded.Errors) context.Error.WriteLine(error);
                 return ExitCodes.InvalidInput;
             }
-            var options = new RunOptions(parse.GetValue(output), parse.GetValue(seed), parse.GetValue(quiet), parse.GetValue(overwrite), parse.GetValue(resume));
+            var options = new RunOptions(parse.GetValue(output), parse.GetValue(seed), parse.GetValue(quiet), parse.GetValue(overwrite), parse.GetValue(resume),
+                ClusterOptions.Target(parse, cluster, clusterId, required: false));
             // The runner's console reports progress and where the results went.
             var outcome = await context.Services.RunExperiment(loaded.Spec!, Path.GetFullPath(path), options, cancellationToken);
             if (outcome.Status != RunStatuses.Interrupted) return ExitCodes.Success;
             if (context.Interruption.TryClaimMessage())
             {
                 int planned = outcome.Summary?.RoundsPlanned ?? loaded.Spec!.Training.Rounds;
-                context.Error.WriteLine($"fedsim: interrupted after {outcome.Reports.Count} of {planned} rounds; " +
-                                        $"the finished rounds are in {outcome.OutputDirectory} (summary.json: \"status\": \"interrupted\")");
+                context.Error.WriteLine(outcome.Detached
+                    ? $"fedsim: stopped following after {outcome.Reports.Count} of {planned} rounds; experiment {outcome.ExperimentId} goes on in the cluster " +
+                      $"(fedsim status {outcome.ExperimentId} --cluster ...; follow it again with the same command and --resume)"
+                    : $"fedsim: interrupted after {outcome.Reports.Count} of {planned} rounds; " +
+                      $"the finished rounds are in {outcome.OutputDirectory} (summary.json: \"status\": \"interrupted\")");
             }
             return context.Interruption.ExitCode;
         });

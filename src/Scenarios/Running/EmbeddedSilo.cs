@@ -18,7 +18,7 @@ namespace FedSim.Scenarios.Running;
 /// trained or freed when the process exits and libtorch's static destructors run.
 /// </para>
 /// </summary>
-public sealed class EmbeddedSilo : IAsyncDisposable
+public sealed class EmbeddedSilo : IExperimentHost
 {
     private readonly IHost _host;
     private IComputePool? _pool;
@@ -32,6 +32,14 @@ public sealed class EmbeddedSilo : IAsyncDisposable
     public IComputePool ComputePool => _pool ??= _host.Services.GetRequiredService<IComputePool>();
 
     public IServiceProvider Services => _host.Services;
+
+    public FedSim.Data.ExperimentData Data(Contracts.ScenarioSpec spec) => Services.GetRequiredService<FedSim.Data.ExperimentDataCache>().Get(spec);
+
+    public PoolMetrics? ComputeSnapshot() => ComputePool.Snapshot();
+
+    public string ComputeDescription => ComputePool is ComputePool pool ? pool.Describe() : ComputePool.DeviceName;
+
+    public bool OwnsExperiments => true;
 
     /// <summary>
     /// Set when a stopped silo's compute pool still had a cohort inside libtorch after its bounded wait: the process

@@ -12,14 +12,22 @@ namespace FedSim.Scenarios.Running;
 
 /// <summary>Options given on the command line that override the scenario file.</summary>
 /// <param name="Overwrite">Replace an earlier run's results in the output folder (otherwise such a folder is refused).</param>
-/// <param name="Resume">Continue the unfinished run in the output folder from its last finished round.</param>
+/// <param name="Resume">Continue the unfinished run in the output folder from its last finished round (on a cluster:
+/// follow the folder's experiment again).</param>
+/// <param name="Cluster">Submit to this running cluster instead of an embedded silo.</param>
 public sealed record RunOptions(string? OutputDirectory = null, ulong? Seed = null, bool Quiet = false, bool Overwrite = false,
-    bool Resume = false);
+    bool Resume = false, ClusterTarget? Cluster = null);
+
+/// <summary>A running FedSim cluster: its PostgreSQL membership database and cluster id.</summary>
+/// <param name="ConnectionString">Npgsql connection string of the silos' database (never printed).</param>
+public sealed record ClusterTarget(string ConnectionString, string ClusterId = "fedsim", string ServiceId = "fedsim");
 
 /// <summary>What a run left behind.</summary>
 /// <param name="Status">How it ended (<see cref="RunStatuses"/>): completed, or interrupted by Ctrl+C/SIGTERM.</param>
+/// <param name="ExperimentId">The coordinator's key (what <c>fedsim status</c> and <c>fedsim cancel</c> take).</param>
+/// <param name="Detached">Interrupted on a cluster: this process stopped following, the experiment goes on there.</param>
 public sealed record RunOutcome(string OutputDirectory, IReadOnlyList<RoundReport> Reports, RunSummary? Summary = null,
-    string Status = RunStatuses.Completed);
+    string Status = RunStatuses.Completed, string? ExperimentId = null, bool Detached = false);
 
 /// <summary>
 /// Runs one scenario on an embedded (in-process) silo and writes its results folder.
@@ -61,14 +69,16 @@ public static class ExperimentRunner
         note.Information("{Action} of {Scenario} (seed {Seed}) into {Folder}", options.Resume ? "Resumed run" : "Run", scenarioPath, spec.Seed, results.Directory);
 
         var poolOptions = new ComputePoolOptions(Device: spec.Compute.Device, Workers: spec.Compute.Workers, MaxCohortSize: spec.Compute.CohortSize);
-        EmbeddedSilo? silo = null;
+        IExperimentHost? silo = null;
         try
         {
-            silo = await EmbeddedSilo.StartAsync(o =>
-            {
-                o.Compute = poolOptions;
-                o.CheckpointFolder = checkpoints;
-            }, log.AttachTo, cancellationToken);
+            silo = options.Cluster is { } cluster
+                ? await ClusterClient.ConnectAsync(cluster.ConnectionString, cluster.ClusterId, cluster.ServiceId, log.AttachTo, cancellationToken)
+                : await EmbeddedSilo.StartAsync(o =>
+                {
+                    o.Compute = poolOptions;
+                    o.CheckpointFolder = checkpoints;
+                }, log.AttachTo, cancellationToken);
             var console = RunConsole.ForTerminal(spec.Name, spec.Training.Rounds, options.Quiet);
             var outcome = await RunInFolderAsync(silo, spec, experimentId, results, console, wall, options.Quiet, cancellationToken);
             note.Information("{Status} after {Rounds} rounds", outcome.Status, outcome.Reports.Count);
@@ -98,21 +108,21 @@ public static class ExperimentRunner
     /// running silo and completes <paramref name="results"/>: the entry point for several runs sharing one silo and
     /// compute pool (<c>fedsim compare</c>). Cancellation leaves an interrupted, consistent folder and returns.
     /// </summary>
-    public static async Task<RunOutcome> RunInFolderAsync(EmbeddedSilo silo, ScenarioSpec spec, string experimentId, ResultsFolder results,
+    public static async Task<RunOutcome> RunInFolderAsync(IExperimentHost silo, ScenarioSpec spec, string experimentId, ResultsFolder results,
         RunConsole console, Stopwatch wall, bool quiet, CancellationToken cancellationToken)
     {
         ExperimentData? data = null;
         try
         {
             // Load and partition here, before the first round, so a bad dataset fails fast with its own message.
-            data = silo.Services.GetRequiredService<ExperimentDataCache>().Get(spec);
+            data = silo.Data(spec);
             cancellationToken.ThrowIfCancellationRequested();
             if (!quiet)
             {
                 Console.WriteLine($"data: {spec.Dataset.Kind}, {data.Split.Train.Count} train / {data.Split.Test.Count} test; {data.Statistics.Describe()}");
                 Console.WriteLine($"data quality: {data.Quality.Describe()}" +
                                   (data.Quality.Warnings() is { Count: > 0 } warnings ? $"; check: {string.Join(", ", warnings)}" : ""));
-                Console.WriteLine($"model: {data.Model.Kind}, {ModelLayout.For(data.Model).Count:N0} parameters; compute: {((ComputePool)silo.ComputePool).Describe()}");
+                Console.WriteLine($"model: {data.Model.Kind}, {ModelLayout.For(data.Model).Count:N0} parameters; compute: {silo.ComputeDescription}");
             }
 
             var status = await console.RunAsync(progress => ExperimentDriver.RunToCompletionAsync(silo.Grains, experimentId, spec,
@@ -122,21 +132,22 @@ public static class ExperimentRunner
                     progress.Report(report);
                 }, cancellationToken));
 
-            results.WriteDevices(Participants(spec, data, status.Reports));
+            var reports = results.Reports;
+            results.WriteDevices(Participants(spec, data, reports));
             var summary = results.Complete(SummaryInput(spec, data, silo, wall));
             console.WriteSummary(summary, results.Directory);
-            return new RunOutcome(results.Directory, status.Reports, summary);
+            return new RunOutcome(results.Directory, reports, summary, ExperimentId: experimentId);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
-            // Interrupted (whatever the stop made fail on its way): the round in flight is abandoned, before the silo
-            // stops, so the shutdown cannot complete it with failed devices into the checkpoint; what finished is kept
-            // and the folder says so.
-            await SuspendAsync(silo, experimentId);
+            // Interrupted (whatever the stop made fail on its way). Embedded: the round in flight is abandoned, before
+            // the silo stops, so the shutdown cannot complete it with failed devices into the checkpoint. On a cluster
+            // the experiment goes on; only following it stops. What finished is kept and the folder says so.
+            if (silo.OwnsExperiments) await SuspendAsync(silo, experimentId);
             var finished = results.Reports;
             if (data is not null && finished.Count > 0) results.WriteDevices(Participants(spec, data, finished));
             var summary = results.Complete(SummaryInput(spec, data, silo, wall) with { Status = RunStatuses.Interrupted });
-            return new RunOutcome(results.Directory, finished, summary, RunStatuses.Interrupted);
+            return new RunOutcome(results.Directory, finished, summary, RunStatuses.Interrupted, experimentId, Detached: !silo.OwnsExperiments);
         }
         catch (Exception e)
         {
@@ -146,7 +157,7 @@ public static class ExperimentRunner
     }
 
     /// <summary>Tells the coordinator to stop where it is (bounded: a stuck silo must not hold up Ctrl+C).</summary>
-    private static async Task SuspendAsync(EmbeddedSilo silo, string experimentId)
+    private static async Task SuspendAsync(IExperimentHost silo, string experimentId)
     {
         try
         {
@@ -196,12 +207,12 @@ public static class ExperimentRunner
         return ScenarioWriter.ToYaml(copy);
     }
 
-    internal static RunSummaryInput SummaryInput(ScenarioSpec spec, ExperimentData? data, EmbeddedSilo? silo, Stopwatch wall)
+    internal static RunSummaryInput SummaryInput(ScenarioSpec spec, ExperimentData? data, IExperimentHost? silo, Stopwatch wall)
     {
         var compute = new Dictionary<string, object?>();
-        if (silo is not null && data is not null)
+        if (silo is { OwnsExperiments: false }) compute["cluster"] = true;
+        if (silo?.ComputeSnapshot() is { } poolMetrics && data is not null)
         {
-            var poolMetrics = silo.ComputePool.Snapshot();
             compute["device"] = poolMetrics.Device;
             compute["workers"] = poolMetrics.Workers;
             compute["max_cohort_size"] = poolMetrics.MaxCohortSize;

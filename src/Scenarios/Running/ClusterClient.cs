@@ -1,0 +1,103 @@
+using FedSim.Compute;
+using FedSim.Contracts;
+using FedSim.Data;
+using FedSim.Silo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+namespace FedSim.Scenarios.Running;
+
+/// <summary>
+/// A client of a running FedSim cluster: finds the silos' gateways in the PostgreSQL membership table and submits
+/// and follows experiments there. The training runs on the silos; this process only loads the dataset for its own
+/// console and results files.
+/// </summary>
+public sealed class ClusterClient : IExperimentHost
+{
+    private readonly IHost _host;
+    private readonly ExperimentDataCache _data = new();
+    private readonly string _clusterId;
+
+    private ClusterClient(IHost host, string clusterId)
+    {
+        _host = host;
+        _clusterId = clusterId;
+    }
+
+    public IGrainFactory Grains => _host.Services.GetRequiredService<IClusterClient>();
+
+    public ExperimentData Data(ScenarioSpec spec) => _data.Get(spec);
+
+    public PoolMetrics? ComputeSnapshot() => null;
+
+    public string ComputeDescription => $"the silos of cluster '{_clusterId}'";
+
+    public bool OwnsExperiments => false;
+
+    /// <summary>
+    /// Connects to cluster <paramref name="clusterId"/> whose membership is in the database of
+    /// <paramref name="connectionString"/>; a clear <see cref="ClusterUnavailableException"/> when no silo answers.
+    /// </summary>
+    public static async Task<ClusterClient> ConnectAsync(string connectionString, string clusterId, string serviceId,
+        Action<ILoggingBuilder>? configureLogging, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        configureLogging?.Invoke(builder.Logging);
+        builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = clusterId;
+                o.ServiceId = serviceId;
+            });
+            // A killed silo's gateway leaves the list within seconds, not the default minute.
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = FedSimSiloExtensions.NpgsqlInvariant;
+                o.ConnectionString = connectionString;
+            });
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            host.Dispose();
+            throw new ClusterUnavailableException(
+                $"cannot connect to FedSim cluster '{clusterId}': {OneLine(e)}. Start its silos (README, \"Run on a cluster\") " +
+                "and check the connection string and --cluster-id.", e);
+        }
+        return new ClusterClient(host, clusterId);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await _host.StopAsync(TimeSpan.FromSeconds(5)); }
+        catch (Exception) { /* the cluster may be gone; nothing of ours is left to save */ }
+        _host.Dispose();
+    }
+
+    private static string OneLine(Exception e)
+    {
+        while (e.InnerException is not null && e is AggregateException) e = e.InnerException;
+        return e.Message.ReplaceLineEndings(" ").TrimEnd('.');
+    }
+
+    /// <summary>Signals belong to the CLI's Interruption, as for the embedded silo.</summary>
+    private sealed class NoSignalsLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
+
+/// <summary>No silo of the named cluster could be reached (none running, wrong database or cluster id).</summary>
+public sealed class ClusterUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
