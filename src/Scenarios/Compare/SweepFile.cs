@@ -92,12 +92,7 @@ public sealed class SweepFile
                     foreach (var (setKey, setValue) in fixedKeys.Children)
                     {
                         string dotted = (setKey as YamlScalarNode)?.Value ?? "";
-                        if (ScenarioModel.Find(dotted) is null && !IsKindKey(dotted))
-                        {
-                            string? close = Suggestions.Closest(dotted, ScenarioModel.AllFields.Select(f => f.Path).ToList());
-                            Error(setKey.Start, $"set key '{dotted}' is not a scenario key{(close is null ? "" : $"; did you mean '{close}'?")}");
-                            continue;
-                        }
+                        if (UnknownKey(dotted, "set") is { } problem) { Error(setKey.Start, problem); continue; }
                         set.Add(new SweepAxis(dotted, [setValue], setKey.Start));
                     }
                     break;
@@ -106,12 +101,7 @@ public sealed class SweepFile
                     foreach (var (axisKey, axisValues) in axes.Children)
                     {
                         string dotted = (axisKey as YamlScalarNode)?.Value ?? "";
-                        if (ScenarioModel.Find(dotted) is null && !IsKindKey(dotted))
-                        {
-                            string? close = Suggestions.Closest(dotted, ScenarioModel.AllFields.Select(f => f.Path).ToList());
-                            Error(axisKey.Start, $"grid key '{dotted}' is not a scenario key{(close is null ? "" : $"; did you mean '{close}'?")} (keys are dotted paths such as training.rounds or strategy.aggregator.kind)");
-                            continue;
-                        }
+                        if (UnknownKey(dotted, "grid") is { } problem) { Error(axisKey.Start, problem); continue; }
                         if (axisValues is not YamlSequenceNode { Children.Count: > 0 } list)
                         {
                             Error(axisValues.Start, $"grid '{dotted}': expected a non-empty list of values, e.g. [a, b]");
@@ -160,6 +150,15 @@ public sealed class SweepFile
             Path = path, Name = name, BaseScenario = baseScenario!, BaseDirectory = baseDirectory, BaseSource = baseSource,
             Grid = grid, Set = set, Seeds = seeds, TargetAccuracy = target, Concurrency = concurrency, Output = output,
         }, errors);
+    }
+
+    /// <summary>Why <paramref name="dotted"/> is not a scenario key (with the closest one), or null when it is.</summary>
+    private static string? UnknownKey(string dotted, string section)
+    {
+        if (ScenarioModel.Find(dotted) is not null || IsKindKey(dotted)) return null;
+        string? close = Suggestions.Closest(dotted, ScenarioModel.AllFields.Select(f => f.Path).ToList());
+        return $"{section} key '{dotted}' is not a scenario key{(close is null ? "" : $"; did you mean '{close}'?")} " +
+               "(keys are dotted paths such as training.rounds or strategy.aggregator.kind)";
     }
 
     /// <summary>"strategy.aggregator.kind": the kind of a component section is a key too.</summary>

@@ -136,6 +136,8 @@ public sealed record RunSummary
     public required long Participants { get; init; }
     /// <summary>Selected devices that dropped out or missed the deadline, summed over rounds.</summary>
     public required long Failed { get; init; }
+    /// <summary>Sampled devices without a usable update, counted by reason (dropped out, late, a rejected update, ...).</summary>
+    public IReadOnlyDictionary<string, int> FailureReasons { get; init; } = new Dictionary<string, int>();
     public required long TrainExamples { get; init; }
     public required long BytesSent { get; init; }
     public required long BytesReceived { get; init; }
@@ -149,6 +151,22 @@ public sealed record RunSummary
     public required IReadOnlyDictionary<string, object?> Compute { get; init; }
     [JsonPropertyName("fedsim_version")]
     public required string FedSimVersion { get; init; }
+
+    /// <summary>
+    /// Failures grouped by reason, the device-specific details (an index, a time) cut off so that "update has a
+    /// non-finite value at index 12" and "... at index 40" count as one reason; most frequent first.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> FailureReasonCounts(IEnumerable<RoundReport> reports)
+        => reports.SelectMany(r => r.AllFailures).GroupBy(f => ReasonOf(f.Reason))
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count());
+
+    private static string ReasonOf(string reason)
+    {
+        string general = System.Text.RegularExpressions.Regex.Replace(reason, @"\d+(\.\d+)?", "N");
+        int cut = general.IndexOfAny([';', ':']);
+        return (cut > 0 ? general[..cut] : general).Trim();
+    }
 
     /// <summary>Computes the summary from the round reports (in any order) and the runner's extra facts.</summary>
     public static RunSummary Build(RunSummaryInput input, IEnumerable<RoundReport> reports)
@@ -193,6 +211,7 @@ public sealed record RunSummary
             DevicesPerRound = input.DevicesPerRound,
             Participants = ordered.Sum(r => (long)r.Participants),
             Failed = ordered.Sum(r => (long)r.Failed),
+            FailureReasons = FailureReasonCounts(ordered),
             TrainExamples = ordered.Sum(r => r.TrainExamples),
             BytesSent = ordered.Sum(r => r.BytesSent),
             BytesReceived = ordered.Sum(r => r.BytesReceived),

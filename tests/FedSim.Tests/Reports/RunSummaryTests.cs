@@ -213,3 +213,22 @@ public class RunSummaryTests
         Assert.Equal(RunStatuses.Completed, read.Status);
     }
 }
+
+public class FailureReasonTests
+{
+    [Fact]
+    public void Failure_reasons_are_counted_with_their_details_cut_off()
+    {
+        var failures = new FedSim.ValueList<ClientFailureReport>([
+            new(1, 1, "update has a non-finite value at index 12; rejected"),
+            new(2, 1, "update has a non-finite value at index 40; rejected"),
+            new(3, 1, "dropped out during the round"),
+        ]);
+        var report = new RoundReport(1, null, null, 0, 2, 0, 0, 0, 0, 0, 0, 0, Failures: failures);
+
+        var counts = RunSummary.FailureReasonCounts([report]);
+
+        Assert.Equal([("update has a non-finite value at index N", 2), ("dropped out during the round", 1)],
+            counts.Select(p => (p.Key, p.Value)));
+    }
+}
