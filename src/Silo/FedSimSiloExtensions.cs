@@ -63,12 +63,15 @@ public static class FedSimSiloExtensions
             return pool;
         });
         silo.Services.AddSingleton<ExperimentDataCache>();
+        // Revival needs reminders, and reminders need a shared store: without PostgreSQL the silo is the experiment's
+        // only host (embedded runs resume from their results folder instead), so it registers none.
+        bool clustered = options.PostgresConnectionString is not null;
         silo.Services.Configure<CoordinatorOptions>(o =>
         {
             o.RoundTimeout = options.RoundTimeout;
-            o.RevivalPeriod = options.RevivalPeriod;
+            o.RevivalPeriod = clustered ? options.RevivalPeriod : null;
         });
-        if (options.RevivalPeriod < TimeSpan.FromMinutes(1))
+        if (clustered && options.RevivalPeriod < TimeSpan.FromMinutes(1))
             silo.Services.Configure<Orleans.Hosting.ReminderOptions>(o => o.MinimumReminderPeriod = options.RevivalPeriod);
 
         if (options.PostgresConnectionString is { } connection)
@@ -97,7 +100,6 @@ public static class FedSimSiloExtensions
                     (sp, _) => new FolderGrainStorage(folder, sp.GetRequiredService<Serializer>()));
             else
                 silo.AddMemoryGrainStorage(FedSimStorage.Checkpoints);
-            silo.UseInMemoryReminderService();
         }
         return silo;
     }
