@@ -131,6 +131,57 @@ public sealed class PostgresFactAttribute : FactAttribute
     internal static bool OnCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 }
 
-/// <summary>One PostgreSQL server for all tests that need one; they run one after another (one restarts it).</summary>
-[CollectionDefinition(nameof(PostgresCollection))]
+/// <summary>
+/// A theory that runs FedSim silos against a real PostgreSQL on MNIST: skipped (saying how to enable it) when the server
+/// programs or ../shared/datasets/mnist are missing, except under CI=true, where it runs and fails loudly.
+/// </summary>
+public sealed class ClusterTheoryAttribute : TheoryAttribute
+{
+    public ClusterTheoryAttribute()
+    {
+        if (PostgresFactAttribute.OnCi) return;
+        if (!PostgresServer.Available) Skip = PostgresServer.MissingMessage;
+        else if (SharedMnist.Folder is null) Skip = SharedMnist.MissingMessage;
+    }
+}
+
+/// <summary>A fact with the same requirements as <see cref="ClusterTheoryAttribute"/>.</summary>
+public sealed class ClusterFactAttribute : FactAttribute
+{
+    public ClusterFactAttribute()
+    {
+        if (PostgresFactAttribute.OnCi) return;
+        if (!PostgresServer.Available) Skip = PostgresServer.MissingMessage;
+        else if (SharedMnist.Folder is null) Skip = SharedMnist.MissingMessage;
+    }
+}
+
+/// <summary>
+/// MNIST from the project's read-only datasets: $FEDSIM_SHARED_DATASETS/mnist, else shared/datasets/mnist in the first
+/// ancestor of the test binaries that has one (the checkout sits beside shared/).
+/// </summary>
+public static class SharedMnist
+{
+    public static string? Folder { get; } = Locate();
+
+    public static string MissingMessage =>
+        "MNIST not found in ../shared/datasets/mnist beside the checkout (or $FEDSIM_SHARED_DATASETS/mnist); the multi-silo tests train on it.";
+
+    public static string Require() => Folder ?? throw new DirectoryNotFoundException(MissingMessage);
+
+    private static string? Locate()
+    {
+        if (Environment.GetEnvironmentVariable("FEDSIM_SHARED_DATASETS") is { Length: > 0 } root)
+            return Directory.Exists(Path.Combine(root, "mnist")) ? Path.GetFullPath(Path.Combine(root, "mnist")) : null;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "shared", "datasets", "mnist"))) return Path.Combine(dir.FullName, "shared", "datasets", "mnist");
+        return null;
+    }
+}
+
+/// <summary>
+/// One PostgreSQL server for all tests that need one; they run one after another (one restarts it) and never beside other
+/// collections' tests (they start silo processes).
+/// </summary>
+[CollectionDefinition(nameof(PostgresCollection), DisableParallelization = true)]
 public sealed class PostgresCollection : ICollectionFixture<PostgresServer>;

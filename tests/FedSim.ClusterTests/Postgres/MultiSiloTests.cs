@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using FedSim.Scenarios.Cli;
+using FedSim.Scenarios.Reports;
+using Npgsql;
+
+namespace FedSim.ClusterTests.Postgres;
+
+/// <summary>
+/// Three real silo processes clustered through a real PostgreSQL run an MNIST experiment submitted with
+/// <c>fedsim run --cluster</c>, and survive what clusters do: a silo killed with SIGKILL in the middle of a round (the
+/// coordinator's own, or another), a database restart, and a coordinator nobody follows whose silo died (the revival
+/// reminder finishes it). Each time metrics.csv ends equal, wall time aside, to an embedded run of the same scenario.
+/// </summary>
+[Collection(nameof(PostgresCollection))]
+public sealed class MultiSiloTests(PostgresServer server) : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("fedsim-cluster-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>Small enough for CI (a round takes about a second), large enough that a kill lands inside a round.</summary>
+    private static string Scenario(int rounds) => $"""
+        name: mnist-cluster
+        seed: 5
+        devices: 30
+        dataset:
+          kind: mnist
+          path: {SharedMnist.Require()}
+          partition:
+            kind: iid
+        model:
+          kind: mlp
+          hidden: [64]
+        training:
+          rounds: {rounds}
+          devices_per_round: 6
+          local_epochs: 1
+          batch_size: 20
+          learning_rate: 0.1
+        evaluation:
+          max_samples: 2000
+        """;
+
+    [ClusterFact]
+    public async Task A_run_submitted_to_three_silos_writes_the_embedded_runs_metrics_and_shows_in_status()
+    {
+        // Prepare
+        string scenario = await WriteScenarioAsync(rounds: 4);
+        string reference = await EmbeddedRunAsync(scenario);
+        using var cluster = await LocalCluster.StartAsync(server, 3);
+        string submitted = Path.Combine(_folder, "submitted");
+
+        // Execute
+        var (exit, errors) = await RunAsync(["run", scenario, "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId, "--output", submitted, "--quiet"]);
+        string experimentId = ExperimentIdOf(submitted);
+        var status = new StringWriter();
+        int statusExit = await FedSimCli.RunAsync(["status", "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId], status, TextWriter.Null);
+
+        // Assert
+        Assert.True(exit == 0, errors + cluster.Transcript());
+        Assert.Equal(reference, MetricsOf(submitted));
+        Assert.Equal(RunStatuses.Completed, SummaryJson.Read(Path.Combine(submitted, SummaryJson.FileName)).Status);
+        Assert.Equal(0, statusExit);
+        Assert.Contains(status.ToString().Split('\n'), line => line.Contains(experimentId) && line.Contains("completed") && line.Contains("4/4"));
+    }
+
+    [ClusterTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_silo_killed_mid_round_costs_time_but_no_round_and_the_metrics_equal_an_uninterrupted_run(bool coordinatorsSilo)
+    {
+        // Prepare
+        string scenario = await WriteScenarioAsync(rounds: 6);
+        string reference = await EmbeddedRunAsync(scenario);
+        using var cluster = await LocalCluster.StartAsync(server, 3);
+        string submitted = Path.Combine(_folder, "submitted");
+        var run = RunAsync(["run", scenario, "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId, "--output", submitted, "--quiet"]);
+
+        // Execute: SIGKILL right after round 2 was reported, while round 3 trains.
+        await LocalCluster.WaitForRoundsAsync(submitted, 2, run);
+        var coordinator = cluster.CoordinatorSilo();
+        var victim = coordinatorsSilo ? coordinator : cluster.Silos.First(s => s != coordinator);
+        victim.Kill();
+        var (exit, errors) = await run;
+
+        // Assert
+        Assert.True(exit == 0, errors + cluster.Transcript());
+        Assert.True(victim.HasExited);
+        Assert.Equal(reference, MetricsOf(submitted));
+        Assert.Equal([FailuresCsv.Header], File.ReadAllLines(Path.Combine(submitted, FailuresCsv.FileName))); // no device counted as failed
+        if (coordinatorsSilo)
+            Assert.Contains(cluster.Silos.Where(s => s != victim).SelectMany(s => s.Lines), l => l.Contains("resumed at round"));
+    }
+
+    [ClusterFact]
+    public async Task A_PostgreSQL_restart_mid_run_is_ridden_out_without_losing_a_round()
+    {
+        // Prepare
+        string scenario = await WriteScenarioAsync(rounds: 6);
+        string reference = await EmbeddedRunAsync(scenario);
+        using var cluster = await LocalCluster.StartAsync(server, 3);
+        string submitted = Path.Combine(_folder, "submitted");
+        var run = RunAsync(["run", scenario, "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId, "--output", submitted, "--quiet"]);
+
+        // Execute: the database goes away (every session cut) for a few seconds in the middle of the run.
+        await LocalCluster.WaitForRoundsAsync(submitted, 2, run);
+        server.Stop();
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        server.Start();
+        var (exit, errors) = await run;
+
+        // Assert
+        Assert.True(exit == 0, errors + cluster.Transcript());
+        Assert.Equal(reference, MetricsOf(submitted));
+        Assert.All(cluster.Silos, s => Assert.False(s.HasExited, $"{s.Name} died:\n{s.Tail()}"));
+        Assert.Contains(cluster.Silos.SelectMany(s => s.Lines), l => l.Contains("succeeded after"));
+    }
+
+    [ClusterFact]
+    public async Task The_revival_reminder_finishes_an_experiment_nobody_follows_after_its_coordinators_silo_died()
+    {
+        // Prepare: submit, stop following, pause the coordinator (so no device's late answer can wake it), and kill its silo.
+        string scenario = await WriteScenarioAsync(rounds: 6);
+        string reference = await EmbeddedRunAsync(scenario);
+        using var cluster = await LocalCluster.StartAsync(server, 3);
+        string submitted = Path.Combine(_folder, "submitted");
+        using var detach = new CancellationTokenSource();
+        var follow = RunAsync(["run", scenario, "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId, "--output", submitted, "--quiet"], detach.Token);
+        await LocalCluster.WaitForRoundsAsync(submitted, 2, follow);
+        await detach.CancelAsync();
+        var (detachedExit, _) = await follow;
+        string experimentId = ExperimentIdOf(submitted);
+        await using (var client = await Scenarios.Running.ClusterClient.ConnectAsync(cluster.ConnectionString, cluster.ClusterId, "fedsim", null, CancellationToken.None))
+            await client.Grains.GetGrain<Contracts.IExperimentGrain>(experimentId).SuspendAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        long remindersBefore = await RemindersAsync(cluster.ConnectionString, experimentId);
+        var coordinator = cluster.CoordinatorSilo();
+        coordinator.Kill();
+
+        // Execute: nothing calls the experiment; only its reminder can wake it on another silo.
+        var clock = Stopwatch.StartNew();
+        while (!cluster.Silos.Where(s => s != coordinator).SelectMany(s => s.Lines).Any(l => l.Contains("resumed at round")) && clock.Elapsed < TimeSpan.FromMinutes(2))
+            await Task.Delay(200);
+        var (exit, errors) = await RunAsync(["run", scenario, "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId, "--output", submitted, "--resume", "--quiet"]);
+
+        // Assert
+        Assert.Equal(130, detachedExit);
+        Assert.Equal(1, remindersBefore);
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "no silo revived the experiment:\n" + cluster.Transcript());
+        Assert.True(exit == 0, errors + cluster.Transcript());
+        Assert.Equal(reference, MetricsOf(submitted));
+        Assert.Equal(0, await RemindersAsync(cluster.ConnectionString, experimentId)); // a finished run stops its reminder
+    }
+
+    [ClusterFact]
+    public async Task Cancel_ends_a_running_experiment_for_good_and_its_follower_says_so()
+    {
+        // Prepare
+        string scenario = await WriteScenarioAsync(rounds: 200);
+        using var cluster = await LocalCluster.StartAsync(server, 3);
+        string submitted = Path.Combine(_folder, "submitted");
+        var run = RunAsync(["run", scenario, "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId, "--output", submitted, "--quiet"]);
+        await LocalCluster.WaitForRoundsAsync(submitted, 1, run);
+        string experimentId = ExperimentIdOf(submitted);
+
+        // Execute
+        var cancelled = new StringWriter();
+        int cancelExit = await FedSimCli.RunAsync(["cancel", experimentId, "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId], cancelled, TextWriter.Null);
+        var (runExit, runErrors) = await run;
+        var status = new StringWriter();
+        int statusExit = await FedSimCli.RunAsync(["status", experimentId, "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId], status, TextWriter.Null);
+
+        // Assert
+        Assert.Equal(0, cancelExit);
+        Assert.Contains("cancelled after", cancelled.ToString());
+        Assert.NotEqual(0, runExit);
+        Assert.Contains("cancelled", runErrors);
+        Assert.Equal(0, statusExit);
+        Assert.Contains($"{experimentId}: cancelled", status.ToString());
+    }
+
+    private async Task<string> WriteScenarioAsync(int rounds)
+    {
+        string path = Path.Combine(_folder, $"mnist-{rounds}.yaml");
+        await File.WriteAllTextAsync(path, Scenario(rounds));
+        return path;
+    }
+
+    /// <summary>The uninterrupted reference: the same scenario on an embedded silo; its metrics.csv without wall time.</summary>
+    private async Task<string> EmbeddedRunAsync(string scenario)
+    {
+        string folder = Path.Combine(_folder, "embedded");
+        var (exit, errors) = await RunAsync(["run", scenario, "--output", folder, "--quiet"]);
+        Assert.True(exit == 0, errors);
+        return MetricsOf(folder);
+    }
+
+    private static async Task<(int Exit, string Errors)> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var errors = new StringWriter();
+        int exit = await Task.Run(() => FedSimCli.RunAsync(args, TextWriter.Null, errors, cancellationToken: cancellationToken));
+        return (exit, errors.ToString());
+    }
+
+    private static string MetricsOf(string folder) => MetricsCsv.WithoutWallTime(File.ReadAllText(Path.Combine(folder, MetricsCsv.FileName)));
+
+    private static string ExperimentIdOf(string folder) => File.ReadAllText(Path.Combine(folder, ".checkpoint", "experiment-id")).Trim();
+
+    private static async Task<long> RemindersAsync(string connection, string experimentId)
+    {
+        await using var c = new NpgsqlConnection(connection);
+        await c.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT COUNT(*) FROM orleans_reminders WHERE grain_id LIKE '%' || @id", c);
+        command.Parameters.AddWithValue("id", experimentId);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
