@@ -21,10 +21,10 @@ internal sealed class LocalCluster : IDisposable
     public string ClusterId { get; }
     public IReadOnlyList<SiloProcess> Silos { get; }
 
-    public static async Task<LocalCluster> StartAsync(PostgresServer server, int siloCount)
+    /// <param name="connectionString">The silos' connection string; default: the fedsim role on a fresh database.</param>
+    public static async Task<LocalCluster> StartAsync(PostgresServer server, int siloCount, string? connectionString = null)
     {
-        string database = $"fedsim_{Guid.NewGuid():N}"[..30];
-        string connection = server.ConnectionString(database);
+        string connection = connectionString ?? server.ConnectionString(NewDatabase());
         string clusterId = $"test-{Guid.NewGuid():N}"[..13];
         var silos = Enumerable.Range(0, siloCount).Select(_ => SiloProcess.Start(connection, clusterId)).ToList();
         var cluster = new LocalCluster(connection, clusterId, silos);
@@ -39,6 +39,8 @@ internal sealed class LocalCluster : IDisposable
         }
         return cluster;
     }
+
+    public static string NewDatabase() => $"fedsim_{Guid.NewGuid():N}"[..30];
 
     /// <summary>The silo whose log says it started (or resumed) the coordinator of an experiment last.</summary>
     public SiloProcess CoordinatorSilo() =>
