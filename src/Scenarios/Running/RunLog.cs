@@ -39,6 +39,9 @@ public sealed class RunLog : IDisposable
                 // advice for cluster operators (server GC, watchdog on a busy machine): the file keeps them.
                 .Filter.ByIncludingOnly(e => e.Level >= LogEventLevel.Error || IsFedSim(e))
                 .Filter.ByExcluding(_ => stderrMuted())
+                // A cluster client's gateway-list refresh fails while the membership database restarts; the client
+                // keeps its last list and the follower's own retries report a real loss of the cluster.
+                .Filter.ByExcluding(e => FromSource(e, "Orleans.Messaging."))
                 .WriteTo.Sink(new OneLineSink(stderr, Path.GetFileName(logFile))));
         }
         _logger = configuration.CreateLogger();
@@ -59,9 +62,11 @@ public sealed class RunLog : IDisposable
     /// <summary>A logger writing here directly (the runner's own notes).</summary>
     public Serilog.ILogger ForContext(string sourceContext) => _logger.ForContext(Serilog.Core.Constants.SourceContextPropertyName, sourceContext);
 
-    private static bool IsFedSim(LogEvent e) =>
+    private static bool IsFedSim(LogEvent e) => FromSource(e, "FedSim.");
+
+    private static bool FromSource(LogEvent e, string prefix) =>
         e.Properties.TryGetValue(Serilog.Core.Constants.SourceContextPropertyName, out var context)
-        && context is ScalarValue { Value: string name } && name.StartsWith("FedSim.", StringComparison.Ordinal);
+        && context is ScalarValue { Value: string name } && name.StartsWith(prefix, StringComparison.Ordinal);
 
     /// <summary>Flushes and closes the file.</summary>
     public void Dispose() => _logger.Dispose();

@@ -51,7 +51,7 @@ public sealed class DockerRecipeTests
             Assert.Contains("FEDSIM__POSTGRES", silo.variables);
             Assert.All(silo.variables, v => Assert.True(settings.Contains(v["FEDSIM__".Length..]), $"{silo.name}: {v} is not a SiloSettings property"));
         });
-        Assert.Equal(3, perSilo.Select(s => ((YamlScalarNode)((YamlMappingNode)Service(s.name)["environment"])["FEDSIM__SILONAME"]).Value).Distinct().Count());
+        Assert.Equal(3, perSilo.Select(s => ((YamlScalarNode)Service(s.name)["hostname"]).Value).Distinct().Count()); // names the silo
     }
 
     [Fact]
