@@ -68,7 +68,7 @@ public sealed partial class ExperimentGrain(
         if (State.Scenario is not null && !State.Finished)
         {
             metrics.ExperimentResumed();
-            LogResumed(logger, this.GetPrimaryKeyString(), State.CompletedRounds + 1, RuntimeIdentity);
+            LogResumed(logger, this.GetPrimaryKeyString(), State.CompletedRounds + 1, SiloName);
             ScheduleNextRound();
         }
         return Task.CompletedTask;
@@ -85,7 +85,7 @@ public sealed partial class ExperimentGrain(
         State.Scenario = scenario;
         State.Weights = ModelLayout.Initialize(experimentData.Model, Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.ModelInit));
         await checkpoint.WriteStateAsync();
-        LogStarted(logger, this.GetPrimaryKeyString(), RuntimeIdentity);
+        LogStarted(logger, this.GetPrimaryKeyString(), SiloName);
         await GrainFactory.GetGrain<IExperimentRegistryGrain>(0)
             .AddAsync(new ExperimentEntry(this.GetPrimaryKeyString(), scenario.Name, scenario.Seed, scenario.Training.Rounds, DateTime.UtcNow));
         await KeepRevivingAsync();
@@ -454,7 +454,7 @@ public sealed partial class ExperimentGrain(
         State.Cancelled);
 
     /// <summary>Which silo this activation runs on (for operators reading the logs, and the crash tests).</summary>
-    private string RuntimeIdentity => membership.CurrentSnapshot.Members.GetValueOrDefault(SiloAddressOfThisSilo)?.Name is { Length: > 0 } name
+    private string SiloName => membership.CurrentSnapshot.Members.GetValueOrDefault(SiloAddressOfThisSilo)?.Name is { Length: > 0 } name
         ? name
         : SiloAddressOfThisSilo.ToString() ?? "?";
 
