@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 topologies=("$@"); [ ${#topologies[@]} -gt 0 ] || topologies=(1 3)
 out=out/bench-cluster
 work=$(mktemp -d /tmp/fedsim-bench-cluster.XXXXXX)
+chmod 755 "$work" # the database server's user (postgres, when this runs as root) must reach its folder inside
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done

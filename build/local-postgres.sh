@@ -56,7 +56,11 @@ case "$cmd" in
       chmod 755 "$dir"
       echo "$port" > "$dir/port"
       printf 'fedsim\n' > "$dir/pwfile"
-      [ "$(id -u)" = 0 ] && chown -R postgres: "$dir"
+      if [ "$(id -u)" = 0 ]; then
+        chown -R postgres: "$dir"
+        runuser -u postgres -- test -x "$dir" \
+          || { echo "local-postgres: the postgres user cannot reach $dir (a parent folder is private); choose a folder under one it can enter" >&2; exit 2; }
+      fi
       as_server "$bin/initdb" -D "$data" -U fedsim --pwfile="$dir/pwfile" -E UTF8 --locale=C.UTF-8 \
         --auth-local=trust --auth-host=scram-sha-256 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }

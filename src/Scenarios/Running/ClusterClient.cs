@@ -43,9 +43,12 @@ public sealed class ClusterClient : IExperimentHost
     public static async Task<ClusterClient> ConnectAsync(string connectionString, string clusterId, string serviceId,
         Action<ILoggingBuilder>? configureLogging, CancellationToken cancellationToken)
     {
+        await RequireActiveSiloAsync(connectionString, clusterId, cancellationToken);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
+        // A failed connection is reported once, by the exception below, not also by the host's own error log.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.Services.AddSingleton<IHostLifetime, NoSignalsLifetime>();
         builder.UseOrleansClient(client =>
         {
@@ -63,9 +66,11 @@ public sealed class ClusterClient : IExperimentHost
             });
         });
         var host = builder.Build();
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(ConnectPatience);
         try
         {
-            await host.StartAsync(cancellationToken);
+            await host.StartAsync(patience.Token);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -75,6 +80,39 @@ public sealed class ClusterClient : IExperimentHost
                 "and check the connection string and --cluster-id.", e);
         }
         return new ClusterClient(host, clusterId);
+    }
+
+    /// <summary>How long connecting may take before the cluster counts as unreachable.</summary>
+    private static readonly TimeSpan ConnectPatience = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Reads the membership table first (FedSim's own schema, <c>src/Silo/Schema</c>), so a wrong database or cluster
+    /// id fails at once with its own message instead of after the Orleans client's minutes of looking for gateways.
+    /// </summary>
+    private static async Task RequireActiveSiloAsync(string connectionString, string clusterId, CancellationToken cancellationToken)
+    {
+        long active;
+        try
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new Npgsql.NpgsqlCommand(
+                "SELECT COUNT(*) FROM orleans_membership WHERE deployment_id = @cluster AND status = 3 AND proxy_port > 0", connection);
+            command.Parameters.AddWithValue("cluster", clusterId);
+            active = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
+        {
+            throw new ClusterUnavailableException("that database holds no FedSim cluster (no membership table): check the connection string, " +
+                                                  "or start a silo on it (it applies the schema)", e);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or System.Net.Sockets.SocketException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ClusterUnavailableException($"cannot reach the cluster's PostgreSQL: {OneLine(e)}; check the connection string", e);
+        }
+        if (active == 0)
+            throw new ClusterUnavailableException($"no silo of cluster '{clusterId}' is running (none active in its membership table): start its silos " +
+                                                  "(README, \"Run on a cluster\") or check --cluster-id");
     }
 
     public async ValueTask DisposeAsync()
