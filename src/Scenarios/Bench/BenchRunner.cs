@@ -49,7 +49,8 @@ public static class BenchRunner
         if (options.Baseline)
         {
             progress("PyTorch baseline (bench/baseline.py)");
-            baseline = RunBaseline(options, environment, cuda, sizes, mlp, cnn, round);
+            // FedSim trains on the pool's workers, each using torch's intra-op threads: the baseline gets as many in all.
+            baseline = RunBaseline(options, environment, cuda, sizes, mlp, cnn, round, poolOptions.Workers * torch.get_num_threads());
         }
 
         using var self = Process.GetCurrentProcess();
@@ -109,7 +110,7 @@ public static class BenchRunner
     }
 
     private static BaselineReport RunBaseline(BenchOptions options, BenchEnvironment environment, bool cuda, BenchSizes sizes,
-        TrainingWorkloadReport mlp, TrainingWorkloadReport cnn, RoundMeasurement round)
+        TrainingWorkloadReport mlp, TrainingWorkloadReport cnn, RoundMeasurement round, int totalThreads)
     {
         var candidates = environment.PythonCandidates ?? PythonBaseline.DefaultCandidates(options.PythonPath);
         var python = PythonBaseline.FindPython(candidates);
@@ -118,7 +119,7 @@ public static class BenchRunner
         string? script = PythonBaseline.LocateScript(environment.ScriptSearchStarts ?? PythonBaseline.DefaultScriptSearchStarts());
         if (script is null)
             return Skipped(python.Executable, null, $"{PythonBaseline.ScriptRelativePath} not found above the program's or the current folder");
-        var outcome = PythonBaseline.Run(python, script, PythonBaseline.Arguments(cuda, sizes, round),
+        var outcome = PythonBaseline.Run(python, script, PythonBaseline.Arguments(cuda, sizes, round, totalThreads),
             environment.BaselineTimeout ?? TimeSpan.FromMinutes(30));
         if (outcome.Report is not { } r) return Skipped(python.Executable, script, outcome.Skipped ?? "no result");
 
@@ -131,7 +132,14 @@ public static class BenchRunner
             Over(mlp.BatchedPoolCohort.DeviceStepsPerSecond, mlpSeq), Over(mlp.BatchedAll.DeviceStepsPerSecond, mlpSeq),
             Over(mlp.OneByOne.DeviceStepsPerSecond, mlpSeq),
             Over(cnn.BatchedPoolCohort.DeviceStepsPerSecond, cnnSeq), Over(cnn.BatchedAll.DeviceStepsPerSecond, cnnSeq),
-            roundSeconds is double s && round.WallSeconds > 0 ? s / round.WallSeconds : null, null, r);
+            roundSeconds is double s && round.WallSeconds > 0 ? s / round.WallSeconds : null, null, r)
+        {
+            TotalThreads = (int?)r["threads_total"],
+            FedSimThreads = totalThreads,
+            BlasThreads = (int?)r["blas"]?["threads"],
+            BlasThreading = (string?)r["blas"]?["threading"],
+            BlasPath = (string?)r["blas"]?["path"],
+        };
     }
 
     private static BaselineReport Skipped(string? python, string? script, string reason)

@@ -62,13 +62,17 @@ public static class PythonBaseline
 
     public static IReadOnlyList<string> DefaultScriptSearchStarts() => [AppContext.BaseDirectory, Directory.GetCurrentDirectory()];
 
-    /// <summary>The baseline's arguments for the sizes FedSim itself ran, so both sides do the same work.</summary>
-    public static IReadOnlyList<string> Arguments(bool cuda, BenchSizes sizes, RoundMeasurement? round)
+    /// <summary>
+    /// The baseline's arguments for the sizes FedSim itself ran, so both sides do the same work, with the same total
+    /// number of compute threads (<paramref name="totalThreads"/>: FedSim's pool workers x torch intra-op threads),
+    /// which the baseline splits between torch and its BLAS so that they do not oversubscribe the cores.
+    /// </summary>
+    public static IReadOnlyList<string> Arguments(bool cuda, BenchSizes sizes, RoundMeasurement? round, int totalThreads)
     {
         static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
         var args = new List<string>
         {
-            "--json", "--batched", "--device", cuda ? "cuda" : "cpu",
+            "--json", "--batched", "--device", cuda ? "cuda" : "cpu", "--threads", I(Math.Max(1, totalThreads)),
             "--mlp-clients", I(sizes.Mlp.Devices), "--mlp-steps", I(sizes.Mlp.Steps), "--mlp-batch", I(sizes.Mlp.Batch),
             "--mlp-hidden", string.Join(',', BenchSizes.MlpHidden),
             "--cnn-clients", I(sizes.Cnn.Devices), "--cnn-steps", I(sizes.Cnn.Steps), "--cnn-batch", I(sizes.Cnn.Batch),
