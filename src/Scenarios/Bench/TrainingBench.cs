@@ -95,9 +95,12 @@ public static class MatmulBench
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        // Constant inputs: matmul speed does not depend on the values, and no RNG stream is touched.
-        var a = torch.full([n, n], 0.5f, device: device);
-        var b = torch.full([n, n], 0.25f, device: device);
+        // Constant inputs: matmul speed does not depend on the values, and no RNG stream is touched. The fill values
+        // are held Scalars: a temporary one can be freed by a collection mid-call (see HeldScalars in FedSim.Compute).
+        using var half = 0.5f.ToScalar();
+        using var quarter = 0.25f.ToScalar();
+        var a = torch.full([n, n], half, device: device);
+        var b = torch.full([n, n], quarter, device: device);
         torch.mm(a, b).Dispose(); // warm-up
         TrainingBench.Synchronize(device);
         var clock = Stopwatch.StartNew();
