@@ -93,10 +93,15 @@ public static class PythonBaseline
         return args;
     }
 
-    /// <summary>Runs the baseline; a failure becomes a <see cref="BaselineOutcome.Skipped"/> reason, not an exception.</summary>
-    public static BaselineOutcome Run(PythonWithTorch python, string script, IReadOnlyList<string> arguments, TimeSpan timeout)
+    /// <summary>
+    /// Runs the baseline; a failure becomes a <see cref="BaselineOutcome.Skipped"/> reason, not an exception. Cancelling
+    /// <paramref name="cancellationToken"/> (Ctrl+C, SIGTERM) stops the Python process too, then throws.
+    /// </summary>
+    public static BaselineOutcome Run(PythonWithTorch python, string script, IReadOnlyList<string> arguments, TimeSpan timeout,
+        CancellationToken cancellationToken = default)
     {
-        var result = Run(python.Executable, [script, .. arguments], timeout);
+        var result = Run(python.Executable, [script, .. arguments], timeout, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         if (result is null) return new BaselineOutcome(python.Executable, script, null, $"could not start {python.Executable}");
         if (result.TimedOut) return new BaselineOutcome(python.Executable, script, null, $"baseline.py ran past {timeout.TotalMinutes:0} minutes and was stopped");
         if (result.ExitCode != 0)
@@ -112,7 +117,7 @@ public static class PythonBaseline
 
     private sealed record ProcessResult(int ExitCode, string Stdout, string Stderr, bool TimedOut);
 
-    private static ProcessResult? Run(string executable, IEnumerable<string> arguments, TimeSpan timeout)
+    private static ProcessResult? Run(string executable, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var info = new ProcessStartInfo(executable)
         {
@@ -132,6 +137,11 @@ public static class PythonBaseline
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
+            // A signal to fedsim alone (SIGTERM) does not reach the child: stop it ourselves.
+            using var stop = cancellationToken.Register(() =>
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            });
             if (!process.WaitForExit(timeout))
             {
                 try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
