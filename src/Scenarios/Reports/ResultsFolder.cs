@@ -24,6 +24,9 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
 {
     public const string ScenarioFileName = "scenario.yaml";
 
+    /// <summary>How the scenario.yaml FedSim writes begins; a scenario.yaml without it is the user's, never cleared.</summary>
+    public const string ScenarioHeader = "Scenario as run by FedSim";
+
     /// <summary>The run's log: everything Orleans and FedSim log (warnings also go to stderr, never to stdout).</summary>
     public const string LogFileName = "fedsim.log";
 
@@ -186,9 +189,16 @@ internal sealed record EarlierRun(string? Status, int Rounds, int? RoundsPlanned
     /// <summary>True when the earlier run has something worth keeping: a finished round, or a completed summary.</summary>
     public bool HasResults => Rounds > 0 || Status == RunStatuses.Completed;
 
-    /// <summary>The earlier run's files in <paramref name="directory"/>, or null when it has none.</summary>
+    /// <summary>
+    /// The earlier run's files in <paramref name="directory"/>, or null when it has none. A scenario.yaml FedSim did
+    /// not write (the user's own scenario file, run with `output: .`) is refused: a run would overwrite it.
+    /// </summary>
     public static EarlierRun? Find(string directory)
     {
+        string scenario = Path.Combine(directory, ResultsFolder.ScenarioFileName);
+        if (File.Exists(scenario) && !WrittenByFedSim(scenario))
+            throw new ResultsException($"'{scenario}' is not a scenario FedSim wrote, and a run would replace it with the scenario " +
+                                       "as run. Write the results elsewhere: pass --output DIR, or set `output:` to another folder.");
         if (!ResultsFolder.RunFileNames.Any(name => File.Exists(Path.Combine(directory, name)))) return null;
         string summaryPath = Path.Combine(directory, SummaryJson.FileName);
         if (File.Exists(summaryPath))
@@ -208,6 +218,19 @@ internal sealed record EarlierRun(string? Status, int Rounds, int? RoundsPlanned
             catch (Exception e) when (e is ResultsException or IOException or FormatException) { rounds = 1; } // unreadable, but there was something
         }
         return new EarlierRun(null, rounds, null);
+    }
+
+    private static bool WrittenByFedSim(string scenarioFile)
+    {
+        try
+        {
+            using var reader = new StreamReader(scenarioFile);
+            return reader.ReadLine() is { } first && first.StartsWith("# " + ResultsFolder.ScenarioHeader, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     public string Describe() => Status switch
