@@ -197,8 +197,7 @@ internal sealed record EarlierRun(string? Status, int Rounds, int? RoundsPlanned
     {
         string scenario = Path.Combine(directory, ResultsFolder.ScenarioFileName);
         if (File.Exists(scenario) && !WrittenByFedSim(scenario))
-            throw new ResultsException($"'{scenario}' is not a scenario FedSim wrote, and a run would replace it with the scenario " +
-                                       "as run. Write the results elsewhere: pass --output DIR, or set `output:` to another folder.");
+            throw ResultsFolderOccupiedException.ForeignScenario(directory, scenario);
         if (!ResultsFolder.RunFileNames.Any(name => File.Exists(Path.Combine(directory, name)))) return null;
         string summaryPath = Path.Combine(directory, SummaryJson.FileName);
         if (File.Exists(summaryPath))
@@ -242,10 +241,23 @@ internal sealed record EarlierRun(string? Status, int Rounds, int? RoundsPlanned
     };
 }
 
-/// <summary>The folder holds an earlier run's results and the caller did not ask to overwrite them (exit 2).</summary>
-public sealed class ResultsFolderOccupiedException(string directory, string earlierRun)
-    : Exception($"The results folder '{directory}' holds the results of {earlierRun}. " +
-                "Pass --overwrite to replace them, or --output DIR to keep them and write elsewhere.")
+/// <summary>
+/// The folder holds files a run must not replace: an earlier run's results the caller did not ask to overwrite, or a
+/// scenario.yaml FedSim did not write (exit 2; the message says what to do).
+/// </summary>
+public sealed class ResultsFolderOccupiedException : Exception
 {
-    public string Directory { get; } = directory;
+    public ResultsFolderOccupiedException(string directory, string earlierRun)
+        : base($"The results folder '{directory}' holds the results of {earlierRun}. " +
+               "Pass --overwrite to replace them, or --output DIR to keep them and write elsewhere.")
+        => Directory = directory;
+
+    private ResultsFolderOccupiedException(string directory, string message, bool _) : base(message) => Directory = directory;
+
+    public string Directory { get; }
+
+    /// <summary>The folder holds a scenario.yaml that is not one FedSim wrote (the user's own, run with `output: .`).</summary>
+    public static ResultsFolderOccupiedException ForeignScenario(string directory, string scenarioFile) =>
+        new(directory, $"'{scenarioFile}' is not a scenario FedSim wrote, and a run would replace it with the scenario as run. " +
+                       "Write the results elsewhere: pass --output DIR, or set `output:` to another folder.", true);
 }

@@ -215,7 +215,7 @@ public class ResultsFolderTests
         File.WriteAllText(Path.Combine(tmp.Path, ResultsFolder.ScenarioFileName), "# my experiment\nname: mine\n");
 
         // Execute
-        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Open(tmp.Path, overwrite: true));
+        var e = Assert.Throws<ResultsFolderOccupiedException>(() => ResultsFolder.Open(tmp.Path, overwrite: true));
 
         // Assert
         Assert.Contains("--output", e.Message);
