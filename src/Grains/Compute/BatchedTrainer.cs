@@ -146,6 +146,19 @@ public static class BatchedTrainer
         var deviceVectors = gradientHooks.Select(h => h.DeviceVector).OfType<string>().Distinct()
             .ToDictionary(name => name, name => PerParameter(layout, StackVectors(jobs, order, name, total, device), k));
         using var grad = torch.enable_grad();
+        // Every Scalar a native call reads is held in a local until the cohort is done: TorchSharp 0.107's Scalar
+        // has only a finalizer, so a temporary one (an implicit double -> Scalar, or the alpha 1 that add_(Tensor)
+        // passes itself) can be collected and freed while libtorch is still reading it: the `toFloat` failure at
+        // Scalar.h:140 inside add_ seen in bench runs, or silently a wrong step.
+        var one = HeldScalars.One;
+        using var negativeLearningRate = (-plan.LearningRate).ToScalar();
+        using var momentum = plan.Momentum.ToScalar();
+        double beta1 = plan.Momentum;
+        using var beta1Scalar = beta1.ToScalar();
+        using var oneMinusBeta1 = (1 - beta1).ToScalar();
+        using var beta2 = AdamBeta2.ToScalar();
+        using var oneMinusBeta2 = (1 - AdamBeta2).ToScalar();
+        using var epsilon = AdamEpsilon.ToScalar();
         var lossSum = torch.zeros(k, device: device);
         using var input = gatherOnDevice
             ? (BatchSource)new DeviceBatchSource(jobs, order, schedules, activeAt, batch, device)
@@ -166,7 +179,7 @@ public static class BatchedTrainer
             perDevice.sum().backward();
 
             using var noGrad = torch.no_grad();
-            (active == k ? lossSum : lossSum.narrow(0, 0, active)).add_(perDevice);
+            (active == k ? lossSum : lossSum.narrow(0, 0, active)).add_(perDevice, one);
             int deviceStep = t + 1; // every device still training is at its own step t + 1
             for (int i = 0; i < parameters.Length; i++)
             {
@@ -179,14 +192,14 @@ public static class BatchedTrainer
                 switch (plan.Optimizer)
                 {
                     case OptimizerKinds.Sgd:
-                        p.add_(g, alpha: -plan.LearningRate);
+                        p.add_(g, negativeLearningRate);
                         break;
                     case OptimizerKinds.Momentum:
                     {
                         // PyTorch SGD semantics (dampening 0, no Nesterov): buf = g at the first step, then mu*buf + g.
                         var buf = active == k ? state1[i]! : state1[i]!.narrow(0, 0, active);
-                        if (t == 0) buf.copy_(g); else buf.mul_(plan.Momentum).add_(g);
-                        p.add_(buf, alpha: -plan.LearningRate);
+                        if (t == 0) buf.copy_(g); else buf.mul_(momentum).add_(g, one);
+                        p.add_(buf, negativeLearningRate);
                         break;
                     }
                     default:
@@ -194,12 +207,13 @@ public static class BatchedTrainer
                         // PyTorch Adam (Kingma and Ba 2015 with PyTorch's eps placement), bias-corrected by the device's step.
                         var m = active == k ? state1[i]! : state1[i]!.narrow(0, 0, active);
                         var v = active == k ? state2[i]! : state2[i]!.narrow(0, 0, active);
-                        double beta1 = plan.Momentum;
-                        m.mul_(beta1).add_(g, alpha: 1 - beta1);
-                        v.mul_(AdamBeta2).addcmul_(g, g, value: 1 - AdamBeta2);
+                        m.mul_(beta1Scalar).add_(g, oneMinusBeta1);
+                        v.mul_(beta2).addcmul_(g, g, oneMinusBeta2);
                         double bc1 = 1 - Math.Pow(beta1, deviceStep), bc2 = 1 - Math.Pow(AdamBeta2, deviceStep);
-                        var denom = v.sqrt().div_(Math.Sqrt(bc2)).add_(AdamEpsilon);
-                        p.addcdiv_(m, denom, value: -plan.LearningRate / bc1);
+                        using var sqrtBc2 = Math.Sqrt(bc2).ToScalar();
+                        using var stepSize = (-plan.LearningRate / bc1).ToScalar();
+                        var denom = v.sqrt().div_(sqrtBc2).add_(epsilon);
+                        p.addcdiv_(m, denom, stepSize);
                         break;
                     }
                 }

@@ -91,8 +91,9 @@ public static class ModelEvaluator
             var logits = StackedModel.Logits(layout, parameters, x.unsqueeze(0).expand(k, count, features), k);
             var yk = y.unsqueeze(0).expand(k, count);
             var nll = F.cross_entropy(logits.reshape(k * count, layout.Spec.Classes), yk.reshape(k * count), reduction: nn.Reduction.None);
-            lossSum.add_(nll.view(k, count).to(ScalarType.Float64).sum(1));
-            correct.add_(logits.argmax(2).eq(yk).sum(1));
+            // The held alpha: a temporary Scalar could be freed mid-call (see HeldScalars).
+            lossSum.add_(nll.view(k, count).to(ScalarType.Float64).sum(1), HeldScalars.One);
+            correct.add_(logits.argmax(2).eq(yk).sum(1), HeldScalars.One);
         }
         var losses = lossSum.cpu().data<double>().ToArray();
         var hits = correct.cpu().data<long>().ToArray();

@@ -39,11 +39,22 @@ internal static class StackedModel
         int layers = layout.DenseLayers.Count;
         for (int l = 0; l < layers; l++, next += 2)
         {
-            h = torch.bmm(h, p[next]).add_(p[next + 1].unsqueeze(1));
+            h = torch.bmm(h, p[next]).add_(p[next + 1].unsqueeze(1), HeldScalars.One);
             if (l < layers - 1) h = F.relu(h);
         }
         return h;
     }
+}
+
+/// <summary>
+/// Scalars that live for the whole process. TorchSharp 0.107's Scalar is freed by its finalizer, so one created for a
+/// single call (an implicit conversion, or the alpha of 1 that add_(Tensor) passes itself) can be freed by a garbage
+/// collection while the native call still reads it; a static one is never collected. Read-only, so any thread may use it.
+/// </summary>
+internal static class HeldScalars
+{
+    /// <summary>1, as an int64 Scalar like TorchSharp's own default alpha.</summary>
+    public static readonly Scalar One = 1.ToScalar();
 }
 
 /// <summary>A zero-initialized host tensor whose memory C# writes directly (no per-element accessor calls).</summary>

@@ -56,13 +56,17 @@ internal abstract class TrainingHook
     /// <summary>FedProx: g += μ·(w − w_start).</summary>
     private sealed class ProximalHook(float mu) : TrainingHook
     {
+        // Held, never a per-call temporary (see HeldScalars): freed with the hook, which outlives the training call.
+        private readonly Scalar _mu = mu.ToScalar();
+
         public override bool AdjustsGradients => true;
         public override bool NeedsStartWeights => true;
 
         public override void AdjustGradient(Tensor grad, Tensor param, Tensor? start, Tensor? deviceVector)
         {
             using var drift = param.sub(start!);
-            grad.add_(drift, alpha: mu);
+            grad.add_(drift, alpha: _mu);
+            GC.KeepAlive(_mu);
         }
     }
 
@@ -72,7 +76,8 @@ internal abstract class TrainingHook
         public override bool AdjustsGradients => true;
         public override string? DeviceVector => ControlVariateCorrection.DeviceVector;
 
-        public override void AdjustGradient(Tensor grad, Tensor param, Tensor? start, Tensor? deviceVector) => grad.add_(deviceVector!);
+        public override void AdjustGradient(Tensor grad, Tensor param, Tensor? start, Tensor? deviceVector) =>
+            grad.add_(deviceVector!, HeldScalars.One);
     }
 
     private sealed class LabelFlipHook(LabelFlip flip) : TrainingHook

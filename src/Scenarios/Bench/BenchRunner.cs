@@ -42,6 +42,7 @@ public static class BenchRunner
         var mlp = MeasureTraining("MLP", "784-200-200-10", BenchWorkloads.MnistMlp, sizes.Mlp, poolOptions.MaxCohortSize, device, matmul, progress, cancellationToken);
         var cnn = MeasureTraining("CNN", "FEMNIST 1x28x28 -> 62", BenchWorkloads.FemnistCnn, sizes.Cnn, poolOptions.ConvolutionCohortSize, device, matmul, progress, cancellationToken);
 
+        cancellationToken.ThrowIfCancellationRequested();
         progress($"FedAvg round: {sizes.Round.Devices} devices through the embedded silo");
         var round = await RoundBench.MeasureAsync(sizes.Round, kind, cancellationToken);
 
@@ -49,7 +50,8 @@ public static class BenchRunner
         if (options.Baseline)
         {
             progress("PyTorch baseline (bench/baseline.py)");
-            baseline = RunBaseline(options, environment, cuda, sizes, mlp, cnn, round);
+            // FedSim trains on the pool's workers, each using torch's intra-op threads: the baseline gets as many in all.
+            baseline = RunBaseline(options, environment, cuda, sizes, mlp, cnn, round, poolOptions.Workers * torch.get_num_threads(), cancellationToken);
         }
 
         using var self = Process.GetCurrentProcess();
@@ -79,7 +81,7 @@ public static class BenchRunner
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress($"{name}: {mode} ({size.Devices} devices x {size.Steps} steps x batch {size.Batch})");
-            results[mode] = TrainingBench.Measure(mode, jobs, warmUp, poolCohort, device);
+            results[mode] = TrainingBench.Measure(mode, jobs, warmUp, poolCohort, device, cancellationToken);
         }
         return new TrainingWorkloadReport(name, model, size.Devices, size.Steps, size.Batch, FlopCounter.TrainingStepFlops(spec, size.Batch),
             results[TrainingMode.OneByOne], results[TrainingMode.BatchedPoolCohort], results[TrainingMode.BatchedAll], matmul.Gflops,
@@ -109,7 +111,7 @@ public static class BenchRunner
     }
 
     private static BaselineReport RunBaseline(BenchOptions options, BenchEnvironment environment, bool cuda, BenchSizes sizes,
-        TrainingWorkloadReport mlp, TrainingWorkloadReport cnn, RoundMeasurement round)
+        TrainingWorkloadReport mlp, TrainingWorkloadReport cnn, RoundMeasurement round, int totalThreads, CancellationToken cancellationToken)
     {
         var candidates = environment.PythonCandidates ?? PythonBaseline.DefaultCandidates(options.PythonPath);
         var python = PythonBaseline.FindPython(candidates);
@@ -118,8 +120,8 @@ public static class BenchRunner
         string? script = PythonBaseline.LocateScript(environment.ScriptSearchStarts ?? PythonBaseline.DefaultScriptSearchStarts());
         if (script is null)
             return Skipped(python.Executable, null, $"{PythonBaseline.ScriptRelativePath} not found above the program's or the current folder");
-        var outcome = PythonBaseline.Run(python, script, PythonBaseline.Arguments(cuda, sizes, round),
-            environment.BaselineTimeout ?? TimeSpan.FromMinutes(30));
+        var outcome = PythonBaseline.Run(python, script, PythonBaseline.Arguments(cuda, sizes, round, totalThreads),
+            environment.BaselineTimeout ?? TimeSpan.FromMinutes(30), cancellationToken);
         if (outcome.Report is not { } r) return Skipped(python.Executable, script, outcome.Skipped ?? "no result");
 
         double? Rate(string workload) => (double?)r["workloads"]?[workload]?["device_steps_per_second"];
@@ -131,7 +133,14 @@ public static class BenchRunner
             Over(mlp.BatchedPoolCohort.DeviceStepsPerSecond, mlpSeq), Over(mlp.BatchedAll.DeviceStepsPerSecond, mlpSeq),
             Over(mlp.OneByOne.DeviceStepsPerSecond, mlpSeq),
             Over(cnn.BatchedPoolCohort.DeviceStepsPerSecond, cnnSeq), Over(cnn.BatchedAll.DeviceStepsPerSecond, cnnSeq),
-            roundSeconds is double s && round.WallSeconds > 0 ? s / round.WallSeconds : null, null, r);
+            roundSeconds is double s && round.WallSeconds > 0 ? s / round.WallSeconds : null, null, r)
+        {
+            TotalThreads = (int?)r["threads_total"],
+            FedSimThreads = totalThreads,
+            BlasThreads = (int?)r["blas"]?["threads"],
+            BlasThreading = (string?)r["blas"]?["threading"],
+            BlasPath = (string?)r["blas"]?["path"],
+        };
     }
 
     private static BaselineReport Skipped(string? python, string? script, string reason)

@@ -6,7 +6,8 @@ namespace FedSim.Scenarios.Cli;
 
 /// <summary>
 /// The <c>fedsim</c> command line: <c>run</c>, <c>validate</c>, <c>schema</c>, <c>data fetch</c>, <c>privacy epsilon|noise</c>, <c>bench</c>.
-/// Exit codes: 0 success, 2 invalid input (scenario, flags, dataset), 1 runtime failure, 130 interrupted.
+/// Exit codes: 0 success, 2 invalid input (scenario, flags, dataset, results folder), 1 runtime failure,
+/// 130 interrupted by Ctrl+C, 143 by SIGTERM (see <see cref="Interruption"/>).
 /// Errors go to stderr as one clear line; stack traces only with <c>--verbose</c> or <c>FEDSIM_DEBUG=1</c>.
 /// </summary>
 public static class FedSimCli

@@ -54,7 +54,7 @@ public static class ExperimentRunner
         if (!options.Resume)
             results.WriteScenario(ScenarioWriter.ToYaml(
                 ScenarioPaths.ForResultsFolder(scenario, baseDirectory, results.Directory, options.Seed), withDescriptions: true,
-                header: $"Scenario as run by FedSim ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC) from {scenarioPath}\n" +
+                header: $"{ResultsFolder.ScenarioHeader} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC) from {scenarioPath}\n" +
                         "Paths are relative to this file: `output: .` is this folder, so re-running this file writes here."));
         using var log = new RunLog(results.Paths.Log, Console.Error, () => cancellationToken.IsCancellationRequested);
         var note = log.ForContext(typeof(ExperimentRunner).FullName!);
