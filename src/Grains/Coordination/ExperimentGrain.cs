@@ -163,7 +163,7 @@ public sealed partial class ExperimentGrain(
             long bytesDown = modelBytes * (1 + broadcast.Count), bytesUp = modelBytes * (1 + objective.ExtraUploadVectors);
             var plan = RoundPlanner.Plan(number, scenario.Seed, scenario.Devices, scenario.Training.DevicesPerRound, State.SimulatedTotalSeconds,
                 scenario.Heterogeneity, setup.Profiles, device => setup.Data.Shard(device).Count,
-                new RoundWork(scenario.Training.BatchSize, scenario.Training.LocalEpochs, bytesDown, bytesUp));
+                new RoundWork(scenario.Training.BatchSize, scenario.Training.LocalEpochs, bytesDown, bytesUp), scenario.Training.Sampling);
 
             var round = new InFlightRound(number, plan, serverState, Stopwatch.StartNew(), bytesDown);
             foreach (var skipped in plan.Devices.Where(d => d.Outcome != DeviceOutcome.Train))

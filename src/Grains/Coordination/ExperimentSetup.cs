@@ -33,7 +33,7 @@ internal sealed class ExperimentSetup
         Func<float[], Dataset, Task<ModelScore>> evaluateOn,
         Func<float[], int[], Task<float[]>> trainRoot)
     {
-        int cohort = scenario.Training.DevicesPerRound;
+        int cohort = scenario.Training.ExpectedCohort(scenario.Devices);
         int assumed = scenario.Byzantine?.ExpectedPerCohort(cohort) ?? 0;
         var algorithm = FederatedAlgorithm.For(scenario, assumed);
         var roster = scenario.Byzantine is { } b ? new ByzantineRoster(scenario.Seed, scenario.Devices, b.Fraction) : ByzantineRoster.None;

@@ -86,7 +86,7 @@ public static class ExperimentRunner
         double start = 0;
         foreach (var report in reports.OrderBy(r => r.Round))
         {
-            foreach (long device in RoundPlanner.Sample(report.Round, spec.Seed, spec.Devices, wanted, spec.Heterogeneity, profiles.Trace, start))
+            foreach (long device in RoundPlanner.Sample(report.Round, spec.Seed, spec.Devices, wanted, spec.Heterogeneity, profiles.Trace, start, spec.Training.Sampling))
                 selected[device] = selected.GetValueOrDefault(device) + 1;
             foreach (var f in report.AllFailures) failed[f.DeviceId] = failed.GetValueOrDefault(f.DeviceId) + 1;
             start = report.SimulatedTotalSeconds;
