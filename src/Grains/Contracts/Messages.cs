@@ -52,7 +52,8 @@ public sealed record ByzantineRole([property: Id(0)] int CohortSize, [property: 
 
 /// <summary>
 /// A device's answer for one round: the weight delta and statistics. Never raw samples: no grain
-/// method returns them, and this type has no place for them.
+/// method returns them, and this type has no place for them. Under secure aggregation the delta is empty (the
+/// update travels masked); <see cref="LocalEpsilon"/> is the device's own ε under local DP.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ClientUpdate(
@@ -65,7 +66,8 @@ public sealed record ClientUpdate(
     [property: Id(6)] double SimulatedSeconds,
     [property: Id(7)] long BytesDown,
     [property: Id(8)] long BytesUp,
-    [property: Id(9)] IReadOnlyDictionary<string, float[]>? Extras = null);
+    [property: Id(9)] IReadOnlyDictionary<string, float[]>? Extras = null,
+    [property: Id(10)] double? LocalEpsilon = null);
 
 /// <summary>A named per-round figure some stage computed (aggregator choices, backdoor accuracy); null: not measured this round.</summary>
 [GenerateSerializer, Immutable]
@@ -108,7 +110,7 @@ public sealed record RoundReport(
     public double? Metric(string name) => AllMetrics.FirstOrDefault(m => m.Name == name)?.Value;
 }
 
-/// <summary>Where an experiment stands.</summary>
+/// <summary>Where an experiment stands. <see cref="FinishReason"/>: why a finished run ended before its planned rounds without an error (a spent privacy budget).</summary>
 [GenerateSerializer, Immutable]
 public sealed record ExperimentStatus(
     [property: Id(0)] string ExperimentId,
@@ -116,7 +118,8 @@ public sealed record ExperimentStatus(
     [property: Id(2)] int TotalRounds,
     [property: Id(3)] bool Finished,
     [property: Id(4)] string? Error,
-    [property: Id(5)] IReadOnlyList<RoundReport> Reports);
+    [property: Id(5)] IReadOnlyList<RoundReport> Reports,
+    [property: Id(6)] string? FinishReason = null);
 
 /// <summary>A sampled device that could not deliver a usable update this round.</summary>
 [GenerateSerializer, Immutable]

@@ -221,7 +221,10 @@ public sealed partial class ExperimentGrain(
             var failures = round.Failures.OrderBy(f => f.DeviceId).ToList();
             var context = new RoundContext(round.Number, scenario.Seed, scenario.Devices, round.Plan.Training.Count(), State.CompletedRounds,
                 round.ServerState, setup.AssumedByzantine);
-            var work = new RoundResults(context, State.Weights!, results, failures);
+            var work = new RoundResults(context, State.Weights!, results, failures)
+            {
+                LocalEpsilons = updates.Where(u => u.LocalEpsilon is not null).Select(u => u.LocalEpsilon!.Value).ToList(),
+            };
             await setup.Pipeline.RunAsync(work, CancellationToken.None);
 
             long examples = updates.Sum(u => (long)u.Examples);
@@ -247,8 +250,9 @@ public sealed partial class ExperimentGrain(
             State.SimulatedTotalSeconds = report.SimulatedTotalSeconds;
             State.Store(round.ServerState);
             State.Reports.Add(report);
-            State.Finished = round.Number >= scenario.Training.Rounds || work.StopReason is not null;
+            State.Finished = round.Number >= scenario.Training.Rounds || work.StopReason is not null || work.FinishReason is not null;
             State.Error = work.StopReason;
+            State.FinishReason = work.FinishReason;
             await checkpoint.WriteStateAsync();
             _round = null;
 
@@ -274,7 +278,7 @@ public sealed partial class ExperimentGrain(
     }
 
     private ExperimentStatus StatusNow() => new(this.GetPrimaryKeyString(), State.CompletedRounds,
-        State.Scenario?.Training.Rounds ?? 0, State.Finished, State.Error, State.Reports.ToArray());
+        State.Scenario?.Training.Rounds ?? 0, State.Finished, State.Error, State.Reports.ToArray(), State.FinishReason);
 
     private void Notify(Action<IExperimentObserver> send)
     {

@@ -61,3 +61,24 @@ public sealed record LocalDpAccounting(double SamplingRate, double NoiseMultipli
         return accountant.GetEpsilon(Delta).Epsilon;
     }
 }
+
+/// <summary>Names a scenario's privacy mechanisms in one line, for summaries and consoles.</summary>
+public static class PrivacyMechanisms
+{
+    /// <summary>"DP-FedAvg (user level, fixed clip norm 1, z = 1.1, Poisson q = 0.1) + secure aggregation (complete graph)"; null when none is on.</summary>
+    public static string? Describe(ScenarioSpec scenario)
+    {
+        var p = scenario.Privacy;
+        var parts = new List<string>();
+        if (p.Central is { } c)
+        {
+            string sampling = scenario.Training.Sampling is PoissonSamplingOptions poisson ? $", Poisson q = {poisson.Rate:R}" : "";
+            parts.Add($"DP-FedAvg (user level, {c.Clipping.Describe()}, z = {c.NoiseMultiplier:R}{sampling})");
+        }
+        if (p.Local is { } l)
+            parts.Add($"DP-SGD (example level, clip norm {l.ClipNorm:R}, z = {l.NoiseMultiplier:R}, Poisson batches of expected size {scenario.Training.BatchSize})");
+        if (p.SecureAggregation is { } s)
+            parts.Add($"secure aggregation ({(s.Graph == SecureAggregationGraphs.Sparse ? "SecAgg+ sparse graph" : "complete graph")})");
+        return parts.Count == 0 ? null : string.Join(" + ", parts);
+    }
+}

@@ -67,7 +67,7 @@ public static class ExperimentRunner
                 ["max_queue_depth"] = poolMetrics.MaxQueueDepth,
                 ["peak_working_set_bytes"] = Process.GetCurrentProcess().PeakWorkingSet64,
             },
-            wall.Elapsed.TotalSeconds));
+            wall.Elapsed.TotalSeconds) with { FinishReason = status.FinishReason });
         console.WriteSummary(summary, results.Directory);
         return new RunOutcome(results.Directory, status.Reports, summary);
     }
