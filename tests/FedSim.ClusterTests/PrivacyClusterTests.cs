@@ -63,4 +63,53 @@ public sealed class PrivacyClusterTests(OneSiloCluster one)
         Assert.True(status.Reports[^1].Metric("epsilon") <= scenario.Privacy.EpsilonBudget);
         Assert.NotNull(status.Reports[^1].TestAccuracy); // the last model is evaluated
     }
+
+    private static ScenarioSpec LocalDp(int devices, int perRound, int rounds, double budget = 0)
+    {
+        var scenario = TestScenarios.SmallSynthetic(devices: devices, perRound: perRound, rounds: rounds, seed: 43);
+        scenario.Dataset.Samples = 150 * devices; // 120 training samples per device (IID), 8 Poisson batches of expected size 16
+        scenario.Privacy = new PrivacySpec { Delta = 1e-3, EpsilonBudget = budget, Local = new LocalDpSpec { NoiseMultiplier = 1.1, ClipNorm = 1.0 } };
+        return scenario;
+    }
+
+    [Fact]
+    public async Task Dp_sgd_devices_keep_their_own_accountant_and_the_epsilon_column_is_the_largest_so_far()
+    {
+        // Prepare
+        var scenario = LocalDp(devices: 8, perRound: 4, rounds: 4);
+        var perDevice = LocalDpAccounting.For(scenario.Privacy.Local!, 16, 120, scenario.Privacy.Delta);
+        var counts = new Dictionary<long, int>();
+
+        // Execute
+        var status = await Run("dp-sgd", scenario);
+
+        // Assert: every device trains 8 steps per round it is drawn in; ε of the most-drawn device so far.
+        Assert.Null(status.Error);
+        foreach (var report in status.Reports)
+        {
+            foreach (long d in FedSim.Coordination.CohortSampler.Sample(8, 4, scenario.Seed, report.Round)) counts[d] = counts.GetValueOrDefault(d) + 1;
+            Assert.Equal(4, report.Participants);
+            Assert.Equal(perDevice.EpsilonAfter(8L * counts.Values.Max()), report.Metric("epsilon")!.Value, 12);
+        }
+        Assert.True(status.Reports[^1].TestLoss < status.Reports[0].TestLoss * 1.5, "the model diverged");
+    }
+
+    [Fact]
+    public async Task Dp_sgd_devices_decline_rounds_beyond_their_budget_and_the_run_finishes_when_none_can_train()
+    {
+        // Prepare: every device is drawn every round; its budget affords one round (8 steps) but not two.
+        var perDevice = LocalDpAccounting.For(new LocalDpSpec { NoiseMultiplier = 1.1, ClipNorm = 1.0 }, 16, 120, 1e-3);
+        var scenario = LocalDp(devices: 4, perRound: 4, rounds: 5, budget: (perDevice.EpsilonAfter(8) + perDevice.EpsilonAfter(16)) / 2);
+
+        // Execute
+        var status = await Run("dp-sgd-budget", scenario);
+
+        // Assert
+        Assert.Null(status.Error);
+        Assert.Equal(2, status.Reports.Count);
+        Assert.Equal(4, status.Reports[0].Participants);
+        Assert.Equal(0, status.Reports[1].Participants);
+        Assert.All(status.Reports[1].AllFailures, f => Assert.StartsWith(PrivacyAccountingStage.BudgetDeclined, f.Reason));
+        Assert.StartsWith(PrivacyAccountingStage.BudgetDeclined, status.FinishReason);
+    }
 }

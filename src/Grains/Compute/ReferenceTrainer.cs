@@ -27,8 +27,9 @@ public static class ReferenceTrainer
         BatchedTrainer.ValidateShard(job, layout);
 
         var plan = job.Plan;
-        var schedule = new MinibatchSchedule(job.Shard.Indices, job.Seed, plan.BatchSize, plan.LocalEpochs, job.MaxSteps);
         var hooks = TrainingHook.For(plan, layout, job.Shard.Source);
+        var dp = hooks.OfType<TrainingHook.DpSgdHook>().FirstOrDefault();
+        var schedule = new MinibatchSchedule(job.Shard.Indices, job.Seed, plan.BatchSize, plan.LocalEpochs, job.MaxSteps, poisson: dp is not null);
         var inputHooks = hooks.Where(h => h.TransformsInputs).ToArray();
         var gradientHooks = hooks.Where(h => h.AdjustsGradients).ToArray();
         if (schedule.Steps == 0) return new TrainingResult(new float[layout.Count], job.Shard.Count, 0, 0f);
@@ -53,7 +54,8 @@ public static class ReferenceTrainer
 
         var data = job.Shard.Source;
         int features = data.FeatureCount;
-        var rows = new int[plan.BatchSize];
+        var rows = new int[Math.Max(1, schedule.MaxBatch)];
+        using var noise = dp is null ? null : new DpNoise(job.Seed, device);
         double lossSum = 0;
         for (int t = 0; t < schedule.Steps; t++)
         {
@@ -70,8 +72,16 @@ public static class ReferenceTrainer
             var x = torch.tensor(xs, InputShape(layout, count), device: device);
             var y = torch.tensor(ys, [count], device: device);
             optimizer.zero_grad();
-            var loss = F.cross_entropy(model.forward(x), y);
-            loss.backward();
+            if (dp is not null)
+            {
+                lossSum += PrivateStep(dp, model, parameters, layout, x, y, count, noise!.Next(layout.Count), plan.BatchSize);
+            }
+            else
+            {
+                var loss = F.cross_entropy(model.forward(x), y);
+                loss.backward();
+                lossSum += loss.item<float>();
+            }
             if (gradientHooks.Length > 0)
             {
                 using var noGrad = torch.no_grad();
@@ -81,7 +91,6 @@ public static class ReferenceTrainer
                             hook.DeviceVector is { } name ? deviceVectors[name][i] : null);
             }
             optimizer.step();
-            lossSum += loss.item<float>();
         }
 
         var trained = Save(layout, parameters);
@@ -89,6 +98,44 @@ public static class ReferenceTrainer
         for (int i = 0; i < delta.Length; i++) delta[i] = trained[i] - job.GlobalWeights[i];
         return new TrainingResult(delta, job.Shard.Count, schedule.Steps, (float)(lossSum / schedule.Steps));
     }
+
+    /// <summary>
+    /// DP-SGD's step gradient the plain way, one example at a time (the independent check of the batched per-example
+    /// gradients): each example's own autograd gradient, its norm over all parameters, the clipped sum, then noise
+    /// (the canonical draw, oriented like the module's parameters) and the division by the expected batch. Leaves the
+    /// result in the parameters' .grad and returns the step's summed loss over the expected batch.
+    /// </summary>
+    private static double PrivateStep(TrainingHook.DpSgdHook dp, Sequential model, Parameter[] parameters, ModelLayout layout,
+        Tensor x, Tensor y, int count, Tensor noise, int expectedBatch)
+    {
+        var sums = parameters.Select(p => torch.zeros_like(p)).ToArray();
+        double loss = 0;
+        for (int b = 0; b < count; b++)
+        {
+            foreach (var p in parameters) p.grad?.zero_();
+            var example = F.cross_entropy(model.forward(x.narrow(0, b, 1)), y.narrow(0, b, 1));
+            example.backward();
+            loss += example.item<float>();
+            using var noGrad = torch.no_grad();
+            double squared = parameters.Sum(p => p.grad!.pow(2).sum().item<float>() * 1.0);
+            double factor = dp.ClipFactor(Math.Sqrt(squared));
+            for (int i = 0; i < parameters.Length; i++) sums[i].add_(parameters[i].grad!, alpha: factor);
+        }
+        using (torch.no_grad())
+        {
+            var oriented = Oriented(layout, noise);
+            for (int i = 0; i < parameters.Length; i++) parameters[i].grad = dp.Finish(sums[i], oriented[i], expectedBatch);
+        }
+        return loss / expectedBatch;
+    }
+
+    /// <summary>A flat canonical tensor as one tensor per parameter, shaped and oriented like the module's parameters.</summary>
+    private static Tensor[] Oriented(ModelLayout layout, Tensor flat)
+        => layout.Parameters.Select(info =>
+        {
+            var part = flat.narrow(0, info.Offset, info.Count).reshape(info.Shape.Select(s => (long)s).ToArray());
+            return info.Role == ParameterRole.LinearWeight ? part.t().contiguous() : part;
+        }).ToArray();
 
     private static long[] InputShape(ModelLayout layout, int count)
         => layout.Spec.Image is { } img && layout.Spec.Kind == ModelKinds.Cnn

@@ -73,7 +73,8 @@ internal sealed class ExperimentSetup
             Algorithm = algorithm,
             Roster = roster,
             Profiles = DeviceProfileSource.For(scenario),
-            Plan = BasePlan(scenario.Training).With(algorithm.Objective.Modifiers),
+            Plan = BasePlan(scenario.Training).With(algorithm.Objective.Modifiers)
+                .With(privacy.Local is { } local ? [new DpSgd(local.ClipNorm, local.NoiseMultiplier)] : []),
             Pipeline = new RoundPipeline(stages),
             AssumedByzantine = assumed,
             Parameters = parameters,

@@ -49,6 +49,9 @@ public sealed record CentralDpAccounting(double SamplingRate, double NoiseMultip
 /// </summary>
 public sealed record LocalDpAccounting(double SamplingRate, double NoiseMultiplier, double Delta)
 {
+    /// <summary>The device-state scalar holding the DP-SGD steps a device has taken in all its rounds.</summary>
+    public const string StepsKey = "privacy.local_steps";
+
     public static LocalDpAccounting For(LocalDpSpec local, int batchSize, int examples, double delta)
         => new(Math.Min(1.0, (double)batchSize / Math.Max(1, examples)), local.NoiseMultiplier, delta);
 

@@ -49,23 +49,6 @@ public sealed class PoissonSamplingOptions : SamplingOptions
     public long[] Sample(int round, ulong seed, long population, Func<long, bool>? admit = null)
     {
         var rng = new DeterministicRandom(Seeds.Derive(seed, round, Seeds.None, SeedPurpose.CohortSampling));
-        var chosen = new List<long>();
-        if (Rate >= 1)
-        {
-            for (long d = 0; d < population; d++)
-                if (admit is null || admit(d)) chosen.Add(d);
-            return [.. chosen];
-        }
-        double logMiss = Math.Log(1 - Rate);
-        for (long d = -1; ;)
-        {
-            // P(gap = g) = (1 − q)^(g−1)·q for g ≥ 1: the next device drawn after d.
-            double u = 1 - rng.NextDouble(); // (0, 1]
-            double gap = Math.Floor(Math.Log(u) / logMiss) + 1;
-            if (gap >= population - d) break;
-            d += (long)gap;
-            if (admit is null || admit(d)) chosen.Add(d);
-        }
-        return [.. chosen];
+        return rng.BernoulliPositions(population, Rate).Where(d => admit is null || admit(d)).ToArray();
     }
 }
