@@ -29,6 +29,8 @@ public sealed record GlobalModel([property: Id(0)] int Round, [property: Id(1)] 
 /// <param name="Broadcast">Vectors the server sends with the model (SCAFFOLD's c).</param>
 /// <param name="SimulatedSeconds">The device's simulated download + training + upload time, decided by the round plan.</param>
 /// <param name="Byzantine">Set for a malicious device: what it needs to know about this round's attack.</param>
+/// <param name="SecureAggregation">Set when the round's updates travel through secure aggregation: the device keeps its
+/// update, advertises keys, and answers the coordinator's protocol calls instead of submitting a delta.</param>
 [GenerateSerializer, Immutable]
 public sealed record RoundAssignment(
     [property: Id(0)] string ExperimentId,
@@ -41,7 +43,8 @@ public sealed record RoundAssignment(
     [property: Id(7)] int? MaxSteps = null,
     [property: Id(8)] IReadOnlyDictionary<string, float[]>? Broadcast = null,
     [property: Id(9)] double SimulatedSeconds = 0,
-    [property: Id(10)] ByzantineRole? Byzantine = null);
+    [property: Id(10)] ByzantineRole? Byzantine = null,
+    [property: Id(11)] SecureAggregationRole? SecureAggregation = null);
 
 /// <summary>A malicious device's view of the round it attacks.</summary>
 /// <param name="CohortSize">Devices asked to train this round (n).</param>

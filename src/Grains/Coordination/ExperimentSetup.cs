@@ -52,7 +52,7 @@ internal sealed class ExperimentSetup
         var privacy = scenario.Privacy;
         var centralAccounting = CentralDpAccounting.For(scenario);
         // DP-FedAvg and secure aggregation replace the aggregator's step (validation allowed only the mean with them).
-        if (privacy.Central is { } central) stages.Add(new CentralDpAggregationStage(central, centralAccounting!, parameters));
+        if (privacy.Central is { } central) stages.Add(new CentralDpAggregationStage(central, centralAccounting!, parameters, privacy.SecureAggregation is not null));
         else if (privacy.SecureAggregation is not null) stages.Add(new SecureMeanStage());
         else stages.Add(new AggregationStage(algorithm));
         stages.Add(new ServerStepStage(algorithm));

@@ -113,6 +113,12 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
                 }
                 update = update with { Delta = attack.Craft([update.Delta], new PoisoningContext(a.Round, role.CohortSize, role.Members, role.CraftSeed))[0] };
             }
+            if (a.SecureAggregation is { } secure)
+            {
+                // The update stays here; only its masked form ever leaves (see DeviceGrain.SecureAggregation.cs).
+                await JoinSecureAggregationAsync(a, secure, update, honest: a.Byzantine is null, experiment);
+                return;
+            }
             await experiment.SubmitUpdateAsync(update);
         }
         catch (Exception ex)
@@ -124,8 +130,9 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
         }
         finally
         {
-            // Sampled devices are the only ones ever active; release this one until it is sampled again.
-            DeactivateOnIdle();
+            // Sampled devices are the only ones ever active; release this one until it is sampled again (a device in a
+            // secure-aggregation round stays until its part ends: the protocol's secrets live in this activation).
+            if (_secureRound is null) DeactivateOnIdle();
         }
     }
 

@@ -31,10 +31,19 @@ public static class PrivacyState
 /// devices clipped before masking and the coordinator noises the revealed sum. Adaptive clipping (Andrew et al. 2021)
 /// then moves S toward the target quantile with the noised count of unclipped updates.
 /// </summary>
-public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAccounting accounting, int parameters) : IRoundStage
+public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAccounting accounting, int parameters, bool secureAggregation = false)
+    : IRoundStage
 {
     public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
     {
+        if (secureAggregation && round.SecureSum is null)
+        {
+            // The protocol failed (or had nobody to aggregate): nothing is released and the model stays.
+            round.Metrics.Add(new RoundMetric("used", 0));
+            round.Metrics.Add(new RoundMetric("clip_norm", PrivacyState.ClipNormOf(round.Context.State, central.Clipping)));
+            if (central.Clipping is AdaptiveClippingOptions) round.Metrics.Add(new RoundMetric("unclipped_fraction", null));
+            return;
+        }
         var state = round.Context.State;
         var clipping = central.Clipping;
         double clipNorm = PrivacyState.ClipNormOf(state, clipping);

@@ -22,7 +22,11 @@ public enum SecAggExtraCoordinate
 /// </summary>
 /// <param name="Parameters">Model coordinates.</param>
 /// <param name="Range">c, the quantizer's clip range this round.</param>
-public sealed record SecAggEncoding(int Parameters, SecAggExtraCoordinate Extra, double Range)
+[GenerateSerializer, Immutable]
+public sealed record SecAggEncoding(
+    [property: Id(0)] int Parameters,
+    [property: Id(1)] SecAggExtraCoordinate Extra,
+    [property: Id(2)] double Range)
 {
     /// <summary>Coordinates of the masked vector.</summary>
     public int VectorLength => Parameters + (Extra == SecAggExtraCoordinate.None ? 0 : 1);
