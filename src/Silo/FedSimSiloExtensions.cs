@@ -3,6 +3,7 @@ using FedSim.Coordination;
 using FedSim.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime.Hosting;
 
 namespace FedSim.Silo;
 
@@ -11,8 +12,11 @@ public sealed class FedSimSiloOptions
 {
     public ComputePoolOptions Compute { get; set; } = new();
 
-    /// <summary>ADO.NET (PostgreSQL) connection string for checkpoints; null keeps them in memory (embedded default).</summary>
+    /// <summary>ADO.NET (PostgreSQL) connection string for checkpoints; null keeps them in memory or in <see cref="CheckpointFolder"/>.</summary>
     public string? PostgresConnectionString { get; set; }
+
+    /// <summary>Folder for checkpoints (embedded runs keep them beside their results, so a run can resume); null keeps them in memory.</summary>
+    public string? CheckpointFolder { get; set; }
 
     public TimeSpan RoundTimeout { get; set; } = TimeSpan.FromMinutes(30);
 }
@@ -38,6 +42,11 @@ public static class FedSimSiloExtensions
                 o.Invariant = "Npgsql";
                 o.ConnectionString = connection;
             });
+        }
+        else if (options.CheckpointFolder is { } folder)
+        {
+            silo.Services.AddGrainStorage(FedSimStorage.Checkpoints,
+                (sp, _) => new Storage.FolderGrainStorage(folder, sp.GetRequiredService<Orleans.Serialization.Serializer>()));
         }
         else
         {

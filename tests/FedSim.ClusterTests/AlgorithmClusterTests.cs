@@ -142,6 +142,11 @@ public sealed class AlgorithmClusterTests(OneSiloCluster one)
             Assert.Equal(r.Selected, r.Participants + r.Failed + r.Dropped + r.Late + r.Surplus);
             Assert.True(r.Participants <= 6);
             Assert.True(r.SimulatedRoundSeconds <= 2.5 + 1e-9);
+            // clients.csv: one line per sampled device, its status matching the counts.
+            Assert.Equal(r.Selected, r.AllClients.Count);
+            Assert.Equal(r.Dropped, r.AllClients.Count(c => c.Status == "dropped"));
+            Assert.Equal(r.Participants, r.AllClients.Count(c => c.Status is "used" or "not used"));
+            Assert.All(r.AllClients.Where(c => c.Status == "used"), c => Assert.True(c.UpdateNorm > 0 && c.Steps > 0));
         });
         Assert.True(first.Reports.Sum(r => r.Dropped) > 0, "no device ever dropped out at 20%");
         Assert.Equal(first.Reports.Sum(r => r.Dropped + r.Late + r.Surplus), first.Reports.Sum(r => r.AllFailures.Count));

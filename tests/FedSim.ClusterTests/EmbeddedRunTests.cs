@@ -55,6 +55,9 @@ public sealed class EmbeddedRunTests : IDisposable
         var summary = SummaryJson.Read(Path.Combine(first, "summary.json"));
         Assert.Equal(metrics[2].TestAccuracy, summary.FinalAccuracy);
         Assert.Equal(4UL, summary.Seed);
+        Assert.NotNull(summary.DataQuality); // the data-quality summary of the training data
+        Assert.Equal(summary.Dataset!.TrainSamples, summary.DataQuality!.TrainSamples);
+        Assert.Equal(summary.Devices, summary.DataQuality.Devices.Devices);
     }
 
     [Fact]
@@ -84,6 +87,116 @@ public sealed class EmbeddedRunTests : IDisposable
         Assert.Contains("no-such-folder", stderr.ToString());
         Assert.Contains("fedsim data fetch mnist", stderr.ToString());
         Assert.DoesNotContain("   at ", stderr.ToString());
+    }
+
+    [Fact]
+    public async Task A_folder_holding_results_is_refused_and_overwrite_leaves_nothing_of_the_earlier_run()
+    {
+        // Prepare: a finished run, and a note of the user's in the same folder.
+        string scenario = Path.Combine(_folder, "tiny.yaml");
+        await File.WriteAllTextAsync(scenario, TinyScenario);
+        string output = Path.Combine(_folder, "owned");
+        Assert.Equal(0, await FedSimCli.RunAsync(["run", scenario, "--output", output, "--quiet"], TextWriter.Null, TextWriter.Null));
+        await File.WriteAllTextAsync(Path.Combine(output, "notes.txt"), "mine");
+        string firstMetrics = await File.ReadAllTextAsync(Path.Combine(output, "metrics.csv"));
+
+        // Execute: again without --overwrite, then with it but interrupted before its first round.
+        var refusal = new StringWriter();
+        int refused = await FedSimCli.RunAsync(["run", scenario, "--output", output, "--seed", "7", "--quiet"], TextWriter.Null, refusal);
+        string metricsAfterRefusal = await File.ReadAllTextAsync(Path.Combine(output, "metrics.csv"));
+        using var interrupt = new CancellationTokenSource();
+        interrupt.Cancel();
+        var interruptedErr = new StringWriter();
+        int interrupted = await FedSimCli.RunAsync(["run", scenario, "--output", output, "--seed", "7", "--overwrite", "--quiet"],
+            TextWriter.Null, interruptedErr, cancellationToken: interrupt.Token);
+
+        // Assert: the refusal touched nothing; the overwrite removed every file of the first run before writing its own.
+        Assert.Equal(2, refused);
+        Assert.Contains("--overwrite", refusal.ToString());
+        Assert.Contains("completed run (3 of 3 rounds)", refusal.ToString());
+        Assert.Equal(firstMetrics, metricsAfterRefusal);
+        Assert.Equal(130, interrupted);
+        Assert.Single(interruptedErr.ToString().Trim().Split('\n'));
+        var summary = SummaryJson.Read(Path.Combine(output, "summary.json"));
+        Assert.Equal((RunStatuses.Interrupted, 0, 7UL), (summary.Status, summary.Rounds, summary.Seed));
+        Assert.Equal(
+            [".fedsim.lock", "fedsim.log", "notes.txt", "scenario.yaml", "summary.json"],
+            Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains("seed: 7", await File.ReadAllTextAsync(Path.Combine(output, "scenario.yaml")));
+    }
+
+    [Fact]
+    public async Task A_run_stopped_before_its_first_round_is_replaced_without_overwrite()
+    {
+        // Prepare: a bad dataset fails before any folder exists; a run interrupted while starting leaves an
+        // "interrupted" summary with no rounds.
+        string bad = Path.Combine(_folder, "bad.yaml");
+        await File.WriteAllTextAsync(Path.Combine(_folder, "digits.csv"), "a,b\nx,y\n");
+        await File.WriteAllTextAsync(bad, "name: m\ndataset:\n  kind: sklearn-digits\n  path: digits.csv\n");
+        string good = Path.Combine(_folder, "tiny.yaml");
+        await File.WriteAllTextAsync(good, TinyScenario);
+        string output = Path.Combine(_folder, "retry");
+        var badErr = new StringWriter();
+        Assert.Equal(2, await FedSimCli.RunAsync(["run", bad, "--output", output, "--quiet"], TextWriter.Null, badErr));
+        bool folderAfterBadData = Directory.Exists(output);
+        using var interrupt = new CancellationTokenSource();
+        interrupt.Cancel();
+        Assert.Equal(130, await FedSimCli.RunAsync(["run", good, "--output", output, "--quiet"], TextWriter.Null, TextWriter.Null, cancellationToken: interrupt.Token));
+        var stopped = SummaryJson.Read(Path.Combine(output, "summary.json"));
+
+        // Execute
+        int exit = await FedSimCli.RunAsync(["run", good, "--output", output, "--quiet"], TextWriter.Null, TextWriter.Null);
+
+        // Assert
+        Assert.False(folderAfterBadData, "a dataset that does not parse must fail before the results folder is made");
+        Assert.Contains("digits.csv:1", badErr.ToString());
+        Assert.Equal((RunStatuses.Interrupted, 0), (stopped.Status, stopped.Rounds));
+        Assert.Equal(0, exit);
+        Assert.Equal(RunStatuses.Completed, SummaryJson.Read(Path.Combine(output, "summary.json")).Status);
+    }
+
+    [Fact]
+    public async Task A_copied_results_folder_reruns_into_itself_and_leaves_the_original_alone()
+    {
+        // Prepare: a run whose scenario names its output relative to the file, then a copy of its results folder.
+        string project = Path.Combine(_folder, "project");
+        Directory.CreateDirectory(project);
+        string scenario = Path.Combine(project, "tiny.yaml");
+        await File.WriteAllTextAsync(scenario, TinyScenario + "\noutput: results/tiny\n");
+        Assert.Equal(0, await FedSimCli.RunAsync(["run", scenario, "--quiet"], TextWriter.Null, TextWriter.Null));
+        string original = Path.Combine(project, "results", "tiny");
+        string copy = Path.Combine(_folder, "copy");
+        Directory.CreateDirectory(copy);
+        foreach (string file in Directory.GetFiles(original).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        string originalSummary = await File.ReadAllTextAsync(Path.Combine(original, "summary.json"));
+
+        // Execute
+        int exit = await FedSimCli.RunAsync(["run", Path.Combine(copy, "scenario.yaml"), "--overwrite", "--quiet"], TextWriter.Null, TextWriter.Null);
+
+        // Assert
+        Assert.Contains("output: .", await File.ReadAllTextAsync(Path.Combine(original, "scenario.yaml")));
+        Assert.Equal(0, exit);
+        Assert.Equal(originalSummary, await File.ReadAllTextAsync(Path.Combine(original, "summary.json")));
+        Assert.Equal(MetricsCsv.WithoutWallTime(await File.ReadAllTextAsync(Path.Combine(original, "metrics.csv"))),
+                     MetricsCsv.WithoutWallTime(await File.ReadAllTextAsync(Path.Combine(copy, "metrics.csv"))));
+        Assert.False(Directory.Exists(Path.Combine(copy, "results")));
+    }
+
+    [Fact]
+    public async Task A_finished_run_leaves_only_files_the_results_folder_knows_it_writes()
+    {
+        // Prepare
+        string scenario = Path.Combine(_folder, "tiny.yaml");
+        await File.WriteAllTextAsync(scenario, TinyScenario);
+        string output = Path.Combine(_folder, "known");
+
+        // Execute
+        Assert.Equal(0, await FedSimCli.RunAsync(["run", scenario, "--output", output, "--quiet"], TextWriter.Null, TextWriter.Null));
+
+        // Assert: --overwrite clears exactly ResultsFolder.RunFileNames, so an output missing from it would survive a clear.
+        var written = Directory.GetFiles(output).Select(Path.GetFileName).Where(n => n != ".fedsim.lock");
+        Assert.All(written, name => Assert.Contains(name, ResultsFolder.RunFileNames));
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

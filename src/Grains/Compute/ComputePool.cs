@@ -169,6 +169,13 @@ public sealed class ComputePool : IComputePool, IDisposable
         $"memory budget={FormatBytes(Options.MemoryBudgetBytes)}");
 
     /// <summary>
+    /// True once <see cref="Dispose"/> has seen every worker thread end. False after a dispose whose wait timed out:
+    /// a cohort is still inside libtorch, so the process must not run libtorch's static destructors (exit normally)
+    /// until it ends.
+    /// </summary>
+    public bool WorkersStopped { get; private set; }
+
+    /// <summary>
     /// Faults every job that has not started (queued or waiting for room) with <see cref="ObjectDisposedException"/>,
     /// lets running cohorts finish and deliver their results, and waits a bounded time for the workers to stop.
     /// </summary>
@@ -198,12 +205,21 @@ public sealed class ComputePool : IComputePool, IDisposable
         foreach (var p in abandoned) p.TryFail(error);
         ComputePoolLog.Disposed(_logger, abandoned.Count);
 
+        bool stopped = true;
         foreach (var worker in _workers)
         {
-            if (worker == Thread.CurrentThread) continue; // disposed from inside a cohort: cannot wait for ourselves
+            if (worker == Thread.CurrentThread)
+            {
+                stopped = false; // disposed from inside a cohort: cannot wait for ourselves
+                continue;
+            }
             if (!worker.Join(_disposeJoinTimeout))
+            {
+                stopped = false;
                 ComputePoolLog.WorkerDidNotStop(_logger, worker.Name ?? "?", _disposeJoinTimeout.TotalSeconds);
+            }
         }
+        WorkersStopped = stopped;
     }
 
     private void Submit(PendingJob pending, CancellationToken cancellationToken)

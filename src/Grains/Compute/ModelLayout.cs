@@ -98,6 +98,9 @@ public sealed class ModelLayout
         string where = $"model '{spec.Kind}'";
         if (spec.InputFeatures <= 0) throw new ArgumentException($"{where}: input features must be positive, got {spec.InputFeatures}.");
         if (spec.Classes < 2) throw new ArgumentException($"{where}: needs at least 2 classes, got {spec.Classes}.");
+        // Sizes beyond one float32 array would overflow the int offsets below; `fedsim validate` reports them first.
+        if (ModelBudget.Parameters(spec) is { } parameters && parameters > ModelBudget.MaxParameters)
+            throw new ArgumentException($"{where}: {parameters:N0} parameters do not fit one float32 array (at most {ModelBudget.MaxParameters:N0}); use narrower or fewer layers.");
         var list = new List<ParameterTensor>();
         var dense = new List<(int, int)>();
         int offset = 0;

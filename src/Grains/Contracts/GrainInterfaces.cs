@@ -53,6 +53,14 @@ public interface IExperimentGrain : IGrainWithStringKey
     /// <summary>Starts the experiment, or resumes it from its last checkpoint; returns at once.</summary>
     Task StartAsync(ScenarioSpec scenario);
 
+    /// <summary>
+    /// Stops this activation where it is, without recording anything: the round in flight is abandoned (late answers
+    /// and failures are ignored) and the checkpoint keeps the last finished round, from which a later activation (a
+    /// resumed run) replays. Called before a silo shuts down on purpose, so a shutdown never completes a round
+    /// with devices that failed only because the compute pool stopped.
+    /// </summary>
+    Task SuspendAsync();
+
     /// <summary>A device's update for the current round.</summary>
     Task SubmitUpdateAsync(ClientUpdate update);
 

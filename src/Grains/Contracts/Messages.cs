@@ -76,6 +76,19 @@ public sealed record ClientUpdate(
 [GenerateSerializer, Immutable]
 public sealed record RoundMetric([property: Id(0)] string Name, [property: Id(1)] double? Value);
 
+/// <summary>One sampled device in one round, as written to clients.csv.</summary>
+/// <param name="Status">used | not used (the aggregator left it out) | failed | dropped | late | surplus.</param>
+/// <param name="TrainLoss">Its mean local training loss (NaN when it did not deliver).</param>
+/// <param name="UpdateNorm">L2 norm of the update it sent (NaN when it did not deliver).</param>
+[GenerateSerializer, Immutable]
+public sealed record ClientRoundRecord(
+    [property: Id(0)] long Device,
+    [property: Id(1)] string Status,
+    [property: Id(2)] int Examples,
+    [property: Id(3)] int Steps,
+    [property: Id(4)] double TrainLoss,
+    [property: Id(5)] double UpdateNorm);
+
 /// <summary>One finished round as published to observers and written to metrics.csv.</summary>
 /// <param name="Participants">Updates that reached aggregation (delivered and finite).</param>
 /// <param name="Failed">Devices that trained but gave no usable update (an error, a non-finite value).</param>
@@ -85,6 +98,7 @@ public sealed record RoundMetric([property: Id(0)] string Name, [property: Id(1)
 /// <param name="Surplus">Over-selected devices the server stopped waiting for.</param>
 /// <param name="Metrics">Stage metrics in a fixed order (every round of a run has the same names).</param>
 /// <param name="Failures">Every sampled device without a usable update, with the reason.</param>
+/// <param name="Clients">Every sampled device with its status, examples, steps, loss and update norm (clients.csv).</param>
 [GenerateSerializer, Immutable]
 public sealed record RoundReport(
     [property: Id(0)] int Round,
@@ -104,8 +118,11 @@ public sealed record RoundReport(
     [property: Id(14)] int Late = 0,
     [property: Id(15)] int Surplus = 0,
     [property: Id(16)] ValueList<RoundMetric>? Metrics = null,
-    [property: Id(17)] ValueList<ClientFailureReport>? Failures = null)
+    [property: Id(17)] ValueList<ClientFailureReport>? Failures = null,
+    [property: Id(18)] ValueList<ClientRoundRecord>? Clients = null)
 {
+    public IReadOnlyList<ClientRoundRecord> AllClients => Clients ?? ValueList<ClientRoundRecord>.Empty;
+
     public IReadOnlyList<RoundMetric> AllMetrics => Metrics ?? ValueList<RoundMetric>.Empty;
 
     public IReadOnlyList<ClientFailureReport> AllFailures => Failures ?? ValueList<ClientFailureReport>.Empty;

@@ -59,7 +59,9 @@ public static class DatasetKinds
     public const string SklearnDigits = "sklearn-digits";
     public const string SklearnBreastCancer = "sklearn-breast-cancer";
     public const string Adult = "adult";
-    public static readonly string[] All = [Synthetic, Mnist, FashionMnist, Femnist, SklearnDigits, SklearnBreastCancer, Adult];
+    /// <summary>A researcher's own CSV file: a header row, a named label column, optionally an owner column.</summary>
+    public const string Csv = "csv";
+    public static readonly string[] All = [Synthetic, Mnist, FashionMnist, Femnist, SklearnDigits, SklearnBreastCancer, Adult, Csv];
 }
 
 public static class PartitionKinds
@@ -75,7 +77,7 @@ public static class PartitionKinds
 [GenerateSerializer]
 public sealed class DatasetSpec
 {
-    [Id(0), Description("Dataset kind: synthetic | mnist | fashion-mnist | femnist | sklearn-digits | sklearn-breast-cancer | adult.")]
+    [Id(0), Description("Dataset kind: synthetic | mnist | fashion-mnist | femnist | sklearn-digits | sklearn-breast-cancer | adult | csv (your own file: a header row, label_column, optional owner_column).")]
     public string Kind { get; set; } = DatasetKinds.Synthetic;
 
     [Id(1), Description("File or folder holding the dataset (relative paths resolve against the scenario file). Not used by synthetic.")]
@@ -89,6 +91,12 @@ public sealed class DatasetSpec
 
     [Id(4), Description("How training samples are split over devices.")]
     public PartitionSpec Partition { get; set; } = new();
+
+    [Id(5), Description("csv only: the header name of the column holding each row's class (integers or names).")]
+    public string LabelColumn { get; set; } = "label";
+
+    [Id(6), Description("csv only: the header name of a column naming each row's owner (device, client, site); enables partition natural, one device per owner.")]
+    public string? OwnerColumn { get; set; }
 }
 
 [GenerateSerializer]

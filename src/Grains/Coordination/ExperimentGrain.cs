@@ -36,6 +36,7 @@ public sealed partial class ExperimentGrain(
     private InFlightRound? _round;
     private ExperimentSetup? _setup;
     private IGrainTimer? _nextRoundTimer;
+    private bool _suspended;
 
     private ExperimentCheckpoint State => checkpoint.State;
 
@@ -64,6 +65,16 @@ public sealed partial class ExperimentGrain(
         State.Weights = ModelLayout.Initialize(experimentData.Model, Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.ModelInit));
         await checkpoint.WriteStateAsync();
         ScheduleNextRound();
+    }
+
+    public Task SuspendAsync()
+    {
+        _suspended = true;
+        _nextRoundTimer?.Dispose();
+        _round?.Watchdog?.Dispose();
+        _round?.Completion?.Dispose();
+        _round = null;
+        return Task.CompletedTask;
     }
 
     public Task SubmitUpdateAsync(ClientUpdate update)
@@ -150,7 +161,7 @@ public sealed partial class ExperimentGrain(
     {
         _nextRoundTimer?.Dispose();
         _nextRoundTimer = null;
-        if (_round is not null || State.Finished) return;
+        if (_round is not null || State.Finished || _suspended) return;
         try
         {
             var scenario = Scenario;
@@ -214,6 +225,7 @@ public sealed partial class ExperimentGrain(
     private async Task CompleteRoundAsync(InFlightRound round, CancellationToken cancellationToken)
     {
         round.Completion?.Dispose();
+        if (_suspended || _round != round) return;
         try
         {
             var scenario = Scenario;
@@ -257,8 +269,10 @@ public sealed partial class ExperimentGrain(
                 Late: round.Plan.Count(DeviceOutcome.Late),
                 Surplus: round.Plan.Count(DeviceOutcome.Surplus),
                 Metrics: new ValueList<RoundMetric>(work.Metrics),
-                Failures: new ValueList<ClientFailureReport>(failures.Select(f => new ClientFailureReport(f.DeviceId, round.Number, f.Reason))));
+                Failures: new ValueList<ClientFailureReport>(failures.Select(f => new ClientFailureReport(f.DeviceId, round.Number, f.Reason))),
+                Clients: new ValueList<ClientRoundRecord>(ClientRecords(round, updates, failures, work.Used)));
 
+            if (_suspended) return; // stopped while the pipeline ran: this round is replayed on resume
             State.Weights = work.NextWeights ?? State.Weights;
             State.CompletedRounds = round.Number;
             State.SimulatedTotalSeconds = report.SimulatedTotalSeconds;
@@ -280,8 +294,33 @@ public sealed partial class ExperimentGrain(
         }
     }
 
+    /// <summary>Every sampled device's line in clients.csv, sorted by device.</summary>
+    private static IEnumerable<ClientRoundRecord> ClientRecords(InFlightRound round, IReadOnlyList<ClientUpdate> updates,
+        IReadOnlyList<ClientFailure> failures, IReadOnlyList<long> used)
+    {
+        var usedSet = used.ToHashSet();
+        var delivered = updates.ToDictionary(u => u.DeviceId);
+        var failed = failures.Select(f => f.DeviceId).ToHashSet();
+        foreach (var device in round.Plan.Devices.OrderBy(d => d.Device))
+        {
+            if (delivered.TryGetValue(device.Device, out var u))
+                yield return new ClientRoundRecord(u.DeviceId, usedSet.Contains(u.DeviceId) ? "used" : "not used", u.Examples, u.Steps,
+                    // Under secure aggregation the coordinator never sees the update, so it cannot know its norm.
+                    u.MeanTrainLoss, round.Secure is null ? AggregationMath.Norm(u.Delta) : double.NaN);
+            else
+                yield return new ClientRoundRecord(device.Device, device.Outcome switch
+                {
+                    DeviceOutcome.Dropped => "dropped",
+                    DeviceOutcome.Late => "late",
+                    DeviceOutcome.Surplus => "surplus",
+                    _ => failed.Contains(device.Device) ? "failed" : "no answer",
+                }, 0, 0, double.NaN, double.NaN);
+        }
+    }
+
     private async Task FailAsync(Exception ex)
     {
+        if (_suspended) return; // a failure caused by the shutdown is not the experiment's
         LogExperimentFailed(logger, ex, this.GetPrimaryKeyString());
         _round?.Watchdog?.Dispose();
         _round = null;

@@ -36,6 +36,7 @@ public static class AdultReader
     public static DatasetSplit Load(string trainPath, string testPath)
     {
         var trainRows = ReadRows(trainPath);
+        TextCells.RequireTwoClasses(trainPath, trainRows.Select(r => r.Label).ToList(), ClassNames);
         var testRows = ReadRows(testPath);
 
         // Categories come from the training file only, sorted so the encoding does not depend on row order.
@@ -66,39 +67,41 @@ public static class AdultReader
 
         var train = Encode("adult-train", trainRows, featureCount, offsets, lookup, names);
         var test = Encode("adult-test", testRows, featureCount, offsets, lookup, names);
+        train.MissingValues = CountMissing(trainRows);
+        test.MissingValues = CountMissing(testRows);
         var (mean, std) = Tabular.ColumnStats(train.Features, featureCount);
         Tabular.Standardize(train.Features, featureCount, mean, std, numericCols);
         Tabular.Standardize(test.Features, featureCount, mean, std, numericCols);
         return new DatasetSplit(train, test);
     }
 
+    private static long CountMissing(List<Row> rows) => rows.Sum(r => (long)r.Fields.Count(f => ReferenceEquals(f, Missing)));
+
     private sealed record Row(string[] Fields, int Label, int Line);
 
     private static List<Row> ReadRows(string path)
     {
         var rows = new List<Row>();
-        using var stream = DataFiles.OpenMaybeGzip(path);
-        using var reader = new StreamReader(stream);
-        string? line;
-        int lineNo = 0;
-        while ((line = reader.ReadLine()) is not null)
+        foreach (var (lineNo, line) in DataFiles.ReadLines(path))
         {
-            lineNo++;
             // Blank lines end the UCI files; adult.test's first line is "|1x3 Cross validator".
             if (string.IsNullOrWhiteSpace(line) || line.StartsWith('|')) continue;
             var parts = line.Split(',');
             if (parts.Length != Columns.Length + 1)
-                throw new DatasetException($"{path}:{lineNo}: expected {Columns.Length + 1} comma-separated values (14 attributes and the income label), found {parts.Length}.");
+                throw new DatasetException($"{path}:{lineNo}: expected {Columns.Length + 1} comma-separated values (14 attributes and the income label), found {parts.Length}." +
+                                           (parts.Length == 1 ? TextCells.SeparatorHint(line) : ""));
             var fields = new string[Columns.Length];
             for (int c = 0; c < Columns.Length; c++)
             {
                 string v = parts[c].Trim();
                 if (Columns[c].Numeric)
                 {
-                    if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
-                        throw new DatasetException($"{path}:{lineNo}: {Columns[c].Name} is '{v}', expected a number.");
+                    var status = TextCells.TryParseNumber(v, out _);
+                    if (status != TextCells.NumberStatus.Ok)
+                        throw new DatasetException(TextCells.NumberProblem(path, lineNo, Columns[c].Name, v, status)
+                                                   + (v == "?" ? " (Adult marks missing values with '?' only in categorical columns.)" : ""));
                 }
-                else if (v == "?") v = Missing;
+                else if (v is "?" or "") v = Missing;
                 fields[c] = v;
             }
             string label = parts[^1].Trim().TrimEnd('.');
@@ -110,7 +113,7 @@ public static class AdultReader
             };
             rows.Add(new Row(fields, y, lineNo));
         }
-        if (rows.Count == 0) throw new DatasetException($"{path}: no data rows.");
+        if (rows.Count == 0) throw new DatasetException($"{path}: no data rows (the file is empty or holds only blank lines).");
         return rows;
     }
 

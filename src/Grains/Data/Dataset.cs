@@ -46,6 +46,12 @@ public sealed class Dataset
     public string[]? GroupNames { get; }
     public string[]? FeatureNames { get; }
 
+    /// <summary>
+    /// Cells the reader found missing in this dataset's rows and encoded as a category of their own (Adult's '?',
+    /// an empty categorical cell of a CSV). Missing numbers are rejected, not counted. Set by readers; 0 otherwise.
+    /// </summary>
+    public long MissingValues { get; internal set; }
+
     public ReadOnlySpan<float> Row(int index) => Features.AsSpan(index * FeatureCount, FeatureCount);
 
     /// <summary>Copies the given samples into a new dataset (keeps group ids).</summary>

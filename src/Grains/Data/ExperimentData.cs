@@ -18,7 +18,10 @@ public sealed class ExperimentData
         Partition = partition;
         Model = model;
         Statistics = statistics;
+        _quality = new Lazy<DataQuality>(() => DataQuality.Compute(split, partition));
     }
+
+    private readonly Lazy<DataQuality> _quality;
 
     public DatasetSplit Split { get; }
     public int[][] Partition { get; }
@@ -80,6 +83,9 @@ public sealed class ExperimentData
         }
         return subset;
     });
+
+    /// <summary>The data-quality summary, computed on first use (the runner asks; device grains never do).</summary>
+    public DataQuality Quality => _quality.Value;
 
     /// <summary>The private shard of <paramref name="device"/> (a view, no copy).</summary>
     public ShardView Shard(long device)

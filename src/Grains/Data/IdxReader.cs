@@ -28,8 +28,10 @@ public static class IdxReader
         string Need(string[] names) => DataFiles.FindFirst(folder, names)
             ?? throw new DatasetException($"{folder}: {names[0]} (or {names[1]}) not found; the folder must hold the four {name} IDX files " +
                                           $"{TrainImagesNames[0]}, {TrainLabelsNames[0]}, {TestImagesNames[0]}, {TestLabelsNames[0]}.");
-        var train = Read(Need(TrainImagesNames), Need(TrainLabelsNames), name + "-train", classCount);
+        string trainLabels = Need(TrainLabelsNames);
+        var train = Read(Need(TrainImagesNames), trainLabels, name + "-train", classCount);
         var test = Read(Need(TestImagesNames), Need(TestLabelsNames), name + "-test", classCount);
+        TextCells.RequireTwoClasses(trainLabels, train.Labels);
         return new DatasetSplit(train, test);
     }
 
@@ -45,7 +47,8 @@ public static class IdxReader
         for (int i = 0; i < labels.Length; i++)
         {
             if (labels[i] >= classCount)
-                throw new DatasetException($"{labelsPath}: label {labels[i]} at index {i} is outside 0..{classCount - 1}.");
+                throw new DatasetException($"{labelsPath}: label {labels[i]} at index {i} is outside 0..{classCount - 1}; " +
+                                           $"{name} has {classCount} classes, so this is not its label file (or the file is damaged). Fetch it again.");
             ints[i] = labels[i];
         }
 

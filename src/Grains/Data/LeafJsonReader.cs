@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace FedSim.Data;
@@ -72,25 +73,39 @@ public static class LeafJsonReader
     {
         var bytes = DataFiles.ReadAllBytes(path);
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { AllowTrailingCommas = true });
+        var context = new FileContext(path, bytes);
+        List<string>? listed = null;
+        List<int>? declaredCounts = null;
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         try
         {
-            Expect(ref reader, JsonTokenType.StartObject, path);
+            Expect(ref reader, JsonTokenType.StartObject, context, "the file");
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("user_data"u8))
                 {
                     reader.Read();
-                    Expect(ref reader, JsonTokenType.StartObject, path, alreadyRead: true);
+                    Expect(ref reader, JsonTokenType.StartObject, context, "user_data", alreadyRead: true);
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
                         string user = reader.GetString()!;
                         if (!users.TryGetValue(user, out var data)) users[user] = data = new UserData();
-                        ReadUser(ref reader, path, user, featureCount, classCount, data);
+                        seen[user] = ReadUser(ref reader, context, user, featureCount, classCount, data);
                     }
+                }
+                else if (reader.ValueTextEquals("users"u8))
+                {
+                    reader.Read();
+                    listed = ReadStrings(ref reader, context, "users");
+                }
+                else if (reader.ValueTextEquals("num_samples"u8))
+                {
+                    reader.Read();
+                    declaredCounts = ReadCounts(ref reader, context);
                 }
                 else
                 {
-                    // users / num_samples / hierarchies are redundant with user_data; skip them.
+                    // hierarchies and other extras are not used.
                     reader.Read();
                     reader.Skip();
                 }
@@ -98,46 +113,83 @@ public static class LeafJsonReader
         }
         catch (JsonException e)
         {
-            throw new DatasetException($"{path}: invalid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine}: {e.Message}", e);
+            throw new DatasetException($"{path}:{e.LineNumber + 1}: invalid JSON at byte {e.BytePositionInLine}: {e.Message}", e);
         }
+        CheckDeclaredUsers(path, listed, declaredCounts, seen);
     }
 
-    private static void ReadUser(ref Utf8JsonReader reader, string path, string user, int featureCount, int classCount, UserData data)
+    /// <summary>
+    /// LEAF files list their users and sample counts next to user_data; a user listed but absent, or holding a
+    /// different number of samples, means the file was cut or hand-edited, and training on the rest would be a lie.
+    /// </summary>
+    private static void CheckDeclaredUsers(string path, List<string>? listed, List<int>? counts, Dictionary<string, int> seen)
+    {
+        if (listed is null) return;
+        if (counts is not null && counts.Count != listed.Count)
+            throw new DatasetException($"{path}: 'users' lists {listed.Count} users but 'num_samples' has {counts.Count} counts; the file is damaged. Regenerate it with LEAF.");
+        for (int i = 0; i < listed.Count; i++)
+        {
+            if (!seen.TryGetValue(listed[i], out int n))
+                throw new DatasetException($"{path}: user {listed[i]} is listed in 'users' but has no entry in 'user_data'; the file is damaged. Regenerate it with LEAF.");
+            if (counts is not null && counts[i] != n)
+                throw new DatasetException($"{path}: user {listed[i]} has {n} samples in 'user_data' but 'num_samples' says {counts[i]}; the file is damaged. Regenerate it with LEAF.");
+        }
+        foreach (var user in seen.Keys)
+            if (!listed.Contains(user))
+                throw new DatasetException($"{path}: user {user} is in 'user_data' but not listed in 'users'; the file is damaged. Regenerate it with LEAF.");
+    }
+
+    /// <summary>Reads one user's {"x": [[...], ...], "y": [...]}; returns the sample count.</summary>
+    private static int ReadUser(ref Utf8JsonReader reader, FileContext file, string user, int featureCount, int classCount, UserData data)
     {
         reader.Read();
-        Expect(ref reader, JsonTokenType.StartObject, path, alreadyRead: true);
-        int xCount = 0, yCount = 0;
+        Expect(ref reader, JsonTokenType.StartObject, file, $"user {user}", alreadyRead: true);
+        int? xCount = null, yCount = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("x"u8))
             {
                 reader.Read();
-                Expect(ref reader, JsonTokenType.StartArray, path, alreadyRead: true);
-                while (reader.Read() && reader.TokenType == JsonTokenType.StartArray)
+                Expect(ref reader, JsonTokenType.StartArray, file, $"user {user}: x", alreadyRead: true);
+                int count = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
+                    if (reader.TokenType != JsonTokenType.StartArray)
+                        throw new DatasetException($"{file.Where(reader)}: user {user}: x must be a list of samples, each a list of {featureCount} numbers, " +
+                                                   $"but x[{count}] is {Describe(reader.TokenType)} (a flat list?). Fix the file or regenerate it with LEAF.");
                     int n = 0;
-                    while (reader.Read() && reader.TokenType == JsonTokenType.Number)
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                     {
-                        data.X.Add(reader.GetSingle());
+                        if (reader.TokenType != JsonTokenType.Number)
+                            throw new DatasetException($"{file.Where(reader)}: user {user}, sample {count}: x holds {Describe(reader.TokenType)}; every value must be a number.");
+                        if (!reader.TryGetSingle(out float v) || !float.IsFinite(v))
+                            throw new DatasetException($"{file.Where(reader)}: user {user}, sample {count}: value {n} is {Encoding.UTF8.GetString(reader.ValueSpan)}, beyond the float32 range; fix the file.");
+                        data.X.Add(v);
                         n++;
                     }
                     if (n != featureCount)
-                        throw new DatasetException($"{path}: user {user}, sample {xCount}: x has {n} values, expected {featureCount}.");
-                    xCount++;
+                        throw new DatasetException($"{file.Where(reader)}: user {user}, sample {count}: x has {n} values, expected {featureCount}.");
+                    count++;
                 }
+                xCount = count;
             }
             else if (reader.ValueTextEquals("y"u8))
             {
                 reader.Read();
-                Expect(ref reader, JsonTokenType.StartArray, path, alreadyRead: true);
-                while (reader.Read() && reader.TokenType == JsonTokenType.Number)
+                Expect(ref reader, JsonTokenType.StartArray, file, $"user {user}: y", alreadyRead: true);
+                int count = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    int y = reader.TryGetInt32(out var yi) ? yi : (int)reader.GetDouble();
+                    if (reader.TokenType != JsonTokenType.Number)
+                        throw new DatasetException($"{file.Where(reader)}: user {user}, sample {count}: the label is {Describe(reader.TokenType)}; labels are integer class indices 0..{classCount - 1}.");
+                    if (!reader.TryGetInt32(out int y))
+                        throw new DatasetException($"{file.Where(reader)}: user {user}, sample {count}: the label {Encoding.UTF8.GetString(reader.ValueSpan)} is not an integer class index; labels are 0..{classCount - 1}.");
                     if (y < 0 || y >= classCount)
-                        throw new DatasetException($"{path}: user {user}, sample {yCount}: label {y} is outside 0..{classCount - 1}.");
+                        throw new DatasetException($"{file.Where(reader)}: user {user}, sample {count}: label {y} is outside 0..{classCount - 1}.");
                     data.Y.Add(y);
-                    yCount++;
+                    count++;
                 }
+                yCount = count;
             }
             else
             {
@@ -145,15 +197,62 @@ public static class LeafJsonReader
                 reader.Skip();
             }
         }
+        if (xCount is null || yCount is null)
+            throw new DatasetException($"{file.Where(reader)}: user {user} has no '{(xCount is null ? "x" : "y")}' list; every user needs both x (samples) and y (labels).");
         if (xCount != yCount)
-            throw new DatasetException($"{path}: user {user} has {xCount} x rows but {yCount} labels.");
+            throw new DatasetException($"{file.Where(reader)}: user {user} has {xCount} x rows but {yCount} labels; they must pair up one to one.");
+        return xCount.Value;
     }
 
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string path, bool alreadyRead = false)
+    private static List<string> ReadStrings(ref Utf8JsonReader reader, FileContext file, string what)
+    {
+        Expect(ref reader, JsonTokenType.StartArray, file, what, alreadyRead: true);
+        var list = new List<string>();
+        while (reader.Read() && reader.TokenType == JsonTokenType.String) list.Add(reader.GetString()!);
+        if (reader.TokenType != JsonTokenType.EndArray)
+            throw new DatasetException($"{file.Where(reader)}: '{what}' must be a list of user names.");
+        return list;
+    }
+
+    private static List<int> ReadCounts(ref Utf8JsonReader reader, FileContext file)
+    {
+        Expect(ref reader, JsonTokenType.StartArray, file, "num_samples", alreadyRead: true);
+        var list = new List<int>();
+        while (reader.Read() && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int n)) list.Add(n);
+        if (reader.TokenType != JsonTokenType.EndArray)
+            throw new DatasetException($"{file.Where(reader)}: 'num_samples' must be a list of integers.");
+        return list;
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, FileContext file, string what, bool alreadyRead = false)
     {
         if (!alreadyRead) reader.Read();
         if (reader.TokenType != type)
-            throw new DatasetException($"{path}: unexpected JSON {reader.TokenType} at byte {reader.TokenStartIndex}, expected {type} (is this a LEAF file?).");
+            throw new DatasetException($"{file.Where(reader)}: {what} is {Describe(reader.TokenType)}, expected {Describe(type)} (is this a LEAF file?).");
+    }
+
+    private static string Describe(JsonTokenType type) => type switch
+    {
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "a list",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.String => "a string",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        JsonTokenType.EndArray => "the end of a list",
+        JsonTokenType.EndObject => "the end of an object",
+        _ => type.ToString(),
+    };
+
+    /// <summary>The file's path and bytes, to turn a reader position into "path:line" for messages.</summary>
+    private sealed class FileContext(string path, byte[] bytes)
+    {
+        public string Where(in Utf8JsonReader reader)
+        {
+            long at = Math.Min(reader.TokenStartIndex, bytes.Length);
+            int line = 1 + bytes.AsSpan(0, (int)at).Count((byte)'\n');
+            return $"{path}:{line}";
+        }
     }
 
     private static Dataset Assemble(string name, string[] writers, Dictionary<string, UserData> users, int featureCount,

@@ -35,44 +35,46 @@ public static class SklearnCsvReader
 
     public static Table ReadTable(string path)
     {
-        using var stream = DataFiles.OpenMaybeGzip(path);
-        using var reader = new StreamReader(stream);
-        string? line;
-        int lineNo = 0;
         int featureCount = -1, declaredSamples = -1;
         string[]? classNames = null;
         var features = new List<float>();
         var labels = new List<int>();
-        while ((line = reader.ReadLine()) is not null)
+        foreach (var (lineNo, line) in DataFiles.ReadLines(path))
         {
-            lineNo++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             var fields = line.Split(',');
-            if (lineNo == 1 && IsHeader(fields, out declaredSamples, out int declaredFeatures))
+            if (labels.Count == 0 && featureCount < 0 && IsHeader(fields, out declaredSamples, out int declaredFeatures))
             {
                 featureCount = declaredFeatures;
                 classNames = fields[2..].Select(s => s.Trim()).ToArray();
                 continue;
             }
+            if (fields.Length == 1)
+                throw new DatasetException($"{path}:{lineNo}: expected comma-separated values (features, then the label), found a single value." +
+                                           (TextCells.SeparatorHint(line) is { Length: > 0 } hint ? hint : " A file of labels alone has no features to learn from."));
             if (featureCount < 0) featureCount = fields.Length - 1;
             if (fields.Length != featureCount + 1)
-                throw new DatasetException($"{path}:{lineNo}: expected {featureCount + 1} comma-separated values ({featureCount} features and the label), found {fields.Length}.");
+                throw new DatasetException($"{path}:{lineNo}: expected {featureCount + 1} comma-separated values ({featureCount} features and the label" +
+                                           (classNames is null ? ", as on the first row" : ", as the header declares") + $"), found {fields.Length}.");
             for (int c = 0; c < featureCount; c++)
             {
-                if (!float.TryParse(fields[c], NumberStyles.Float, CultureInfo.InvariantCulture, out float v))
-                    throw new DatasetException($"{path}:{lineNo}: column {c + 1} is '{fields[c]}', not a number.");
+                var status = TextCells.TryParseNumber(fields[c], out float v);
+                if (status != TextCells.NumberStatus.Ok)
+                    throw new DatasetException(TextCells.NumberProblem(path, lineNo, $"column {c + 1}", fields[c], status));
                 features.Add(v);
             }
-            if (!TryParseLabel(fields[featureCount], out int label) || label < 0)
-                throw new DatasetException($"{path}:{lineNo}: label '{fields[featureCount]}' is not a non-negative integer class index.");
-            if (classNames is not null && label >= classNames.Length)
-                throw new DatasetException($"{path}:{lineNo}: label {label} but the header names only {classNames.Length} classes.");
+            if (TextCells.LabelProblem(path, lineNo, fields[featureCount], classNames?.Length, out int label) is { } problem)
+                throw new DatasetException(problem);
             labels.Add(label);
         }
-        if (labels.Count == 0) throw new DatasetException($"{path}: no data rows.");
+        if (labels.Count == 0)
+            throw new DatasetException(featureCount < 0
+                ? $"{path}: the file is empty; expected rows of comma-separated feature values with the integer label last."
+                : $"{path}: the header is there but no data rows follow it (truncated?).");
         if (declaredSamples >= 0 && declaredSamples != labels.Count)
             throw new DatasetException($"{path}: header declares {declaredSamples} samples but the file has {labels.Count} rows (truncated?).");
         classNames ??= Enumerable.Range(0, labels.Max() + 1).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        TextCells.RequireTwoClasses(path, labels, classNames);
         return new Table(features.ToArray(), labels.ToArray(), featureCount, classNames);
     }
 
@@ -89,18 +91,6 @@ public static class SklearnCsvReader
         samples = s;
         features = f;
         return true;
-    }
-
-    private static bool TryParseLabel(string s, out int label)
-    {
-        if (int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out label)) return true;
-        // Some exports write labels as 0.0 / 1.0.
-        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d == Math.Floor(d))
-        {
-            label = (int)d;
-            return true;
-        }
-        return false;
     }
 
     private static DatasetSplit Split(string name, Table table, double testFraction, ulong seed, bool standardize, ImageShape? image)

@@ -45,6 +45,40 @@ public static class SyntheticTabular
         return new DatasetSplit(train, test);
     }
 
+    /// <summary>Branches per region in <see cref="ToCsv"/>: the owner column the natural partition splits by.</summary>
+    public const int BranchesPerRegion = 4;
+
+    /// <summary>
+    /// The same customers as a CSV file a researcher might export from a bank's systems (the csv example's data):
+    /// raw, unscaled values with a header, text categories, a "branch" owner column (region-number, four branches
+    /// per region) and the label "churned" as yes/no. About 2 % of "channel" cells are left empty (not recorded),
+    /// which the csv reader keeps as a category of its own. Fully determined by (samples, seed).
+    /// </summary>
+    public static string ToCsv(int samples, ulong seed)
+    {
+        var raw = GenerateRaw(samples, seed);
+        // Branch and missing-channel draws come from a third sibling stream (device slot 2).
+        var rng = new DeterministicRandom(Seeds.Derive(seed, Seeds.None, 2, SeedPurpose.SyntheticData));
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        var sb = new System.Text.StringBuilder(samples * 80);
+        sb.Append("age,income,balance,tenure_years,products,credit_score,has_credit_card,is_active_member,region,segment,channel,branch,churned\n");
+        int f = FeatureNames.Length;
+        for (int i = 0; i < samples; i++)
+        {
+            var row = raw.Features.AsSpan(i * f, f);
+            string region = Regions[OneHot(row.Slice(8, Regions.Length))];
+            string segment = Segments[OneHot(row.Slice(8 + Regions.Length, Segments.Length))];
+            string channel = Channels[OneHot(row.Slice(8 + Regions.Length + Segments.Length, Channels.Length))];
+            int branch = 1 + rng.NextInt(BranchesPerRegion);
+            if (rng.NextDouble() < 0.02) channel = "";
+            sb.Append(string.Create(ci,
+                $"{row[0]:0},{Math.Exp(row[1]):0},{row[2] * 1000:0.00},{row[3]:0},{row[4]:0},{row[5]:0},{row[6]:0},{row[7]:0},{region},{segment},{channel},{region}-{branch},{(raw.Labels[i] == 1 ? "yes" : "no")}\n"));
+        }
+        return sb.ToString();
+    }
+
+    private static int OneHot(ReadOnlySpan<float> group) => group.IndexOf(1f);
+
     /// <summary>Unsplit, unscaled features, noisy labels and the hidden model's own (noise-free) labels.</summary>
     internal sealed record RawData(float[] Features, int[] Labels, int[] HiddenLabels);
 

@@ -17,20 +17,40 @@ public static class Tabular
     /// </summary>
     public static (int[] Train, int[] Test) StratifiedSplit(int[] labels, int classCount, double testFraction, ulong seed)
     {
-        if (testFraction is <= 0 or >= 1 || double.IsNaN(testFraction))
-            throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "test_fraction must be strictly between 0 and 1.");
-        var rng = new DeterministicRandom(Seeds.Derive(seed, Seeds.None, SplitStream, SeedPurpose.Partition));
         var byClass = new List<int>[classCount];
         for (int c = 0; c < classCount; c++) byClass[c] = new List<int>();
         for (int i = 0; i < labels.Length; i++) byClass[labels[i]].Add(i);
-        var train = new List<int>(labels.Length);
-        var test = new List<int>((int)(labels.Length * testFraction) + classCount);
-        foreach (var members in byClass)
+        return SplitEach(byClass.Select(m => m.ToArray()).ToArray(), labels.Length, testFraction, seed);
+    }
+
+    /// <summary>
+    /// Seeded split by owner: each group's samples are shuffled and <paramref name="testFraction"/> of them (rounded)
+    /// go to test, but every group keeps at least one training sample, so the natural partition has no empty device.
+    /// Same stream as <see cref="StratifiedSplit"/>; index lists ascending.
+    /// </summary>
+    public static (int[] Train, int[] Test) GroupedSplit(int[] groups, int groupCount, double testFraction, ulong seed)
+    {
+        var byGroup = new int[groupCount][];
+        var counts = new int[groupCount];
+        foreach (int g in groups) counts[g]++;
+        for (int g = 0; g < groupCount; g++) byGroup[g] = new int[counts[g]];
+        Array.Clear(counts);
+        for (int i = 0; i < groups.Length; i++) byGroup[groups[i]][counts[groups[i]]++] = i;
+        return SplitEach(byGroup, groups.Length, testFraction, seed);
+    }
+
+    private static (int[] Train, int[] Test) SplitEach(int[][] members, int total, double testFraction, ulong seed)
+    {
+        if (testFraction is <= 0 or >= 1 || double.IsNaN(testFraction))
+            throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "test_fraction must be strictly between 0 and 1.");
+        var rng = new DeterministicRandom(Seeds.Derive(seed, Seeds.None, SplitStream, SeedPurpose.Partition));
+        var train = new List<int>(total);
+        var test = new List<int>((int)(total * testFraction) + members.Length);
+        foreach (var arr in members)
         {
-            var arr = members.ToArray();
             rng.Shuffle<int>(arr);
             int nTest = (int)Math.Round(arr.Length * testFraction, MidpointRounding.AwayFromZero);
-            // Keep at least one training sample for every class that has one.
+            // Keep at least one training sample for every class (or owner) that has one.
             if (nTest == arr.Length && arr.Length > 0) nTest--;
             test.AddRange(arr.AsSpan(0, nTest));
             train.AddRange(arr.AsSpan(nTest));

@@ -11,7 +11,7 @@ public static class ExitCodes
     public const int RuntimeFailure = 1;
     /// <summary>The user's input is wrong: a bad scenario file, flag, argument or dataset.</summary>
     public const int InvalidInput = 2;
-    /// <summary>Interrupted (Ctrl+C), as shells report SIGINT.</summary>
+    /// <summary>Interrupted (Ctrl+C), as shells report SIGINT. SIGTERM exits 143 (<see cref="Interruption.TerminatedExitCode"/>).</summary>
     public const int Cancelled = 130;
 }
 
@@ -33,7 +33,7 @@ public sealed class CliServices
 }
 
 /// <summary>What every command action needs: where to write and what to call.</summary>
-internal sealed record CliContext(TextWriter Out, TextWriter Error, CliServices Services);
+internal sealed record CliContext(TextWriter Out, TextWriter Error, CliServices Services, Interruption Interruption);
 
 /// <summary>A user error found by a command (bad argument value and the like): exit 2, message only.</summary>
 public sealed class CliUsageException(string message) : Exception(message);

@@ -7,7 +7,7 @@ internal static class DataCommands
 {
     public static Command Create(CliContext context)
     {
-        var name = new Argument<string>("NAME") { Description = "Dataset to fetch, e.g. mnist." };
+        var name = new Argument<string>("NAME") { Description = "Dataset to fetch: mnist, fashion-mnist or adult." };
         var to = new Option<string>("--to") { Description = "Folder to put the dataset in.", Required = true };
         var mirror = new Option<Uri?>("--mirror")
         {

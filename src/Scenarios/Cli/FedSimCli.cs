@@ -13,14 +13,30 @@ public static class FedSimCli
 {
     /// <summary>Exception types that mean "the user's input is wrong": exit 2 with the message alone.</summary>
     private static readonly Type[] UserErrorTypes =
-        [typeof(FedSim.Data.DatasetException), typeof(FedSim.Data.PartitionException), typeof(FedSim.Privacy.PrivacyParameterException)];
+    [
+        typeof(FedSim.Data.DatasetException), typeof(FedSim.Data.PartitionException), typeof(FedSim.Privacy.PrivacyParameterException),
+        typeof(Reports.ResultsFolderInUseException), typeof(Reports.ResultsFolderOccupiedException), typeof(Reports.CannotResumeException),
+    ];
 
-    /// <summary>Runs the CLI in-process: parses <paramref name="args"/>, runs the command, returns the exit code.</summary>
+    /// <summary>Runs the CLI in-process: parses <paramref name="args"/>, runs the command, returns the exit code.
+    /// Cancelling <paramref name="cancellationToken"/> stops the command as a Ctrl+C would (exit 130).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr,
         CliServices? services = null, CancellationToken cancellationToken = default)
     {
+        using var interruption = Interruption.FromToken(cancellationToken);
+        return await RunAsync(args, stdout, stderr, interruption, services);
+    }
+
+    /// <summary>
+    /// Runs the CLI under <paramref name="interruption"/>: <c>Main</c> passes one listening to the process's signals, so
+    /// the first Ctrl+C or SIGTERM stops the command cleanly and the exit code says which signal it was.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Interruption interruption,
+        CliServices? services = null)
+    {
         services ??= CliServices.Default;
-        var context = new CliContext(stdout, stderr, services);
+        var cancellationToken = interruption.Token;
+        var context = new CliContext(stdout, stderr, services, interruption);
         var verbose = new Option<bool>("--verbose", "-v")
         {
             Description = "Print full error details (stack traces) on failure. Same as FEDSIM_DEBUG=1.",
@@ -29,6 +45,7 @@ public static class FedSimCli
         var root = new RootCommand("FedSim: federated-learning simulator. Scenario files are YAML; see `fedsim schema`.");
         root.Options.Add(verbose);
         root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(CompareCommand.Create(context));
         root.Subcommands.Add(ValidateCommand.Create(context));
         root.Subcommands.Add(SchemaCommand.Create(context));
         root.Subcommands.Add(DataCommands.Create(context));
@@ -58,23 +75,35 @@ public static class FedSimCli
                 Output = stdout,
                 Error = stderr,
                 EnableDefaultExceptionHandler = false, // failures are classified below, never dumped raw
+                // Signals belong to Interruption. System.CommandLine's own handler returns 130 two seconds after
+                // Ctrl+C whatever is still running (libtorch torn down under a busy compute thread: segfaults), and
+                // throws InvalidOperationException on a second Ctrl+C.
+                ProcessTerminationTimeout = null,
             };
-            return await parse.InvokeAsync(configuration, cancellationToken);
+            int exit = await parse.InvokeAsync(configuration, cancellationToken);
+            if (interruption.Requested && exit != ExitCodes.InvalidInput)
+            {
+                // Stopped by a signal: say so once (a command that noticed already did) and exit as shells expect.
+                if (interruption.TryClaimMessage()) stderr.WriteLine("fedsim: interrupted");
+                return interruption.ExitCode;
+            }
+            return exit;
         }
         catch (Exception e)
         {
-            return ReportFailure(e, stderr, debug, cancellationToken);
+            return ReportFailure(e, stderr, debug, interruption);
         }
     }
 
     /// <summary>Maps an escaped exception to an exit code and a message fit for a terminal.</summary>
-    internal static int ReportFailure(Exception exception, TextWriter stderr, bool debug, CancellationToken cancellationToken)
+    internal static int ReportFailure(Exception exception, TextWriter stderr, bool debug, Interruption interruption)
     {
         var e = Unwrap(exception);
-        if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        if (interruption.Requested && (e is OperationCanceledException || !IsUserError(e)))
         {
-            stderr.WriteLine("fedsim: interrupted");
-            return ExitCodes.Cancelled;
+            // After a signal, a failure is the stop itself (a cancelled wait, a disposed pool): one line, no details.
+            if (interruption.TryClaimMessage()) stderr.WriteLine("fedsim: interrupted");
+            return interruption.ExitCode;
         }
         if (e is ScenarioException scenario)
         {

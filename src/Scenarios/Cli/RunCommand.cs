@@ -1,11 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using FedSim.Scenarios.Configuration;
+using FedSim.Scenarios.Reports;
 using FedSim.Scenarios.Running;
 
 namespace FedSim.Scenarios.Cli;
 
-/// <summary><c>fedsim run FILE [--output DIR] [--seed N] [--quiet]</c>: validate, then run the experiment.</summary>
+/// <summary><c>fedsim run FILE [--output DIR] [--seed N] [--quiet] [--overwrite | --resume]</c>: validate, then run the experiment.</summary>
 internal static class RunCommand
 {
     public static Command Create(CliContext context)
@@ -25,12 +26,28 @@ internal static class RunCommand
             },
         };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output; print only the results folder." };
+        var overwrite = new Option<bool>("--overwrite")
+        {
+            Description = "Replace the results of an earlier run in the output folder (without it such a folder is refused).",
+        };
+
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Continue the interrupted (or killed) run in the output folder from its last finished round; the metrics end as an uninterrupted run's would.",
+        };
 
         var command = new Command("run", "Validate a scenario file and run it on an embedded silo.");
         command.Arguments.Add(file);
         command.Options.Add(output);
         command.Options.Add(seed);
         command.Options.Add(quiet);
+        command.Options.Add(overwrite);
+        command.Options.Add(resume);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(overwrite) && result.GetValue(resume))
+                result.AddError("--overwrite and --resume exclude each other: --resume continues the run in the folder, --overwrite replaces it.");
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             string path = parse.GetValue(file)!;
@@ -40,10 +57,17 @@ internal static class RunCommand
                 foreach (var error in loaded.Errors) context.Error.WriteLine(error);
                 return ExitCodes.InvalidInput;
             }
-            var options = new RunOptions(parse.GetValue(output), parse.GetValue(seed), parse.GetValue(quiet));
+            var options = new RunOptions(parse.GetValue(output), parse.GetValue(seed), parse.GetValue(quiet), parse.GetValue(overwrite), parse.GetValue(resume));
             // The runner's console reports progress and where the results went.
-            await context.Services.RunExperiment(loaded.Spec!, Path.GetFullPath(path), options, cancellationToken);
-            return ExitCodes.Success;
+            var outcome = await context.Services.RunExperiment(loaded.Spec!, Path.GetFullPath(path), options, cancellationToken);
+            if (outcome.Status != RunStatuses.Interrupted) return ExitCodes.Success;
+            if (context.Interruption.TryClaimMessage())
+            {
+                int planned = outcome.Summary?.RoundsPlanned ?? loaded.Spec!.Training.Rounds;
+                context.Error.WriteLine($"fedsim: interrupted after {outcome.Reports.Count} of {planned} rounds; " +
+                                        $"the finished rounds are in {outcome.OutputDirectory} (summary.json: \"status\": \"interrupted\")");
+            }
+            return context.Interruption.ExitCode;
         });
         return command;
     }

@@ -33,7 +33,8 @@ public static class CompareFigures
             double[] xs = rounds.Select(r => (double)r).ToArray();
             if (stats.All(s => s.Low is not null))
             {
-                var band = plot.Add.FillY(xs, stats.Select(s => s.Low!.Value).ToArray(), stats.Select(s => s.High!.Value).ToArray());
+                // Accuracy lives in [0, 1]; a t-interval over few seeds can reach past it, the band need not.
+                var band = plot.Add.FillY(xs, stats.Select(s => Math.Max(0, s.Low!.Value)).ToArray(), stats.Select(s => Math.Min(1, s.High!.Value)).ToArray());
                 band.FillColor = color.WithAlpha(0.2);
                 band.LineWidth = 0;
             }
@@ -45,6 +46,7 @@ public static class CompareFigures
         }
         plot.ShowLegend(Alignment.LowerRight);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.Axes.SetLimitsY(0, 1.02);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
 

@@ -44,13 +44,18 @@ public static class SweepExpansion
     public static (IReadOnlyList<SweepRun> Runs, IReadOnlyList<ScenarioError> Errors) Expand(SweepFile sweep)
     {
         var errors = new List<ScenarioError>();
-        string baseText = Serialize(sweep.BaseScenario);
+        var baseRoot = (YamlMappingNode)Reparse(Serialize(sweep.BaseScenario));
+        foreach (var fixedKey in sweep.Set) Set(baseRoot, fixedKey.Key, Reparse(Serialize(fixedKey.Values[0])));
+        string baseText = Serialize(baseRoot);
         // The base alone first: its own problems are reported at their own lines in its own file.
         var baseResult = ScenarioLoader.Parse(baseText, sweep.BaseSource, sweep.BaseDirectory);
         if (!baseResult.Succeeded)
         {
             var direct = sweep.BaseSource == sweep.Path ? baseResult.Errors : ScenarioLoader.Load(sweep.BaseSource).Errors;
-            return ([], direct.Count > 0 ? direct : baseResult.Errors);
+            if (direct.Count > 0) return ([], direct);
+            // The base file is fine on its own: a set: value broke it.
+            var at = sweep.Set.Count > 0 ? sweep.Set[0].Values[0].Start : sweep.BaseScenario.Start;
+            return ([], baseResult.Errors.Select(e => new ScenarioError(sweep.Path, (int)Math.Max(1, at.Line), (int)Math.Max(1, at.Column), $"set: {e.Message}")).ToList());
         }
 
         var runs = new List<SweepRun>();

@@ -24,6 +24,8 @@ public sealed class SweepFile
     /// <summary>The base scenario's file, or this file for an inline scenario (for messages).</summary>
     public required string BaseSource { get; init; }
     public required IReadOnlyList<SweepAxis> Grid { get; init; }
+    /// <summary>Keys set to one value in every run (<c>set:</c>), applied to the base before the grid; not in labels.</summary>
+    public IReadOnlyList<SweepAxis> Set { get; init; } = [];
     public required IReadOnlyList<ulong> Seeds { get; init; }
     public double? TargetAccuracy { get; init; }
     public int Concurrency { get; init; }
@@ -31,7 +33,7 @@ public sealed class SweepFile
 
     public const int DefaultConcurrency = 4;
 
-    private static readonly string[] Keys = ["name", "base", "scenario", "grid", "seeds", "target_accuracy", "concurrency", "output"];
+    private static readonly string[] Keys = ["name", "base", "scenario", "set", "grid", "seeds", "target_accuracy", "concurrency", "output"];
 
     /// <summary>Reads and checks a comparison file; problems are located errors in the result, never exceptions.</summary>
     public static (SweepFile? File, IReadOnlyList<ScenarioError> Errors) Load(string path)
@@ -61,6 +63,7 @@ public sealed class SweepFile
         YamlMappingNode? baseScenario = null;
         string baseDirectory = folder, baseSource = path;
         var grid = new List<SweepAxis>();
+        var set = new List<SweepAxis>();
         var seeds = new List<ulong>();
         double? target = null;
         int concurrency = DefaultConcurrency;
@@ -84,17 +87,21 @@ public sealed class SweepFile
                     if (value is YamlMappingNode inline) baseScenario = inline;
                     else Error(value.Start, "scenario: expected a mapping holding a whole scenario (name:, dataset:, training:, ...)");
                     break;
+                case "set":
+                    if (value is not YamlMappingNode fixedKeys) { Error(value.Start, "set: expected a mapping of scenario keys to one value each, e.g. training.rounds: 30"); break; }
+                    foreach (var (setKey, setValue) in fixedKeys.Children)
+                    {
+                        string dotted = (setKey as YamlScalarNode)?.Value ?? "";
+                        if (UnknownKey(dotted, "set") is { } problem) { Error(setKey.Start, problem); continue; }
+                        set.Add(new SweepAxis(dotted, [setValue], setKey.Start));
+                    }
+                    break;
                 case "grid":
                     if (value is not YamlMappingNode axes) { Error(value.Start, "grid: expected a mapping of scenario keys to lists of values, e.g. strategy.aggregator.kind: [mean, median]"); break; }
                     foreach (var (axisKey, axisValues) in axes.Children)
                     {
                         string dotted = (axisKey as YamlScalarNode)?.Value ?? "";
-                        if (ScenarioModel.Find(dotted) is null && !IsKindKey(dotted))
-                        {
-                            string? close = Suggestions.Closest(dotted, ScenarioModel.AllFields.Select(f => f.Path).ToList());
-                            Error(axisKey.Start, $"grid key '{dotted}' is not a scenario key{(close is null ? "" : $"; did you mean '{close}'?")} (keys are dotted paths such as training.rounds or strategy.aggregator.kind)");
-                            continue;
-                        }
+                        if (UnknownKey(dotted, "grid") is { } problem) { Error(axisKey.Start, problem); continue; }
                         if (axisValues is not YamlSequenceNode { Children.Count: > 0 } list)
                         {
                             Error(axisValues.Start, $"grid '{dotted}': expected a non-empty list of values, e.g. [a, b]");
@@ -141,8 +148,17 @@ public sealed class SweepFile
         return (new SweepFile
         {
             Path = path, Name = name, BaseScenario = baseScenario!, BaseDirectory = baseDirectory, BaseSource = baseSource,
-            Grid = grid, Seeds = seeds, TargetAccuracy = target, Concurrency = concurrency, Output = output,
+            Grid = grid, Set = set, Seeds = seeds, TargetAccuracy = target, Concurrency = concurrency, Output = output,
         }, errors);
+    }
+
+    /// <summary>Why <paramref name="dotted"/> is not a scenario key (with the closest one), or null when it is.</summary>
+    private static string? UnknownKey(string dotted, string section)
+    {
+        if (ScenarioModel.Find(dotted) is not null || IsKindKey(dotted)) return null;
+        string? close = Suggestions.Closest(dotted, ScenarioModel.AllFields.Select(f => f.Path).ToList());
+        return $"{section} key '{dotted}' is not a scenario key{(close is null ? "" : $"; did you mean '{close}'?")} " +
+               "(keys are dotted paths such as training.rounds or strategy.aggregator.kind)";
     }
 
     /// <summary>"strategy.aggregator.kind": the kind of a component section is a key too.</summary>

@@ -29,6 +29,9 @@ public static partial class ScenarioLoader
                 return Failed(path, baseDirectory, $"'{path}' is a folder; give the path of a scenario file (.yaml) inside it");
             if (!File.Exists(path))
                 return Failed(path, baseDirectory, $"scenario file not found (looked for {Path.GetFullPath(path)})");
+            long size = new FileInfo(path).Length;
+            if (size > YamlGuard.MaxFileBytes)
+                return Failed(path, baseDirectory, $"the file is {size:N0} bytes; a scenario file is a page of YAML (at most {YamlGuard.MaxFileBytes:N0} bytes). Is this the right file?");
             text = File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -60,6 +63,12 @@ public static partial class ScenarioLoader
 
         public ScenarioSpec? Read(string text, string baseDirectory)
         {
+            // Depth and unlocated parser failures first: the node builder below recurses and would overflow the stack.
+            if (YamlGuard.Check(text) is { } guarded)
+            {
+                Error(guarded.At, guarded.Message);
+                return null;
+            }
             var stream = new YamlStream();
             try
             {

@@ -1,4 +1,5 @@
 using FedSim.Contracts;
+using FedSim.Data;
 
 namespace FedSim.Scenarios.Configuration;
 
@@ -17,14 +18,15 @@ public static class ScenarioPaths
     public const string DefaultResultsFolder = "results";
 
     /// <summary>
-    /// Absolute location of the dataset's file or folder, or null when it has none (synthetic data, or a
-    /// file dataset whose path is missing). Fashion-MNIST falls back to the Debian package's folder.
+    /// Absolute location of the dataset's file or folder, or null when it has none (synthetic data, or a file
+    /// dataset without a path that none of its well-known places holds). Without a path the dataset is looked
+    /// for where the loader looks ($FEDSIM_DATA_DIR, then /usr/share/datasets), so validation and loading agree.
     /// </summary>
     public static string? ResolveDatasetPath(DatasetSpec dataset, string baseDirectory)
     {
         if (dataset.Kind == DatasetKinds.Synthetic) return null;
         if (string.IsNullOrWhiteSpace(dataset.Path))
-            return dataset.Kind == DatasetKinds.FashionMnist ? FashionMnistDefault : null;
+            return DatasetCatalog.FindInWellKnownPlaces(dataset.Kind);
         return Path.GetFullPath(ExpandHome(dataset.Path), baseDirectory);
     }
 
@@ -54,6 +56,36 @@ public static class ScenarioPaths
             resolved.Heterogeneity.Trace = Path.GetFullPath(ExpandHome(spec.Heterogeneity.Trace), baseDirectory);
         return resolved;
     }
+
+    /// <summary>
+    /// The scenario as it is saved beside the results (<c>scenario.yaml</c> in <paramref name="outputDirectory"/>):
+    /// CLI overrides applied, paths kept the way the user wrote them, only re-anchored to the saved file's folder.
+    /// <c>output</c> becomes <c>.</c> (this folder), so a copied results folder re-runs into itself, never into the
+    /// original; a relative dataset path stays relative, rewritten to reach the same data from the results folder;
+    /// absolute and <c>~/</c> paths, and an omitted path, are kept as written.
+    /// </summary>
+    public static ScenarioSpec ForResultsFolder(ScenarioSpec spec, string baseDirectory, string outputDirectory, ulong? seedOverride = null)
+    {
+        var saved = ScenarioModel.Clone(spec);
+        if (seedOverride is { } seed) saved.Seed = seed;
+        saved.Output = ".";
+        if (!string.IsNullOrWhiteSpace(spec.Dataset.Path) && !IsAnchored(spec.Dataset.Path))
+        {
+            string target = Path.GetFullPath(spec.Dataset.Path, baseDirectory);
+            // Forward slashes: the file reads the same on every platform.
+            saved.Dataset.Path = Path.GetRelativePath(Path.GetFullPath(outputDirectory), target).Replace('\\', '/');
+        }
+        if (!string.IsNullOrWhiteSpace(spec.Heterogeneity.Trace) && !IsAnchored(spec.Heterogeneity.Trace))
+        {
+            string target = Path.GetFullPath(spec.Heterogeneity.Trace, baseDirectory);
+            saved.Heterogeneity.Trace = Path.GetRelativePath(Path.GetFullPath(outputDirectory), target).Replace('\\', '/');
+        }
+        return saved;
+    }
+
+    /// <summary>Absolute or home-relative: means the same from any folder.</summary>
+    private static bool IsAnchored(string path) =>
+        Path.IsPathRooted(path) || path == "~" || path.StartsWith("~/", StringComparison.Ordinal);
 
     /// <summary>The folder relative paths in <paramref name="scenarioFile"/> resolve against.</summary>
     public static string BaseDirectoryOf(string scenarioFile) =>

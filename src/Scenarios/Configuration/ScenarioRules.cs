@@ -1,5 +1,7 @@
 using System.Globalization;
+using FedSim.Compute;
 using FedSim.Contracts;
+using FedSim.Data;
 
 namespace FedSim.Scenarios.Configuration;
 
@@ -83,8 +85,17 @@ public static class ScenarioRules
     public static readonly IReadOnlyList<string> ImageDatasets =
         [DatasetKinds.Mnist, DatasetKinds.FashionMnist, DatasetKinds.Femnist, DatasetKinds.SklearnDigits];
 
-    /// <summary>Datasets whose samples carry their owner (the natural partition splits by it).</summary>
-    public static readonly IReadOnlyList<string> NaturallyPartitionedDatasets = [DatasetKinds.Femnist];
+    /// <summary>Datasets whose samples carry their owner (the natural partition splits by it); csv only with dataset.owner_column.</summary>
+    public static readonly IReadOnlyList<string> NaturallyPartitionedDatasets = [DatasetKinds.Femnist, DatasetKinds.Csv];
+
+    /// <summary>Longest experiment name: it becomes a folder name and part of grain keys, and file names stop at 255 bytes.</summary>
+    public const int MaxNameLength = 100;
+
+    /// <summary>Most training worker threads: each is an OS thread with its own job's tensors; beyond a few per core they only contend.</summary>
+    public const int MaxWorkers = 256;
+
+    /// <summary>Largest cohort: the stacked weights of a cohort grow with it, and GPUs saturate long before (256 on an H100).</summary>
+    public const int MaxCohortSize = 4096;
 
     /// <summary>One rule per constrained field; <c>ScenarioRulesTests</c> checks that every path exists in the model.</summary>
     public static readonly IReadOnlyList<FieldRule> Fields =
@@ -100,8 +111,10 @@ public static class ScenarioRules
         new("dataset.partition.shards_per_device") { Minimum = 1 },
         new("dataset.partition.sigma") { Minimum = 0 },
         new("dataset.partition.min_samples") { Minimum = 1 },
+        new("dataset.label_column") { NotBlank = true },
+        new("dataset.owner_column") { NotBlank = true },
         new("model.kind") { AllowedValues = ModelKinds.All },
-        new("model.hidden") { Minimum = 1 },
+        new("model.hidden") { Minimum = 1, MaxItems = ModelBudget.MaxHiddenLayers },
         new("model.channels") { Minimum = 1, MinItems = 2, MaxItems = 2 },
         new("model.dense") { Minimum = 1 },
         new("training.rounds") { Minimum = 1 },
@@ -115,8 +128,8 @@ public static class ScenarioRules
         new("evaluation.every") { Minimum = 1 },
         new("evaluation.max_samples") { Minimum = 0 },
         new("compute.device") { AllowedValues = ComputeDevices.All },
-        new("compute.cohort_size") { Minimum = 0 },
-        new("compute.workers") { Minimum = 0 },
+        new("compute.cohort_size") { Minimum = 0, Maximum = MaxCohortSize },
+        new("compute.workers") { Minimum = 0, Maximum = MaxWorkers },
         new("output") { NotBlank = true },
         new("heterogeneity.deadline_seconds") { Minimum = 0 },
         new("heterogeneity.over_selection") { Minimum = 0, Maximum = 10 },
@@ -135,17 +148,8 @@ public static class ScenarioRules
 
     public static FieldRule? For(string path) => ByPath.GetValueOrDefault(path);
 
-    /// <summary>Where to get each file-backed dataset; appended to "missing dataset" messages.</summary>
-    public static string WhereToGet(string datasetKind) => datasetKind switch
-    {
-        DatasetKinds.Mnist => "get it with `fedsim data fetch mnist --to DIR` and set path to DIR (a FedSim checkout has a copy in ../shared/datasets/mnist)",
-        DatasetKinds.FashionMnist => $"install it with `apt-get install dataset-fashion-mnist` (it lands in {ScenarioPaths.FashionMnistDefault}) or get it with `fedsim data fetch fashion-mnist --to DIR` and set path to DIR",
-        DatasetKinds.Femnist => "point path at a LEAF FEMNIST folder holding train/ and test/ (a FedSim checkout has one in ../shared/datasets/femnist-leaf), or get it with `fedsim data fetch femnist --to DIR`",
-        DatasetKinds.SklearnDigits => "point path at scikit-learn's digits.csv.gz (Debian: apt-get install python3-sklearn; a FedSim checkout has ../shared/datasets/sklearn/digits.csv.gz)",
-        DatasetKinds.SklearnBreastCancer => "point path at scikit-learn's breast_cancer.csv (Debian: apt-get install python3-sklearn; a FedSim checkout has ../shared/datasets/sklearn/breast_cancer.csv)",
-        DatasetKinds.Adult => "point path at a folder holding UCI Adult's adult.data and adult.test: get it with `fedsim data fetch adult --to DIR` (a FedSim checkout has ../shared/datasets/adult)",
-        _ => "check the path",
-    };
+    /// <summary>Where to get each file-backed dataset; appended to "missing dataset" messages (one home: the catalog).</summary>
+    public static string WhereToGet(string datasetKind) => DatasetCatalog.WhereToGet(datasetKind);
 
     /// <summary>A cross-field finding: the path it is about (for its location) and the message.</summary>
     internal readonly record struct Finding(string Path, string Message);
@@ -165,8 +169,10 @@ public static class ScenarioRules
             yield return new("training.devices_per_round",
                 $"training.devices_per_round ({training.DevicesPerRound}) cannot exceed devices ({spec.Devices}): each round samples devices without replacement");
 
-        if (isValid("name") && spec.Name.IndexOfAny(InvalidNameChars) is var bad and >= 0)
-            yield return new("name", $"name '{spec.Name}' is also the default output folder name, so it cannot contain '{Printable(spec.Name[bad])}' (not portable in file names); use letters, digits, '-', '_' or '.'");
+        if (isValid("name") && spec.Name.Length > MaxNameLength)
+            yield return new("name", $"name is {spec.Name.Length} characters long; it is also the default output folder name and part of every device's key, so it may have at most {MaxNameLength}");
+        else if (isValid("name") && spec.Name.IndexOfAny(InvalidNameChars) is var bad and >= 0)
+            yield return new("name", $"name '{Printable(spec.Name)}' is also the default output folder name, so it cannot contain '{Printable(spec.Name[bad])}' (not portable in file names); use letters, digits, '-', '_' or '.'");
         else if (isValid("name") && spec.Name.Trim() is "." or "..")
             yield return new("name", $"name '{spec.Name}' is also the default output folder name, so it cannot be '.' or '..'");
 
@@ -177,7 +183,39 @@ public static class ScenarioRules
 
         if (kindOk && isValid("dataset.partition.kind") && data.Partition.Kind == PartitionKinds.Natural && !NaturallyPartitionedDatasets.Contains(data.Kind))
             yield return new("dataset.partition.kind",
-                $"partition 'natural' splits by each sample's owner, which only {string.Join(", ", NaturallyPartitionedDatasets)} records; dataset.kind is '{data.Kind}', so use iid, dirichlet, shards or quantity-skew");
+                $"partition 'natural' splits by each sample's owner, which only femnist (its writers) and csv (with dataset.owner_column) record; dataset.kind is '{data.Kind}', so use iid, dirichlet, shards or quantity-skew");
+        else if (kindOk && isValid("dataset.partition.kind") && data.Partition.Kind == PartitionKinds.Natural && data.Kind == DatasetKinds.Csv && data.OwnerColumn is null)
+            yield return new("dataset.partition.kind",
+                "partition 'natural' on a csv dataset needs dataset.owner_column: the header name of the column saying which device (client, site) each row belongs to");
+
+        // Saved scenarios spell out every key with its default, so only a changed value is a mistake here.
+        if (kindOk && data.Kind != DatasetKinds.Csv)
+        {
+            if (isValid("dataset.label_column") && data.LabelColumn != new DatasetSpec().LabelColumn)
+                yield return new("dataset.label_column", $"dataset.label_column only applies to dataset.kind csv (your own CSV file), but dataset.kind is '{data.Kind}'; remove it");
+            if (isValid("dataset.owner_column") && data.OwnerColumn is not null)
+                yield return new("dataset.owner_column", $"dataset.owner_column only applies to dataset.kind csv (your own CSV file), but dataset.kind is '{data.Kind}'; remove it");
+        }
+
+        if (kindOk && isValid("devices") && isValid("dataset.test_fraction") && isValid("dataset.partition.kind") && isValid("dataset.partition.min_samples")
+            && isValid("dataset.partition.shards_per_device") && DatasetGeometry.Of(data) is { TrainSamples: { } trainSamples }
+            && data.Kind != DatasetKinds.Synthetic && data.Partition.Kind != PartitionKinds.Natural)
+        {
+            int perDevice = data.Partition.Kind is PartitionKinds.Dirichlet or PartitionKinds.QuantitySkew ? Math.Max(1, data.Partition.MinSamples)
+                : data.Partition.Kind == PartitionKinds.Shards ? Math.Max(1, data.Partition.ShardsPerDevice) : 1;
+            if ((long)spec.Devices * perDevice > trainSamples)
+                yield return new("devices",
+                    $"devices ({spec.Devices}) x {(perDevice == 1 ? "1 sample" : $"{perDevice} samples or shards")} each is more than the about {trainSamples:N0} training samples of '{data.Kind}'; lower devices" +
+                    (perDevice > 1 ? " or the per-device minimum" : ""));
+        }
+
+        if (kindOk && new[] { "model.kind", "model.hidden", "model.channels", "model.dense" }.All(isValid) && isValid("training.devices_per_round") && isValid("training.optimizer"))
+        {
+            foreach (var finding in ModelSize(spec, baseDirectory)) yield return finding;
+        }
+
+        if (isValid("compute.device") && string.Equals(spec.Compute.Device, ComputeDevices.Cuda, StringComparison.OrdinalIgnoreCase) && CudaProbe.Problem() is { } cuda)
+            yield return new("compute.device", cuda);
 
         if (kindOk && isValid("dataset.samples") && isValid("dataset.test_fraction") && isValid("devices") && data.Kind == DatasetKinds.Synthetic)
         {
@@ -215,7 +253,7 @@ public static class ScenarioRules
     private static IEnumerable<Finding> Heterogeneity(ScenarioSpec spec, string baseDirectory, Func<string, bool> isValid)
     {
         var h = spec.Heterogeneity;
-        if (isValid("heterogeneity.over_selection") && isValid("training.devices_per_round") && isValid("devices"))
+        if (h.OverSelection > 0 && isValid("heterogeneity.over_selection") && isValid("training.devices_per_round") && isValid("devices"))
         {
             long sampled = (long)Math.Ceiling(spec.Training.DevicesPerRound * (1 + h.OverSelection) - 1e-9);
             if (sampled > spec.Devices)
@@ -253,22 +291,109 @@ public static class ScenarioRules
         string? resolved = ScenarioPaths.ResolveDatasetPath(data, baseDirectory);
         if (resolved is null)
         {
-            yield return new(isSet("dataset.kind") ? "dataset.kind" : "dataset",
-                $"dataset.path is required for dataset kind '{data.Kind}': {WhereToGet(data.Kind)}");
+            string where = data.Kind == DatasetKinds.Csv
+                ? $"dataset.path is required for dataset kind '{data.Kind}'"
+                : $"dataset.path is required for dataset kind '{data.Kind}' unless one of its well-known places holds it, and {DatasetCatalog.DescribeWellKnownPlaces(data.Kind)}";
+            yield return new(isSet("dataset.kind") ? "dataset.kind" : "dataset", $"{where}: {WhereToGet(data.Kind)}");
         }
         else if (!File.Exists(resolved) && !Directory.Exists(resolved))
         {
-            bool defaulted = data.Path is null;
-            string what = defaulted
-                ? $"dataset '{data.Kind}' was not found at its default location {resolved}"
-                : $"dataset.path '{data.Path}' does not exist" + (Path.IsPathRooted(data.Path!) ? "" : $" (resolved to {resolved})");
-            yield return new(defaulted ? "dataset.kind" : "dataset.path", $"{what}; {WhereToGet(data.Kind)}");
+            string what = $"dataset.path '{data.Path}' does not exist" + (Path.IsPathRooted(data.Path!) ? "" : $" (resolved to {resolved})");
+            yield return new("dataset.path", $"{what}; {WhereToGet(data.Kind)}");
         }
+        else if (data.Kind == DatasetKinds.Csv)
+        {
+            foreach (var finding in CsvColumns(data, resolved)) yield return finding;
+        }
+    }
+
+    /// <summary>The csv header must hold the label (and owner) column and at least one feature column.</summary>
+    private static IEnumerable<Finding> CsvColumns(DatasetSpec data, string path)
+    {
+        if (Directory.Exists(path))
+        {
+            yield return new("dataset.path", $"dataset.path '{data.Path}' is a folder; dataset kind 'csv' needs the path of the CSV file itself");
+            yield break;
+        }
+        IReadOnlyList<string> header;
+        string? problem = null;
+        try { header = CsvDatasetReader.ReadHeader(path); }
+        catch (DatasetException e)
+        {
+            header = [];
+            problem = e.Message;
+        }
+        if (problem is not null)
+        {
+            yield return new("dataset.path", problem);
+            yield break;
+        }
+        var checks = new (string Key, Action Check)[]
+        {
+            ("dataset.label_column", () => CsvDatasetReader.FindColumn(path, header, data.LabelColumn, "label_column")),
+            ("dataset.owner_column", () => { if (data.OwnerColumn is not null) CsvDatasetReader.FindColumn(path, header, data.OwnerColumn, "owner_column"); }),
+            ("dataset.path", () => CsvDatasetReader.LocateColumns(path, header, data.LabelColumn, data.OwnerColumn)),
+        };
+        foreach (var (key, check) in checks)
+        {
+            string? message = null;
+            try { check(); }
+            catch (DatasetException e) { message = e.Message; }
+            if (message is not null)
+            {
+                yield return new(key, message);
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The model must fit FedSim's flat weight array and the run's weight buffers this machine's memory
+    /// (<see cref="ModelBudget"/>), judged from the dataset's known shape (csv: from its header).
+    /// </summary>
+    private static IEnumerable<Finding> ModelSize(ScenarioSpec spec, string baseDirectory)
+    {
+        var model = spec.Model;
+        if (model.Kind == ModelKinds.Mlp && model.Hidden.Length == 0)
+        {
+            yield return new("model.hidden", "model.hidden is empty, but an mlp needs at least one hidden layer (e.g. [64]); use model.kind logistic for none");
+            yield break;
+        }
+        var geometry = DatasetGeometry.Of(spec.Dataset);
+        if (geometry is null && spec.Dataset.Kind == DatasetKinds.Csv
+            && ScenarioPaths.ResolveDatasetPath(spec.Dataset, baseDirectory) is { } csv && File.Exists(csv))
+        {
+            int columns;
+            try { columns = CsvDatasetReader.ReadHeader(csv).Count; }
+            catch (DatasetException) { columns = 0; } // reported by the dataset rules
+            if (columns > 0) geometry = DatasetGeometry.ForCsv(columns, spec.Dataset.OwnerColumn is not null);
+        }
+        if (geometry is null || ModelBudget.Parameters(model, geometry.Features, geometry.Classes, geometry.Image) is not { } parameters) yield break;
+
+        string field = model.Kind switch { ModelKinds.Mlp => "model.hidden", ModelKinds.Cnn => "model.dense", _ => "model.kind" };
+        string size = $"{parameters:N0} parameters ({geometry.Features:N0} inputs, {geometry.Classes} classes)";
+        if (parameters > ModelBudget.MaxParameters)
+        {
+            yield return new(field, $"{field}: this model would have {size}; FedSim keeps a model's weights in one float32 array of at most {ModelBudget.MaxParameters:N0} values. Use narrower or fewer layers");
+            yield break;
+        }
+        double available = ModelBudget.AvailableMemoryBytes();
+        double model1 = ModelBudget.RunBytes(parameters, 1, spec.Training.Optimizer);
+        double run = ModelBudget.RunBytes(parameters, spec.Training.DevicesPerRound, spec.Training.Optimizer);
+        if (model1 > available)
+            yield return new(field, $"{field}: this model has {size}; training it needs at least {ModelBudget.FormatBytes(model1)} for weights, updates and optimizer state, but this machine has {ModelBudget.FormatBytes(available)} available. Use narrower or fewer layers");
+        else if (run > available)
+            yield return new("training.devices_per_round",
+                $"training.devices_per_round ({spec.Training.DevicesPerRound}) x a model of {parameters:N0} parameters needs about {ModelBudget.FormatBytes(run)}: the coordinator holds every update of a round until it completes, and this machine has {ModelBudget.FormatBytes(available)} available. Sample fewer devices per round or use a smaller model");
     }
 
     private static string Printable(char c) => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString();
 
+    private static string Printable(string s) => string.Concat(s.Select(Printable));
+
     private static string RuleFormat(double v) => FieldRule.Format(v);
 
-    private static readonly char[] InvalidNameChars = [.. Path.GetInvalidFileNameChars().Union(['/', '\\', ':', '*', '?', '"', '<', '>', '|'])];
+    // Control characters (newline, tab, ...) too: the name is printed in one-line messages and used as a folder name.
+    private static readonly char[] InvalidNameChars =
+        [.. Path.GetInvalidFileNameChars().Union(['/', '\\', ':', '*', '?', '"', '<', '>', '|']).Union(Enumerable.Range(0, 32).Select(i => (char)i)).Append('\u007f')];
 }

@@ -4,24 +4,44 @@ namespace FedSim.Scenarios.Reports;
 
 /// <summary>Where a run's files are.</summary>
 public sealed record ResultPaths(
-    string Directory, string Scenario, string Metrics, string Summary, string Plot, string Devices, string Failures);
+    string Directory, string Scenario, string Metrics, string Summary, string Plot, string Devices, string Log, string Failures, string Clients);
 
 /// <summary>
-/// A run's output folder: scenario.yaml (as run), metrics.csv and failures.csv (rewritten after every round), devices.csv,
-/// summary.json and metrics.png (at the end). Every file is written to a temporary name and renamed, so a
-/// crash leaves the previous complete version, never a truncated one. Thread-safe: the runner may report
-/// rounds from any thread.
+/// A run's output folder: scenario.yaml (as run), metrics.csv, failures.csv and clients.csv (rewritten after every round), fedsim.log, and at the
+/// end devices.csv, summary.json (with the run's "status") and metrics.png. Every file is written to a temporary name
+/// and renamed, so a crash leaves the previous complete version, never a truncated one. Thread-safe: the runner may
+/// report rounds from any thread.
+/// <para>
+/// The folder is owned while open: one run at a time (<see cref="FolderLock"/>; a second gets
+/// <see cref="ResultsFolderInUseException"/>), and never two runs' files side by side: a folder holding an earlier
+/// run's results is refused (<see cref="ResultsFolderOccupiedException"/>) unless the caller asks to overwrite, and
+/// then that run's files are removed before anything is written. Refusing, rather than writing a fresh folder beside
+/// it, keeps the folder a researcher named the one that holds the results: scripts and plots that read
+/// results/NAME never pick up a stale run while the new one went elsewhere.
+/// </para>
 /// </summary>
-public sealed class ResultsFolder : IProgress<RoundReport>
+public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
 {
     public const string ScenarioFileName = "scenario.yaml";
+
+    /// <summary>The run's log: everything Orleans and FedSim log (warnings also go to stderr, never to stdout).</summary>
+    public const string LogFileName = "fedsim.log";
+
+    /// <summary>
+    /// Every file a run writes here. Clearing an earlier run removes exactly these (and their temporaries), never a
+    /// file of the user's; a test checks that a finished run leaves nothing else, so a new output must be added here.
+    /// </summary>
+    public static readonly IReadOnlyList<string> RunFileNames =
+        [ScenarioFileName, MetricsCsv.FileName, SummaryJson.FileName, MetricsPlot.FileName, DevicesCsv.FileName, LogFileName, FailuresCsv.FileName, ClientsCsv.FileName];
 
     private readonly object _gate = new();
     // Keyed by round so a round replayed after a coordinator restart replaces its earlier report.
     private readonly SortedDictionary<int, RoundReport> _reports = new();
+    private readonly FolderLock _lock;
 
-    private ResultsFolder(string directory)
+    private ResultsFolder(string directory, FolderLock folderLock)
     {
+        _lock = folderLock;
         Paths = new ResultPaths(
             directory,
             Path.Combine(directory, ScenarioFileName),
@@ -29,7 +49,9 @@ public sealed class ResultsFolder : IProgress<RoundReport>
             Path.Combine(directory, SummaryJson.FileName),
             Path.Combine(directory, MetricsPlot.FileName),
             Path.Combine(directory, DevicesCsv.FileName),
-            Path.Combine(directory, FailuresCsv.FileName));
+            Path.Combine(directory, LogFileName),
+            Path.Combine(directory, FailuresCsv.FileName),
+            Path.Combine(directory, ClientsCsv.FileName));
     }
 
     public ResultPaths Paths { get; }
@@ -43,10 +65,15 @@ public sealed class ResultsFolder : IProgress<RoundReport>
     }
 
     /// <summary>
-    /// Creates (or reuses) the folder. Throws <see cref="ResultsException"/> naming the folder when it cannot be
-    /// created, e.g. a file has that name or the parent is read-only.
+    /// Creates the folder if needed and takes ownership of it for one run; dispose to release it.
+    /// Throws <see cref="ResultsFolderInUseException"/> when another run holds it, <see cref="ResultsFolderOccupiedException"/>
+    /// when it holds an earlier run's results and <paramref name="overwrite"/> is false, and <see cref="ResultsException"/>
+    /// naming the folder when it cannot be created or written (a file has that name, the parent is read-only).
+    /// An earlier run's files are removed first when <paramref name="overwrite"/> is true, and also when that run
+    /// left no results (it stopped before its first round), so a run fixed after a bad start needs no flag.
     /// </summary>
-    public static ResultsFolder Create(string directory)
+    /// <param name="resume">Continue the unfinished run the folder holds: its files stay and its rounds are read back.</param>
+    public static ResultsFolder Open(string directory, bool overwrite = false, bool resume = false)
     {
         if (string.IsNullOrWhiteSpace(directory))
             throw new ResultsException("The output folder is empty. Set `output:` in the scenario or pass --output <folder>.");
@@ -62,7 +89,7 @@ public sealed class ResultsFolder : IProgress<RoundReport>
         {
             System.IO.Directory.CreateDirectory(full);
             // Probe now rather than after the first round: a read-only folder should fail before any training.
-            string probe = Path.Combine(full, ".fedsim-write-test");
+            string probe = Path.Combine(full, $".fedsim-write-test.{Environment.ProcessId}");
             File.WriteAllText(probe, "");
             File.Delete(probe);
         }
@@ -70,7 +97,53 @@ public sealed class ResultsFolder : IProgress<RoundReport>
         {
             throw new ResultsException($"Cannot create or write the output folder '{full}': {e.Message} Check permissions, or pass another --output folder.", e);
         }
-        return new ResultsFolder(full);
+
+        var folderLock = FolderLock.Acquire(full);
+        try
+        {
+            var earlier = EarlierRun.Find(full);
+            if (resume)
+            {
+                if (earlier is null || !File.Exists(Path.Combine(full, MetricsCsv.FileName)))
+                    throw new CannotResumeException($"There is no run to resume in '{full}'. Run without --resume to start one.");
+                if (earlier.Status == RunStatuses.Completed)
+                    throw new CannotResumeException($"The run in '{full}' is already complete ({earlier.Rounds} rounds); there is nothing to resume. " +
+                                                    "Pass --overwrite to run it again.");
+                var resumed = new ResultsFolder(full, folderLock);
+                foreach (var report in MetricsCsv.Read(Path.Combine(full, MetricsCsv.FileName))) resumed._reports[report.Round] = report;
+                return resumed;
+            }
+            if (earlier is { HasResults: true } && !overwrite)
+                throw new ResultsFolderOccupiedException(full, earlier.Describe(), canResume: earlier.Status != RunStatuses.Completed);
+            if (earlier is not null) ClearRunFiles(full);
+            return new ResultsFolder(full, folderLock);
+        }
+        catch
+        {
+            folderLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Releases the folder for the next run.</summary>
+    public void Dispose() => _lock.Dispose();
+
+    /// <summary>Removes an earlier run's files (and temporaries a killed writer left), leaving anything else alone.</summary>
+    private static void ClearRunFiles(string directory)
+    {
+        try
+        {
+            foreach (string name in RunFileNames)
+            {
+                File.Delete(Path.Combine(directory, name));
+                // AtomicFile's temporaries: NAME.PID.tmp.
+                foreach (string temp in System.IO.Directory.EnumerateFiles(directory, name + ".*.tmp")) File.Delete(temp);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ResultsException($"Cannot remove the earlier run's files from '{directory}': {e.Message} Remove them yourself, or pass another --output folder.", e);
+        }
     }
 
     /// <summary>Writes the scenario exactly as run (after command-line overrides), for reproducing the run.</summary>
@@ -91,6 +164,7 @@ public sealed class ResultsFolder : IProgress<RoundReport>
             _reports[report.Round] = report;
             MetricsCsv.Write(Paths.Metrics, _reports.Values);
             FailuresCsv.Write(Paths.Failures, _reports.Values);
+            ClientsCsv.Write(Paths.Clients, _reports.Values);
         }
     }
 
@@ -104,8 +178,8 @@ public sealed class ResultsFolder : IProgress<RoundReport>
     }
 
     /// <summary>
-    /// Finishes the folder: metrics.csv (again, to be sure it holds every round), summary.json and metrics.png.
-    /// Returns the summary written.
+    /// Finishes the folder, however the run ended (<see cref="RunSummaryInput.Status"/>): metrics.csv (again, to be
+    /// sure it holds every round), summary.json, and metrics.png when there is a round to plot. Returns the summary written.
     /// </summary>
     public RunSummary Complete(RunSummaryInput input)
     {
@@ -113,11 +187,63 @@ public sealed class ResultsFolder : IProgress<RoundReport>
         lock (_gate)
         {
             reports = _reports.Values.ToList();
-            MetricsCsv.Write(Paths.Metrics, reports);
+            if (reports.Count > 0) MetricsCsv.Write(Paths.Metrics, reports);
         }
         var summary = RunSummary.Build(input, reports);
+        if (reports.Count > 0) MetricsPlot.Save(Paths.Plot, reports, $"{input.Name} (seed {input.Seed})");
+        // Last: a summary.json saying "completed" promises every other file is in place.
         SummaryJson.Write(Paths.Summary, summary);
-        MetricsPlot.Save(Paths.Plot, reports, $"{input.Name} (seed {input.Seed})");
         return summary;
     }
+}
+
+/// <summary>What an earlier run left in a folder, as far as telling the user goes.</summary>
+internal sealed record EarlierRun(string? Status, int Rounds, int? RoundsPlanned)
+{
+    /// <summary>True when the earlier run has something worth keeping: a finished round, or a completed summary.</summary>
+    public bool HasResults => Rounds > 0 || Status == RunStatuses.Completed;
+
+    /// <summary>The earlier run's files in <paramref name="directory"/>, or null when it has none.</summary>
+    public static EarlierRun? Find(string directory)
+    {
+        if (!ResultsFolder.RunFileNames.Any(name => File.Exists(Path.Combine(directory, name)))) return null;
+        string summaryPath = Path.Combine(directory, SummaryJson.FileName);
+        if (File.Exists(summaryPath))
+        {
+            try
+            {
+                var summary = SummaryJson.Read(summaryPath);
+                return new EarlierRun(summary.Status, summary.Rounds, summary.RoundsPlanned);
+            }
+            catch (ResultsException) { } // unreadable: judge by metrics.csv below
+        }
+        string metricsPath = Path.Combine(directory, MetricsCsv.FileName);
+        int rounds = 0;
+        if (File.Exists(metricsPath))
+        {
+            try { rounds = MetricsCsv.Read(metricsPath).Count; }
+            catch (Exception e) when (e is ResultsException or IOException or FormatException) { rounds = 1; } // unreadable, but there was something
+        }
+        return new EarlierRun(null, rounds, null);
+    }
+
+    public string Describe() => Status switch
+    {
+        RunStatuses.Completed => $"a completed run ({Rounds} of {RoundsPlanned} rounds)",
+        RunStatuses.Interrupted => $"an interrupted run ({Rounds} of {RoundsPlanned} rounds)",
+        RunStatuses.Failed => $"a failed run ({Rounds} of {RoundsPlanned} rounds)",
+        _ => $"an unfinished run ({Rounds} round(s) in metrics.csv and no summary: it was killed or is from an older FedSim)",
+    };
+}
+
+/// <summary>--resume was asked for a folder that holds no unfinished run of this scenario (exit 2; the message says why).</summary>
+public sealed class CannotResumeException(string message) : Exception(message);
+
+/// <summary>The folder holds an earlier run's results and the caller did not ask to overwrite them (exit 2).</summary>
+public sealed class ResultsFolderOccupiedException(string directory, string earlierRun, bool canResume = false)
+    : Exception($"The results folder '{directory}' holds the results of {earlierRun}. " +
+                (canResume ? "Pass --resume to continue it from its last finished round, " : "Pass ") +
+                "--overwrite to replace them, or --output DIR to keep them and write elsewhere.")
+{
+    public string Directory { get; } = directory;
 }

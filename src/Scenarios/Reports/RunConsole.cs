@@ -108,6 +108,8 @@ public sealed class RunConsole : IProgress<RoundReport>
         Row("Simulated time", Duration(summary.TotalSimulatedSeconds));
         Row("Wall time", Duration(summary.WallSeconds));
         Row("Updates (failed)", $"{summary.Participants} ({summary.Failed})");
+        if (summary.FailureReasons.Count > 0)
+            Row("No usable update", string.Join("; ", summary.FailureReasons.Take(4).Select(p => $"{p.Value} x {p.Key}")) + " (failures.csv)");
         Row("Traffic sent / received", $"{Bytes(summary.BytesSent)} / {Bytes(summary.BytesReceived)}");
         if (summary.Privacy is { } privacy)
         {

@@ -54,18 +54,37 @@ public sealed record ModelInfo(string Kind, long Parameters, string? Architectur
 /// </summary>
 public sealed record PrivacySummary(string Mechanism, double? Epsilon, double Delta, double? LocalEpsilon, double? EpsilonBudget);
 
+/// <summary>How a run ended: summary.json's "status".</summary>
+public static class RunStatuses
+{
+    /// <summary>Every planned round ran, or the run finished early as planned ("finish_reason": a spent privacy budget).</summary>
+    public const string Completed = "completed";
+    /// <summary>Stopped by Ctrl+C or SIGTERM; "rounds" says how many finished (metrics.csv holds exactly those).</summary>
+    public const string Interrupted = "interrupted";
+    /// <summary>Stopped by an error; "error" says which.</summary>
+    public const string Failed = "failed";
+}
+
 /// <summary>What the runner knows besides the round reports; <see cref="RunSummary.Build"/> combines both.</summary>
+/// <param name="Dataset">Null when the run stopped before its data was loaded.</param>
+/// <param name="Model">Null when the run stopped before its data was loaded.</param>
 public sealed record RunSummaryInput(
     string Name,
     ulong Seed,
     int PlannedRounds,
     int Devices,
     int DevicesPerRound,
-    DatasetInfo Dataset,
-    ModelInfo Model,
+    DatasetInfo? Dataset,
+    ModelInfo? Model,
     IReadOnlyDictionary<string, object?> Compute,
     double WallSeconds)
 {
+    /// <summary>How the run ended (<see cref="RunStatuses"/>).</summary>
+    public string Status { get; init; } = RunStatuses.Completed;
+
+    /// <summary>Why a failed run stopped (one line); null otherwise.</summary>
+    public string? Error { get; init; }
+
     /// <summary>Aggregation strategy kind (e.g. "fedavg").</summary>
     public string? Strategy { get; init; }
 
@@ -83,9 +102,12 @@ public sealed record RunSummaryInput(
     /// <summary>Why the run ended before its planned rounds without an error (a spent privacy budget).</summary>
     public string? FinishReason { get; init; }
 
+    /// <summary>The training data's quality summary, when the runner computed one.</summary>
+    public FedSim.Data.DataQuality? DataQuality { get; init; }
+
     /// <summary>Fills the fields the scenario already knows; the runner supplies the measured rest.</summary>
     public static RunSummaryInput FromScenario(
-        ScenarioSpec scenario, DatasetInfo dataset, ModelInfo model, IReadOnlyDictionary<string, object?> compute, double wallSeconds) =>
+        ScenarioSpec scenario, DatasetInfo? dataset, ModelInfo? model, IReadOnlyDictionary<string, object?> compute, double wallSeconds) =>
         new(scenario.Name, scenario.Seed, scenario.Training.Rounds, scenario.Devices, scenario.Training.DevicesPerRound,
             dataset, model, compute, wallSeconds)
         {
@@ -104,6 +126,13 @@ public sealed record RunSummary
 
     public required string Name { get; init; }
     public required ulong Seed { get; init; }
+    /// <summary>
+    /// "completed", "interrupted" or "failed" (<see cref="RunStatuses"/>). A results folder without summary.json
+    /// holds a run that is still going or was killed outright. Summaries from before this field read as completed.
+    /// </summary>
+    public string Status { get; init; } = RunStatuses.Completed;
+    /// <summary>Why a failed run stopped; null unless <see cref="Status"/> is "failed".</summary>
+    public string? Error { get; init; }
     /// <summary>Rounds completed (reports received).</summary>
     public required int Rounds { get; init; }
     public required int RoundsPlanned { get; init; }
@@ -129,17 +158,39 @@ public sealed record RunSummary
     public required long Participants { get; init; }
     /// <summary>Selected devices that dropped out or missed the deadline, summed over rounds.</summary>
     public required long Failed { get; init; }
+    /// <summary>Sampled devices without a usable update, counted by reason (dropped out, late, a rejected update, ...).</summary>
+    public IReadOnlyDictionary<string, int> FailureReasons { get; init; } = new Dictionary<string, int>();
     public required long TrainExamples { get; init; }
     public required long BytesSent { get; init; }
     public required long BytesReceived { get; init; }
-    public required DatasetInfo Dataset { get; init; }
-    public required ModelInfo Model { get; init; }
+    /// <summary>Null when the run stopped before its data was loaded.</summary>
+    public required DatasetInfo? Dataset { get; init; }
+    /// <summary>Missing values, constant features, class balance, duplicates, per-device label skew ("data_quality").</summary>
+    public FedSim.Data.DataQuality? DataQuality { get; init; }
+    /// <summary>Null when the run stopped before its data was loaded.</summary>
+    public required ModelInfo? Model { get; init; }
     /// <summary>Free-form: device, workers, cohort size, ... as the runner reports them.</summary>
     public required IReadOnlyDictionary<string, object?> Compute { get; init; }
     /// <summary>The privacy mechanisms and the final (ε, δ); null when the run had none.</summary>
     public PrivacySummary? Privacy { get; init; }
     [JsonPropertyName("fedsim_version")]
     public required string FedSimVersion { get; init; }
+
+    /// <summary>
+    /// Failures grouped by reason, the device-specific details (an index, a time) cut off so that "update has a
+    /// non-finite value at index 12" and "... at index 40" count as one reason; most frequent first.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> FailureReasonCounts(IEnumerable<RoundReport> reports)
+        => reports.SelectMany(r => r.AllFailures).GroupBy(f => ReasonOf(f.Reason))
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count());
+
+    private static string ReasonOf(string reason)
+    {
+        string general = System.Text.RegularExpressions.Regex.Replace(reason, @"\d+(\.\d+)?", "N");
+        int cut = general.IndexOfAny([';', ':']);
+        return (cut > 0 ? general[..cut] : general).Trim();
+    }
 
     /// <summary>Computes the summary from the round reports (in any order) and the runner's extra facts.</summary>
     public static RunSummary Build(RunSummaryInput input, IEnumerable<RoundReport> reports)
@@ -166,6 +217,8 @@ public sealed record RunSummary
         {
             Name = input.Name,
             Seed = input.Seed,
+            Status = input.Status,
+            Error = input.Error,
             Rounds = ordered.Count,
             RoundsPlanned = input.PlannedRounds,
             FinishReason = input.FinishReason,
@@ -183,10 +236,12 @@ public sealed record RunSummary
             DevicesPerRound = input.DevicesPerRound,
             Participants = ordered.Sum(r => (long)r.Participants),
             Failed = ordered.Sum(r => (long)r.Failed),
+            FailureReasons = FailureReasonCounts(ordered),
             TrainExamples = ordered.Sum(r => r.TrainExamples),
             BytesSent = ordered.Sum(r => r.BytesSent),
             BytesReceived = ordered.Sum(r => r.BytesReceived),
             Dataset = input.Dataset,
+            DataQuality = input.DataQuality,
             Model = input.Model,
             Compute = input.Compute,
             Privacy = input.PrivacyMechanism is { } mechanism

@@ -111,6 +111,52 @@ public class DatasetFetcherTests
         Assert.All(results, Assert.Null);
     }
 
+    [SharedDataFact]
+    public async Task Registry_hashes_match_the_pinned_shared_adult_files()
+    {
+        // Prepare: SHA256SUMS pins the shared copies; the registry must hold the same values.
+        var pinned = File.ReadAllLines(SharedDatasets.PathOf("SHA256SUMS"))
+            .Select(l => l.Split("  ", 2)).ToDictionary(p => p[1], p => p[0]);
+        var files = DatasetFetcher.Find("adult").Files;
+
+        // Execute
+        var results = await Task.WhenAll(files.Select(f => DatasetFetcher.VerifyAsync(SharedDatasets.PathOf("adult", f.FileName), f)));
+
+        // Assert
+        Assert.All(results, Assert.Null);
+        Assert.All(files, f => Assert.Equal(pinned["./adult/" + f.FileName], Assert.Single(f.Sha256)));
+    }
+
+    [SharedDataFact]
+    public async Task Data_fetch_adult_through_the_cli_downloads_files_the_reader_loads()
+    {
+        // Prepare
+        using var server = new LoopbackFileServer(SharedDatasets.PathOf());
+        string target = TestData.TempDir();
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        // Execute
+        int exit;
+        DatasetSplit split;
+        try
+        {
+            exit = await FedSim.Scenarios.Cli.FedSimCli.RunAsync(["data", "fetch", "adult", "--to", target, "--mirror", server.BaseUri.AbsoluteUri], stdout, stderr);
+            split = AdultReader.LoadFolder(target);
+        }
+        finally
+        {
+            Directory.Delete(target, recursive: true);
+        }
+
+        // Assert
+        Assert.Equal(0, exit);
+        Assert.Equal("", stderr.ToString());
+        Assert.Contains("Fetched adult", stdout.ToString());
+        Assert.Equal(32_561, split.Train.Count);
+        Assert.Equal(16_281, split.Test.Count);
+    }
+
     [Fact]
     public async Task Unknown_dataset_name_lists_the_known_ones()
     {
@@ -121,6 +167,7 @@ public class DatasetFetcherTests
         Assert.Contains("cifar10", e.Message);
         Assert.Contains("mnist", e.Message);
         Assert.Contains("fashion-mnist", e.Message);
+        Assert.Contains("adult", e.Message);
     }
 
     private sealed class SyncProgress(Action<FetchProgress> report) : IProgress<FetchProgress>

@@ -107,8 +107,7 @@ public class LeafJsonReaderTests
         var e = Assert.Throws<DatasetException>(() => LeafJsonReader.LoadFolder(dir, "tiny", featureCount: 2, classCount: 5));
 
         // Assert
-        Assert.Contains(bad, e.Message);
-        Assert.Contains("line 2", e.Message);
+        Assert.StartsWith($"{bad}:2: ", e.Message);
     }
 
     private static string Json(params (string User, float[][] X, int[] Y)[] users)

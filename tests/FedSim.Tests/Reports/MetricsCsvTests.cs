@@ -127,3 +127,17 @@ public class MetricsCsvTests
         Assert.True(double.IsPositiveInfinity(read[0].MeanTrainLoss));
     }
 }
+
+public class ClientsCsvTests
+{
+    [Fact]
+    public void Clients_csv_has_one_line_per_sampled_device_with_empty_cells_for_devices_that_sent_nothing()
+    {
+        var report = new RoundReport(3, 0.5, 1.0, 1, 0, 0.5, 10, 1, 1, 1, 1, 1,
+            Clients: new FedSim.ValueList<ClientRoundRecord>([new(4, "used", 10, 2, 0.25, 1.5), new(9, "dropped", 0, 0, double.NaN, double.NaN)]));
+
+        string csv = ClientsCsv.Format([report]);
+
+        Assert.Equal("round,device,status,examples,steps,train_loss,update_norm\n3,4,used,10,2,0.25,1.5\n3,9,dropped,0,0,,\n", csv);
+    }
+}

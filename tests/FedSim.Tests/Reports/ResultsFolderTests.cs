@@ -16,7 +16,7 @@ public class ResultsFolderTests
         string outDir = Path.Combine(tmp.Path, "nested", "run1");
 
         // Execute
-        var folder = ResultsFolder.Create(outDir);
+        using var folder = ResultsFolder.Open(outDir);
         folder.WriteScenario("name: mnist-iid\nseed: 42");
         foreach (var r in ReportFixtures.FourRounds()) folder.AppendRound(r);
         folder.WriteDevices([Device(7, "Pixel"), Device(2, "Galaxy")]);
@@ -32,7 +32,7 @@ public class ResultsFolderTests
         Assert.StartsWith(DevicesCsv.Header + "\n2,Galaxy,", File.ReadAllText(p.Devices));
         Assert.Equal(0.91, summary.BestAccuracy);
         Assert.Equal(
-            ["devices.csv", "failures.csv", "metrics.csv", "metrics.png", "scenario.yaml", "summary.json"],
+            [".fedsim.lock", "clients.csv", "devices.csv", "failures.csv", "metrics.csv", "metrics.png", "scenario.yaml", "summary.json"],
             Directory.GetFiles(p.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
@@ -41,7 +41,7 @@ public class ResultsFolderTests
     {
         // Prepare: a run that will "crash" after two rounds.
         using var tmp = new TempDir();
-        var folder = ResultsFolder.Create(tmp.Path);
+        using var folder = ResultsFolder.Open(tmp.Path);
         var reports = ReportFixtures.FourRounds();
 
         // Execute: the runner may feed the folder as an IProgress sink, like the console.
@@ -58,7 +58,7 @@ public class ResultsFolderTests
     {
         // Prepare
         using var tmp = new TempDir();
-        var folder = ResultsFolder.Create(tmp.Path);
+        using var folder = ResultsFolder.Open(tmp.Path);
         var reports = ReportFixtures.FourRounds();
 
         // Execute: round 2 is reported again after a coordinator restart, with a new wall time.
@@ -81,7 +81,7 @@ public class ResultsFolderTests
         File.WriteAllText(file, "x");
 
         // Execute
-        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Create(file));
+        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Open(file));
 
         // Assert
         Assert.Contains(file, e.Message);
@@ -95,7 +95,7 @@ public class ResultsFolderTests
         string file = tmp.File("taken");
         File.WriteAllText(file, "x");
 
-        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Create(Path.Combine(file, "run")));
+        var e = Assert.Throws<ResultsException>(() => ResultsFolder.Open(Path.Combine(file, "run")));
 
         Assert.Contains(Path.Combine(file, "run"), e.Message);
     }
@@ -119,5 +119,91 @@ public class ResultsFolderTests
             "1,Pixel,eu-west,phone-mid,600,850.5,1250000,5000000,4,3,\n" +
             "3,\"O'Kon, \"\"Hahn\"\"\",us-east,laptop,120,2000,1000000,2500000,,,sign-flip\n",
             text);
+    }
+
+    [Fact]
+    public void A_folder_with_an_earlier_runs_rounds_is_refused_and_left_untouched()
+    {
+        // Prepare: an interrupted run's folder.
+        using var tmp = new TempDir();
+        using (var earlier = ResultsFolder.Open(tmp.Path))
+        {
+            earlier.WriteScenario("name: earlier");
+            foreach (var r in ReportFixtures.FourRounds().Take(2)) earlier.AppendRound(r);
+            earlier.Complete(ReportFixtures.Input() with { Status = RunStatuses.Interrupted });
+        }
+        var before = Directory.GetFiles(tmp.Path).ToDictionary(f => f, File.ReadAllBytes);
+
+        // Execute
+        var e = Assert.Throws<ResultsFolderOccupiedException>(() => ResultsFolder.Open(tmp.Path));
+
+        // Assert
+        Assert.Contains("an interrupted run (2 of 4 rounds)", e.Message);
+        Assert.Contains("--overwrite", e.Message);
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(tmp.Path).Order());
+        Assert.All(before, kv => Assert.Equal(kv.Value, File.ReadAllBytes(kv.Key)));
+    }
+
+    [Fact]
+    public void A_killed_runs_metrics_without_a_summary_count_as_results()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllText(Path.Combine(tmp.Path, MetricsCsv.FileName), MetricsCsv.Format(ReportFixtures.FourRounds().Take(3)));
+
+        var e = Assert.Throws<ResultsFolderOccupiedException>(() => ResultsFolder.Open(tmp.Path));
+
+        Assert.Contains("an unfinished run (3 round(s) in metrics.csv and no summary", e.Message);
+    }
+
+    [Fact]
+    public void Overwrite_removes_the_earlier_runs_files_and_temporaries_and_keeps_the_users_own()
+    {
+        // Prepare: a completed run, a temporary a killed writer left, and a file of the user's.
+        using var tmp = new TempDir();
+        using (var earlier = ResultsFolder.Open(tmp.Path))
+        {
+            earlier.WriteScenario("name: earlier");
+            foreach (var r in ReportFixtures.FourRounds()) earlier.AppendRound(r);
+            earlier.WriteDevices([Device(1, "Pixel")]);
+            earlier.Complete(ReportFixtures.Input());
+        }
+        File.WriteAllText(Path.Combine(tmp.Path, "metrics.csv.4242.tmp"), "half");
+        File.WriteAllText(Path.Combine(tmp.Path, "notes.txt"), "mine");
+
+        // Execute
+        using var folder = ResultsFolder.Open(tmp.Path, overwrite: true);
+
+        // Assert
+        Assert.Equal([".fedsim.lock", "notes.txt"], Directory.GetFiles(tmp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_run_that_stopped_before_its_first_round_is_replaced_without_asking()
+    {
+        // Prepare: a failed start: scenario, log and a failed summary with no rounds.
+        using var tmp = new TempDir();
+        using (var earlier = ResultsFolder.Open(tmp.Path))
+        {
+            earlier.WriteScenario("name: earlier");
+            File.WriteAllText(earlier.Paths.Log, "log");
+            earlier.Complete(ReportFixtures.Input() with { Status = RunStatuses.Failed, Error = "bad data" });
+        }
+
+        // Execute
+        using var folder = ResultsFolder.Open(tmp.Path);
+
+        // Assert
+        Assert.Equal([".fedsim.lock"], Directory.GetFiles(tmp.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_folder_owned_by_a_run_is_refused_to_a_second_even_with_overwrite()
+    {
+        using var tmp = new TempDir();
+        using var owner = ResultsFolder.Open(tmp.Path);
+
+        var e = Assert.Throws<ResultsFolderInUseException>(() => ResultsFolder.Open(tmp.Path, overwrite: true));
+
+        Assert.Equal(Environment.ProcessId, e.OwnerPid);
     }
 }

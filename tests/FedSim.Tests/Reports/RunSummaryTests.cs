@@ -157,4 +157,78 @@ public class RunSummaryTests
         Assert.Equal("0.90", RunSummary.ThresholdKey(0.9));
         Assert.Equal("0.975", RunSummary.ThresholdKey(0.975));
     }
+
+    [Fact]
+    public void Summary_json_carries_the_data_quality_summary_in_snake_case()
+    {
+        // Prepare
+        var train = new FedSim.Data.Dataset("q", [1, 1, 2, 3], [0, 0, 1, 1], 1, 2);
+        var quality = FedSim.Data.DataQuality.Compute(new FedSim.Data.DatasetSplit(train, train.Subset([0])), [[0, 1], [2, 3]]);
+        var summary = RunSummary.Build(ReportFixtures.Input() with { DataQuality = quality }, ReportFixtures.FourRounds());
+
+        // Execute
+        var json = System.Text.Json.Nodes.JsonNode.Parse(SummaryJson.Serialize(summary))!["data_quality"]!;
+
+        // Assert
+        Assert.Equal(1, (long)json["duplicate_rows"]!);
+        Assert.Equal(4, (long)json["train_samples"]!);
+        Assert.Equal(0.5, (double)json["devices"]!["mean_distance_from_global"]!, 12); // each device holds one of two equal classes
+        Assert.Equal(2, json["class_counts"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Summary_json_says_how_the_run_ended_and_why_a_failed_run_stopped()
+    {
+        // Prepare
+        var interrupted = RunSummary.Build(ReportFixtures.Input() with { Status = RunStatuses.Interrupted }, ReportFixtures.FourRounds().Take(2));
+        var failed = RunSummary.Build(ReportFixtures.Input() with { Status = RunStatuses.Failed, Error = "disk full", Dataset = null, Model = null }, []);
+
+        // Execute
+        using var a = JsonDocument.Parse(SummaryJson.Serialize(interrupted));
+        using var b = JsonDocument.Parse(SummaryJson.Serialize(failed));
+
+        // Assert
+        Assert.Equal(("interrupted", 2, 4), (a.RootElement.GetProperty("status").GetString(), a.RootElement.GetProperty("rounds").GetInt32(),
+            a.RootElement.GetProperty("rounds_planned").GetInt32()));
+        Assert.Equal(JsonValueKind.Null, a.RootElement.GetProperty("error").ValueKind);
+        Assert.Equal(("failed", "disk full"), (b.RootElement.GetProperty("status").GetString(), b.RootElement.GetProperty("error").GetString()));
+        Assert.Equal(JsonValueKind.Null, b.RootElement.GetProperty("dataset").ValueKind);
+    }
+
+    [Fact]
+    public void Summary_json_written_before_the_status_field_reads_as_completed()
+    {
+        // Prepare: a summary from an older FedSim, which wrote summary.json only when a run completed.
+        using var dir = new TempDir();
+        string path = dir.File(SummaryJson.FileName);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(SummaryJson.Serialize(RunSummary.Build(ReportFixtures.Input(), ReportFixtures.FourRounds())))!.AsObject();
+        node.Remove("status");
+        node.Remove("error");
+        File.WriteAllText(path, node.ToJsonString());
+
+        // Execute
+        var read = SummaryJson.Read(path);
+
+        // Assert
+        Assert.Equal(RunStatuses.Completed, read.Status);
+    }
+}
+
+public class FailureReasonTests
+{
+    [Fact]
+    public void Failure_reasons_are_counted_with_their_details_cut_off()
+    {
+        var failures = new FedSim.ValueList<ClientFailureReport>([
+            new(1, 1, "update has a non-finite value at index 12; rejected"),
+            new(2, 1, "update has a non-finite value at index 40; rejected"),
+            new(3, 1, "dropped out during the round"),
+        ]);
+        var report = new RoundReport(1, null, null, 0, 2, 0, 0, 0, 0, 0, 0, 0, Failures: failures);
+
+        var counts = RunSummary.FailureReasonCounts([report]);
+
+        Assert.Equal([("update has a non-finite value at index N", 2), ("dropped out during the round", 1)],
+            counts.Select(p => (p.Key, p.Value)));
+    }
 }

@@ -4,13 +4,25 @@ using FedSim.Scenarios.Configuration;
 
 namespace FedSim.Tests.Scenarios;
 
+/// <summary>
+/// The shipped examples are the files listed in the table of examples/README.md: each must exist, validate and be
+/// named like its file. Any other .yaml a researcher drops into examples/ is theirs and is not checked here (so adding
+/// your own scenario never breaks the tests); `fedsim validate` checks it.
+/// </summary>
 public sealed class ExampleScenarioTests
 {
+    /// <summary>File names in the first column of the examples README's table (rows like "| `quickstart.yaml` | ... |").</summary>
+    public static IReadOnlyList<string> ShippedExamples()
+    {
+        var readme = File.ReadAllLines(Path.Combine(ScenarioTestFiles.ExamplesDirectory, "README.md"));
+        return readme.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^\| `([^`]+\.yaml)` \|"))
+            .Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
+    }
+
     public static TheoryData<string> Examples()
     {
         var data = new TheoryData<string>();
-        foreach (var file in Directory.GetFiles(ScenarioTestFiles.ExamplesDirectory, "*.yaml").Order())
-            data.Add(Path.GetFileName(file));
+        foreach (var file in ShippedExamples().Order()) data.Add(file);
         return data;
     }
 
@@ -30,13 +42,15 @@ public sealed class ExampleScenarioTests
     }
 
     [Fact]
-    public void The_expected_examples_exist()
+    public void The_expected_examples_are_listed_and_exist()
     {
-        var names = Directory.GetFiles(ScenarioTestFiles.ExamplesDirectory, "*.yaml").Select(Path.GetFileName).ToList();
-        Assert.Contains("quickstart.yaml", names);
-        Assert.Contains("mnist-iid-fedavg.yaml", names);
-        Assert.Contains("mnist-pathological-fedavg.yaml", names);
-        Assert.Contains("femnist-cnn.yaml", names);
+        var listed = ShippedExamples();
+        Assert.Contains("quickstart.yaml", listed);
+        Assert.Contains("mnist-iid-fedavg.yaml", listed);
+        Assert.Contains("mnist-pathological-fedavg.yaml", listed);
+        Assert.Contains("femnist-cnn.yaml", listed);
+        Assert.Contains("csv-bank-branches.yaml", listed);
+        Assert.All(listed, f => Assert.True(File.Exists(Path.Combine(ScenarioTestFiles.ExamplesDirectory, f)), $"{f} is listed in examples/README.md but missing"));
     }
 
     [Fact]
@@ -73,7 +87,7 @@ public sealed class ExampleScenarioTests
     public async Task Validate_command_accepts_all_examples_at_once()
     {
         // Prepare
-        string[] files = Directory.GetFiles(ScenarioTestFiles.ExamplesDirectory, "*.yaml");
+        string[] files = ShippedExamples().Select(f => Path.Combine(ScenarioTestFiles.ExamplesDirectory, f)).ToArray();
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 

@@ -1,5 +1,6 @@
 using FedSim.Contracts;
 using FedSim.Scenarios.Cli;
+using FedSim.Scenarios.Reports;
 using FedSim.Scenarios.Running;
 
 namespace FedSim.Tests.Scenarios;
@@ -251,5 +252,65 @@ public sealed class FedSimCliTests : IClassFixture<ScenarioTestFiles>
 
         // Assert
         Assert.Equal(ExitCodes.Cancelled, exit);
+    }
+
+    [Fact]
+    public async Task Interrupted_run_says_so_in_one_line_with_the_rounds_kept_and_exits_130()
+    {
+        // Prepare: the runner stops after 3 of 10 rounds when the token is cancelled.
+        string path = _files.Write("interrupted.yaml", "name: cut\ntraining:\n  rounds: 10\n");
+        using var cts = new CancellationTokenSource();
+        var reports = Enumerable.Range(1, 3).Select(r => new RoundReport(r, null, null, 1, 0, 1, 1, 1, 1, 1, r, r)).ToList();
+        var services = new CliServices
+        {
+            RunExperiment = (_, _, _, _) =>
+            {
+                cts.Cancel();
+                return Task.FromResult(new RunOutcome("/tmp/results/cut", reports, null, RunStatuses.Interrupted));
+            },
+        };
+        var stderr = new StringWriter();
+
+        // Execute
+        int exit = await FedSimCli.RunAsync(["run", path], new StringWriter(), stderr, services, cts.Token);
+
+        // Assert
+        Assert.Equal(ExitCodes.Cancelled, exit);
+        Assert.Equal("fedsim: interrupted after 3 of 10 rounds; the finished rounds are in /tmp/results/cut (summary.json: \"status\": \"interrupted\")",
+            stderr.ToString().Trim());
+    }
+
+    [Fact]
+    public async Task A_failure_caused_by_the_stop_is_reported_as_the_interruption_alone()
+    {
+        // Prepare: cancelling made something fail on its way out (a disposed pool, a cancelled wait).
+        string path = _files.Write("stop-failure.yaml", "name: stop\n");
+        using var cts = new CancellationTokenSource();
+        var services = new CliServices
+        {
+            Debug = false,
+            RunExperiment = (_, _, _, _) => { cts.Cancel(); throw new ObjectDisposedException("ComputePool"); },
+        };
+        var stderr = new StringWriter();
+
+        // Execute
+        int exit = await FedSimCli.RunAsync(["run", path], new StringWriter(), stderr, services, cts.Token);
+
+        // Assert
+        Assert.Equal(ExitCodes.Cancelled, exit);
+        Assert.Equal("fedsim: interrupted", stderr.ToString().Trim());
+    }
+
+    [Fact]
+    public async Task Overwrite_flag_reaches_the_runner()
+    {
+        string path = _files.Write("overwrite.yaml", "name: again\n");
+        RunOptions? seen = null;
+        var services = new CliServices { RunExperiment = (_, _, options, _) => { seen = options; return Task.FromResult(new RunOutcome("", [])); } };
+
+        var run = await Run(services, "run", path, "--overwrite");
+
+        Assert.Equal(0, run.Exit);
+        Assert.True(seen!.Overwrite);
     }
 }

@@ -32,7 +32,8 @@ public sealed class ScenarioWriterTests : IClassFixture<ScenarioTestFiles>
             Classes = [new DeviceClassSpec { Name = "slow", Share = 2, SamplesPerSecond = [1, 2], UplinkMbps = [3, 4], DownlinkMbps = [5, 6] }],
         },
         Evaluation = new EvaluationSpec { Every = 4, MaxSamples = 1000 },
-        Compute = new ComputeSpec { Device = ComputeDevices.Cuda, CohortSize = 128, Workers = 3 },
+        Compute = new ComputeSpec { Device = ComputeDevices.Cpu, // not cuda: validation checks that CUDA is present
+                                    CohortSize = 128, Workers = 3 },
         Output = "out dir/run",
     };
 

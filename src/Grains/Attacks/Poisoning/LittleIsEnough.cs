@@ -6,7 +6,7 @@ namespace FedSim.Attacks.Poisoning;
 
 /// <summary>
 /// "A Little Is Enough" (Baruch, Baruch and Goldberg 2019): the members estimate the per-coordinate mean μ and
-/// standard deviation σ of honest updates from their own honest updates, and all send μ − z·σ, small enough
+/// (sample) standard deviation σ of honest updates from their own honest updates, and all send μ − z·σ, small enough
 /// per coordinate to pass median- and distance-based filters. Default z is the paper's z_max: with n clients and
 /// m malicious, s = ⌊n/2 + 1⌋ − m and z = Φ⁻¹((n − s)/n).
 /// </summary>
@@ -40,8 +40,9 @@ public sealed class LittleIsEnoughOptions : ByzantineOptions
             mean /= k;
             double variance = 0;
             for (int j = 0; j < k; j++) variance += (honest[j][i] - mean) * (honest[j][i] - mean);
-            // Population standard deviation of the members' updates (one member: σ = 0, the mean itself).
-            double std = Math.Sqrt(variance / k);
+            // Sample standard deviation (n − 1), as ByzFL's ALittleIsEnough computes it (var with ddof = 1) and its
+            // published vector shows; a lone member has no spread to estimate and sends the mean (σ = 0).
+            double std = k > 1 ? Math.Sqrt(variance / (k - 1)) : 0;
             crafted[i] = (float)(mean - z * std);
         }
         return honest.Select(_ => (float[])crafted.Clone()).ToArray();

@@ -1,0 +1,119 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using FedSim.Components;
+
+namespace FedSim.Strategies.Aggregators;
+
+/// <summary>
+/// Krum (Blanchard et al. 2017, "Machine Learning with Adversaries: Byzantine Tolerant Gradient Descent"): each
+/// update's score is the sum of squared distances to its n − f − 2 nearest other updates; the update with the
+/// lowest score is the aggregate, unweighted. Tolerates f Byzantine updates when n ≥ 2f + 3.
+/// </summary>
+[ComponentKind("krum", Order = 3), GenerateSerializer]
+[Description("Krum (Blanchard et al. 2017): the one update closest to its n − f − 2 nearest neighbours, unweighted; needs n ≥ 2f + 3.")]
+public sealed class KrumOptions : AggregatorOptions
+{
+    [Id(0), Description("Byzantine updates f to tolerate per round; empty means the Byzantine clients expected per round (byzantine.fraction × devices_per_round).")]
+    [Range(0, int.MaxValue)]
+    public int? F { get; set; }
+
+    public override IAggregator Create(int assumedByzantine) => new KrumAggregator(F ?? assumedByzantine);
+
+    public override IEnumerable<ComponentFinding> Check(string path, int cohort, int assumedByzantine)
+        => KrumAggregator.CheckTolerance("krum", path, F, cohort, assumedByzantine, multiplier: 2);
+}
+
+/// <summary>
+/// Krum's selection. With fewer updates than n ≥ 2f + 3 needs (dropouts), f is lowered to ⌊(n − 3)/2⌋, the most n
+/// updates can tolerate, and reported as <c>krum_f</c>; with fewer than 3 updates every score ties, so the round
+/// adds nothing (<c>krum_skipped</c> = 1). Ties between scores go to the lower device id (results arrive sorted).
+/// </summary>
+public sealed class KrumAggregator : IAggregator
+{
+    public const string FMetric = "krum_f";
+    public const string SkippedMetric = "krum_skipped";
+    public const string SelectedMetric = "krum_selected_device";
+
+    /// <summary>Fewer updates than this leave Krum's scores all equal (no neighbours to compare).</summary>
+    public const int MinimumUpdates = 3;
+
+    private readonly int _f;
+
+    public KrumAggregator(int f) => _f = f >= 0 ? f : throw new ArgumentOutOfRangeException(nameof(f), f, "f must be ≥ 0");
+
+    public AggregationResult Aggregate(AggregationInput input)
+    {
+        var results = input.Results;
+        if (results.Count == 0) return AggregationResult.Nothing;
+        if (results.Count < MinimumUpdates) return Skipped(SkippedMetric);
+        int f = Math.Min(_f, TolerableF(results.Count));
+        var scores = Scores(results.Select(r => r.Delta).ToList(), f);
+        int best = Ranking(scores)[0];
+        var chosen = results[best];
+        var update = Array.ConvertAll(chosen.Delta, v => (double)v);
+        return new AggregationResult(update, [chosen.DeviceId], new Dictionary<string, double>
+        {
+            [FMetric] = f,
+            [SkippedMetric] = 0,
+            [SelectedMetric] = chosen.DeviceId,
+        });
+    }
+
+    /// <summary>The largest f that n updates tolerate under n ≥ 2f + 3.</summary>
+    public static int TolerableF(int n) => Math.Max((n - 3) / 2, 0);
+
+    /// <summary>
+    /// Blanchard et al.'s scores: for each vector, the sum of its squared distances to its n − f − 2 nearest other
+    /// vectors (never fewer than 0 neighbours).
+    /// </summary>
+    public static double[] Scores(IReadOnlyList<float[]> vectors, int f)
+        => Scores(AggregationMath.PairwiseSquaredDistances(vectors), Enumerable.Range(0, vectors.Count).ToArray(), f);
+
+    /// <summary>Scores of the vectors <paramref name="members"/> among themselves, from a precomputed distance matrix (Bulyan's rounds).</summary>
+    public static double[] Scores(double[,] squaredDistances, IReadOnlyList<int> members, int f)
+    {
+        int n = members.Count;
+        int neighbours = Math.Max(n - f - 2, 0);
+        var scores = new double[n];
+        var row = new double[Math.Max(n - 1, 0)];
+        for (int a = 0; a < n; a++)
+        {
+            int c = 0;
+            for (int b = 0; b < n; b++)
+                if (b != a) row[c++] = squaredDistances[members[a], members[b]];
+            Array.Sort(row);
+            double sum = 0;
+            for (int k = 0; k < neighbours; k++) sum += row[k];
+            scores[a] = sum;
+        }
+        return scores;
+    }
+
+    /// <summary>Indices ordered by score, ties by index (so by device id): deterministic and arrival-order free.</summary>
+    public static int[] Ranking(IReadOnlyList<double> scores)
+        => Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ThenBy(i => i).ToArray();
+
+    /// <summary>The result of a round with too few updates for a distance-based rule: no update, and why.</summary>
+    internal static AggregationResult Skipped(string metric) => new(null, [], new Dictionary<string, double> { [metric] = 1 });
+
+    /// <summary>
+    /// The validation rule shared by the Krum family: n ≥ multiplier·f + 3 (Krum and Multi-Krum 2, Bulyan 4), with a
+    /// message that names where f came from and what to change.
+    /// </summary>
+    internal static IEnumerable<ComponentFinding> CheckTolerance(string kind, string path, int? configuredF, int cohort, int assumedByzantine, int multiplier)
+    {
+        int f = configuredF ?? assumedByzantine;
+        int needed = multiplier * f + 3;
+        if (cohort >= needed) yield break;
+        string source = configuredF is null
+            ? $"f = {f} (Byzantine clients expected per round from byzantine.fraction)"
+            : $"f = {f} ({path}.f)";
+        int largestF = (cohort - 3) / multiplier;
+        string alternative = cohort < 3 ? ""
+            : configuredF is null ? $" or lower byzantine.fraction (or set {path}.f) so that f ≤ {largestF}"
+            : $" or lower {path}.f to ≤ {largestF}";
+        yield return new ComponentFinding(configuredF is null ? "training.devices_per_round" : $"{path}.f",
+            $"{kind} needs n ≥ {multiplier}f + 3 updates per round: n = {cohort} (training.devices_per_round) with {source} needs n ≥ {needed}: " +
+            $"raise training.devices_per_round to ≥ {needed}{alternative}");
+    }
+}

@@ -1,0 +1,113 @@
+using System.Globalization;
+using FedSim.Contracts;
+using FedSim.Scenarios.Configuration;
+using FedSim.Scenarios.Reports;
+
+namespace FedSim.Scenarios.Compare;
+
+/// <summary>Runs one scenario of a comparison into its folder (on a silo shared by all runs) and returns its reports.</summary>
+public delegate Task<IReadOnlyList<RoundReport>> CompareRunExecutor(SweepRun run, string folder, CancellationToken cancellationToken);
+
+/// <summary>What a comparison produced.</summary>
+public sealed record CompareOutcome(string OutputDirectory, IReadOnlyList<CompareRow> Rows, int RunsSkipped, int RunsExecuted);
+
+/// <summary>
+/// <c>fedsim compare</c>: runs every configuration × seed of a sweep, at most <see cref="SweepFile.Concurrency"/> at a
+/// time on one shared compute pool (cohorts of different runs batch together where model and plan agree), each into
+/// its own results folder under runs/, then writes compare.csv, the figures and report.html. A run whose folder
+/// already holds a finished run of the same scenario is not redone, so an interrupted comparison continues where
+/// it stopped. Numbers never depend on which runs happened to share the pool.
+/// </summary>
+public static class CompareRunner
+{
+    public const string RunsFolder = "runs";
+
+    public static async Task<CompareOutcome> RunAsync(SweepFile sweep, IReadOnlyList<SweepRun> runs, string outputDirectory,
+        CompareRunExecutor execute, TextWriter progress, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(outputDirectory);
+        var results = new CompareRunResult?[runs.Count];
+        int skipped = 0, executed = 0, finished = 0;
+        using var slots = new SemaphoreSlim(sweep.Concurrency);
+        var tasks = runs.Select(async (run, i) =>
+        {
+            string folder = Path.Combine(outputDirectory, RunsFolder, run.FolderName);
+            if (TryReadFinished(sweep, run, folder) is { } done)
+            {
+                results[i] = done;
+                Interlocked.Increment(ref skipped);
+                lock (progress) progress.WriteLine($"[{Interlocked.Increment(ref finished)}/{runs.Count}] {run.FolderName}: already finished, kept");
+                return;
+            }
+            await slots.WaitAsync(cancellationToken);
+            try
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var reports = await execute(run, folder, cancellationToken);
+                var result = new CompareRunResult(run, reports, clock.Elapsed.TotalSeconds);
+                results[i] = result;
+                Interlocked.Increment(ref executed);
+                string accuracy = result.FinalAccuracy is { } a ? a.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a";
+                lock (progress) progress.WriteLine($"[{Interlocked.Increment(ref finished)}/{runs.Count}] {run.FolderName}: final accuracy {accuracy} ({result.WallSeconds:0.0} s)");
+            }
+            finally { slots.Release(); }
+        }).ToList();
+        await Task.WhenAll(tasks);
+
+        var keys = sweep.Grid.Select(a => a.Key).ToList();
+        var rows = results.Select(r => r!).GroupBy(r => r.Run.Configuration.Index)
+            .Select(g => new CompareRow(g.First().Run.Configuration, g.OrderBy(r => sweep.Seeds.ToList().IndexOf(r.Run.Seed)).ToList(), sweep.TargetAccuracy))
+            .OrderBy(r => r.Configuration.Index).ToList();
+        WriteOutputs(sweep, rows, keys, outputDirectory);
+        return new CompareOutcome(outputDirectory, rows, skipped, executed);
+    }
+
+    public static void WriteOutputs(SweepFile sweep, IReadOnlyList<CompareRow> rows, IReadOnlyList<string> keys, string outputDirectory)
+    {
+        string csv = CompareCsv.Format(rows, keys);
+        AtomicFile.WriteAllText(Path.Combine(outputDirectory, CompareCsv.FileName), csv);
+        var accuracy = CompareFigures.AccuracyPerRound(rows, $"{sweep.Name}: test accuracy per round");
+        var final = CompareFigures.FinalAccuracy(rows, keys, $"{sweep.Name}: final test accuracy");
+        AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.AccuracyFile), accuracy);
+        AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.FinalAccuracyFile), final);
+        var notes = new List<string>
+        {
+            $"Base scenario: {sweep.BaseSource}; grid: {(keys.Count == 0 ? "none" : string.Join(" × ", sweep.Grid.Select(a => $"{a.Key} ({a.Values.Count})")))}; seeds: {string.Join(", ", sweep.Seeds)}.",
+            "Final accuracy is the test accuracy of the last round; the interval is a two-sided 95% Student-t interval over seeds (empty for one seed).",
+        };
+        if (sweep.TargetAccuracy is { } t)
+            notes.Add($"rounds_to_target: mean first round reaching {t:0.###} over the seeds that reached it (reached_target says how many).");
+        notes.Add($"Each run's own results folder is under {RunsFolder}/.");
+        AtomicFile.WriteAllText(Path.Combine(outputDirectory, CompareReport.FileName),
+            CompareReport.Build($"FedSim comparison: {sweep.Name}", csv, accuracy, final, notes));
+    }
+
+    /// <summary>
+    /// A finished run of exactly this scenario in <paramref name="folder"/> (summary.json written, scenario.yaml
+    /// equal once comments are dropped), or null.
+    /// </summary>
+    private static CompareRunResult? TryReadFinished(SweepFile sweep, SweepRun run, string folder)
+    {
+        var expected = ScenarioPaths.ResolveForRun(run.Scenario, sweep.BaseDirectory, folder);
+        string summary = Path.Combine(folder, SummaryJson.FileName), scenario = Path.Combine(folder, ResultsFolder.ScenarioFileName);
+        if (!File.Exists(summary) || !File.Exists(scenario)) return null;
+        try
+        {
+            var existing = ScenarioLoader.Load(scenario);
+            if (!existing.Succeeded || Canonical(existing.Spec!) != Canonical(expected)) return null;
+            var written = SummaryJson.Read(summary);
+            // Interrupted or stopped early: run it again (a run that finished early as planned, its privacy budget spent, is done).
+            if (written.Rounds < run.Scenario.Training.Rounds && written.FinishReason is null) return null;
+            return new CompareRunResult(run, MetricsCsv.Read(Path.Combine(folder, MetricsCsv.FileName)), written.WallSeconds);
+        }
+        catch (Exception e) when (e is IOException or ResultsException or System.Text.Json.JsonException) { return null; }
+    }
+
+    /// <summary>The scenario without where its outputs go (a run's folder is decided by the comparison).</summary>
+    private static string Canonical(ScenarioSpec spec)
+    {
+        var copy = ScenarioModel.Clone(spec);
+        copy.Output = null;
+        return ScenarioWriter.ToYaml(copy);
+    }
+}

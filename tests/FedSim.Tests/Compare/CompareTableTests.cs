@@ -1,0 +1,77 @@
+using FedSim;
+using FedSim.Contracts;
+using FedSim.Scenarios.Compare;
+
+namespace FedSim.Tests.Compare;
+
+public sealed class CompareTableTests
+{
+    [Fact]
+    public void Student_t_interval_matches_the_textbook_value()
+    {
+        // Prepare: values 1, 2, 3: mean 2, s = 1, n = 3; t(0.975, 2) = 4.302652729749464 (NIST/SEMATECH e-Handbook,
+        // table 1.3.6.7.2 "Critical values of the Student's t distribution", df = 2, upper 0.025: 4.303).
+        var interval = MeanInterval.Of([1.0, 2.0, 3.0]);
+
+        // Assert
+        double half = 4.302652729749464 / Math.Sqrt(3);
+        Assert.Equal(2.0, interval.Mean, 12);
+        Assert.Equal(1.0, interval.StandardDeviation!.Value, 12);
+        Assert.Equal(2.0 - half, interval.Low!.Value, 9);
+        Assert.Equal(2.0 + half, interval.High!.Value, 9);
+    }
+
+    [Fact]
+    public void One_seed_has_a_mean_but_no_interval()
+    {
+        var interval = MeanInterval.Of([0.75]);
+
+        Assert.Equal(0.75, interval.Mean);
+        Assert.Null(interval.Low);
+        Assert.Null(interval.High);
+    }
+
+    private static CompareRunResult Run(SweepConfiguration config, ulong seed, params double?[] accuracy)
+    {
+        var reports = accuracy.Select((a, i) => new RoundReport(i + 1, a, a is null ? null : 1 - a, 10, 0, 0.5, 100, 1000, 900, 2, 2.0 * (i + 1), 1.0 + seed,
+            Metrics: new ValueList<RoundMetric>([new RoundMetric("backdoor_accuracy", a is null ? null : 0.1 * seed)]))).ToList();
+        return new CompareRunResult(new SweepRun(config, seed, new ScenarioSpec()), reports, 10 + seed);
+    }
+
+    [Fact]
+    public void Compare_csv_has_one_row_per_configuration_with_its_keys_interval_and_target()
+    {
+        // Prepare
+        var mean = new SweepConfiguration(1, [("strategy.aggregator.kind", "mean")]);
+        var median = new SweepConfiguration(2, [("strategy.aggregator.kind", "median")]);
+        var rows = new List<CompareRow>
+        {
+            new(mean, [Run(mean, 1, 0.5, null, 0.9), Run(mean, 2, 0.6, null, 0.7)], 0.8),
+            new(median, [Run(median, 1, 0.85, null, 0.95)], 0.8),
+        };
+
+        // Execute
+        string csv = CompareCsv.Format(rows, ["strategy.aggregator.kind"]);
+
+        // Assert
+        var lines = csv.TrimEnd('\n').Split('\n');
+        Assert.Equal("config,strategy.aggregator.kind,seeds,final_accuracy_mean,final_accuracy_ci95_low,final_accuracy_ci95_high,final_accuracy_sd," +
+                     "rounds_to_target,reached_target,bytes_total,simulated_seconds,backdoor_accuracy_mean,backdoor_accuracy_ci95_low,backdoor_accuracy_ci95_high,wall_seconds", lines[0]);
+        // mean: final 0.9 and 0.7 → mean 0.8, s = 0.1414, t(0.975, 1) = 12.706: ± 1.2706.
+        Assert.True(lines[1].StartsWith("strategy.aggregator.kind=mean,mean,1 2,0.8,-0.47062,2.07062,0.141421,3,1/2,5700,6,0.15,"), lines[1]);
+        Assert.True(lines[2].StartsWith("strategy.aggregator.kind=median,median,1,0.95,,,,1,1/1,5700,6,0.1,,,"), lines[2]);
+        Assert.Equal(CompareCsv.WithoutWallTime(csv), CompareCsv.WithoutWallTime(csv.Replace(",11.5\n", ",99\n")));
+    }
+
+    [Fact]
+    public void Report_html_embeds_the_table_and_figures_without_external_references()
+    {
+        string html = CompareReport.Build("t <1>", "config,a\n\"x, y\",2\n", [1, 2, 3], [4, 5], ["note & more"]);
+
+        Assert.Contains("<td>x, y</td>", html);
+        Assert.Contains("t &lt;1&gt;", html);
+        Assert.Contains("data:image/png;base64,AQID", html);
+        Assert.DoesNotContain("http", html);
+        Assert.DoesNotContain("<script", html);
+    }
+}
