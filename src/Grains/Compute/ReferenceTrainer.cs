@@ -39,8 +39,9 @@ public static class ReferenceTrainer
         BatchedTrainer.ValidateShard(job, layout);
 
         var plan = job.Plan;
-        var schedule = new MinibatchSchedule(job.Shard.Indices, job.Seed, plan.BatchSize, plan.LocalEpochs, job.MaxSteps);
         var hooks = TrainingHook.For(plan, layout, job.Shard.Source);
+        var dp = hooks.OfType<TrainingHook.DpSgdHook>().FirstOrDefault();
+        var schedule = new MinibatchSchedule(job.Shard.Indices, job.Seed, plan.BatchSize, plan.LocalEpochs, job.MaxSteps, poisson: dp is not null);
         var inputHooks = hooks.Where(h => h.TransformsInputs).ToArray();
         var gradientHooks = hooks.Where(h => h.AdjustsGradients).ToArray();
         if (schedule.Steps == 0) return new TrainingResult(new float[layout.Count], job.Shard.Count, 0, 0f);
@@ -69,7 +70,7 @@ public static class ReferenceTrainer
         var one = HeldScalars.One;
 
         var data = job.Shard.Source;
-        int features = data.FeatureCount, batch = plan.BatchSize;
+        int features = data.FeatureCount, batch = Math.Max(1, schedule.MaxBatch); // Poisson batches vary in size
         var x = new HostBuffer([batch, features], ScalarType.Float32);
         var y = new HostBuffer([batch], ScalarType.Int64);
         var rows = new int[batch];
@@ -77,6 +78,8 @@ public static class ReferenceTrainer
         var sample = new float[features]; // one sample's features while input hooks transform them
         var inputShape = InputShape(layout, batch);
         var lossSum = torch.zeros(1, device: device);
+        using var noise = dp is null ? null : new DpNoise(job.Seed, device);
+        double privateLossSum = 0;
         for (int t = 0; t < schedule.Steps; t++)
         {
             using var stepScope = torch.NewDisposeScope();
@@ -100,11 +103,17 @@ public static class ReferenceTrainer
             var ys = y.Tensor.narrow(0, 0, count);
             if (device.type != DeviceType.CPU) (xs, ys) = (xs.to(device), ys.to(device));
 
-            var loss = F.cross_entropy(model.forward(xs), ys);
-            loss.backward();
+            if (dp is not null)
+                privateLossSum += PrivateStep(dp, model, parameters, layout, xs, ys, count, noise!.Next(layout.Count), plan.BatchSize);
+            else
+            {
+                var loss = F.cross_entropy(model.forward(xs), ys);
+                loss.backward();
+                using var lossNoGrad = torch.no_grad();
+                lossSum.add_(loss.detach(), one);
+            }
 
             using var noGrad = torch.no_grad();
-            lossSum.add_(loss.detach(), one);
             for (int i = 0; i < parameters.Length; i++)
                 foreach (var hook in gradientHooks)
                     hook.AdjustGradient(parameters[i].grad!, parameters[i], starts?[i],
@@ -141,7 +150,7 @@ public static class ReferenceTrainer
             }
         }
 
-        float meanLoss = lossSum.cpu().item<float>() / schedule.Steps;
+        float meanLoss = (float)((lossSum.cpu().item<float>() + privateLossSum) / schedule.Steps);
         x.Tensor.Dispose();
         y.Tensor.Dispose();
         var trained = Save(layout, parameters);
@@ -166,6 +175,44 @@ public static class ReferenceTrainer
     }
 
     [ThreadStatic] private static Dictionary<(string, string), Sequential>? t_modules;
+
+    /// <summary>
+    /// DP-SGD's step gradient the plain way, one example at a time (the independent check of the batched per-example
+    /// gradients): each example's own autograd gradient, its norm over all parameters, the clipped sum, then noise
+    /// (the canonical draw, oriented like the module's parameters) and the division by the expected batch. Leaves the
+    /// result in the parameters' .grad and returns the step's summed loss over the expected batch.
+    /// </summary>
+    private static double PrivateStep(TrainingHook.DpSgdHook dp, Sequential model, Parameter[] parameters, ModelLayout layout,
+        Tensor x, Tensor y, int count, Tensor noise, int expectedBatch)
+    {
+        var sums = parameters.Select(p => torch.zeros_like(p)).ToArray();
+        double loss = 0;
+        for (int b = 0; b < count; b++)
+        {
+            foreach (var p in parameters) p.grad?.zero_();
+            var example = F.cross_entropy(model.forward(x.narrow(0, b, 1)), y.narrow(0, b, 1));
+            example.backward();
+            loss += example.item<float>();
+            using var noGrad = torch.no_grad();
+            double squared = parameters.Sum(p => p.grad!.square().sum().item<float>() * 1.0);
+            using var factor = dp.ClipFactor(Math.Sqrt(squared)).ToScalar(); // held: see the remarks
+            for (int i = 0; i < parameters.Length; i++) sums[i].add_(parameters[i].grad!, factor);
+        }
+        using (torch.no_grad())
+        {
+            var oriented = Oriented(layout, noise);
+            for (int i = 0; i < parameters.Length; i++) parameters[i].grad = dp.Finish(sums[i], oriented[i], expectedBatch);
+        }
+        return loss / expectedBatch;
+    }
+
+    /// <summary>A flat canonical tensor as one tensor per parameter, shaped and oriented like the module's parameters.</summary>
+    private static Tensor[] Oriented(ModelLayout layout, Tensor flat)
+        => layout.Parameters.Select(info =>
+        {
+            var part = flat.narrow(0, info.Offset, info.Count).reshape(info.Shape.Select(s => (long)s).ToArray());
+            return info.Role == ParameterRole.LinearWeight ? part.t().contiguous() : part;
+        }).ToArray();
 
     private static long[] InputShape(ModelLayout layout, int count)
         => layout.Spec.Image is { } img && layout.Spec.Kind == ModelKinds.Cnn

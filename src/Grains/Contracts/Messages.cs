@@ -29,6 +29,8 @@ public sealed record GlobalModel([property: Id(0)] int Round, [property: Id(1)] 
 /// <param name="Broadcast">Vectors the server sends with the model (SCAFFOLD's c).</param>
 /// <param name="SimulatedSeconds">The device's simulated download + training + upload time, decided by the round plan.</param>
 /// <param name="Byzantine">Set for a malicious device: what it needs to know about this round's attack.</param>
+/// <param name="SecureAggregation">Set when the round's updates travel through secure aggregation: the device keeps its
+/// update, advertises keys, and answers the coordinator's protocol calls instead of submitting a delta.</param>
 [GenerateSerializer, Immutable]
 public sealed record RoundAssignment(
     [property: Id(0)] string ExperimentId,
@@ -41,7 +43,8 @@ public sealed record RoundAssignment(
     [property: Id(7)] int? MaxSteps = null,
     [property: Id(8)] IReadOnlyDictionary<string, float[]>? Broadcast = null,
     [property: Id(9)] double SimulatedSeconds = 0,
-    [property: Id(10)] ByzantineRole? Byzantine = null);
+    [property: Id(10)] ByzantineRole? Byzantine = null,
+    [property: Id(11)] SecureAggregationRole? SecureAggregation = null);
 
 /// <summary>A malicious device's view of the round it attacks.</summary>
 /// <param name="CohortSize">Devices asked to train this round (n).</param>
@@ -52,7 +55,8 @@ public sealed record ByzantineRole([property: Id(0)] int CohortSize, [property: 
 
 /// <summary>
 /// A device's answer for one round: the weight delta and statistics. Never raw samples: no grain
-/// method returns them, and this type has no place for them.
+/// method returns them, and this type has no place for them. Under secure aggregation the delta is empty (the
+/// update travels masked); <see cref="LocalEpsilon"/> is the device's own ε under local DP.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ClientUpdate(
@@ -65,7 +69,8 @@ public sealed record ClientUpdate(
     [property: Id(6)] double SimulatedSeconds,
     [property: Id(7)] long BytesDown,
     [property: Id(8)] long BytesUp,
-    [property: Id(9)] IReadOnlyDictionary<string, float[]>? Extras = null);
+    [property: Id(9)] IReadOnlyDictionary<string, float[]>? Extras = null,
+    [property: Id(10)] double? LocalEpsilon = null);
 
 /// <summary>A named per-round figure some stage computed (aggregator choices, backdoor accuracy); null: not measured this round.</summary>
 [GenerateSerializer, Immutable]
@@ -125,7 +130,7 @@ public sealed record RoundReport(
     public double? Metric(string name) => AllMetrics.FirstOrDefault(m => m.Name == name)?.Value;
 }
 
-/// <summary>Where an experiment stands.</summary>
+/// <summary>Where an experiment stands. <see cref="FinishReason"/>: why a finished run ended before its planned rounds without an error (a spent privacy budget).</summary>
 [GenerateSerializer, Immutable]
 public sealed record ExperimentStatus(
     [property: Id(0)] string ExperimentId,
@@ -133,7 +138,8 @@ public sealed record ExperimentStatus(
     [property: Id(2)] int TotalRounds,
     [property: Id(3)] bool Finished,
     [property: Id(4)] string? Error,
-    [property: Id(5)] IReadOnlyList<RoundReport> Reports);
+    [property: Id(5)] IReadOnlyList<RoundReport> Reports,
+    [property: Id(6)] string? FinishReason = null);
 
 /// <summary>A sampled device that could not deliver a usable update this round.</summary>
 [GenerateSerializer, Immutable]

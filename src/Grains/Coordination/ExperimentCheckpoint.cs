@@ -21,6 +21,9 @@ public sealed class ExperimentCheckpoint
     [Id(7)] public double SimulatedTotalSeconds { get; set; }
     [Id(8)] public Dictionary<string, double> ServerScalars { get; set; } = [];
 
+    /// <summary>Why the run ended early without an error (a spent privacy budget); null otherwise.</summary>
+    [Id(9)] public string? FinishReason { get; set; }
+
     public Strategies.ServerState ServerState()
     {
         var state = new Strategies.ServerState();

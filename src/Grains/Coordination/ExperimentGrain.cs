@@ -174,11 +174,13 @@ public sealed partial class ExperimentGrain(
             long bytesDown = modelBytes * (1 + broadcast.Count), bytesUp = modelBytes * (1 + objective.ExtraUploadVectors);
             var plan = RoundPlanner.Plan(number, scenario.Seed, scenario.Devices, scenario.Training.DevicesPerRound, State.SimulatedTotalSeconds,
                 scenario.Heterogeneity, setup.Profiles, device => setup.Data.Shard(device).Count,
-                new RoundWork(scenario.Training.BatchSize, scenario.Training.LocalEpochs, bytesDown, bytesUp));
+                new RoundWork(scenario.Training.BatchSize, scenario.Training.LocalEpochs, bytesDown, bytesUp), scenario.Training.Sampling);
 
             var round = new InFlightRound(number, plan, serverState, Stopwatch.StartNew(), bytesDown);
             foreach (var skipped in plan.Devices.Where(d => d.Outcome != DeviceOutcome.Train))
                 round.Failures.Add(new ClientFailure(skipped.Device, skipped.Reason ?? skipped.Outcome.ToString()));
+            var training = plan.Training.ToList();
+            if (scenario.Privacy.SecureAggregation is not null) training = PrepareSecureRound(round, setup, training);
             _round = round;
             if (round.Pending.Count == 0)
             {
@@ -190,7 +192,6 @@ public sealed partial class ExperimentGrain(
 
             var global = new GlobalModel(number, State.Weights!);
             string id = this.GetPrimaryKeyString();
-            var training = plan.Training.ToList();
             int members = training.Count(d => setup.Roster.IsMalicious(d.Device));
             await Task.WhenAll(training.Select(d => GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, d.Device).ToString())
                 .BeginTrainingAsync(new RoundAssignment(id, number,
@@ -201,7 +202,8 @@ public sealed partial class ExperimentGrain(
                     SimulatedSeconds: d.FinishSeconds,
                     Byzantine: setup.Roster.IsMalicious(d.Device)
                         ? new ByzantineRole(training.Count, members, Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.Attack))
-                        : null))));
+                        : null,
+                    SecureAggregation: round.Secure?.RoleOf(d.Device)))));
         }
         catch (Exception ex)
         {
@@ -229,11 +231,26 @@ public sealed partial class ExperimentGrain(
             var scenario = Scenario;
             var setup = Setup();
             var updates = round.Updates.OrderBy(u => u.DeviceId).ToList(); // arrival order must not matter
-            var results = updates.Select(u => new ClientResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
+            SecureSum? secureSum = null;
+            if (round.Secure is { } secure)
+            {
+                secureSum = await RunSecureAggregationAsync(round, secure);
+                var contributors = secureSum?.Contributors.ToHashSet() ?? [];
+                updates = updates.Where(u => contributors.Contains(u.DeviceId)).ToList();
+            }
+            // Under secure aggregation the coordinator holds no individual update: the pipeline gets the sum alone.
+            var results = round.Secure is not null ? []
+                : updates.Select(u => new ClientResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
             var failures = round.Failures.OrderBy(f => f.DeviceId).ToList();
             var context = new RoundContext(round.Number, scenario.Seed, scenario.Devices, round.Plan.Training.Count(), State.CompletedRounds,
                 round.ServerState, setup.AssumedByzantine);
-            var work = new RoundResults(context, State.Weights!, results, failures);
+            var work = new RoundResults(context, State.Weights!, results, failures)
+            {
+                LocalEpsilons = updates.Where(u => u.LocalEpsilon is not null).Select(u => u.LocalEpsilon!.Value).ToList(),
+                SecureSum = secureSum,
+            };
+            if (scenario.Privacy.SecureAggregation is not null)
+                work.Metrics.AddRange(round.Secure?.Metrics ?? SecureRoundState.MetricsOf(0, 0, round.SecureCannotRun, 0));
             await setup.Pipeline.RunAsync(work, CancellationToken.None);
 
             long examples = updates.Sum(u => (long)u.Examples);
@@ -242,8 +259,8 @@ public sealed partial class ExperimentGrain(
             var report = new RoundReport(round.Number, work.Evaluation?.Accuracy, work.Evaluation?.Loss, updates.Count,
                 Failed: failures.Count - round.Plan.Devices.Count(d => d.Outcome != DeviceOutcome.Train),
                 trainLoss, examples,
-                BytesSent: round.Plan.Devices.Count * round.BytesDown,
-                BytesReceived: updates.Sum(u => u.BytesUp),
+                BytesSent: round.Plan.Devices.Count * round.BytesDown + (round.Secure?.DownBytes ?? 0),
+                BytesReceived: round.Secure?.UpBytes ?? updates.Sum(u => u.BytesUp),
                 SimulatedRoundSeconds: simulated,
                 SimulatedTotalSeconds: State.SimulatedTotalSeconds + simulated,
                 WallSeconds: round.Clock.Elapsed.TotalSeconds,
@@ -261,8 +278,9 @@ public sealed partial class ExperimentGrain(
             State.SimulatedTotalSeconds = report.SimulatedTotalSeconds;
             State.Store(round.ServerState);
             State.Reports.Add(report);
-            State.Finished = round.Number >= scenario.Training.Rounds || work.StopReason is not null;
+            State.Finished = round.Number >= scenario.Training.Rounds || work.StopReason is not null || work.FinishReason is not null;
             State.Error = work.StopReason;
+            State.FinishReason = work.FinishReason;
             await checkpoint.WriteStateAsync();
             _round = null;
 
@@ -287,7 +305,8 @@ public sealed partial class ExperimentGrain(
         {
             if (delivered.TryGetValue(device.Device, out var u))
                 yield return new ClientRoundRecord(u.DeviceId, usedSet.Contains(u.DeviceId) ? "used" : "not used", u.Examples, u.Steps,
-                    u.MeanTrainLoss, AggregationMath.Norm(u.Delta));
+                    // Under secure aggregation the coordinator never sees the update, so it cannot know its norm.
+                    u.MeanTrainLoss, round.Secure is null ? AggregationMath.Norm(u.Delta) : double.NaN);
             else
                 yield return new ClientRoundRecord(device.Device, device.Outcome switch
                 {
@@ -312,7 +331,7 @@ public sealed partial class ExperimentGrain(
     }
 
     private ExperimentStatus StatusNow() => new(this.GetPrimaryKeyString(), State.CompletedRounds,
-        State.Scenario?.Training.Rounds ?? 0, State.Finished, State.Error, State.Reports.ToArray());
+        State.Scenario?.Training.Rounds ?? 0, State.Finished, State.Error, State.Reports.ToArray(), State.FinishReason);
 
     private void Notify(Action<IExperimentObserver> send)
     {
@@ -341,6 +360,10 @@ public sealed partial class ExperimentGrain(
         public HashSet<long> Pending { get; } = [.. plan.Training.Select(d => d.Device)];
         public List<ClientUpdate> Updates { get; } = [];
         public List<ClientFailure> Failures { get; } = [];
+        /// <summary>The round's secure aggregation, when the scenario has it.</summary>
+        public SecureRoundState? Secure { get; set; }
+        /// <summary>The cohort was too small for the protocol: nobody trained and the round keeps the model.</summary>
+        public bool SecureCannotRun { get; set; }
         public IGrainTimer? Watchdog { get; set; }
         public IGrainTimer? Completion { get; set; }
         /// <summary>Completion is scheduled: late callbacks are ignored from here on.</summary>

@@ -2,6 +2,7 @@ using FedSim.Attacks.Poisoning;
 using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Data;
+using FedSim.Privacy;
 using FedSim.Rounds;
 using FedSim.Strategies;
 using FedSim.Training;
@@ -25,6 +26,9 @@ internal sealed class ExperimentSetup
     public required int AssumedByzantine { get; init; }
     public required int Parameters { get; init; }
 
+    /// <summary>What DP-FedAvg's accountant assumes each round (null without central DP).</summary>
+    public CentralDpAccounting? CentralAccounting { get; init; }
+
     public static TrainingPlan BasePlan(TrainingSpec t)
         => new(t.Optimizer, (float)t.LearningRate, (float)t.Momentum, t.BatchSize, t.LocalEpochs);
 
@@ -33,7 +37,7 @@ internal sealed class ExperimentSetup
         Func<float[], Dataset, Task<ModelScore>> evaluateOn,
         Func<float[], int[], Task<float[]>> trainRoot)
     {
-        int cohort = scenario.Training.DevicesPerRound;
+        int cohort = scenario.Training.ExpectedCohort(scenario.Devices);
         int assumed = scenario.Byzantine?.ExpectedPerCohort(cohort) ?? 0;
         var algorithm = FederatedAlgorithm.For(scenario, assumed);
         var roster = scenario.Byzantine is { } b ? new ByzantineRoster(scenario.Seed, scenario.Devices, b.Fraction) : ByzantineRoster.None;
@@ -44,8 +48,15 @@ internal sealed class ExperimentSetup
 
         var stages = new List<IRoundStage>();
         if (rootIndices.Length > 0) stages.Add(new ServerRootUpdateStage(weights => trainRoot(weights, rootIndices)));
-        stages.Add(new AggregationStage(algorithm));
+        int parameters = ModelLayout.For(data.Model).Count;
+        var privacy = scenario.Privacy;
+        var centralAccounting = CentralDpAccounting.For(scenario);
+        // DP-FedAvg and secure aggregation replace the aggregator's step (validation allowed only the mean with them).
+        if (privacy.Central is { } central) stages.Add(new CentralDpAggregationStage(central, centralAccounting!, parameters, privacy.SecureAggregation is not null));
+        else if (privacy.SecureAggregation is not null) stages.Add(new SecureMeanStage());
+        else stages.Add(new AggregationStage(algorithm));
         stages.Add(new ServerStepStage(algorithm));
+        if (privacy.Central is not null || privacy.Local is not null) stages.Add(new PrivacyAccountingStage(privacy, centralAccounting, last));
         if (roster.Count > 0) stages.Add(new ByzantineMetricsStage(roster));
         stages.Add(new EvaluationStage(weights => evaluate(weights, evaluationIndices), every, last));
         if (scenario.Byzantine is BackdoorOptions backdoor)
@@ -62,10 +73,12 @@ internal sealed class ExperimentSetup
             Algorithm = algorithm,
             Roster = roster,
             Profiles = DeviceProfileSource.For(scenario),
-            Plan = BasePlan(scenario.Training).With(algorithm.Objective.Modifiers),
+            Plan = BasePlan(scenario.Training).With(algorithm.Objective.Modifiers)
+                .With(privacy.Local is { } local ? [new DpSgd(local.ClipNorm, local.NoiseMultiplier)] : []),
             Pipeline = new RoundPipeline(stages),
             AssumedByzantine = assumed,
-            Parameters = ModelLayout.For(data.Model).Count,
+            Parameters = parameters,
+            CentralAccounting = centralAccounting,
         };
     }
 }

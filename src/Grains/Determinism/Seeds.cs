@@ -147,6 +147,30 @@ public sealed class DeterministicRandom
         }
     }
 
+    /// <summary>
+    /// The positions of 0..count-1 that a Bernoulli(rate) trial selects, each independently (Poisson sampling), in
+    /// increasing order. Drawn as geometric gaps, P(gap = g) = (1 − rate)^(g−1)·rate, so the cost is O(rate·count).
+    /// </summary>
+    public IEnumerable<long> BernoulliPositions(long count, double rate)
+    {
+        if (!(rate >= 0 && rate <= 1)) throw new ArgumentOutOfRangeException(nameof(rate), rate, "a probability in [0, 1]");
+        if (rate == 0) yield break;
+        if (rate == 1)
+        {
+            for (long i = 0; i < count; i++) yield return i;
+            yield break;
+        }
+        double logMiss = Math.Log(1 - rate);
+        for (long position = -1; ;)
+        {
+            double u = 1 - NextDouble(); // (0, 1]
+            double gap = Math.Floor(Math.Log(u) / logMiss) + 1;
+            if (gap >= count - position) yield break;
+            position += (long)gap;
+            yield return position;
+        }
+    }
+
     /// <summary>A permutation of 0..n-1.</summary>
     public int[] Permutation(int n)
     {

@@ -23,6 +23,17 @@ public sealed record TrainingWorkloadReport(
     internal static double Ratio(double a, double b) => b > 0 ? a / b : 0;
 }
 
+/// <summary>
+/// DP-SGD against plain training of the same jobs in the batched pool (cohorts of the pool's size): DP-SGD adds
+/// Poisson batches (padded to the cohort's largest), per-example gradient norms, clipping and one noise draw per
+/// device-step. <see cref="Slowdown"/> = plain device-steps/s ÷ DP-SGD device-steps/s.
+/// </summary>
+public sealed record DpSgdWorkloadReport(string Name, double ClipNorm, double NoiseMultiplier, TrainingMeasurement Plain, TrainingMeasurement DpSgd,
+    double? MaxRelativeDeltaDifference)
+{
+    public double Slowdown => TrainingWorkloadReport.Ratio(Plain.DeviceStepsPerSecond, DpSgd.DeviceStepsPerSecond);
+}
+
 public sealed record MemoryReport(long PeakWorkingSetBytes, long? CudaMaxAllocatedBytes, string CudaNote);
 
 /// <summary>The PyTorch baseline's figures next to FedSim's (ratios are FedSim ÷ PyTorch; above 1 means FedSim is faster).</summary>
@@ -63,7 +74,7 @@ public sealed record BaselineReport(
 public sealed record BenchReport(
     string Device, string DeviceName, int TorchThreads, bool Quick, string TorchSharpVersion, DateTimeOffset StartedAt,
     MatmulMeasurement Matmul, TrainingWorkloadReport Mlp, TrainingWorkloadReport Cnn, RoundMeasurement Round,
-    MemoryReport Memory, BaselineReport? Baseline, IReadOnlyList<string> Notes)
+    MemoryReport Memory, BaselineReport? Baseline, IReadOnlyList<string> Notes, IReadOnlyList<DpSgdWorkloadReport>? DpSgd = null)
 {
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
@@ -97,6 +108,15 @@ public sealed record BenchReport(
             table.AddRow("", "batched vs one by one: max |Δ diff| ÷ max |Δ|, 1 step / all steps",
                 $"{F(w.MaxRelativeDeltaDifferenceOneStep, 7)} / {F(w.MaxRelativeDeltaDifference, 7)}", "");
             table.AddRow("", "batched share of matmul peak", $"{F(100 * w.PeakFraction, 1)} % (steps alone {F(100 * w.StepPeakFraction, 1)} %)", "");
+        }
+        foreach (var dp in DpSgd ?? [])
+        {
+            table.AddEmptyRow();
+            string name = $"DP-SGD {dp.Name}\nclip {F(dp.ClipNorm, 1)}, z {F(dp.NoiseMultiplier, 1)}, Poisson batches";
+            AddTraining(table, name, $"batched plain, cohorts of {dp.Plain.CohortSize}", dp.Plain);
+            AddTraining(table, "", $"batched DP-SGD, cohorts of {dp.DpSgd.CohortSize}", dp.DpSgd);
+            table.AddRow("", "slowdown plain ÷ DP-SGD (device-steps/s)", $"{F(dp.Slowdown, 2)}x", "");
+            table.AddRow("", "DP-SGD batched vs one by one: max |Δ diff| ÷ max |Δ|", F(dp.MaxRelativeDeltaDifference, 7), "");
         }
         table.AddEmptyRow();
         var r = Round;

@@ -42,6 +42,18 @@ public static class BenchRunner
         var mlp = MeasureTraining("MLP", "784-200-200-10", BenchWorkloads.MnistMlp, sizes.Mlp, poolOptions.MaxCohortSize, device, matmul, progress, cancellationToken);
         var cnn = MeasureTraining("CNN", "FEMNIST 1x28x28 -> 62", BenchWorkloads.FemnistCnn, sizes.Cnn, poolOptions.ConvolutionCohortSize, device, matmul, progress, cancellationToken);
 
+        var dpSgd = new List<DpSgdWorkloadReport>();
+        foreach (var (name, spec, size, cohort, plain) in new[]
+        {
+            ("MLP", BenchWorkloads.MnistMlp, sizes.Mlp, poolOptions.MaxCohortSize, mlp.BatchedPoolCohort),
+            ("CNN", BenchWorkloads.FemnistCnn, sizes.Cnn, poolOptions.ConvolutionCohortSize, cnn.BatchedPoolCohort),
+        })
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress($"DP-SGD {name}: batched ({size.Devices} devices x {size.Steps} steps x expected batch {size.Batch})");
+            dpSgd.Add(MeasureDpSgd(name, spec, size, cohort, plain, device));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         progress($"FedAvg round: {sizes.Round.Devices} devices through the embedded silo");
         var round = await RoundBench.MeasureAsync(sizes.Round, kind, cancellationToken);
@@ -60,7 +72,7 @@ public static class BenchRunner
             cuda ? "n/a (TorchSharp 0.107 exposes no torch.cuda.max_memory_allocated)" : "n/a (cpu)");
 
         return new BenchReport(kind, DeviceName(cuda), torch.get_num_threads(), options.Quick,
-            typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", started, matmul, mlp, cnn, round, memory, baseline, notes);
+            typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", started, matmul, mlp, cnn, round, memory, baseline, notes, dpSgd);
     }
 
     internal static torch.Device ResolveDevice(string setting)
@@ -90,6 +102,23 @@ public static class BenchRunner
             {
                 Shard = new Compute.ShardView(j.Shard.Source, j.Shard.Indices.Take(j.Plan.BatchSize).ToArray()),
             }).ToArray(), device));
+    }
+
+    /// <summary>DP-SGD on the same devices, shards and steps as the plain batched measurement (cohorts of the pool's size).</summary>
+    private static DpSgdWorkloadReport MeasureDpSgd(string name, Compute.ModelSpec spec, TrainingWorkloadSize size, int poolCohort,
+        TrainingMeasurement plain, torch.Device device)
+    {
+        const double clip = 1.0, noise = 1.0;
+        var (jobs, warmUp) = BenchWorkloads.Build(spec, size, Seed);
+        Compute.TrainingJob Private(Compute.TrainingJob j) => j with { Plan = j.Plan.With(new Training.DpSgd(clip, noise)) };
+        var measured = TrainingBench.Measure(TrainingMode.BatchedPoolCohort, jobs.Select(Private).ToArray(), warmUp.Select(Private).ToArray(), poolCohort, device);
+        // The check on this device: DP-SGD in a cohort against the reference trainer's one-example-at-a-time route.
+        var check = jobs.Take(4).Select(j => Private(j) with
+        {
+            Shard = new Compute.ShardView(j.Shard.Source, j.Shard.Indices.Take(4 * j.Plan.BatchSize).ToArray()),
+            MaxSteps = 2,
+        }).ToArray();
+        return new DpSgdWorkloadReport(name, clip, noise, plain, measured, MaxRelativeDeltaDifference(check, device));
     }
 
     /// <summary>

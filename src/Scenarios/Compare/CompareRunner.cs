@@ -96,7 +96,8 @@ public static class CompareRunner
             var existing = ScenarioLoader.Load(scenario);
             if (!existing.Succeeded || Canonical(existing.Spec!) != Canonical(expected)) return null;
             var written = SummaryJson.Read(summary);
-            if (written.Rounds < run.Scenario.Training.Rounds) return null; // interrupted or stopped early: run it again
+            // Interrupted or stopped early: run it again (a run that finished early as planned, its privacy budget spent, is done).
+            if (written.Rounds < run.Scenario.Training.Rounds && written.FinishReason is null) return null;
             return new CompareRunResult(run, MetricsCsv.Read(Path.Combine(folder, MetricsCsv.FileName)), written.WallSeconds);
         }
         catch (Exception e) when (e is IOException or ResultsException or System.Text.Json.JsonException) { return null; }

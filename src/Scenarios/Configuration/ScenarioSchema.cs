@@ -249,7 +249,9 @@ public static class ScenarioSchema
             var f = model.Find(parts[i]);
             if (f?.Object is null) return null;
             // Under a list of sections the defaults shown are those of a fresh item.
-            owner = f.Kind == FieldKind.ObjectList ? Activator.CreateInstance(f.ItemType!) : f.Property.GetValue(owner);
+            // Under a section that is off by default (privacy.central) the defaults shown are those it gets when given.
+            owner = f.Kind == FieldKind.ObjectList ? Activator.CreateInstance(f.ItemType!)
+                : f.Property.GetValue(owner) ?? Activator.CreateInstance(f.ValueType);
             model = f.Object;
         }
         return owner;

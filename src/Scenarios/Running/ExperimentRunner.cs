@@ -123,7 +123,7 @@ public static class ExperimentRunner
                 }, cancellationToken));
 
             results.WriteDevices(Participants(spec, data, status.Reports));
-            var summary = results.Complete(SummaryInput(spec, data, silo, wall));
+            var summary = results.Complete(SummaryInput(spec, data, silo, wall) with { FinishReason = status.FinishReason });
             console.WriteSummary(summary, results.Directory);
             return new RunOutcome(results.Directory, status.Reports, summary);
         }
@@ -242,7 +242,7 @@ public static class ExperimentRunner
         double start = 0;
         foreach (var report in reports.OrderBy(r => r.Round))
         {
-            foreach (long device in RoundPlanner.Sample(report.Round, spec.Seed, spec.Devices, wanted, spec.Heterogeneity, profiles.Trace, start))
+            foreach (long device in RoundPlanner.Sample(report.Round, spec.Seed, spec.Devices, wanted, spec.Heterogeneity, profiles.Trace, start, spec.Training.Sampling))
                 selected[device] = selected.GetValueOrDefault(device) + 1;
             foreach (var f in report.AllFailures) failed[f.DeviceId] = failed.GetValueOrDefault(f.DeviceId) + 1;
             start = report.SimulatedTotalSeconds;

@@ -28,7 +28,7 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
     {
         var data = new TheoryData<string, string>();
         foreach (var model in new[] { ModelKinds.Mlp, ModelKinds.Cnn })
-            foreach (var modifier in new[] { "proximal", "control-variate", "label-flip", "backdoor", "partial-work" })
+            foreach (var modifier in new[] { "proximal", "control-variate", "label-flip", "backdoor", "partial-work", "dp-sgd", "dp-sgd+proximal" })
                 data.Add(model, modifier);
         return data;
     }
@@ -43,6 +43,9 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
         "label-flip" => (Sgd.With(new LabelFlip(Classes)), j => j),
         "backdoor" => (Sgd.With(new BackdoorTrigger(3, 2f, 1, 0.5)), j => j),
         "partial-work" => (Sgd, j => j with { MaxSteps = 3 }),
+        // Clip norm 0.5 clips most examples of these random images; z = 0.8 noise on top.
+        "dp-sgd" => (Sgd.With(new DpSgd(0.5, 0.8)), j => j),
+        "dp-sgd+proximal" => (Sgd.With(new DpSgd(0.5, 0.8), new ProximalTerm(0.5f)), j => j with { MaxSteps = 3 }),
         _ => throw new ArgumentException(name),
     };
 
