@@ -45,6 +45,13 @@ public sealed class ScenarioSpec
 
     [Id(11), Description("Malicious clients (omit for an all-honest federation): byzantine.kind and byzantine.fraction.")]
     public Attacks.Poisoning.ByzantineOptions? Byzantine { get; set; }
+
+    // Ids 20+ leave room for other sections added meanwhile (privacy).
+    [Id(20), Description("Membership-inference audit settings: cadence, audit size, held-out fraction (used when attacks lists an attacker).")]
+    public Attacks.Auditing.AuditSpec Audit { get; set; } = new();
+
+    [Id(21), Description("Membership-inference attackers, each with its threat model (kind: outsider, server, client) and its attacks; run by `fedsim attack`.")]
+    public Attacks.Auditing.AttackerOptions[] Attacks { get; set; } = [];
 }
 
 public static class DatasetKinds
