@@ -18,10 +18,16 @@ public sealed record RunOptions(string? OutputDirectory = null, ulong? Seed = nu
 /// <summary>What a finished run leaves behind.</summary>
 public sealed record RunOutcome(string OutputDirectory, IReadOnlyList<RoundReport> Reports, RunSummary? Summary = null);
 
+/// <summary>A finished federation while its silo still runs: what a command that follows training (fedsim attack) works with.</summary>
+public sealed record TrainedFederation(IGrainFactory Grains, string ExperimentId, ScenarioSpec Scenario, ExperimentData Data,
+    string OutputDirectory, IReadOnlyList<RoundReport> Reports, bool Quiet);
+
 /// <summary>Runs one scenario on an embedded (in-process) silo and writes its results folder.</summary>
 public static class ExperimentRunner
 {
-    public static async Task<RunOutcome> RunAsync(ScenarioSpec scenario, string scenarioPath, RunOptions options, CancellationToken cancellationToken)
+    /// <param name="afterTraining">Called once the run's own results are written, before the silo stops (fedsim attack collects its audits there).</param>
+    public static async Task<RunOutcome> RunAsync(ScenarioSpec scenario, string scenarioPath, RunOptions options, CancellationToken cancellationToken,
+        Func<TrainedFederation, CancellationToken, Task>? afterTraining = null)
     {
         var wall = Stopwatch.StartNew();
         var spec = ScenarioPaths.ResolveForRun(scenario, ScenarioPaths.BaseDirectoryOf(scenarioPath), options.OutputDirectory, options.Seed);
@@ -69,6 +75,8 @@ public static class ExperimentRunner
             },
             wall.Elapsed.TotalSeconds));
         console.WriteSummary(summary, results.Directory);
+        if (afterTraining is not null)
+            await afterTraining(new TrainedFederation(silo.Grains, experimentId, spec, data, results.Directory, status.Reports, options.Quiet), cancellationToken);
         return new RunOutcome(results.Directory, status.Reports, summary);
     }
 

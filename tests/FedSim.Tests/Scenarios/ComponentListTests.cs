@@ -72,7 +72,7 @@ public sealed class ComponentListTests(ScenarioTestFiles files) : IClassFixture<
             Attacks =
             [
                 new OutsiderAttackerOptions { Attacks = [AttackNames.Rmia], ReferenceModels = 4, RmiaGamma = 2 },
-                new ClientAttackerOptions { Device = 3, AscentEpochs = 2 },
+                new ClientAttackerOptions { Device = 3, AscentSteps = 2 },
             ],
         };
 
@@ -85,7 +85,7 @@ public sealed class ComponentListTests(ScenarioTestFiles files) : IClassFixture<
         // Assert
         Assert.True(loaded.Succeeded, string.Join("\n", loaded.Errors) + "\n" + yaml);
         Assert.Equal(ScenarioWriter.ToYaml(spec), ScenarioWriter.ToYaml(loaded.Spec!));
-        Assert.Equal(2, Assert.IsType<ClientAttackerOptions>(loaded.Spec!.Attacks[1]).AscentEpochs);
+        Assert.Equal(2, Assert.IsType<ClientAttackerOptions>(loaded.Spec!.Attacks[1]).AscentSteps);
         Assert.Equal(0.25, loaded.Spec.Audit.Holdout);
         Assert.NotSame(spec.Attacks, clone.Attacks);
         Assert.Equal(4, ((OutsiderAttackerOptions)spec.Attacks[0]).ReferenceModels);

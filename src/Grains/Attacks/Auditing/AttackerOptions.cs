@@ -76,7 +76,7 @@ public sealed class OutsiderAttackerOptions : AttackerOptions
     [Range(0, 100_000)]
     public int ReferenceEpochs { get; set; }
 
-    [Id(3), Description("LiRA's variance: global (one per side, for few reference models) or per-example (the paper's main attack; needs at least 4 reference models).")]
+    [Id(3), Description("LiRA's variance: global (one per side, for few reference models) or per-example (the paper's main attack, for many).")]
     [AllowedValues("global", "per-example")]
     public string LiraVariance { get; set; } = "global";
 
@@ -100,9 +100,9 @@ public sealed class OutsiderAttackerOptions : AttackerOptions
         if (ReferenceModels % 2 != 0)
             yield return new($"{path}.reference_models",
                 $"{path}.reference_models is {ReferenceModels}; give an even number so every audited record is IN for exactly half of the reference models");
-        if (LiraVariance == "per-example" && ReferenceModels < 4 && Selected.Any(a => a is AttackNames.LiraOnline or AttackNames.LiraOffline))
-            yield return new($"{path}.lira_variance",
-                $"{path}.lira_variance 'per-example' needs at least 2 reference models per side, i.e. reference_models ≥ 4 (it is {ReferenceModels}); raise it or use 'global'");
+        if (ReferenceModels < 4 && Selected.Any(a => a is AttackNames.LiraOnline or AttackNames.LiraOffline))
+            yield return new($"{path}.reference_models",
+                $"{path}.reference_models is {ReferenceModels}; LiRA fits a spread to each side, so it needs at least 2 reference models per side (reference_models ≥ 4)");
     }
 }
 
@@ -146,9 +146,9 @@ public sealed class ClientAttackerOptions : AttackerOptions
     [Range(-1, int.MaxValue)]
     public long Device { get; set; } = -1;
 
-    [Id(2), Description("Epochs of gradient ascent on the tested records, at the training learning rate, added to its honest update.")]
-    [Range(1, 1000)]
-    public int AscentEpochs { get; set; } = 1;
+    [Id(2), Description("Full-batch gradient-ascent steps on the tested records, at the training learning rate, added to its honest update (the loss is unbounded above: a few steps, not epochs).")]
+    [Range(1, 100)]
+    public int AscentSteps { get; set; } = 1;
 
     public override IReadOnlyList<string> Available => [AttackNames.GradientAscent, AttackNames.Loss];
 
