@@ -58,6 +58,7 @@ internal abstract class TrainingHook
         BackdoorTrigger b => b.TargetLabel >= 0 && b.TargetLabel < layout.Spec.Classes
             ? new BackdoorHook(b, b.FeatureIndices(data.FeatureCount, data.Image))
             : throw new ArgumentException($"backdoor target label {b.TargetLabel} is outside the model's {layout.Spec.Classes} classes (0..{layout.Spec.Classes - 1}); set byzantine.target_label within them"),
+        GradientAscent => new GradientAscentHook(),
         _ => throw new NotSupportedException($"the trainer has no hook for plan modifier {modifier.GetType().Name}"),
     };
 
@@ -86,6 +87,14 @@ internal abstract class TrainingHook
 
         public override void AdjustGradient(Tensor grad, Tensor param, Tensor? start, Tensor? deviceVector) =>
             grad.add_(deviceVector!, HeldScalars.One);
+    }
+
+    /// <summary>Gradient ascent: g ← −g (applied after any other gradient term, so the whole objective is ascended).</summary>
+    private sealed class GradientAscentHook : TrainingHook
+    {
+        public override bool AdjustsGradients => true;
+
+        public override void AdjustGradient(Tensor grad, Tensor param, Tensor? start, Tensor? deviceVector) => grad.neg_();
     }
 
     private sealed class LabelFlipHook(LabelFlip flip) : TrainingHook

@@ -48,6 +48,13 @@ public sealed class ScenarioSpec
 
     [Id(13), Description("Differential privacy and secure aggregation: privacy.central (DP-FedAvg), privacy.local (DP-SGD), privacy.secure_aggregation; all off by default.")]
     public Privacy.PrivacySpec Privacy { get; set; } = new();
+
+    // Ids 20+ leave room for other sections added meanwhile (privacy).
+    [Id(20), Description("Membership-inference audit settings: cadence, audit size, held-out fraction (used when attacks lists an attacker).")]
+    public Attacks.Auditing.AuditSpec Audit { get; set; } = new();
+
+    [Id(21), Description("Membership-inference attackers, each with its threat model (kind: outsider, server, client) and its attacks; run by `fedsim attack`.")]
+    public Attacks.Auditing.AttackerOptions[] Attacks { get; set; } = [];
 }
 
 public static class DatasetKinds

@@ -122,7 +122,8 @@ public sealed partial class ExperimentGrain(
     private ExperimentSetup Setup() => _setup ??= ExperimentSetup.Build(Scenario, data.Get(Scenario),
         (weights, indices) => ScoreAsync(weights, null, indices),
         (weights, dataset) => ScoreAsync(weights, dataset, null),
-        TrainRootAsync);
+        TrainRootAsync,
+        new Auditing.GrainAttackerChannel(GrainFactory, this.GetPrimaryKeyString(), Scenario));
 
     private async Task<ModelScore> ScoreAsync(float[] weights, Dataset? dataset, int[]? indices)
     {
@@ -193,8 +194,7 @@ public sealed partial class ExperimentGrain(
             var global = new GlobalModel(number, State.Weights!);
             string id = this.GetPrimaryKeyString();
             int members = training.Count(d => setup.Roster.IsMalicious(d.Device));
-            await Task.WhenAll(training.Select(d => GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, d.Device).ToString())
-                .BeginTrainingAsync(new RoundAssignment(id, number,
+            await Task.WhenAll(training.Select(d => Trainer(setup, id, d.Device)(new RoundAssignment(id, number,
                     Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.LocalTraining),
                     setup.Data.Model, setup.Plan, global, scenario,
                     MaxSteps: d.Steps < d.FullSteps ? d.Steps : null,
@@ -210,6 +210,11 @@ public sealed partial class ExperimentGrain(
             await FailAsync(ex);
         }
     }
+
+    /// <summary>Who trains for a device: its device grain, or the malicious-client attacker that stands in for it.</summary>
+    private Func<RoundAssignment, Task> Trainer(ExperimentSetup setup, string id, long device) => setup.ClientAttackers.TryGetValue(device, out int attacker)
+        ? GrainFactory.GetGrain<IClientAttackerGrain>(new AttackerKey(id, attacker).ToString()).BeginTrainingAsync
+        : GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, device).ToString()).BeginTrainingAsync;
 
     private Task TimeOutRoundAsync(int number, CancellationToken cancellationToken)
     {

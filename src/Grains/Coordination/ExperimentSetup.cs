@@ -1,3 +1,4 @@
+using FedSim.Attacks.Auditing;
 using FedSim.Attacks.Poisoning;
 using FedSim.Compute;
 using FedSim.Contracts;
@@ -25,6 +26,15 @@ internal sealed class ExperimentSetup
     public required RoundPipeline Pipeline { get; init; }
     public required int AssumedByzantine { get; init; }
     public required int Parameters { get; init; }
+    /// <summary>Devices a malicious-client attacker stands in for, and that attacker's index in the scenario's attacks.</summary>
+    public IReadOnlyDictionary<long, int> ClientAttackers { get; init; } = new Dictionary<long, int>();
+
+    /// <summary>
+    /// Whether secure aggregation hides individual updates from the server, so the server attacker sees only the
+    /// aggregate. MERGE: bind to the privacy section's secure-aggregation switch when it lands; until then FedSim has
+    /// no way to turn secure aggregation on in a run, so the server sees every update.
+    /// </summary>
+    public static bool SecureAggregationHidesUpdates(ScenarioSpec scenario) => false;
 
     /// <summary>What DP-FedAvg's accountant assumes each round (null without central DP).</summary>
     public CentralDpAccounting? CentralAccounting { get; init; }
@@ -35,7 +45,8 @@ internal sealed class ExperimentSetup
     public static ExperimentSetup Build(ScenarioSpec scenario, ExperimentData data,
         Func<float[], int[]?, Task<ModelScore>> evaluate,
         Func<float[], Dataset, Task<ModelScore>> evaluateOn,
-        Func<float[], int[], Task<float[]>> trainRoot)
+        Func<float[], int[], Task<float[]>> trainRoot,
+        IAttackerChannel? attackers = null)
     {
         int cohort = scenario.Training.ExpectedCohort(scenario.Devices);
         int assumed = scenario.Byzantine?.ExpectedPerCohort(cohort) ?? 0;
@@ -64,6 +75,9 @@ internal sealed class ExperimentSetup
             var triggered = data.TriggeredTest(backdoor.Trigger(data.Facts));
             stages.Add(new BackdoorStage(weights => evaluateOn(weights, triggered), every, last));
         }
+        // The tap reads the round's final metrics (epsilon), so it stays after every stage that adds one.
+        if (scenario.Attacks.Length > 0 && attackers is not null)
+            stages.Add(new AttackerTapStage(scenario.Attacks, attackers, scenario.Audit.Every, last, SecureAggregationHidesUpdates(scenario)));
         stages.Add(new ProgressGuardStage(scenario.Training.MaxRoundsWithoutUpdates));
 
         return new ExperimentSetup
@@ -79,6 +93,8 @@ internal sealed class ExperimentSetup
             AssumedByzantine = assumed,
             Parameters = parameters,
             CentralAccounting = centralAccounting,
+            ClientAttackers = scenario.Attacks.Select((a, i) => (a, i)).Where(p => p.a is ClientAttackerOptions)
+                .ToDictionary(p => Auditing.ClientAttackerGrain.DeviceOf((ClientAttackerOptions)p.a, scenario, p.i), p => p.i),
         };
     }
 }

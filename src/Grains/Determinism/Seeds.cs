@@ -19,6 +19,11 @@ public enum SeedPurpose
     ServerRoot = 14,
     /// <summary>Secure aggregation: a client's key pairs, self-mask seed, share polynomials and rounding; the round's neighbour graph.</summary>
     SecureAggregation = 15,
+    // 20+: membership-inference audits (a gap left so other features' new purposes keep their own numbers).
+    /// <summary>The per-record coin that holds a record out of its device's training for the audit.</summary>
+    AuditHoldout = 20,
+    /// <summary>An attacker's reference models: their data halves, initial weights and minibatch order.</summary>
+    AttackReference = 21,
 }
 
 /// <summary>

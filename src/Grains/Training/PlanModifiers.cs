@@ -98,3 +98,14 @@ public sealed record DpSgd([property: Id(0)] double ClipNorm, [property: Id(1)] 
 
     public override string ToString() => $"dp-sgd(clip={ClipNorm:R}, z={NoiseMultiplier:R})";
 }
+
+/// <summary>
+/// Gradient ascent: every gradient is negated, so training raises the loss on the job's records instead of lowering
+/// it. A malicious participant's active membership-inference step (Nasr, Shokri and Houmansadr 2019, Section IV-B):
+/// it ascends on the records it tests, and a member's owner then pulls that record's loss back down.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record GradientAscent : PlanModifier
+{
+    public override string ToString() => "gradient-ascent";
+}

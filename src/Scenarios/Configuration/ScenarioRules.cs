@@ -248,6 +248,9 @@ public static class ScenarioRules
         }
         if (spec.Byzantine is { } byzantine && isValid("byzantine"))
             foreach (var f in byzantine.Check("byzantine")) yield return new(f.Path, f.Message);
+        if (isValid("attacks") && isValid("strategy") && isValid("devices"))
+            foreach (var attacker in spec.Attacks)
+                foreach (var f in attacker.Check(spec, "attacks")) yield return new(f.Path, f.Message);
     }
 
     private static IEnumerable<Finding> Heterogeneity(ScenarioSpec spec, string baseDirectory, Func<string, bool> isValid)

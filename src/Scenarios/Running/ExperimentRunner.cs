@@ -21,6 +21,10 @@ public sealed record RunOptions(string? OutputDirectory = null, ulong? Seed = nu
 public sealed record RunOutcome(string OutputDirectory, IReadOnlyList<RoundReport> Reports, RunSummary? Summary = null,
     string Status = RunStatuses.Completed);
 
+/// <summary>A finished federation while its silo still runs: what a command that follows training (fedsim attack) works with.</summary>
+public sealed record TrainedFederation(IGrainFactory Grains, string ExperimentId, ScenarioSpec Scenario, ExperimentData Data,
+    string OutputDirectory, IReadOnlyList<RoundReport> Reports, bool Quiet);
+
 /// <summary>
 /// Runs one scenario on an embedded (in-process) silo and writes its results folder.
 /// <para>
@@ -40,7 +44,9 @@ public static class ExperimentRunner
     /// <summary>The coordinator grain's key, so a resumed run finds its checkpoint.</summary>
     private const string ExperimentIdFile = "experiment-id";
 
-    public static async Task<RunOutcome> RunAsync(ScenarioSpec scenario, string scenarioPath, RunOptions options, CancellationToken cancellationToken)
+    /// <param name="afterTraining">Called once the run's own results are written, before the silo stops (fedsim attack collects its audits there).</param>
+    public static async Task<RunOutcome> RunAsync(ScenarioSpec scenario, string scenarioPath, RunOptions options, CancellationToken cancellationToken,
+        Func<TrainedFederation, CancellationToken, Task>? afterTraining = null)
     {
         var wall = Stopwatch.StartNew();
         string baseDirectory = ScenarioPaths.BaseDirectoryOf(scenarioPath);
@@ -70,7 +76,7 @@ public static class ExperimentRunner
                 o.CheckpointFolder = checkpoints;
             }, log.AttachTo, cancellationToken);
             var console = RunConsole.ForTerminal(spec.Name, spec.Training.Rounds, options.Quiet);
-            var outcome = await RunInFolderAsync(silo, spec, experimentId, results, console, wall, options.Quiet, cancellationToken);
+            var outcome = await RunInFolderAsync(silo, spec, experimentId, results, console, wall, options.Quiet, cancellationToken, afterTraining);
             note.Information("{Status} after {Rounds} rounds", outcome.Status, outcome.Reports.Count);
             return outcome;
         }
@@ -99,7 +105,8 @@ public static class ExperimentRunner
     /// compute pool (<c>fedsim compare</c>). Cancellation leaves an interrupted, consistent folder and returns.
     /// </summary>
     public static async Task<RunOutcome> RunInFolderAsync(EmbeddedSilo silo, ScenarioSpec spec, string experimentId, ResultsFolder results,
-        RunConsole console, Stopwatch wall, bool quiet, CancellationToken cancellationToken)
+        RunConsole console, Stopwatch wall, bool quiet, CancellationToken cancellationToken,
+        Func<TrainedFederation, CancellationToken, Task>? afterTraining = null)
     {
         ExperimentData? data = null;
         try
@@ -125,6 +132,8 @@ public static class ExperimentRunner
             results.WriteDevices(Participants(spec, data, status.Reports));
             var summary = results.Complete(SummaryInput(spec, data, silo, wall) with { FinishReason = status.FinishReason });
             console.WriteSummary(summary, results.Directory);
+            if (afterTraining is not null)
+                await afterTraining(new TrainedFederation(silo.Grains, experimentId, spec, data, results.Directory, status.Reports, quiet), cancellationToken);
             return new RunOutcome(results.Directory, status.Reports, summary);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
