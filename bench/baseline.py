@@ -11,12 +11,20 @@ Workloads (sizes are flags; `fedsim bench` passes the sizes it ran itself):
   round  One FedAvg round: every client trains E epochs over its own samples in batches of B, then the server
          averages the updates weighted by example count and evaluates the new global model.
 
+Threads: --threads is the total number of compute threads (`fedsim bench` passes FedSim's pool workers x torch
+intra-op threads), split between torch's intra-op pool and the BLAS library's own pool so that their product is that
+total: a BLAS with a thread pool of its own (OpenBLAS or BLIS built with pthreads) would otherwise add its threads on
+top of torch's and oversubscribe the cores. The BLAS named in the report is the one actually mapped into this process
+(/proc/self/maps), not what torch was built against.
+
 Prints a human summary, or one JSON object with --json. Only timing is measured; the data is random.
 """
 import argparse
+import ctypes
 import json
 import os
 import platform
+import re
 import resource
 import sys
 import time
@@ -30,10 +38,141 @@ def parse_ints(text):
     return [int(v) for v in text.split(",") if v.strip()]
 
 
-def blas_info():
-    """BLAS_INFO from torch's build config; 'generic' on Debian means whatever libblas.so.3 points to."""
+def build_blas_info():
+    """BLAS_INFO from torch's build config: what torch was built against ('generic' on Debian: any libblas.so.3)."""
     match = [part for part in torch.__config__.show().replace(",", "\n").splitlines() if "BLAS_INFO" in part and "LAPACK" not in part]
     return match[0].split("=", 1)[1].strip() if match else "unknown"
+
+
+# Shared objects that are (or carry) a BLAS, by file name.
+BLAS_FILE = re.compile(r"^lib(openblas\w*|blas|cblas|mkl_rt|mkl_core|blis\w*|flexiblas|tatlas|satlas|atlas)[.-]")
+
+
+def mapped_libraries():
+    """Paths of the shared objects mapped into this process, in load order (Linux; empty elsewhere)."""
+    paths = []
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                fields = line.split(maxsplit=5)
+                if len(fields) == 6 and fields[5].startswith("/") and ".so" in fields[5]:
+                    path = fields[5].strip()
+                    if path not in paths:
+                        paths.append(path)
+    except OSError:
+        pass
+    return paths
+
+
+class _DlInfo(ctypes.Structure):
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+
+def _dladdr_file(address):
+    """The file that holds `address` (dladdr), or None."""
+    try:
+        libc = ctypes.CDLL(None)
+        dladdr = libc.dladdr
+        dladdr.argtypes, dladdr.restype = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)], ctypes.c_int
+        info = _DlInfo()
+        if address and dladdr(address, ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(os.fsdecode(info.dli_fname))
+    except (AttributeError, OSError):
+        pass
+    return None
+
+
+def gemm_provider(mapped):
+    """The file whose sgemm_ torch's own calls bind to: looked up from libtorch_cpu's scope (its dependencies in
+    load order, as the dynamic linker resolves them), then named with dladdr. Several BLAS builds can be mapped at
+    once (Debian's liblapack can pull in one OpenBLAS while libblas.so.3 is another, or the reference BLAS); this is
+    the one that runs torch's matrix products. None when it cannot be told (no libtorch_cpu, symbol not exported)."""
+    torch_cpu = next((p for p in mapped if os.path.basename(p).startswith("libtorch_cpu")), None)
+    if torch_cpu is None:
+        return None
+    try:
+        return _dladdr_file(ctypes.cast(getattr(ctypes.CDLL(torch_cpu), "sgemm_"), ctypes.c_void_p).value)
+    except (AttributeError, OSError):
+        return None
+
+
+def _symbol(lib, name, restype, *argtypes):
+    """A function reachable from `lib`'s handle (the library and its dependencies, in load order), or None."""
+    try:
+        fn = getattr(lib, name)
+    except AttributeError:
+        return None
+    fn.restype, fn.argtypes = restype, list(argtypes)
+    return fn
+
+
+class Blas:
+    """The BLAS doing torch's matrix products in this process, and the knobs of its own thread pool.
+
+    `interface` is the file torch's sgemm_ binds to; `path` the one holding the engine and its thread pool. They
+    differ on Debian, whose libblas.so.3 for OpenBLAS is a thin interface over libopenblas.so.0 (a separate
+    alternative, so the two can even come from different OpenBLAS builds: the engine's own report wins)."""
+
+    def __init__(self):
+        mapped = mapped_libraries()
+        self.paths = [os.path.realpath(p) for p in mapped if BLAS_FILE.match(os.path.basename(p))]
+        self.interface = gemm_provider(mapped)
+        self.library, self.threading, self.path, self._get, self._set = None, None, self.interface, None, None
+        if self.interface is None or os.path.basename(self.interface).startswith("libtorch"):
+            # torch carries its BLAS inside (pip wheels link MKL statically), sharing torch's OpenMP pool.
+            self.library, self.threading = f"linked into torch (built with {build_blas_info()})", "shared with torch"
+            return
+        lib = ctypes.CDLL(self.interface)  # already loaded: this only looks its symbols up
+        config = _symbol(lib, "openblas_get_config", ctypes.c_char_p)
+        mkl = _symbol(lib, "MKL_Get_Max_Threads", ctypes.c_int)
+        blis = _symbol(lib, "bli_info_get_version_str", ctypes.c_char_p)
+        if config is not None:
+            parallel = _symbol(lib, "openblas_get_parallel", ctypes.c_int)
+            self.threading = {0: "sequential", 1: "pthreads", 2: "openmp"}.get(parallel() if parallel else -1, "unknown")
+            self.library = f"OpenBLAS ({config().decode().strip()})"
+            self.path = _dladdr_file(ctypes.cast(config, ctypes.c_void_p).value) or self.interface
+            self._get = _symbol(lib, "openblas_get_num_threads", ctypes.c_int)
+            self._set = _symbol(lib, "openblas_set_num_threads", None, ctypes.c_int)
+        elif mkl is not None:
+            self.library, self.threading = "Intel MKL", "openmp"
+            self.path = _dladdr_file(ctypes.cast(mkl, ctypes.c_void_p).value) or self.interface
+            self._get, self._set = mkl, _symbol(lib, "MKL_Set_Num_Threads", None, ctypes.c_int)
+        elif blis is not None:
+            self.library, self.threading = f"BLIS {blis().decode()}", "own pool"
+            self.path = _dladdr_file(ctypes.cast(blis, ctypes.c_void_p).value) or self.interface
+            self._get = _symbol(lib, "bli_thread_get_num_threads", ctypes.c_long)
+            self._set = _symbol(lib, "bli_thread_set_num_threads", None, ctypes.c_long)
+        else:
+            # A libblas.so.3 with none of the above: the reference (netlib) BLAS, single-threaded.
+            self.library, self.threading = "reference BLAS (netlib)", "sequential"
+
+    @property
+    def own_pool(self):
+        """True when the BLAS runs its own threads beside torch's OpenMP pool (they multiply)."""
+        return self.threading in ("pthreads", "own pool")
+
+    def threads(self):
+        """The BLAS's own thread count: 1 sequential; torch's for one sharing torch's OpenMP pool; else its own
+        setting (None when a pthreads build offers no way to ask)."""
+        if self.threading == "sequential":
+            return 1
+        if self.threading in ("openmp", "shared with torch"):
+            return torch.get_num_threads()
+        return int(self._get()) if self._get is not None else None
+
+    def set_threads(self, n):
+        if self._set is not None:
+            self._set(n)
+
+
+def split_threads(total, blas, blas_threads=0):
+    """Torch intra-op and BLAS threads whose product is `total`. A BLAS with its own pool gets the threads (matrix
+    products are where the time goes) and torch keeps one; otherwise torch's pool is the only one and gets them all."""
+    if blas.own_pool:
+        b = blas_threads or total
+        return max(1, total // b), b
+    return total, blas_threads or total
 
 
 def sync(device):
@@ -211,7 +350,9 @@ def main(argv=None):
     p.add_argument("--workloads", default="mlp,cnn,round", help="comma list of mlp, cnn, round")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--batched", action="store_true", help="also run the MLP workload batched with bmm (reference)")
-    p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = os.cpu_count())")
+    p.add_argument("--threads", type=int, default=0,
+                   help="total compute threads, torch intra-op x BLAS (0 = os.cpu_count()); fedsim bench passes its own total")
+    p.add_argument("--blas-threads", type=int, default=0, help="BLAS threads within --threads (0 = choose: see split_threads)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--mlp-clients", type=int, default=256)
@@ -237,8 +378,11 @@ def main(argv=None):
     p.add_argument("--round-eval", type=int, default=0, help="test samples evaluated after aggregation")
     args = p.parse_args(argv)
 
-    threads = args.threads or os.cpu_count() or 1
-    torch.set_num_threads(threads)
+    total_threads = args.threads or os.cpu_count() or 1
+    blas = Blas()
+    torch_threads, blas_threads = split_threads(total_threads, blas, args.blas_threads)
+    torch.set_num_threads(torch_threads)
+    blas.set_threads(blas_threads)
     if args.device == "cuda" and not torch.cuda.is_available():
         print("baseline.py: --device cuda but torch sees no CUDA device", file=sys.stderr)
         return 2
@@ -283,7 +427,12 @@ def main(argv=None):
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "device_kind": device.type,
         "threads": torch.get_num_threads(),
-        "blas_info": blas_info(),
+        "threads_total": total_threads,
+        "blas": {
+            "library": blas.library, "path": blas.path, "interface": blas.interface, "mapped": blas.paths, "threading": blas.threading,
+            "threads": blas.threads(), "torch_build": build_blas_info(),
+        },
+        "blas_info": blas.library,
         "peak_rss_bytes": peak_rss,
         "cuda_max_allocated_bytes": torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None,
         "workloads": results,
@@ -291,7 +440,8 @@ def main(argv=None):
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"torch {report['torch_version']} on {report['device']} ({report['threads']} threads)")
+        print(f"torch {report['torch_version']} on {report['device']}: {report['threads']} torch thread(s) x "
+              f"{report['blas']['threads']} BLAS thread(s), {blas.library} [{blas.threading}] at {blas.path}")
         for key, r in results.items():
             print(f"{key:12s} {r['mode']:12s} {r['device_steps']:8d} device-steps in {r['seconds']:8.3f} s"
                   f" = {r['device_steps_per_second']:10.1f} device-steps/s")

@@ -8,7 +8,8 @@ namespace FedSim.ClusterTests;
 public sealed class FedSimTestSiloConfigurator : ISiloConfigurator
 {
     public void Configure(ISiloBuilder siloBuilder)
-        => siloBuilder.AddFedSimSilo(o => o.Compute = new ComputePoolOptions(Device: "cpu", MaxCohortSize: 8));
+        => siloBuilder.AddFedSimSilo(o => o.Compute = new ComputePoolOptions(Device: "cpu", MaxCohortSize: 8))
+            .AddIncomingGrainCallFilter<CoordinatorInbox>();
 }
 
 /// <summary>An in-process Orleans cluster of <c>siloCount</c> silos running FedSim.</summary>

@@ -106,9 +106,12 @@ public static class BatchedTrainer
     {
         phases?.Begin(device);
         var plan = jobs[0].Plan;
-        int n = jobs.Count, total = layout.Count, batch = plan.BatchSize, features = layout.Spec.InputFeatures;
-        var schedules = jobs.Select(j => new MinibatchSchedule(j.Shard.Indices, j.Seed, batch, plan.LocalEpochs, j.MaxSteps)).ToArray();
         var hooks = TrainingHook.For(plan, layout, jobs[0].Shard.Source);
+        var dp = hooks.OfType<TrainingHook.DpSgdHook>().FirstOrDefault();
+        int n = jobs.Count, total = layout.Count, features = layout.Spec.InputFeatures;
+        var schedules = jobs.Select(j => new MinibatchSchedule(j.Shard.Indices, j.Seed, plan.BatchSize, plan.LocalEpochs, j.MaxSteps, poisson: dp is not null)).ToArray();
+        // Poisson batches vary in size: every step is padded to the cohort's largest batch (padding has weight 0).
+        int batch = dp is null ? plan.BatchSize : Math.Max(1, schedules.Max(s => s.MaxBatch));
         var results = new TrainingResult[n];
 
         // Longest first (stable), so the devices still training at any step are a prefix of the stack.
@@ -142,14 +145,31 @@ public static class BatchedTrainer
             if (plan.Optimizer == OptimizerKinds.Adam) state2[i] = torch.zeros(shape, device: device);
         }
         var gradientHooks = hooks.Where(h => h.AdjustsGradients).ToArray();
+        var noise = dp is null ? null : order.Select(j => new DpNoise(jobs[j].Seed, device)).ToArray();
         var starts = gradientHooks.Any(h => h.NeedsStartWeights) ? PerParameter(layout, globals, k) : null;
         var deviceVectors = gradientHooks.Select(h => h.DeviceVector).OfType<string>().Distinct()
             .ToDictionary(name => name, name => PerParameter(layout, StackVectors(jobs, order, name, total, device), k));
         using var grad = torch.enable_grad();
+        // Every Scalar a native call reads is held in a local until the cohort is done: TorchSharp 0.107's Scalar
+        // has only a finalizer, so a temporary one (an implicit double -> Scalar, or the alpha 1 that add_(Tensor)
+        // passes itself) can be collected and freed while libtorch is still reading it: the `toFloat` failure at
+        // Scalar.h:140 inside add_ seen in bench runs, or silently a wrong step.
+        var one = HeldScalars.One;
+        using var negativeLearningRate = (-plan.LearningRate).ToScalar();
+        using var momentum = plan.Momentum.ToScalar();
+        double beta1 = plan.Momentum;
+        using var beta1Scalar = beta1.ToScalar();
+        using var oneMinusBeta1 = (1 - beta1).ToScalar();
+        using var beta2 = AdamBeta2.ToScalar();
+        using var oneMinusBeta2 = (1 - AdamBeta2).ToScalar();
+        using var epsilon = AdamEpsilon.ToScalar();
+        using var expectedBatch = ((long)plan.BatchSize).ToScalar();
         var lossSum = torch.zeros(k, device: device);
+        // DP-SGD sums per-example losses (weight 1) and divides by the expected batch after clipping and noise.
+        bool meanLoss = dp is null;
         using var input = gatherOnDevice
-            ? (BatchSource)new DeviceBatchSource(jobs, order, schedules, activeAt, batch, device)
-            : new HostBatchSource(jobs, order, schedules, batch, features, device, hooks);
+            ? (BatchSource)new DeviceBatchSource(jobs, order, schedules, activeAt, batch, device, meanLoss)
+            : new HostBatchSource(jobs, order, schedules, batch, features, device, hooks, meanLoss);
 
         phases?.EndSetup(device);
         var views = new Tensor[parameters.Length];
@@ -160,18 +180,22 @@ public static class BatchedTrainer
             for (int i = 0; i < parameters.Length; i++)
                 views[i] = active == k ? parameters[i] : parameters[i].narrow(0, 0, active);
             var (x, y, w) = input.Step(t, active);
-            var logits = StackedModel.Logits(layout, views, x, active);
+            var tape = dp is null ? null : new List<TapedLayer>(layout.Parameters.Count / 2);
+            var logits = StackedModel.Logits(layout, views, x, active, tape);
             var nll = F.cross_entropy(logits.reshape(active * batch, layout.Spec.Classes), y.reshape(active * batch), reduction: nn.Reduction.None);
             var perDevice = (nll.view(active, batch) * w).sum(1);
-            perDevice.sum().backward();
+            Tensor[]? privateGradients = null;
+            if (dp is null) perDevice.sum().backward();
+            else privateGradients = dp.StackedGradients(layout, perDevice.sum(), tape!, w,
+                torch.stack(noise!.Take(active).Select(s => s.Next(total)).ToArray()), plan.BatchSize);
 
             using var noGrad = torch.no_grad();
-            (active == k ? lossSum : lossSum.narrow(0, 0, active)).add_(perDevice);
+            (active == k ? lossSum : lossSum.narrow(0, 0, active)).add_(dp is null ? perDevice : perDevice.div(expectedBatch), one);
             int deviceStep = t + 1; // every device still training is at its own step t + 1
             for (int i = 0; i < parameters.Length; i++)
             {
-                var fullGrad = parameters[i].grad!;
-                var g = active == k ? fullGrad : fullGrad.narrow(0, 0, active);
+                var fullGrad = parameters[i].grad;
+                var g = privateGradients?[i] ?? (active == k ? fullGrad! : fullGrad!.narrow(0, 0, active));
                 var p = views[i];
                 foreach (var hook in gradientHooks)
                     hook.AdjustGradient(g, p, Active(starts?[i], active, k),
@@ -179,14 +203,14 @@ public static class BatchedTrainer
                 switch (plan.Optimizer)
                 {
                     case OptimizerKinds.Sgd:
-                        p.add_(g, alpha: -plan.LearningRate);
+                        p.add_(g, negativeLearningRate);
                         break;
                     case OptimizerKinds.Momentum:
                     {
                         // PyTorch SGD semantics (dampening 0, no Nesterov): buf = g at the first step, then mu*buf + g.
                         var buf = active == k ? state1[i]! : state1[i]!.narrow(0, 0, active);
-                        if (t == 0) buf.copy_(g); else buf.mul_(plan.Momentum).add_(g);
-                        p.add_(buf, alpha: -plan.LearningRate);
+                        if (t == 0) buf.copy_(g); else buf.mul_(momentum).add_(g, one);
+                        p.add_(buf, negativeLearningRate);
                         break;
                     }
                     default:
@@ -194,18 +218,20 @@ public static class BatchedTrainer
                         // PyTorch Adam (Kingma and Ba 2015 with PyTorch's eps placement), bias-corrected by the device's step.
                         var m = active == k ? state1[i]! : state1[i]!.narrow(0, 0, active);
                         var v = active == k ? state2[i]! : state2[i]!.narrow(0, 0, active);
-                        double beta1 = plan.Momentum;
-                        m.mul_(beta1).add_(g, alpha: 1 - beta1);
-                        v.mul_(AdamBeta2).addcmul_(g, g, value: 1 - AdamBeta2);
+                        m.mul_(beta1Scalar).add_(g, oneMinusBeta1);
+                        v.mul_(beta2).addcmul_(g, g, oneMinusBeta2);
                         double bc1 = 1 - Math.Pow(beta1, deviceStep), bc2 = 1 - Math.Pow(AdamBeta2, deviceStep);
-                        var denom = v.sqrt().div_(Math.Sqrt(bc2)).add_(AdamEpsilon);
-                        p.addcdiv_(m, denom, value: -plan.LearningRate / bc1);
+                        using var sqrtBc2 = Math.Sqrt(bc2).ToScalar();
+                        using var stepSize = (-plan.LearningRate / bc1).ToScalar();
+                        var denom = v.sqrt().div_(sqrtBc2).add_(epsilon);
+                        p.addcdiv_(m, denom, stepSize);
                         break;
                     }
                 }
-                fullGrad.zero_();
+                fullGrad?.zero_();
             }
         }
+        if (noise is not null) foreach (var stream in noise) stream.Dispose();
 
         phases?.EndSteps(device);
         var losses = lossSum.cpu().data<float>().ToArray();
@@ -323,9 +349,12 @@ public static class BatchedTrainer
         private readonly TrainingHook[] _inputHooks;
         private readonly float[] _sample;
 
+        private readonly bool _meanLoss;
+
         public HostBatchSource(IReadOnlyList<TrainingJob> jobs, int[] order, MinibatchSchedule[] schedules, int batch, int features, torch.Device device,
-            TrainingHook[] hooks)
+            TrainingHook[] hooks, bool meanLoss)
         {
+            _meanLoss = meanLoss;
             (_jobs, _order, _schedules, _batch, _features, _device) = (jobs, order, schedules, batch, features, device);
             _inputHooks = hooks.Where(h => h.TransformsInputs).ToArray();
             _sample = new float[features];
@@ -344,7 +373,7 @@ public static class BatchedTrainer
             {
                 var data = _jobs[_order[d]].Shard.Source;
                 int count = _schedules[_order[d]].Batch(step, _rows);
-                float weight = 1f / count;
+                float weight = _meanLoss ? 1f / count : 1f;
                 for (int i = 0; i < _batch; i++)
                 {
                     int slot = d * _batch + i;
@@ -401,7 +430,8 @@ public static class BatchedTrainer
         private readonly long[] _offsets;
         private readonly int _batch;
 
-        public DeviceBatchSource(IReadOnlyList<TrainingJob> jobs, int[] order, MinibatchSchedule[] schedules, int[] activeAt, int batch, torch.Device device)
+        public DeviceBatchSource(IReadOnlyList<TrainingJob> jobs, int[] order, MinibatchSchedule[] schedules, int[] activeAt, int batch, torch.Device device,
+            bool meanLoss)
         {
             _batch = batch;
             (_dataX, _dataY) = DeviceDatasetCache.Get(jobs[order[0]].Shard.Source, device);
@@ -416,7 +446,7 @@ public static class BatchedTrainer
                 {
                     int count = schedules[order[d]].Batch(t, buffer);
                     long at = _offsets[t] + (long)d * batch;
-                    for (int i = 0; i < count; i++) { rows[at + i] = buffer[i]; weights[at + i] = 1f / count; }
+                    for (int i = 0; i < count; i++) { rows[at + i] = buffer[i]; weights[at + i] = meanLoss ? 1f / count : 1f; }
                     // padding keeps row 0 (any valid row) with weight 0
                 }
             _rows = torch.tensor(rows, [size], device: device);

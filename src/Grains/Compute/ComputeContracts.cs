@@ -68,6 +68,15 @@ public sealed record EvaluationJob(ModelSpec Model, float[] Weights, Dataset Dat
 
 public sealed record EvaluationResult(double Accuracy, double Loss, int Examples);
 
+/// <summary>Per-example outputs of several weight sets of one model on the same records (rows of <paramref name="Data"/>).</summary>
+public sealed record ExampleOutputsJob(ModelSpec Model, IReadOnlyList<float[]> WeightSets, Dataset Data, int[] Indices);
+
+/// <summary>
+/// Per weight set: logits row-major per example (<see cref="Classes"/> per row) and the cross-entropy loss of each
+/// example, in the job's record order.
+/// </summary>
+public sealed record ExampleOutputs(float[][] Logits, float[][] Losses, int Classes);
+
 /// <summary>
 /// The silo's shared compute pool. Grains await it; it runs TorchSharp work on its own threads,
 /// never on the Orleans scheduler, and may train many queued jobs together as one batched program.
@@ -77,6 +86,9 @@ public interface IComputePool
     Task<TrainingResult> TrainAsync(TrainingJob job, CancellationToken cancellationToken = default);
 
     Task<EvaluationResult> EvaluateAsync(EvaluationJob job, CancellationToken cancellationToken = default);
+
+    /// <summary>Per-example logits and losses of several weight sets (membership-inference audits), on the pool's workers.</summary>
+    Task<ExampleOutputs> EvaluateExamplesAsync(ExampleOutputsJob job, CancellationToken cancellationToken = default);
 
     /// <summary>The torch device actually used ("cpu" or "cuda").</summary>
     string DeviceName { get; }

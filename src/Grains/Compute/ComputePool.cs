@@ -29,6 +29,7 @@ public sealed class ComputePool : IComputePool, IDisposable
     private readonly object _lock = new();
     private readonly Func<IReadOnlyList<TrainingJob>, TrainingResult[]> _trainCohort;
     private readonly Func<EvaluationJob, EvaluationResult> _evaluate;
+    private readonly Func<ExampleOutputsJob, ExampleOutputs> _evaluateExamples;
     private readonly ILogger _logger;
     private readonly TimeSpan _disposeJoinTimeout;
     private readonly Thread[] _workers;
@@ -59,7 +60,8 @@ public sealed class ComputePool : IComputePool, IDisposable
     }
 
     private ComputePool(Binding binding, ILogger? logger)
-        : this(binding.Options, jobs => BatchedTrainer.Train(jobs, binding.Device.Value), job => EvaluateOn(binding.Device.Value, job), logger)
+        : this(binding.Options, jobs => BatchedTrainer.Train(jobs, binding.Device.Value), job => EvaluateOn(binding.Device.Value, job), logger,
+            evaluateExamples: job => ModelEvaluator.EvaluateExamples(job, binding.Device.Value))
     {
     }
 
@@ -72,12 +74,14 @@ public sealed class ComputePool : IComputePool, IDisposable
         Func<IReadOnlyList<TrainingJob>, TrainingResult[]> trainCohort,
         Func<EvaluationJob, EvaluationResult> evaluate,
         ILogger? logger = null,
-        TimeSpan? disposeJoinTimeout = null)
+        TimeSpan? disposeJoinTimeout = null,
+        Func<ExampleOutputsJob, ExampleOutputs>? evaluateExamples = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options.Resolve(cudaAvailable: string.Equals(options.Device?.Trim(), "cuda", StringComparison.OrdinalIgnoreCase));
         _trainCohort = trainCohort ?? throw new ArgumentNullException(nameof(trainCohort));
         _evaluate = evaluate ?? throw new ArgumentNullException(nameof(evaluate));
+        _evaluateExamples = evaluateExamples ?? (job => ModelEvaluator.EvaluateExamples(job, torch.CPU));
         _logger = logger ?? NullLogger.Instance;
         _disposeJoinTimeout = disposeJoinTimeout ?? DefaultDisposeJoinTimeout;
         _lingerTicks = (long)(Options.LingerMilliseconds * Stopwatch.Frequency / 1000.0);
@@ -137,6 +141,17 @@ public sealed class ComputePool : IComputePool, IDisposable
     {
         ArgumentNullException.ThrowIfNull(job);
         var pending = new PendingEvaluation(job, ComputePoolMemory.EstimateBytes(job));
+        Submit(pending, cancellationToken);
+        return pending.Completion.Task;
+    }
+
+    /// <summary>Per-example outputs of several weight sets on the pool's workers, as a cohort of its own (like evaluation).</summary>
+    public Task<ExampleOutputs> EvaluateExamplesAsync(ExampleOutputsJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        long bytes = ComputePoolMemory.EstimateBytes(new EvaluationJob(job.Model, job.WeightSets.Count == 0 ? [] : job.WeightSets[0], job.Data, job.Indices))
+                     * Math.Max(1, job.WeightSets.Count);
+        var pending = new PendingExamples(job, bytes);
         Submit(pending, cancellationToken);
         return pending.Completion.Task;
     }
@@ -417,6 +432,7 @@ public sealed class ComputePool : IComputePool, IDisposable
         var jobs = cohort.Jobs;
         TrainingResult[]? results = null;
         EvaluationResult? evaluation = null;
+        ExampleOutputs? examples = null;
         Exception? error = null;
         long start = Stopwatch.GetTimestamp();
         try
@@ -424,6 +440,11 @@ public sealed class ComputePool : IComputePool, IDisposable
             if (jobs[0] is PendingEvaluation pe)
             {
                 evaluation = _evaluate(pe.Job) ?? throw new InvalidOperationException("the evaluator returned no result");
+            }
+            else if (jobs[0] is PendingExamples px)
+            {
+                using var noGrad = torch.no_grad();
+                examples = _evaluateExamples(px.Job) ?? throw new InvalidOperationException("the evaluator returned no per-example outputs");
             }
             else
             {
@@ -448,7 +469,7 @@ public sealed class ComputePool : IComputePool, IDisposable
         {
             _resident -= cohort.Bytes;
             _busyTicks += elapsed;
-            if (evaluation is null && jobs[0] is PendingTraining)
+            if (jobs[0] is PendingTraining)
             {
                 _cohortsRun++;
                 _jobsInCohorts += jobs.Count;
@@ -463,6 +484,7 @@ public sealed class ComputePool : IComputePool, IDisposable
         if (error is null)
         {
             if (evaluation is not null) ((PendingEvaluation)jobs[0]).TrySetResult(evaluation);
+            else if (examples is not null) ((PendingExamples)jobs[0]).TrySetResult(examples);
             else for (int i = 0; i < jobs.Count; i++) ((PendingTraining)jobs[i]).TrySetResult(results![i]);
             return;
         }
@@ -481,6 +503,12 @@ public sealed class ComputePool : IComputePool, IDisposable
 
     private ComputeCohortException DescribeFailure(List<PendingJob> jobs, Exception error)
     {
+        if (jobs[0] is PendingExamples px)
+        {
+            return new ComputeCohortException(
+                $"Per-example evaluation of {px.Job.WeightSets.Count} weight set(s) of model {px.Job.Model.Key} on dataset '{px.Job.Data.Name}' failed on {DeviceName}: {error.Message}",
+                Array.Empty<long>(), error);
+        }
         if (jobs[0] is PendingEvaluation pe)
         {
             return new ComputeCohortException(
@@ -601,4 +629,7 @@ public sealed class ComputePool : IComputePool, IDisposable
 
     private sealed class PendingEvaluation(EvaluationJob job, long bytes)
         : PendingJob<EvaluationJob, EvaluationResult>(job, new GroupKey(true, "", null), bytes, cohortLimit: 1);
+
+    private sealed class PendingExamples(ExampleOutputsJob job, long bytes)
+        : PendingJob<ExampleOutputsJob, ExampleOutputs>(job, new GroupKey(true, "examples", null), bytes, cohortLimit: 1);
 }

@@ -7,6 +7,8 @@ namespace FedSim.Compute;
 /// device sees the same batches whether it trains alone, in any cohort, or in the reference trainer.
 /// Epoch e visits the shard in the order of a permutation seeded by Mix(seed + e); batches are
 /// consecutive runs of <c>BatchSize</c> positions and the last batch of an epoch may be short.
+/// Poisson batches (DP-SGD): the same number of steps, but step t takes every example of the shard
+/// independently with probability q = min(1, B / n) from a stream seeded by the step, so its size varies.
 /// </summary>
 internal sealed class MinibatchSchedule
 {
@@ -16,7 +18,12 @@ internal sealed class MinibatchSchedule
     private int[]? _order;
     private int _orderEpoch = -1;
 
-    public MinibatchSchedule(int[] shardIndices, ulong seed, int batchSize, int epochs, int? maxSteps = null)
+    // A stream apart from the epoch permutations (which use Mix(seed + epoch)).
+    private const ulong PoissonStream = 0x504F_4953_534F_4E00UL;
+
+    private readonly int[][]? _poissonBatches;
+
+    public MinibatchSchedule(int[] shardIndices, ulong seed, int batchSize, int epochs, int? maxSteps = null, bool poisson = false)
     {
         _shardIndices = shardIndices;
         _seed = seed;
@@ -25,7 +32,26 @@ internal sealed class MinibatchSchedule
         Steps = StepsPerEpoch * Math.Max(epochs, 0);
         // A straggler's partial work is the first steps of its full schedule, so it matches a full run up to there.
         if (maxSteps is int cap) Steps = Math.Clamp(cap, 0, Steps);
+        MaxBatch = batchSize;
+        if (poisson)
+        {
+            double rate = Math.Min(1.0, (double)batchSize / Math.Max(1, shardIndices.Length));
+            SamplingRate = rate;
+            _poissonBatches = new int[Steps][];
+            for (int t = 0; t < Steps; t++)
+            {
+                var rng = new DeterministicRandom(Seeds.Mix(seed ^ PoissonStream ^ (ulong)t * 0x9E3779B97F4A7C15UL));
+                _poissonBatches[t] = rng.BernoulliPositions(shardIndices.Length, rate).Select(i => shardIndices[i]).ToArray();
+            }
+            MaxBatch = _poissonBatches.Length == 0 ? 0 : _poissonBatches.Max(b => b.Length);
+        }
     }
+
+    /// <summary>Poisson batches: q = min(1, B / n); null for shuffled fixed-size batches.</summary>
+    public double? SamplingRate { get; }
+
+    /// <summary>The largest batch of any step (B for fixed-size batches): the width a trainer's buffers need.</summary>
+    public int MaxBatch { get; }
 
     public int StepsPerEpoch { get; }
 
@@ -35,6 +61,11 @@ internal sealed class MinibatchSchedule
     /// <summary>Writes the dataset row indices of step <paramref name="step"/>'s batch into <paramref name="rows"/>; returns their count.</summary>
     public int Batch(int step, Span<int> rows)
     {
+        if (_poissonBatches is not null)
+        {
+            _poissonBatches[step].CopyTo(rows);
+            return _poissonBatches[step].Length;
+        }
         int epoch = step / StepsPerEpoch, first = (step % StepsPerEpoch) * _batchSize;
         if (epoch != _orderEpoch)
         {

@@ -41,15 +41,64 @@ public static class ModelEvaluator
         return results;
     }
 
+    /// <summary>
+    /// Per-example logits and cross-entropy losses of several weight sets of one model on the same records, batched
+    /// like <see cref="EvaluateMany"/> (one stacked forward pass per input chunk). Membership-inference attacks read
+    /// these: the target's outputs on audited records and every reference model's, in one call.
+    /// </summary>
+    public static ExampleOutputs EvaluateExamples(ExampleOutputsJob job, torch.Device device)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(device);
+        var layout = ModelLayout.For(job.Model);
+        int k = job.WeightSets.Count, n = job.Indices.Length, classes = layout.Spec.Classes;
+        var logits = Enumerable.Range(0, k).Select(_ => new float[(long)n * classes]).ToArray();
+        var losses = Enumerable.Range(0, k).Select(_ => new float[n]).ToArray();
+        if (k == 0) return new ExampleOutputs(logits, losses, classes);
+        ForEachChunk(layout, job.WeightSets, job.Data, job.Indices, device, (start, count, chunkLogits, nll, _) =>
+        {
+            var hostLogits = chunkLogits.contiguous().cpu().data<float>().ToArray(); // [k, count, classes]
+            var hostLosses = nll.contiguous().cpu().data<float>().ToArray();         // [k, count]
+            for (int j = 0; j < k; j++)
+            {
+                Array.Copy(hostLogits, (long)j * count * classes, logits[j], (long)start * classes, (long)count * classes);
+                Array.Copy(hostLosses, (long)j * count, losses[j], start, count);
+            }
+        });
+        return new ExampleOutputs(logits, losses, classes);
+    }
+
     private static EvaluationResult[] EvaluateGroup(EvaluationJob[] jobs, torch.Device device)
     {
         var layout = ModelLayout.For(jobs[0].Model);
-        var data = jobs[0].Data;
-        var indices = jobs[0].Indices;
-        for (int j = 0; j < jobs.Length; j++) layout.Validate(jobs[j].Weights, $"Evaluation weights #{j}");
+        int k = jobs.Length;
+        int n = jobs[0].Indices?.Length ?? jobs[0].Data.Count;
+        if (n == 0)
+        {
+            Validate(layout, jobs.Select(j => j.Weights).ToArray(), jobs[0].Data, jobs[0].Indices);
+            return jobs.Select(_ => new EvaluationResult(0, 0, 0)).ToArray();
+        }
+        var correct = new long[k];
+        var lossSum = new double[k];
+        ForEachChunk(layout, jobs.Select(j => j.Weights).ToArray(), jobs[0].Data, jobs[0].Indices, device, (_, count, logits, nll, labels) =>
+        {
+            var sums = nll.to(ScalarType.Float64).sum(1).cpu().data<double>().ToArray();
+            var hits = logits.argmax(2).eq(labels).sum(1).cpu().data<long>().ToArray();
+            for (int j = 0; j < k; j++)
+            {
+                lossSum[j] += sums[j];
+                correct[j] += hits[j];
+            }
+        });
+        return Enumerable.Range(0, k).Select(j => new EvaluationResult((double)correct[j] / n, lossSum[j] / n, n)).ToArray();
+    }
+
+    private static void Validate(ModelLayout layout, IReadOnlyList<float[]> weightSets, Dataset data, int[]? indices)
+    {
+        for (int j = 0; j < weightSets.Count; j++) layout.Validate(weightSets[j], $"Evaluation weights #{j}");
         if (data.FeatureCount != layout.Spec.InputFeatures)
             throw new ArgumentException($"Evaluation: dataset '{data.Name}' has {data.FeatureCount} features per sample but the model expects {layout.Spec.InputFeatures}.");
-        int n = indices?.Length ?? data.Count, k = jobs.Length, features = data.FeatureCount;
+        int n = indices?.Length ?? data.Count;
         for (int i = 0; i < n; i++)
         {
             int row = indices?[i] ?? i;
@@ -58,7 +107,19 @@ public static class ModelEvaluator
             if ((uint)data.Labels[row] >= (uint)layout.Spec.Classes)
                 throw new ArgumentException($"Evaluation: sample {row} of dataset '{data.Name}' has label {data.Labels[row]}, outside the model's {layout.Spec.Classes} classes.");
         }
-        if (n == 0) return jobs.Select(_ => new EvaluationResult(0, 0, 0)).ToArray();
+    }
+
+    /// <summary>
+    /// The forward pass every evaluation shares: validates, stacks the weight sets, and calls <paramref name="onChunk"/>
+    /// with (first example, examples in chunk, logits [k, count, classes], per-example loss [k, count], labels [k, count])
+    /// per chunk.
+    /// </summary>
+    private static void ForEachChunk(ModelLayout layout, IReadOnlyList<float[]> weightSets, Dataset data, int[]? indices, torch.Device device,
+        Action<int, int, Tensor, Tensor, Tensor> onChunk)
+    {
+        Validate(layout, weightSets, data, indices);
+        int n = indices?.Length ?? data.Count, k = weightSets.Count, features = data.FeatureCount;
+        if (n == 0) return;
 
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -67,36 +128,37 @@ public static class ModelEvaluator
         {
             var info = layout.Parameters[p];
             var host = new float[k * info.Count];
-            for (int j = 0; j < k; j++) Array.Copy(jobs[j].Weights, info.Offset, host, j * info.Count, info.Count);
+            for (int j = 0; j < k; j++) Array.Copy(weightSets[j], info.Offset, host, j * info.Count, info.Count);
             parameters[p] = torch.tensor(host, [k, .. info.Shape.Select(s => (long)s)], device: device);
         }
 
         int chunk = Math.Min(ChunkSize, n);
         var xBuffer = new HostBuffer([chunk, features], ScalarType.Float32);
         var labels = new long[chunk];
-        var correct = torch.zeros(k, ScalarType.Int64, device);
-        var lossSum = torch.zeros(k, ScalarType.Float64, device);
-        for (int start = 0; start < n; start += chunk)
+        try
         {
-            using var chunkScope = torch.NewDisposeScope();
-            int count = Math.Min(chunk, n - start);
-            if (indices is null)
-                xBuffer.Write(data.Features, start * features, 0, count * features);
-            else
-                for (int i = 0; i < count; i++) xBuffer.Write(data.Features, indices[start + i] * features, (long)i * features, features);
-            for (int i = 0; i < count; i++) labels[i] = data.Labels[indices?[start + i] ?? start + i];
+            for (int start = 0; start < n; start += chunk)
+            {
+                using var chunkScope = torch.NewDisposeScope();
+                int count = Math.Min(chunk, n - start);
+                if (indices is null)
+                    xBuffer.Write(data.Features, start * features, 0, count * features);
+                else
+                    for (int i = 0; i < count; i++) xBuffer.Write(data.Features, indices[start + i] * features, (long)i * features, features);
+                for (int i = 0; i < count; i++) labels[i] = data.Labels[indices?[start + i] ?? start + i];
 
-            var x = xBuffer.Tensor.narrow(0, 0, count).to(device);
-            var y = torch.tensor(labels.AsSpan(0, count).ToArray(), [count], device: device);
-            var logits = StackedModel.Logits(layout, parameters, x.unsqueeze(0).expand(k, count, features), k);
-            var yk = y.unsqueeze(0).expand(k, count);
-            var nll = F.cross_entropy(logits.reshape(k * count, layout.Spec.Classes), yk.reshape(k * count), reduction: nn.Reduction.None);
-            lossSum.add_(nll.view(k, count).to(ScalarType.Float64).sum(1));
-            correct.add_(logits.argmax(2).eq(yk).sum(1));
+                var x = xBuffer.Tensor.narrow(0, 0, count).to(device);
+                var y = torch.tensor(labels.AsSpan(0, count).ToArray(), [count], device: device);
+                var logits = StackedModel.Logits(layout, parameters, x.unsqueeze(0).expand(k, count, features), k);
+                var yk = y.unsqueeze(0).expand(k, count);
+                var nll = F.cross_entropy(logits.reshape(k * count, layout.Spec.Classes), yk.reshape(k * count), reduction: nn.Reduction.None)
+                    .view(k, count);
+                onChunk(start, count, logits, nll, yk);
+            }
         }
-        var losses = lossSum.cpu().data<double>().ToArray();
-        var hits = correct.cpu().data<long>().ToArray();
-        xBuffer.Tensor.Dispose();
-        return Enumerable.Range(0, k).Select(j => new EvaluationResult((double)hits[j] / n, losses[j] / n, n)).ToArray();
+        finally
+        {
+            xBuffer.Tensor.Dispose();
+        }
     }
 }

@@ -16,7 +16,8 @@ namespace FedSim.Compute;
 internal static class StackedModel
 {
     /// <summary>Logits [K, B, classes] for per-model inputs <paramref name="x"/> [K, B, features].</summary>
-    public static Tensor Logits(ModelLayout layout, IReadOnlyList<Tensor> p, Tensor x, long k)
+    /// <param name="tape">When given, receives every layer's input and pre-activation output (DP-SGD's per-example gradients).</param>
+    public static Tensor Logits(ModelLayout layout, IReadOnlyList<Tensor> p, Tensor x, long k, List<TapedLayer>? tape = null)
     {
         long b = x.shape[1];
         Tensor h = x;
@@ -28,10 +29,12 @@ internal static class StackedModel
             long[] pad = [ModelLayout.ConvPadding, ModelLayout.ConvPadding];
             // [K, B, C*H*W] -> [B, K*C, H, W]: model k's channels occupy group k.
             h = x.view(k, b, img.Channels, img.Height, img.Width).transpose(0, 1).reshape(b, k * img.Channels, img.Height, img.Width);
-            h = F.conv2d(h, p[0].reshape(k * c1, img.Channels, ks, ks), p[1].reshape(k * c1), padding: pad, groups: k);
-            h = F.max_pool2d(F.relu(h), 2, 2);
-            h = F.conv2d(h, p[2].reshape(k * c2, c1, ks, ks), p[3].reshape(k * c2), padding: pad, groups: k);
-            h = F.max_pool2d(F.relu(h), 2, 2);
+            var z = F.conv2d(h, p[0].reshape(k * c1, img.Channels, ks, ks), p[1].reshape(k * c1), padding: pad, groups: k);
+            tape?.Add(new TapedLayer(true, h, z, 0));
+            h = F.max_pool2d(F.relu(z), 2, 2);
+            z = F.conv2d(h, p[2].reshape(k * c2, c1, ks, ks), p[3].reshape(k * c2), padding: pad, groups: k);
+            tape?.Add(new TapedLayer(true, h, z, 2));
+            h = F.max_pool2d(F.relu(z), 2, 2);
             // [B, K*c2, h, w] -> [K, B, c2*h*w]; within a group the order is (channel, row, column) like nn.Flatten.
             h = h.reshape(b, k, layout.ConvFlatFeatures).transpose(0, 1);
             next = 4;
@@ -39,11 +42,29 @@ internal static class StackedModel
         int layers = layout.DenseLayers.Count;
         for (int l = 0; l < layers; l++, next += 2)
         {
-            h = torch.bmm(h, p[next]).add_(p[next + 1].unsqueeze(1));
+            var input = h;
+            if (tape is null) h = torch.bmm(h, p[next]).add_(p[next + 1].unsqueeze(1), HeldScalars.One);
+            else
+            {
+                // Out of place: the pre-activation output is a tape entry whose gradient is asked for.
+                h = torch.bmm(h, p[next]).add(p[next + 1].unsqueeze(1), HeldScalars.One);
+                tape.Add(new TapedLayer(false, input, h, next));
+            }
             if (l < layers - 1) h = F.relu(h);
         }
         return h;
     }
+}
+
+/// <summary>
+/// Scalars that live for the whole process. TorchSharp 0.107's Scalar is freed by its finalizer, so one created for a
+/// single call (an implicit conversion, or the alpha of 1 that add_(Tensor) passes itself) can be freed by a garbage
+/// collection while the native call still reads it; a static one is never collected. Read-only, so any thread may use it.
+/// </summary>
+internal static class HeldScalars
+{
+    /// <summary>1, as an int64 Scalar like TorchSharp's own default alpha.</summary>
+    public static readonly Scalar One = 1.ToScalar();
 }
 
 /// <summary>A zero-initialized host tensor whose memory C# writes directly (no per-element accessor calls).</summary>

@@ -24,6 +24,13 @@ internal abstract class TrainingHook
     /// <summary>The per-device input vector the hook reads (flat, canonical layout), or null.</summary>
     public virtual string? DeviceVector => null;
 
+    /// <summary>
+    /// Whether the hook forms the data gradient itself from per-example gradients (DP-SGD). The trainers then sample
+    /// Poisson batches, sum (rather than average) the per-example losses, and ask the hook for the gradient; the
+    /// other hooks' <see cref="AdjustGradient"/> terms (data-independent) are added to it afterwards.
+    /// </summary>
+    public virtual bool PrivatizesGradients => false;
+
     /// <summary>Rewrites one training sample in place: its features (a copy of the dataset row) and label.</summary>
     /// <param name="deviceSeed">The job's seed, for per-sample choices that must not depend on the trainer.</param>
     /// <param name="row">The sample's dataset row.</param>
@@ -47,22 +54,28 @@ internal abstract class TrainingHook
         ControlVariateCorrection => new ControlVariateHook(),
         LabelFlip f => f.Classes == layout.Spec.Classes ? new LabelFlipHook(f)
             : throw new ArgumentException($"label flip for {f.Classes} classes on a model with {layout.Spec.Classes}"),
+        DpSgd d => new DpSgdHook(d),
         BackdoorTrigger b => b.TargetLabel >= 0 && b.TargetLabel < layout.Spec.Classes
             ? new BackdoorHook(b, b.FeatureIndices(data.FeatureCount, data.Image))
             : throw new ArgumentException($"backdoor target label {b.TargetLabel} is outside the model's {layout.Spec.Classes} classes (0..{layout.Spec.Classes - 1}); set byzantine.target_label within them"),
+        GradientAscent => new GradientAscentHook(),
         _ => throw new NotSupportedException($"the trainer has no hook for plan modifier {modifier.GetType().Name}"),
     };
 
     /// <summary>FedProx: g += μ·(w − w_start).</summary>
     private sealed class ProximalHook(float mu) : TrainingHook
     {
+        // Held, never a per-call temporary (see HeldScalars): freed with the hook, which outlives the training call.
+        private readonly Scalar _mu = mu.ToScalar();
+
         public override bool AdjustsGradients => true;
         public override bool NeedsStartWeights => true;
 
         public override void AdjustGradient(Tensor grad, Tensor param, Tensor? start, Tensor? deviceVector)
         {
             using var drift = param.sub(start!);
-            grad.add_(drift, alpha: mu);
+            grad.add_(drift, alpha: _mu);
+            GC.KeepAlive(_mu);
         }
     }
 
@@ -72,7 +85,16 @@ internal abstract class TrainingHook
         public override bool AdjustsGradients => true;
         public override string? DeviceVector => ControlVariateCorrection.DeviceVector;
 
-        public override void AdjustGradient(Tensor grad, Tensor param, Tensor? start, Tensor? deviceVector) => grad.add_(deviceVector!);
+        public override void AdjustGradient(Tensor grad, Tensor param, Tensor? start, Tensor? deviceVector) =>
+            grad.add_(deviceVector!, HeldScalars.One);
+    }
+
+    /// <summary>Gradient ascent: g ← −g (applied after any other gradient term, so the whole objective is ascended).</summary>
+    private sealed class GradientAscentHook : TrainingHook
+    {
+        public override bool AdjustsGradients => true;
+
+        public override void AdjustGradient(Tensor grad, Tensor param, Tensor? start, Tensor? deviceVector) => grad.neg_();
     }
 
     private sealed class LabelFlipHook(LabelFlip flip) : TrainingHook
@@ -93,4 +115,65 @@ internal abstract class TrainingHook
             label = trigger.TargetLabel;
         }
     }
+
+    /// <summary>
+    /// DP-SGD (Abadi et al. 2016): the step's gradient is (Σ_b clip_C(g_b) + N(0, (zC)²)) / B. The batched trainer gets
+    /// the clipped sums of the whole cohort from <see cref="PerExampleGradients"/>; the reference trainer clips one
+    /// example's autograd gradient at a time with <see cref="ClipFactor"/>; both add the same seeded noise.
+    /// </summary>
+    internal sealed class DpSgdHook(DpSgd dp) : TrainingHook
+    {
+        public DpSgd Settings => dp;
+
+        public override bool PrivatizesGradients => true;
+
+        /// <summary>Opacus' per-example factor min(1, C / (‖g‖ + 10⁻⁶)).</summary>
+        public double ClipFactor(double norm) => Math.Min(1.0, dp.ClipNorm / (norm + DpSgd.NormEpsilon));
+
+        /// <summary>
+        /// Each parameter's private gradient for the first <paramref name="active"/> stacked devices, [active, ...shape],
+        /// from a summed loss, its forward tape, the real-example mask [active, B] and the devices' noise [active, total].
+        /// </summary>
+        public Tensor[] StackedGradients(ModelLayout layout, Tensor loss, IReadOnlyList<TapedLayer> tape, Tensor mask, Tensor noise, int expectedBatch)
+        {
+            var sums = PerExampleGradients.ClippedSums(layout, loss, tape, mask, dp.ClipNorm, out _);
+            using var noGrad = torch.no_grad();
+            long active = mask.shape[0];
+            using var standardDeviation = dp.NoiseStandardDeviation.ToScalar(); // held for the native calls (HeldScalars)
+            using var divisor = ((long)expectedBatch).ToScalar();
+            for (int i = 0; i < sums.Length; i++)
+            {
+                var info = layout.Parameters[i];
+                var n = noise.narrow(1, info.Offset, info.Count).reshape([active, .. info.Shape.Select(s => (long)s)]);
+                sums[i] = sums[i].add(n, standardDeviation).div_(divisor);
+            }
+            return sums;
+        }
+
+        /// <summary>One device's private gradient of one parameter (module orientation) from its clipped sum and noise.</summary>
+        public Tensor Finish(Tensor clippedSum, Tensor noise, int expectedBatch)
+        {
+            using var standardDeviation = dp.NoiseStandardDeviation.ToScalar(); // held for the native calls (HeldScalars)
+            using var divisor = ((long)expectedBatch).ToScalar();
+            return clippedSum.add(noise, standardDeviation).div_(divisor);
+        }
+    }
+}
+
+/// <summary>
+/// A device's DP-SGD noise: a torch generator seeded from its job seed, drawing one standard-normal vector of the
+/// model's size (canonical layout) per local step, so a device's noise is the same alone, in any cohort and in the
+/// reference trainer. Torch draws it (millions of values per step) rather than <see cref="Determinism.DeterministicRandom"/>;
+/// the seed still derives from the job's seed(experiment, round, device, LocalTraining).
+/// </summary>
+internal sealed class DpNoise(ulong jobSeed, torch.Device device) : IDisposable
+{
+    private const ulong Stream = 0x4450_5347_4E4F_4953UL; // "DPSGNOIS": apart from the batch streams
+
+    private readonly torch.Generator _generator = new(Determinism.Seeds.Mix(jobSeed ^ Stream) & long.MaxValue, device);
+
+    /// <summary>The next step's noise, [total] standard normals.</summary>
+    public Tensor Next(int total) => torch.randn([total], dtype: ScalarType.Float32, device: _generator.device, generator: _generator);
+
+    public void Dispose() => _generator.Dispose();
 }

@@ -20,6 +20,19 @@ public interface IDeviceGrain : IGrainWithStringKey
 
     /// <summary>Number of local training samples (metadata only, never the samples themselves).</summary>
     Task<int> GetExampleCountAsync(ScenarioSpec scenario);
+
+    // Secure aggregation (Bonawitz et al. 2017), driven by the coordinator, which relays every message between
+    // devices as the paper's server does. Each answers the device's next protocol message, or null when the device
+    // has gone silent (it vanished, lost its round, or refused because too few share holders were left).
+
+    /// <summary>Stage 1: the device's neighbours' public keys in; its encrypted shares out.</summary>
+    Task<Privacy.SecureAggregation.SecAggShareBundle?> ShareKeysAsync(int round, Privacy.SecureAggregation.SecAggKeyRoster roster);
+
+    /// <summary>Stage 2: the shares addressed to it in; its masked update out.</summary>
+    Task<Privacy.SecureAggregation.SecAggMaskedInput?> MaskInputAsync(int round, Privacy.SecureAggregation.SecAggShareDelivery delivery);
+
+    /// <summary>Stage 3: who survived in; the shares that unmask the sum out. Ends the device's part in the round.</summary>
+    Task<Privacy.SecureAggregation.SecAggUnmaskResponse?> UnmaskAsync(int round, Privacy.SecureAggregation.SecAggUnmaskRequest request);
 }
 
 /// <summary>Receives round reports pushed by an experiment (best effort; poll <see cref="IExperimentGrain.GetStatusAsync"/> to be sure).</summary>
@@ -59,6 +72,12 @@ public interface IExperimentGrain : IGrainWithStringKey
 
     /// <summary>A device that could not train this round.</summary>
     Task ReportFailureAsync(ClientFailureReport failure);
+
+    /// <summary>
+    /// Under secure aggregation, a device that trained: its statistics (the delta left empty: the update stays on the
+    /// device until it is masked) and its public keys, stage 0 of the protocol.
+    /// </summary>
+    Task SubmitKeysAsync(ClientUpdate statistics, Privacy.SecureAggregation.SecAggKeyAdvertisement keys);
 
     /// <summary>Progress and the reports of all finished rounds; answered even while a round completes.</summary>
     [AlwaysInterleave]

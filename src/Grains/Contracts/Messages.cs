@@ -29,6 +29,8 @@ public sealed record GlobalModel([property: Id(0)] int Round, [property: Id(1)] 
 /// <param name="Broadcast">Vectors the server sends with the model (SCAFFOLD's c).</param>
 /// <param name="SimulatedSeconds">The device's simulated download + training + upload time, decided by the round plan.</param>
 /// <param name="Byzantine">Set for a malicious device: what it needs to know about this round's attack.</param>
+/// <param name="SecureAggregation">Set when the round's updates travel through secure aggregation: the device keeps its
+/// update, advertises keys, and answers the coordinator's protocol calls instead of submitting a delta.</param>
 [GenerateSerializer, Immutable]
 public sealed record RoundAssignment(
     [property: Id(0)] string ExperimentId,
@@ -41,7 +43,8 @@ public sealed record RoundAssignment(
     [property: Id(7)] int? MaxSteps = null,
     [property: Id(8)] IReadOnlyDictionary<string, float[]>? Broadcast = null,
     [property: Id(9)] double SimulatedSeconds = 0,
-    [property: Id(10)] ByzantineRole? Byzantine = null);
+    [property: Id(10)] ByzantineRole? Byzantine = null,
+    [property: Id(11)] SecureAggregationRole? SecureAggregation = null);
 
 /// <summary>A malicious device's view of the round it attacks.</summary>
 /// <param name="CohortSize">Devices asked to train this round (n).</param>
@@ -52,7 +55,8 @@ public sealed record ByzantineRole([property: Id(0)] int CohortSize, [property: 
 
 /// <summary>
 /// A device's answer for one round: the weight delta and statistics. Never raw samples: no grain
-/// method returns them, and this type has no place for them.
+/// method returns them, and this type has no place for them. Under secure aggregation the delta is empty (the
+/// update travels masked); <see cref="LocalEpsilon"/> is the device's own ε under local DP.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ClientUpdate(
@@ -65,7 +69,8 @@ public sealed record ClientUpdate(
     [property: Id(6)] double SimulatedSeconds,
     [property: Id(7)] long BytesDown,
     [property: Id(8)] long BytesUp,
-    [property: Id(9)] IReadOnlyDictionary<string, float[]>? Extras = null);
+    [property: Id(9)] IReadOnlyDictionary<string, float[]>? Extras = null,
+    [property: Id(10)] double? LocalEpsilon = null);
 
 /// <summary>A named per-round figure some stage computed (aggregator choices, backdoor accuracy); null: not measured this round.</summary>
 [GenerateSerializer, Immutable]
@@ -127,6 +132,7 @@ public sealed record RoundReport(
 
 /// <summary>Where an experiment stands.</summary>
 /// <param name="Reports">The finished rounds' reports (from <see cref="IExperimentGrain.GetStatusSinceAsync"/>: only the new ones).</param>
+/// <param name="FinishReason">Why a finished run ended before its planned rounds without an error (a spent privacy budget).</param>
 /// <param name="Cancelled">Ended by <see cref="IExperimentGrain.CancelAsync"/> (then <see cref="Error"/> holds the reason).</param>
 [GenerateSerializer, Immutable]
 public sealed record ExperimentStatus(
@@ -136,7 +142,8 @@ public sealed record ExperimentStatus(
     [property: Id(3)] bool Finished,
     [property: Id(4)] string? Error,
     [property: Id(5)] IReadOnlyList<RoundReport> Reports,
-    [property: Id(6)] bool Cancelled = false);
+    [property: Id(6)] string? FinishReason = null,
+    [property: Id(7)] bool Cancelled = false);
 
 /// <summary>An experiment as the registry lists it.</summary>
 /// <param name="Submitted">When its coordinator first started (UTC; for people, never for the simulation).</param>

@@ -45,6 +45,16 @@ public sealed class ScenarioSpec
 
     [Id(11), Description("Malicious clients (omit for an all-honest federation): byzantine.kind and byzantine.fraction.")]
     public Attacks.Poisoning.ByzantineOptions? Byzantine { get; set; }
+
+    [Id(13), Description("Differential privacy and secure aggregation: privacy.central (DP-FedAvg), privacy.local (DP-SGD), privacy.secure_aggregation; all off by default.")]
+    public Privacy.PrivacySpec Privacy { get; set; } = new();
+
+    // Ids 20+ leave room for other sections added meanwhile (privacy).
+    [Id(20), Description("Membership-inference audit settings: cadence, audit size, held-out fraction (used when attacks lists an attacker).")]
+    public Attacks.Auditing.AuditSpec Audit { get; set; } = new();
+
+    [Id(21), Description("Membership-inference attackers, each with its threat model (kind: outsider, server, client) and its attacks; run by `fedsim attack`.")]
+    public Attacks.Auditing.AttackerOptions[] Attacks { get; set; } = [];
 }
 
 public static class DatasetKinds
@@ -173,6 +183,12 @@ public sealed class TrainingSpec
 
     [Id(7), Description("Stop the run with an error when no update was accepted for this many rounds in a row (0 = never): a run that cannot learn should not report a model that never moved.")]
     public int MaxRoundsWithoutUpdates { get; set; } = 5;
+
+    [Id(8), Description("How each round's cohort is drawn: sampling.kind fixed (devices_per_round devices) or poisson (each device independently with probability rate).")]
+    public Rounds.SamplingOptions Sampling { get; set; } = new Rounds.FixedSizeSamplingOptions();
+
+    /// <summary>The cohort size a round expects: devices_per_round, or q·N under Poisson sampling.</summary>
+    public int ExpectedCohort(long population) => Sampling.ExpectedCohort(population, DevicesPerRound);
 }
 
 [GenerateSerializer]

@@ -20,7 +20,10 @@ public sealed class ExperimentCheckpoint
     [Id(6)] public string? Error { get; set; }
     [Id(7)] public double SimulatedTotalSeconds { get; set; }
     [Id(8)] public Dictionary<string, double> ServerScalars { get; set; } = [];
-    [Id(9)] public bool Cancelled { get; set; }
+    [Id(10)] public bool Cancelled { get; set; }
+
+    /// <summary>Why the run ended early without an error (a spent privacy budget); null otherwise.</summary>
+    [Id(9)] public string? FinishReason { get; set; }
 
     public Strategies.ServerState ServerState()
     {

@@ -173,7 +173,8 @@ public sealed partial class ExperimentGrain(
     private ExperimentSetup Setup() => _setup ??= ExperimentSetup.Build(Scenario, data.Get(Scenario),
         (weights, indices) => ScoreAsync(weights, null, indices),
         (weights, dataset) => ScoreAsync(weights, dataset, null),
-        TrainRootAsync);
+        TrainRootAsync,
+        new Auditing.GrainAttackerChannel(GrainFactory, this.GetPrimaryKeyString(), Scenario));
 
     private async Task<ModelScore> ScoreAsync(float[] weights, Dataset? dataset, int[]? indices)
     {
@@ -226,11 +227,13 @@ public sealed partial class ExperimentGrain(
             long bytesDown = modelBytes * (1 + broadcast.Count), bytesUp = modelBytes * (1 + objective.ExtraUploadVectors);
             var plan = RoundPlanner.Plan(number, scenario.Seed, scenario.Devices, scenario.Training.DevicesPerRound, State.SimulatedTotalSeconds,
                 scenario.Heterogeneity, setup.Profiles, device => setup.Data.Shard(device).Count,
-                new RoundWork(scenario.Training.BatchSize, scenario.Training.LocalEpochs, bytesDown, bytesUp));
+                new RoundWork(scenario.Training.BatchSize, scenario.Training.LocalEpochs, bytesDown, bytesUp), scenario.Training.Sampling);
 
             var round = new InFlightRound(number, plan, serverState, Stopwatch.StartNew(), bytesDown);
             foreach (var skipped in plan.Devices.Where(d => d.Outcome != DeviceOutcome.Train))
                 round.Failures.Add(new ClientFailure(skipped.Device, skipped.Reason ?? skipped.Outcome.ToString()));
+            var training = plan.Training.ToList();
+            if (scenario.Privacy.SecureAggregation is not null) training = PrepareSecureRound(round, setup, training);
             _round = round;
             if (round.Pending.Count == 0)
             {
@@ -242,7 +245,6 @@ public sealed partial class ExperimentGrain(
 
             var global = new GlobalModel(number, State.Weights!);
             string id = this.GetPrimaryKeyString();
-            var training = plan.Training.ToList();
             int members = training.Count(d => setup.Roster.IsMalicious(d.Device));
             foreach (var d in training)
                 round.Assignments[d.Device] = new RoundAssignment(id, number,
@@ -253,11 +255,12 @@ public sealed partial class ExperimentGrain(
                     SimulatedSeconds: d.FinishSeconds,
                     Byzantine: setup.Roster.IsMalicious(d.Device)
                         ? new ByzantineRole(training.Count, members, Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.Attack))
-                        : null);
+                        : null,
+                    SecureAggregation: round.Secure?.RoleOf(d.Device));
             round.Members = LiveSilos();
             round.MembershipWatch = this.RegisterGrainTimer(WatchMembershipAsync, number,
                 new GrainTimerCreationOptions { DueTime = options.Value.MembershipCheckPeriod, Period = options.Value.MembershipCheckPeriod, KeepAlive = true });
-            await DispatchAsync(round, round.Assignments.Keys);
+            await DispatchAsync(round, setup, round.Assignments.Keys);
         }
         catch (Exception ex)
         {
@@ -265,11 +268,10 @@ public sealed partial class ExperimentGrain(
         }
     }
 
-    private Task DispatchAsync(InFlightRound round, IEnumerable<long> devices)
+    private Task DispatchAsync(InFlightRound round, ExperimentSetup setup, IEnumerable<long> devices)
     {
         string id = this.GetPrimaryKeyString();
-        return Task.WhenAll(devices.ToList().Select(device =>
-            GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, device).ToString()).BeginTrainingAsync(round.Assignments[device])));
+        return Task.WhenAll(devices.ToList().Select(device => Trainer(setup, id, device)(round.Assignments[device])));
     }
 
     private HashSet<SiloAddress> LiveSilos() =>
@@ -294,7 +296,7 @@ public sealed partial class ExperimentGrain(
         LogRedispatch(logger, this.GetPrimaryKeyString(), number, round.Pending.Count, string.Join(", ", gone));
         try
         {
-            await DispatchAsync(round, round.Pending.ToList());
+            await DispatchAsync(round, _setup!, round.Pending.ToList());
             round.Members = live;
         }
         catch (Exception e)
@@ -303,6 +305,11 @@ public sealed partial class ExperimentGrain(
             LogRedispatchFailed(logger, e, this.GetPrimaryKeyString(), number);
         }
     }
+
+    /// <summary>Who trains for a device: its device grain, or the malicious-client attacker that stands in for it.</summary>
+    private Func<RoundAssignment, Task> Trainer(ExperimentSetup setup, string id, long device) => setup.ClientAttackers.TryGetValue(device, out int attacker)
+        ? GrainFactory.GetGrain<IClientAttackerGrain>(new AttackerKey(id, attacker).ToString()).BeginTrainingAsync
+        : GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, device).ToString()).BeginTrainingAsync;
 
     private Task TimeOutRoundAsync(int number, CancellationToken cancellationToken)
     {
@@ -324,11 +331,26 @@ public sealed partial class ExperimentGrain(
             var scenario = Scenario;
             var setup = Setup();
             var updates = round.Updates.OrderBy(u => u.DeviceId).ToList(); // arrival order must not matter
-            var results = updates.Select(u => new ClientResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
+            SecureSum? secureSum = null;
+            if (round.Secure is { } secure)
+            {
+                secureSum = await RunSecureAggregationAsync(round, secure);
+                var contributors = secureSum?.Contributors.ToHashSet() ?? [];
+                updates = updates.Where(u => contributors.Contains(u.DeviceId)).ToList();
+            }
+            // Under secure aggregation the coordinator holds no individual update: the pipeline gets the sum alone.
+            var results = round.Secure is not null ? []
+                : updates.Select(u => new ClientResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
             var failures = round.Failures.OrderBy(f => f.DeviceId).ToList();
             var context = new RoundContext(round.Number, scenario.Seed, scenario.Devices, round.Plan.Training.Count(), State.CompletedRounds,
                 round.ServerState, setup.AssumedByzantine);
-            var work = new RoundResults(context, State.Weights!, results, failures);
+            var work = new RoundResults(context, State.Weights!, results, failures)
+            {
+                LocalEpsilons = updates.Where(u => u.LocalEpsilon is not null).Select(u => u.LocalEpsilon!.Value).ToList(),
+                SecureSum = secureSum,
+            };
+            if (scenario.Privacy.SecureAggregation is not null)
+                work.Metrics.AddRange(round.Secure?.Metrics ?? SecureRoundState.MetricsOf(0, 0, round.SecureCannotRun, 0));
             await setup.Pipeline.RunAsync(work, CancellationToken.None);
 
             long examples = updates.Sum(u => (long)u.Examples);
@@ -337,8 +359,8 @@ public sealed partial class ExperimentGrain(
             var report = new RoundReport(round.Number, work.Evaluation?.Accuracy, work.Evaluation?.Loss, updates.Count,
                 Failed: failures.Count - round.Plan.Devices.Count(d => d.Outcome != DeviceOutcome.Train),
                 trainLoss, examples,
-                BytesSent: round.Plan.Devices.Count * round.BytesDown,
-                BytesReceived: updates.Sum(u => u.BytesUp),
+                BytesSent: round.Plan.Devices.Count * round.BytesDown + (round.Secure?.DownBytes ?? 0),
+                BytesReceived: round.Secure?.UpBytes ?? updates.Sum(u => u.BytesUp),
                 SimulatedRoundSeconds: simulated,
                 SimulatedTotalSeconds: State.SimulatedTotalSeconds + simulated,
                 WallSeconds: round.Clock.Elapsed.TotalSeconds,
@@ -356,8 +378,9 @@ public sealed partial class ExperimentGrain(
             State.SimulatedTotalSeconds = report.SimulatedTotalSeconds;
             State.Store(round.ServerState);
             State.Reports.Add(report);
-            State.Finished = round.Number >= scenario.Training.Rounds || work.StopReason is not null;
+            State.Finished = round.Number >= scenario.Training.Rounds || work.StopReason is not null || work.FinishReason is not null;
             State.Error = work.StopReason;
+            State.FinishReason = work.FinishReason;
             await checkpoint.WriteStateAsync();
             _round = null;
             metrics.RoundCompleted(report);
@@ -422,7 +445,8 @@ public sealed partial class ExperimentGrain(
         {
             if (delivered.TryGetValue(device.Device, out var u))
                 yield return new ClientRoundRecord(u.DeviceId, usedSet.Contains(u.DeviceId) ? "used" : "not used", u.Examples, u.Steps,
-                    u.MeanTrainLoss, AggregationMath.Norm(u.Delta));
+                    // Under secure aggregation the coordinator never sees the update, so it cannot know its norm.
+                    u.MeanTrainLoss, round.Secure is null ? AggregationMath.Norm(u.Delta) : double.NaN);
             else
                 yield return new ClientRoundRecord(device.Device, device.Outcome switch
                 {
@@ -451,7 +475,7 @@ public sealed partial class ExperimentGrain(
     private ExperimentStatus StatusNow(int reportsSeen = 0) => new(this.GetPrimaryKeyString(), State.CompletedRounds,
         State.Scenario?.Training.Rounds ?? 0, State.Finished, State.Error,
         reportsSeen >= State.Reports.Count ? [] : State.Reports.GetRange(reportsSeen, State.Reports.Count - reportsSeen).ToArray(),
-        State.Cancelled);
+        State.FinishReason, State.Cancelled);
 
     /// <summary>Which silo this activation runs on (for operators reading the logs, and the crash tests).</summary>
     private string SiloName => membership.CurrentSnapshot.Members.GetValueOrDefault(SiloAddressOfThisSilo)?.Name is { Length: > 0 } name
@@ -487,6 +511,10 @@ public sealed partial class ExperimentGrain(
         public HashSet<long> Pending { get; } = [.. plan.Training.Select(d => d.Device)];
         public List<ClientUpdate> Updates { get; } = [];
         public List<ClientFailure> Failures { get; } = [];
+        /// <summary>The round's secure aggregation, when the scenario has it.</summary>
+        public SecureRoundState? Secure { get; set; }
+        /// <summary>The cohort was too small for the protocol: nobody trained and the round keeps the model.</summary>
+        public bool SecureCannotRun { get; set; }
         public IGrainTimer? Watchdog { get; set; }
         /// <summary>Each device's assignment, kept to send it again when the device's silo dies.</summary>
         public Dictionary<long, RoundAssignment> Assignments { get; } = [];

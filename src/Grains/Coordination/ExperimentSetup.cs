@@ -1,7 +1,9 @@
+using FedSim.Attacks.Auditing;
 using FedSim.Attacks.Poisoning;
 using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Data;
+using FedSim.Privacy;
 using FedSim.Rounds;
 using FedSim.Strategies;
 using FedSim.Training;
@@ -24,6 +26,18 @@ internal sealed class ExperimentSetup
     public required RoundPipeline Pipeline { get; init; }
     public required int AssumedByzantine { get; init; }
     public required int Parameters { get; init; }
+    /// <summary>Devices a malicious-client attacker stands in for, and that attacker's index in the scenario's attacks.</summary>
+    public IReadOnlyDictionary<long, int> ClientAttackers { get; init; } = new Dictionary<long, int>();
+
+    /// <summary>
+    /// Whether secure aggregation hides individual updates from the server, so the server attacker sees only the
+    /// aggregate. MERGE: bind to the privacy section's secure-aggregation switch when it lands; until then FedSim has
+    /// no way to turn secure aggregation on in a run, so the server sees every update.
+    /// </summary>
+    public static bool SecureAggregationHidesUpdates(ScenarioSpec scenario) => false;
+
+    /// <summary>What DP-FedAvg's accountant assumes each round (null without central DP).</summary>
+    public CentralDpAccounting? CentralAccounting { get; init; }
 
     public static TrainingPlan BasePlan(TrainingSpec t)
         => new(t.Optimizer, (float)t.LearningRate, (float)t.Momentum, t.BatchSize, t.LocalEpochs);
@@ -31,9 +45,10 @@ internal sealed class ExperimentSetup
     public static ExperimentSetup Build(ScenarioSpec scenario, ExperimentData data,
         Func<float[], int[]?, Task<ModelScore>> evaluate,
         Func<float[], Dataset, Task<ModelScore>> evaluateOn,
-        Func<float[], int[], Task<float[]>> trainRoot)
+        Func<float[], int[], Task<float[]>> trainRoot,
+        IAttackerChannel? attackers = null)
     {
-        int cohort = scenario.Training.DevicesPerRound;
+        int cohort = scenario.Training.ExpectedCohort(scenario.Devices);
         int assumed = scenario.Byzantine?.ExpectedPerCohort(cohort) ?? 0;
         var algorithm = FederatedAlgorithm.For(scenario, assumed);
         var roster = scenario.Byzantine is { } b ? new ByzantineRoster(scenario.Seed, scenario.Devices, b.Fraction) : ByzantineRoster.None;
@@ -44,8 +59,15 @@ internal sealed class ExperimentSetup
 
         var stages = new List<IRoundStage>();
         if (rootIndices.Length > 0) stages.Add(new ServerRootUpdateStage(weights => trainRoot(weights, rootIndices)));
-        stages.Add(new AggregationStage(algorithm));
+        int parameters = ModelLayout.For(data.Model).Count;
+        var privacy = scenario.Privacy;
+        var centralAccounting = CentralDpAccounting.For(scenario);
+        // DP-FedAvg and secure aggregation replace the aggregator's step (validation allowed only the mean with them).
+        if (privacy.Central is { } central) stages.Add(new CentralDpAggregationStage(central, centralAccounting!, parameters, privacy.SecureAggregation is not null));
+        else if (privacy.SecureAggregation is not null) stages.Add(new SecureMeanStage());
+        else stages.Add(new AggregationStage(algorithm));
         stages.Add(new ServerStepStage(algorithm));
+        if (privacy.Central is not null || privacy.Local is not null) stages.Add(new PrivacyAccountingStage(privacy, centralAccounting, last));
         if (roster.Count > 0) stages.Add(new ByzantineMetricsStage(roster));
         stages.Add(new EvaluationStage(weights => evaluate(weights, evaluationIndices), every, last));
         if (scenario.Byzantine is BackdoorOptions backdoor)
@@ -53,6 +75,9 @@ internal sealed class ExperimentSetup
             var triggered = data.TriggeredTest(backdoor.Trigger(data.Facts));
             stages.Add(new BackdoorStage(weights => evaluateOn(weights, triggered), every, last));
         }
+        // The tap reads the round's final metrics (epsilon), so it stays after every stage that adds one.
+        if (scenario.Attacks.Length > 0 && attackers is not null)
+            stages.Add(new AttackerTapStage(scenario.Attacks, attackers, scenario.Audit.Every, last, SecureAggregationHidesUpdates(scenario)));
         stages.Add(new ProgressGuardStage(scenario.Training.MaxRoundsWithoutUpdates));
 
         return new ExperimentSetup
@@ -62,10 +87,14 @@ internal sealed class ExperimentSetup
             Algorithm = algorithm,
             Roster = roster,
             Profiles = DeviceProfileSource.For(scenario),
-            Plan = BasePlan(scenario.Training).With(algorithm.Objective.Modifiers),
+            Plan = BasePlan(scenario.Training).With(algorithm.Objective.Modifiers)
+                .With(privacy.Local is { } local ? [new DpSgd(local.ClipNorm, local.NoiseMultiplier)] : []),
             Pipeline = new RoundPipeline(stages),
             AssumedByzantine = assumed,
-            Parameters = ModelLayout.For(data.Model).Count,
+            Parameters = parameters,
+            CentralAccounting = centralAccounting,
+            ClientAttackers = scenario.Attacks.Select((a, i) => (a, i)).Where(p => p.a is ClientAttackerOptions)
+                .ToDictionary(p => Auditing.ClientAttackerGrain.DeviceOf((ClientAttackerOptions)p.a, scenario, p.i), p => p.i),
         };
     }
 }

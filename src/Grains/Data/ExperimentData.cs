@@ -12,10 +12,11 @@ namespace FedSim.Data;
 /// </summary>
 public sealed class ExperimentData
 {
-    internal ExperimentData(DatasetSplit split, int[][] partition, ModelSpec model, PartitionStatistics statistics)
+    internal ExperimentData(DatasetSplit split, int[][] partition, ModelSpec model, PartitionStatistics statistics, int[][]? heldOut = null)
     {
         Split = split;
         Partition = partition;
+        HeldOut = heldOut ?? partition.Select(_ => Array.Empty<int>()).ToArray();
         Model = model;
         Statistics = statistics;
         _quality = new Lazy<DataQuality>(() => DataQuality.Compute(split, partition));
@@ -24,7 +25,13 @@ public sealed class ExperimentData
     private readonly Lazy<DataQuality> _quality;
 
     public DatasetSplit Split { get; }
+    /// <summary>Training-split rows each device trains on.</summary>
     public int[][] Partition { get; }
+    /// <summary>
+    /// Training-split rows of each device that it never trains on (<see cref="AuditHoldout"/>): the audit's non-members
+    /// and the attackers' auxiliary data. Empty for every device unless the scenario lists attackers.
+    /// </summary>
+    public int[][] HeldOut { get; }
     public ModelSpec Model { get; }
     public PartitionStatistics Statistics { get; }
 
@@ -112,8 +119,12 @@ public sealed class ExperimentDataCache
         var split = DatasetCatalog.Load(scenario.Dataset, Directory.GetCurrentDirectory(), scenario.Seed);
         ulong partitionSeed = Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.Partition);
         var partition = Partitioners.Partition(split.Train, scenario.Dataset.Partition, scenario.Devices, partitionSeed);
+        int[][]? heldOut = null;
+        if (scenario.Attacks.Length > 0)
+            (partition, heldOut) = AuditHoldout.Split(partition, scenario.Audit.Holdout,
+                Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.AuditHoldout));
         var model = ModelSpecFactory.Create(scenario.Model, split.Train);
-        return new ExperimentData(split, partition, model, PartitionStatistics.Compute(split.Train, partition));
+        return new ExperimentData(split, partition, model, PartitionStatistics.Compute(split.Train, partition), heldOut);
     }
 
     // Everything that shapes the data: two scenarios with the same key share one cached copy.
@@ -123,6 +134,7 @@ public sealed class ExperimentDataCache
         var p = d.Partition;
         return string.Join('|', s.Seed, s.Devices, d.Kind, d.Path, d.Samples, d.TestFraction.ToString("R"),
             p.Kind, p.Alpha.ToString("R"), p.ShardsPerDevice, p.Sigma.ToString("R"), p.MinSamples,
-            s.Model.Kind, string.Join('x', s.Model.Hidden), string.Join('x', s.Model.Channels), s.Model.Dense);
+            s.Model.Kind, string.Join('x', s.Model.Hidden), string.Join('x', s.Model.Channels), s.Model.Dense,
+            s.Attacks.Length > 0 ? s.Audit.Holdout.ToString("R") : "no holdout");
     }
 }

@@ -19,6 +19,11 @@ public enum SeedPurpose
     ServerRoot = 14,
     /// <summary>Secure aggregation: a client's key pairs, self-mask seed, share polynomials and rounding; the round's neighbour graph.</summary>
     SecureAggregation = 15,
+    // 20+: membership-inference audits (a gap left so other features' new purposes keep their own numbers).
+    /// <summary>The per-record coin that holds a record out of its device's training for the audit.</summary>
+    AuditHoldout = 20,
+    /// <summary>An attacker's reference models: their data halves, initial weights and minibatch order.</summary>
+    AttackReference = 21,
 }
 
 /// <summary>
@@ -144,6 +149,30 @@ public sealed class DeterministicRandom
         {
             int j = NextInt(i + 1);
             (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+
+    /// <summary>
+    /// The positions of 0..count-1 that a Bernoulli(rate) trial selects, each independently (Poisson sampling), in
+    /// increasing order. Drawn as geometric gaps, P(gap = g) = (1 − rate)^(g−1)·rate, so the cost is O(rate·count).
+    /// </summary>
+    public IEnumerable<long> BernoulliPositions(long count, double rate)
+    {
+        if (!(rate >= 0 && rate <= 1)) throw new ArgumentOutOfRangeException(nameof(rate), rate, "a probability in [0, 1]");
+        if (rate == 0) yield break;
+        if (rate == 1)
+        {
+            for (long i = 0; i < count; i++) yield return i;
+            yield break;
+        }
+        double logMiss = Math.Log(1 - rate);
+        for (long position = -1; ;)
+        {
+            double u = 1 - NextDouble(); // (0, 1]
+            double gap = Math.Floor(Math.Log(u) / logMiss) + 1;
+            if (gap >= count - position) yield break;
+            position += (long)gap;
+            yield return position;
         }
     }
 

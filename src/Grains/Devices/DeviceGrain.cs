@@ -2,6 +2,7 @@ using FedSim.Attacks.Poisoning;
 using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Data;
+using FedSim.Privacy;
 using FedSim.Strategies;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -67,21 +68,49 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             var objective = scenario.Strategy.CreateObjective(scenario.Training);
             var broadcast = a.Broadcast ?? new Dictionary<string, float[]>();
             int parameters = a.Global.Weights.Length;
-            var store = objective.UsesDeviceState ? _stateStore ??= new DeviceStateStore(ServiceProvider, this.GetGrainId()) : null;
+            var shard = experimentData.Shard(DeviceIndex);
+            var localDp = scenario.Privacy.Local is { } local
+                ? LocalDpAccounting.For(local, scenario.Training.BatchSize, shard.Count, scenario.Privacy.Delta)
+                : null;
+            var store = objective.UsesDeviceState || localDp is not null ? _stateStore ??= new DeviceStateStore(ServiceProvider, this.GetGrainId()) : null;
             var state = store is null ? null : await store.ReadBeforeAsync(a.Round);
+            long stepsBefore = (long)(state?.Scalars.GetValueOrDefault(LocalDpAccounting.StepsKey) ?? 0);
+            if (localDp is not null && scenario.Privacy.EpsilonBudget > 0)
+            {
+                // The device's own guard: it declines a round its data cannot afford (it knows its accountant, the server does not).
+                int planned = Math.Min(a.MaxSteps ?? int.MaxValue, scenario.Training.LocalEpochs * ((shard.Count + scenario.Training.BatchSize - 1) / scenario.Training.BatchSize));
+                double would = localDp.EpsilonAfter(stepsBefore + planned);
+                if (would > scenario.Privacy.EpsilonBudget)
+                {
+                    await experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round,
+                        $"{Rounds.PrivacyAccountingStage.BudgetDeclined}: this round would take the device to ε = {would:0.####} (its budget is {scenario.Privacy.EpsilonBudget:G6})"));
+                    return;
+                }
+            }
 
             var plan = attack is null ? a.Plan : a.Plan.With(attack.TrainingModifiers(experimentData.Facts));
-            var job = new TrainingJob(DeviceIndex, a.Model, plan, a.Global.Weights, experimentData.Shard(DeviceIndex), a.TrainingSeed,
+            var job = new TrainingJob(DeviceIndex, a.Model, plan, a.Global.Weights, shard, a.TrainingSeed,
                 a.MaxSteps, objective.DeviceInputs(broadcast, state, parameters));
             var result = await pool.TrainAsync(job);
             metrics.DeviceTrained();
             var outputs = objective.AfterTraining(broadcast, state, new LocalTrainingOutcome(result.Delta, result.Steps, plan.LearningRate), a.Round);
-            if (store is not null && outputs.NextState is { } next) await store.WriteAsync(next);
+            double? localEpsilon = null;
+            var next = outputs.NextState;
+            if (localDp is not null)
+            {
+                // The per-device accountant: every DP-SGD step this device ever took, kept with its state.
+                long steps = stepsBefore + result.Steps;
+                localEpsilon = localDp.EpsilonAfter(steps);
+                next ??= new DeviceState { Round = a.Round, Vectors = state?.Vectors ?? new(StringComparer.Ordinal) };
+                next.Round = a.Round;
+                next.Scalars[LocalDpAccounting.StepsKey] = steps;
+            }
+            if (store is not null && next is not null) await store.WriteAsync(next);
 
             long bytesDown = (long)parameters * sizeof(float) + broadcast.Values.Sum(v => (long)v.Length * sizeof(float));
             long bytesUp = (long)result.Delta.Length * sizeof(float) + outputs.ExtraBytes;
             var update = new ClientUpdate(DeviceIndex, a.Round, result.Delta, result.Examples, result.Steps, result.MeanLoss,
-                a.SimulatedSeconds, bytesDown, bytesUp, outputs.Extras.Count == 0 ? null : outputs.Extras);
+                a.SimulatedSeconds, bytesDown, bytesUp, outputs.Extras.Count == 0 ? null : outputs.Extras, localEpsilon);
 
             if (attack is not null && a.Byzantine is { } role)
             {
@@ -92,6 +121,12 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
                     return;
                 }
                 update = update with { Delta = attack.Craft([update.Delta], new PoisoningContext(a.Round, role.CohortSize, role.Members, role.CraftSeed))[0] };
+            }
+            if (a.SecureAggregation is { } secure)
+            {
+                // The update stays here; only its masked form ever leaves (see DeviceGrain.SecureAggregation.cs).
+                await JoinSecureAggregationAsync(a, secure, update, honest: a.Byzantine is null, experiment);
+                return;
             }
             await DeliverAsync(() => experiment.SubmitUpdateAsync(update));
         }
@@ -123,8 +158,9 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
         finally
         {
             if (_busyWith == a.Round) _busyWith = null;
-            // Sampled devices are the only ones ever active; release this one until it is sampled again.
-            if (_busyWith is null) DeactivateOnIdle();
+            // Sampled devices are the only ones ever active; release this one until it is sampled again (a device in a
+            // secure-aggregation round stays until its part ends: the protocol's secrets live in this activation).
+            if (_busyWith is null && _secureRound is null) DeactivateOnIdle();
         }
     }
 

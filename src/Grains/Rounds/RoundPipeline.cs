@@ -42,7 +42,25 @@ public sealed class RoundResults(RoundContext context, float[] globalWeights, IR
 
     /// <summary>Set by a stage that ends the run; the reason is reported to the user.</summary>
     public string? StopReason { get; set; }
+
+    /// <summary>
+    /// Set by a stage that ends the run normally after this round (a spent privacy budget): the run is finished, not
+    /// failed. Later stages still run (the last model is evaluated).
+    /// </summary>
+    public string? FinishReason { get; set; }
+
+    /// <summary>Under secure aggregation: the sum the protocol revealed (the coordinator holds no individual update, so <see cref="Results"/> is empty).</summary>
+    public SecureSum? SecureSum { get; set; }
+
+    /// <summary>Under local DP: the ε each delivering device reported for itself (example level, after this round).</summary>
+    public IReadOnlyList<double> LocalEpsilons { get; set; } = [];
 }
+
+/// <summary>
+/// What secure aggregation revealed to the coordinator: the real-valued sum of the contributors' encoded vectors (the
+/// model coordinates, then the extra coordinate of <paramref name="Encoding"/>), and who contributed.
+/// </summary>
+public sealed record SecureSum(double[] Sum, IReadOnlyList<long> Contributors, Privacy.SecureAggregation.SecAggEncoding Encoding);
 
 /// <summary>One step after aggregation (pfl-research-style callbacks): may add metrics or stop the run.</summary>
 public interface IRoundStage

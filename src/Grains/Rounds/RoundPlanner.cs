@@ -45,10 +45,11 @@ public sealed record RoundWork(int BatchSize, int LocalEpochs, long BytesDown, l
 public static class RoundPlanner
 {
     public static RoundPlan Plan(int round, ulong seed, long population, int devicesPerRound, double roundStartSeconds,
-        HeterogeneitySpec heterogeneity, DeviceProfileSource profiles, Func<long, int> examples, RoundWork work)
+        HeterogeneitySpec heterogeneity, DeviceProfileSource profiles, Func<long, int> examples, RoundWork work, SamplingOptions? sampling = null)
     {
         int wanted = (int)Math.Min(population, (long)Math.Ceiling(devicesPerRound * (1 + heterogeneity.OverSelection) - 1e-9));
-        var sampled = Sample(round, seed, population, wanted, heterogeneity, profiles.Trace, roundStartSeconds);
+        var sampled = Sample(round, seed, population, wanted, heterogeneity, profiles.Trace, roundStartSeconds, sampling);
+        if (sampling is PoissonSamplingOptions) devicesPerRound = int.MaxValue; // no target cohort to cut the arrivals to
 
         double deadline = heterogeneity.DeadlineSeconds;
         var plans = new List<DevicePlan>(sampled.Length);
@@ -99,22 +100,23 @@ public static class RoundPlanner
     }
 
     /// <summary>
-    /// The round's sampled devices, sorted. With every device always available this is exactly
-    /// <see cref="CohortSampler.Sample"/> (so scenarios without availability keep their numbers); otherwise devices
-    /// are drawn one by one without replacement from the same seeded stream, skipping unavailable ones, until enough
-    /// are found or the population is exhausted.
+    /// The round's sampled devices, sorted. Poisson sampling (<paramref name="sampling"/>) takes each device with
+    /// probability q and keeps those available; <paramref name="count"/> is then unused. Fixed-size sampling with every
+    /// device always available is exactly <see cref="CohortSampler.Sample"/> (so scenarios without availability keep
+    /// their numbers); otherwise devices are drawn one by one without replacement from the same seeded stream, skipping
+    /// unavailable ones, until enough are found or the population is exhausted.
     /// </summary>
     public static long[] Sample(int round, ulong seed, long population, int count, HeterogeneitySpec heterogeneity, DeviceTrace trace,
-        double roundStartSeconds)
+        double roundStartSeconds, SamplingOptions? sampling = null)
     {
         bool everyoneAvailable = heterogeneity.Availability >= 1 && !trace.HasWindows;
-        if (everyoneAvailable) return CohortSampler.Sample(population, count, seed, round);
-
         bool Available(long device)
         {
             if (trace.Find(device) is { } entry && !entry.AvailableAt(roundStartSeconds)) return false;
             return heterogeneity.Availability >= 1 || Draw(seed, round, device, SeedPurpose.Availability) < heterogeneity.Availability;
         }
+        if (sampling is PoissonSamplingOptions poisson) return poisson.Sample(round, seed, population, everyoneAvailable ? null : Available);
+        if (everyoneAvailable) return CohortSampler.Sample(population, count, seed, round);
 
         // Lazy Fisher–Yates over 0..N-1: only swapped positions are stored, so memory is O(draws), not O(N).
         var rng = new DeterministicRandom(Seeds.Derive(seed, round, Seeds.None, SeedPurpose.CohortSampling));

@@ -58,18 +58,19 @@ public sealed class ByzantineMetricsStage(ByzantineRoster roster) : IRoundStage
 {
     public Task RunAsync(RoundResults round, CancellationToken cancellationToken)
     {
-        round.Metrics.Add(new RoundMetric("byzantine_participants", round.Results.Count(r => roster.IsMalicious(r.DeviceId))));
+        var delivered = round.SecureSum?.Contributors ?? round.Results.Select(r => r.DeviceId).ToList();
+        round.Metrics.Add(new RoundMetric("byzantine_participants", delivered.Count(roster.IsMalicious)));
         round.Metrics.Add(new RoundMetric("byzantine_used", round.Used.Count(roster.IsMalicious)));
         return Task.CompletedTask;
     }
 }
 
-/// <summary>Evaluates the next global model on the held-out test data every <paramref name="every"/> rounds and at the last.</summary>
+/// <summary>Evaluates the next global model on the held-out test data every <paramref name="every"/> rounds and at the last (planned, or ended early).</summary>
 public sealed class EvaluationStage(Func<float[], Task<ModelScore>> evaluate, int every, int lastRound) : IRoundStage
 {
     public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
     {
-        if (round.Context.Round % every == 0 || round.Context.Round == lastRound)
+        if (round.Context.Round % every == 0 || round.Context.Round == lastRound || round.FinishReason is not null)
             round.Evaluation = await evaluate(round.NextWeights!);
     }
 }
@@ -84,7 +85,7 @@ public sealed class BackdoorStage(Func<float[], Task<ModelScore>> evaluateTrigge
 
     public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
     {
-        bool due = round.Context.Round % every == 0 || round.Context.Round == lastRound;
+        bool due = round.Context.Round % every == 0 || round.Context.Round == lastRound || round.FinishReason is not null;
         round.Metrics.Add(new RoundMetric(Metric, due ? (await evaluateTriggered(round.NextWeights!)).Accuracy : null));
     }
 }

@@ -34,6 +34,13 @@ public abstract class AggregatorOptions : ComponentOptions
     /// <summary>Builds the aggregator; <paramref name="assumedByzantine"/> is the default f of aggregators that take one.</summary>
     public abstract IAggregator Create(int assumedByzantine);
 
+    /// <summary>
+    /// Whether the aggregator reads individual updates (a median, a distance-based choice) rather than only their
+    /// example-weighted sum. Secure aggregation hides individual updates and DP-FedAvg's noise is calibrated to a
+    /// sum, so both accept only aggregators that say false. New kinds are assumed to need them.
+    /// </summary>
+    public virtual bool NeedsIndividualUpdates => true;
+
     /// <summary>Held-out samples the server trains on each round to get its own update (FLTrust); 0 for most.</summary>
     public virtual int ServerRootSamples => 0;
 

@@ -36,6 +36,12 @@ public class ClientObjective
     /// <summary>Model-sized vectors a device uploads beyond its delta (SCAFFOLD's Δc_i): part of its simulated upload time.</summary>
     public virtual int ExtraUploadVectors => 0;
 
+    /// <summary>
+    /// Whether the server side reads each client's result on its own (FedNova rescales each delta, SCAFFOLD sums each
+    /// Δc_i in the clear): such objectives cannot run under secure aggregation or DP-FedAvg.
+    /// </summary>
+    public virtual bool ServerReadsIndividualResults => ExtraUploadVectors > 0;
+
     /// <summary>Vectors the server sends with the global model (counted as download bytes), from its state.</summary>
     public virtual IReadOnlyDictionary<string, float[]> Broadcast(ServerState state, int parameters) => NoVectors;
 

@@ -52,4 +52,7 @@ public sealed class DeviceState
     [Id(0)] public int Round { get; set; }
 
     [Id(1)] public SortedDictionary<string, float[]> Vectors { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Named numbers (a DP-SGD device's local steps so far).</summary>
+    [Id(2)] public SortedDictionary<string, double> Scalars { get; set; } = new(StringComparer.Ordinal);
 }

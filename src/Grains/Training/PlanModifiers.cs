@@ -79,3 +79,33 @@ public sealed record BackdoorTrigger(
 
     public override string ToString() => $"backdoor(patch={PatchSize}, target={TargetLabel}, fraction={PoisonFraction:R})";
 }
+
+/// <summary>
+/// DP-SGD (Abadi et al. 2016, "Deep Learning with Differential Privacy", Algorithm 1), as Opacus runs it: each local
+/// batch is Poisson-sampled (every example independently with probability q = B/n, which the accountant assumes),
+/// every example's gradient over all parameters is clipped to L2 norm <see cref="ClipNorm"/> (factor
+/// min(1, C / (‖g‖ + 10⁻⁶))), the clipped gradients are summed, Gaussian noise N(0, (z·C)²) is added to every
+/// coordinate, and the sum is divided by the expected batch size B.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record DpSgd([property: Id(0)] double ClipNorm, [property: Id(1)] double NoiseMultiplier) : PlanModifier
+{
+    /// <summary>Opacus' guard against dividing by a zero norm (opacus/optimizers/optimizer.py, clip_and_accumulate).</summary>
+    public const double NormEpsilon = 1e-6;
+
+    /// <summary>σ of the noise on a step's sum of clipped per-example gradients.</summary>
+    public double NoiseStandardDeviation => NoiseMultiplier * ClipNorm;
+
+    public override string ToString() => $"dp-sgd(clip={ClipNorm:R}, z={NoiseMultiplier:R})";
+}
+
+/// <summary>
+/// Gradient ascent: every gradient is negated, so training raises the loss on the job's records instead of lowering
+/// it. A malicious participant's active membership-inference step (Nasr, Shokri and Houmansadr 2019, Section IV-B):
+/// it ascends on the records it tests, and a member's owner then pulls that record's loss back down.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record GradientAscent : PlanModifier
+{
+    public override string ToString() => "gradient-ascent";
+}

@@ -23,20 +23,58 @@ public sealed record TrainingWorkloadReport(
     internal static double Ratio(double a, double b) => b > 0 ? a / b : 0;
 }
 
+/// <summary>
+/// DP-SGD against plain training of the same jobs in the batched pool (cohorts of the pool's size): DP-SGD adds
+/// Poisson batches (padded to the cohort's largest), per-example gradient norms, clipping and one noise draw per
+/// device-step. <see cref="Slowdown"/> = plain device-steps/s ÷ DP-SGD device-steps/s.
+/// </summary>
+public sealed record DpSgdWorkloadReport(string Name, double ClipNorm, double NoiseMultiplier, TrainingMeasurement Plain, TrainingMeasurement DpSgd,
+    double? MaxRelativeDeltaDifference)
+{
+    public double Slowdown => TrainingWorkloadReport.Ratio(Plain.DeviceStepsPerSecond, DpSgd.DeviceStepsPerSecond);
+}
+
 public sealed record MemoryReport(long PeakWorkingSetBytes, long? CudaMaxAllocatedBytes, string CudaNote);
 
 /// <summary>The PyTorch baseline's figures next to FedSim's (ratios are FedSim ÷ PyTorch; above 1 means FedSim is faster).</summary>
+/// <param name="Threads">torch's intra-op threads in the baseline.</param>
+/// <param name="BlasInfo">The BLAS library the baseline actually loaded (from its mapped libraries, not torch's build info).</param>
 public sealed record BaselineReport(
     string? Python, string? Script, string? TorchVersion, string? Device, int? Threads, string? BlasInfo,
     double? MlpSequentialDeviceStepsPerSecond, double? MlpBatchedBmmDeviceStepsPerSecond, double? CnnSequentialDeviceStepsPerSecond,
     double? RoundSeconds, double? MlpBatchedVsPytorch, double? MlpBatchedAllVsPytorch, double? MlpOneByOneVsPytorch,
-    double? CnnBatchedVsPytorch, double? CnnBatchedAllVsPytorch, double? RoundSpeedupVsPytorch, string? Skipped, JsonObject? Raw);
+    double? CnnBatchedVsPytorch, double? CnnBatchedAllVsPytorch, double? RoundSpeedupVsPytorch, string? Skipped, JsonObject? Raw)
+{
+    /// <summary>The baseline's compute threads in all: torch threads x BLAS threads for a BLAS with its own pool.</summary>
+    public int? TotalThreads { get; init; }
+
+    /// <summary>FedSim's compute threads (pool workers x torch intra-op threads): what the baseline was given.</summary>
+    public int? FedSimThreads { get; init; }
+
+    /// <summary>The BLAS's threads (for one sharing torch's OpenMP pool, the same threads as torch's).</summary>
+    public int? BlasThreads { get; init; }
+
+    /// <summary>pthreads (a pool of its own), openmp / shared with torch (torch's pool), or sequential.</summary>
+    public string? BlasThreading { get; init; }
+
+    /// <summary>The file holding the BLAS engine that ran.</summary>
+    public string? BlasPath { get; init; }
+
+    /// <summary>"1 torch thread x 2 BLAS threads (pthreads)", or "2 threads shared by torch and BLAS (openmp)".</summary>
+    public string ThreadsDescription => BlasThreading switch
+    {
+        "pthreads" or "own pool" => $"{Threads} torch x {BlasThreads?.ToString(CultureInfo.InvariantCulture) ?? "?"} BLAS threads ({BlasThreading})",
+        "sequential" => $"{Threads} torch threads, BLAS single-threaded",
+        null => $"{Threads} threads",
+        _ => $"{Threads} threads shared by torch and BLAS ({BlasThreading})",
+    };
+}
 
 /// <summary>Everything one <c>fedsim bench</c> run measured.</summary>
 public sealed record BenchReport(
     string Device, string DeviceName, int TorchThreads, bool Quick, string TorchSharpVersion, DateTimeOffset StartedAt,
     MatmulMeasurement Matmul, TrainingWorkloadReport Mlp, TrainingWorkloadReport Cnn, RoundMeasurement Round,
-    MemoryReport Memory, BaselineReport? Baseline, IReadOnlyList<string> Notes)
+    MemoryReport Memory, BaselineReport? Baseline, IReadOnlyList<string> Notes, IReadOnlyList<DpSgdWorkloadReport>? DpSgd = null)
 {
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
@@ -71,6 +109,15 @@ public sealed record BenchReport(
                 $"{F(w.MaxRelativeDeltaDifferenceOneStep, 7)} / {F(w.MaxRelativeDeltaDifference, 7)}", "");
             table.AddRow("", "batched share of matmul peak", $"{F(100 * w.PeakFraction, 1)} % (steps alone {F(100 * w.StepPeakFraction, 1)} %)", "");
         }
+        foreach (var dp in DpSgd ?? [])
+        {
+            table.AddEmptyRow();
+            string name = $"DP-SGD {dp.Name}\nclip {F(dp.ClipNorm, 1)}, z {F(dp.NoiseMultiplier, 1)}, Poisson batches";
+            AddTraining(table, name, $"batched plain, cohorts of {dp.Plain.CohortSize}", dp.Plain);
+            AddTraining(table, "", $"batched DP-SGD, cohorts of {dp.DpSgd.CohortSize}", dp.DpSgd);
+            table.AddRow("", "slowdown plain ÷ DP-SGD (device-steps/s)", $"{F(dp.Slowdown, 2)}x", "");
+            table.AddRow("", "DP-SGD batched vs one by one: max |Δ diff| ÷ max |Δ|", F(dp.MaxRelativeDeltaDifference, 7), "");
+        }
         table.AddEmptyRow();
         var r = Round;
         table.AddRow($"FedAvg round\n{r.Devices} dev x ~{F(r.MeanSamplesPerDevice, 0)} samples, B{r.Batch}, E{r.Epochs}",
@@ -90,7 +137,9 @@ public sealed record BenchReport(
                 table.AddRow("PyTorch baseline", "not run", Markup.Escape(b.Skipped), "");
             else
             {
-                table.AddRow("PyTorch baseline", Markup.Escape($"torch {b.TorchVersion} on {b.Device}, {b.Threads} threads, BLAS {b.BlasInfo}"), "", "");
+                table.AddRow("PyTorch baseline", Markup.Escape($"torch {b.TorchVersion} on {b.Device}, {b.ThreadsDescription}" +
+                    (b.FedSimThreads is int f ? $" (FedSim: {f} in all)" : "")), "", "");
+                table.AddRow("", Markup.Escape($"BLAS loaded: {b.BlasInfo}"), Markup.Escape(b.BlasPath ?? ""), "");
                 table.AddRow("", "MLP per-client loop, device-steps/s", F(b.MlpSequentialDeviceStepsPerSecond, 1), "");
                 table.AddRow("", "MLP bmm (reference), device-steps/s", F(b.MlpBatchedBmmDeviceStepsPerSecond, 1), "");
                 table.AddRow("", "FedSim MLP batched ÷ PyTorch loop", $"{F(b.MlpBatchedVsPytorch, 2)}x / {F(b.MlpBatchedAllVsPytorch, 2)}x", "");

@@ -42,6 +42,19 @@ public static class BenchRunner
         var mlp = MeasureTraining("MLP", "784-200-200-10", BenchWorkloads.MnistMlp, sizes.Mlp, poolOptions.MaxCohortSize, device, matmul, progress, cancellationToken);
         var cnn = MeasureTraining("CNN", "FEMNIST 1x28x28 -> 62", BenchWorkloads.FemnistCnn, sizes.Cnn, poolOptions.ConvolutionCohortSize, device, matmul, progress, cancellationToken);
 
+        var dpSgd = new List<DpSgdWorkloadReport>();
+        foreach (var (name, spec, size, cohort, plain) in new[]
+        {
+            ("MLP", BenchWorkloads.MnistMlp, sizes.Mlp, poolOptions.MaxCohortSize, mlp.BatchedPoolCohort),
+            ("CNN", BenchWorkloads.FemnistCnn, sizes.Cnn, poolOptions.ConvolutionCohortSize, cnn.BatchedPoolCohort),
+        })
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress($"DP-SGD {name}: batched ({size.Devices} devices x {size.Steps} steps x expected batch {size.Batch})");
+            dpSgd.Add(MeasureDpSgd(name, spec, size, cohort, plain, device));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
         progress($"FedAvg round: {sizes.Round.Devices} devices through the embedded silo");
         var round = await RoundBench.MeasureAsync(sizes.Round, kind, cancellationToken);
 
@@ -49,7 +62,8 @@ public static class BenchRunner
         if (options.Baseline)
         {
             progress("PyTorch baseline (bench/baseline.py)");
-            baseline = RunBaseline(options, environment, cuda, sizes, mlp, cnn, round);
+            // FedSim trains on the pool's workers, each using torch's intra-op threads: the baseline gets as many in all.
+            baseline = RunBaseline(options, environment, cuda, sizes, mlp, cnn, round, poolOptions.Workers * torch.get_num_threads(), cancellationToken);
         }
 
         using var self = Process.GetCurrentProcess();
@@ -58,7 +72,7 @@ public static class BenchRunner
             cuda ? "n/a (TorchSharp 0.107 exposes no torch.cuda.max_memory_allocated)" : "n/a (cpu)");
 
         return new BenchReport(kind, DeviceName(cuda), torch.get_num_threads(), options.Quick,
-            typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", started, matmul, mlp, cnn, round, memory, baseline, notes);
+            typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", started, matmul, mlp, cnn, round, memory, baseline, notes, dpSgd);
     }
 
     internal static torch.Device ResolveDevice(string setting)
@@ -79,7 +93,7 @@ public static class BenchRunner
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress($"{name}: {mode} ({size.Devices} devices x {size.Steps} steps x batch {size.Batch})");
-            results[mode] = TrainingBench.Measure(mode, jobs, warmUp, poolCohort, device);
+            results[mode] = TrainingBench.Measure(mode, jobs, warmUp, poolCohort, device, cancellationToken);
         }
         return new TrainingWorkloadReport(name, model, size.Devices, size.Steps, size.Batch, FlopCounter.TrainingStepFlops(spec, size.Batch),
             results[TrainingMode.OneByOne], results[TrainingMode.BatchedPoolCohort], results[TrainingMode.BatchedAll], matmul.Gflops,
@@ -88,6 +102,23 @@ public static class BenchRunner
             {
                 Shard = new Compute.ShardView(j.Shard.Source, j.Shard.Indices.Take(j.Plan.BatchSize).ToArray()),
             }).ToArray(), device));
+    }
+
+    /// <summary>DP-SGD on the same devices, shards and steps as the plain batched measurement (cohorts of the pool's size).</summary>
+    private static DpSgdWorkloadReport MeasureDpSgd(string name, Compute.ModelSpec spec, TrainingWorkloadSize size, int poolCohort,
+        TrainingMeasurement plain, torch.Device device)
+    {
+        const double clip = 1.0, noise = 1.0;
+        var (jobs, warmUp) = BenchWorkloads.Build(spec, size, Seed);
+        Compute.TrainingJob Private(Compute.TrainingJob j) => j with { Plan = j.Plan.With(new Training.DpSgd(clip, noise)) };
+        var measured = TrainingBench.Measure(TrainingMode.BatchedPoolCohort, jobs.Select(Private).ToArray(), warmUp.Select(Private).ToArray(), poolCohort, device);
+        // The check on this device: DP-SGD in a cohort against the reference trainer's one-example-at-a-time route.
+        var check = jobs.Take(4).Select(j => Private(j) with
+        {
+            Shard = new Compute.ShardView(j.Shard.Source, j.Shard.Indices.Take(4 * j.Plan.BatchSize).ToArray()),
+            MaxSteps = 2,
+        }).ToArray();
+        return new DpSgdWorkloadReport(name, clip, noise, plain, measured, MaxRelativeDeltaDifference(check, device));
     }
 
     /// <summary>
@@ -109,7 +140,7 @@ public static class BenchRunner
     }
 
     private static BaselineReport RunBaseline(BenchOptions options, BenchEnvironment environment, bool cuda, BenchSizes sizes,
-        TrainingWorkloadReport mlp, TrainingWorkloadReport cnn, RoundMeasurement round)
+        TrainingWorkloadReport mlp, TrainingWorkloadReport cnn, RoundMeasurement round, int totalThreads, CancellationToken cancellationToken)
     {
         var candidates = environment.PythonCandidates ?? PythonBaseline.DefaultCandidates(options.PythonPath);
         var python = PythonBaseline.FindPython(candidates);
@@ -118,8 +149,8 @@ public static class BenchRunner
         string? script = PythonBaseline.LocateScript(environment.ScriptSearchStarts ?? PythonBaseline.DefaultScriptSearchStarts());
         if (script is null)
             return Skipped(python.Executable, null, $"{PythonBaseline.ScriptRelativePath} not found above the program's or the current folder");
-        var outcome = PythonBaseline.Run(python, script, PythonBaseline.Arguments(cuda, sizes, round),
-            environment.BaselineTimeout ?? TimeSpan.FromMinutes(30));
+        var outcome = PythonBaseline.Run(python, script, PythonBaseline.Arguments(cuda, sizes, round, totalThreads),
+            environment.BaselineTimeout ?? TimeSpan.FromMinutes(30), cancellationToken);
         if (outcome.Report is not { } r) return Skipped(python.Executable, script, outcome.Skipped ?? "no result");
 
         double? Rate(string workload) => (double?)r["workloads"]?[workload]?["device_steps_per_second"];
@@ -131,7 +162,14 @@ public static class BenchRunner
             Over(mlp.BatchedPoolCohort.DeviceStepsPerSecond, mlpSeq), Over(mlp.BatchedAll.DeviceStepsPerSecond, mlpSeq),
             Over(mlp.OneByOne.DeviceStepsPerSecond, mlpSeq),
             Over(cnn.BatchedPoolCohort.DeviceStepsPerSecond, cnnSeq), Over(cnn.BatchedAll.DeviceStepsPerSecond, cnnSeq),
-            roundSeconds is double s && round.WallSeconds > 0 ? s / round.WallSeconds : null, null, r);
+            roundSeconds is double s && round.WallSeconds > 0 ? s / round.WallSeconds : null, null, r)
+        {
+            TotalThreads = (int?)r["threads_total"],
+            FedSimThreads = totalThreads,
+            BlasThreads = (int?)r["blas"]?["threads"],
+            BlasThreading = (string?)r["blas"]?["threading"],
+            BlasPath = (string?)r["blas"]?["path"],
+        };
     }
 
     private static BaselineReport Skipped(string? python, string? script, string reason)

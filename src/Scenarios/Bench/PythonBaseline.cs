@@ -62,13 +62,17 @@ public static class PythonBaseline
 
     public static IReadOnlyList<string> DefaultScriptSearchStarts() => [AppContext.BaseDirectory, Directory.GetCurrentDirectory()];
 
-    /// <summary>The baseline's arguments for the sizes FedSim itself ran, so both sides do the same work.</summary>
-    public static IReadOnlyList<string> Arguments(bool cuda, BenchSizes sizes, RoundMeasurement? round)
+    /// <summary>
+    /// The baseline's arguments for the sizes FedSim itself ran, so both sides do the same work, with the same total
+    /// number of compute threads (<paramref name="totalThreads"/>: FedSim's pool workers x torch intra-op threads),
+    /// which the baseline splits between torch and its BLAS so that they do not oversubscribe the cores.
+    /// </summary>
+    public static IReadOnlyList<string> Arguments(bool cuda, BenchSizes sizes, RoundMeasurement? round, int totalThreads)
     {
         static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
         var args = new List<string>
         {
-            "--json", "--batched", "--device", cuda ? "cuda" : "cpu",
+            "--json", "--batched", "--device", cuda ? "cuda" : "cpu", "--threads", I(Math.Max(1, totalThreads)),
             "--mlp-clients", I(sizes.Mlp.Devices), "--mlp-steps", I(sizes.Mlp.Steps), "--mlp-batch", I(sizes.Mlp.Batch),
             "--mlp-hidden", string.Join(',', BenchSizes.MlpHidden),
             "--cnn-clients", I(sizes.Cnn.Devices), "--cnn-steps", I(sizes.Cnn.Steps), "--cnn-batch", I(sizes.Cnn.Batch),
@@ -89,10 +93,15 @@ public static class PythonBaseline
         return args;
     }
 
-    /// <summary>Runs the baseline; a failure becomes a <see cref="BaselineOutcome.Skipped"/> reason, not an exception.</summary>
-    public static BaselineOutcome Run(PythonWithTorch python, string script, IReadOnlyList<string> arguments, TimeSpan timeout)
+    /// <summary>
+    /// Runs the baseline; a failure becomes a <see cref="BaselineOutcome.Skipped"/> reason, not an exception. Cancelling
+    /// <paramref name="cancellationToken"/> (Ctrl+C, SIGTERM) stops the Python process too, then throws.
+    /// </summary>
+    public static BaselineOutcome Run(PythonWithTorch python, string script, IReadOnlyList<string> arguments, TimeSpan timeout,
+        CancellationToken cancellationToken = default)
     {
-        var result = Run(python.Executable, [script, .. arguments], timeout);
+        var result = Run(python.Executable, [script, .. arguments], timeout, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         if (result is null) return new BaselineOutcome(python.Executable, script, null, $"could not start {python.Executable}");
         if (result.TimedOut) return new BaselineOutcome(python.Executable, script, null, $"baseline.py ran past {timeout.TotalMinutes:0} minutes and was stopped");
         if (result.ExitCode != 0)
@@ -108,7 +117,7 @@ public static class PythonBaseline
 
     private sealed record ProcessResult(int ExitCode, string Stdout, string Stderr, bool TimedOut);
 
-    private static ProcessResult? Run(string executable, IEnumerable<string> arguments, TimeSpan timeout)
+    private static ProcessResult? Run(string executable, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var info = new ProcessStartInfo(executable)
         {
@@ -128,6 +137,11 @@ public static class PythonBaseline
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
+            // A signal to fedsim alone (SIGTERM) does not reach the child: stop it ourselves.
+            using var stop = cancellationToken.Register(() =>
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            });
             if (!process.WaitForExit(timeout))
             {
                 try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }

@@ -4,6 +4,7 @@ using FedSim.Contracts;
 using FedSim.Data;
 using FedSim.Scenarios.Running;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FedSim.Scenarios.Bench;
 
@@ -56,8 +57,10 @@ public static class RoundBench
     public static async Task<RoundMeasurement> MeasureAsync(RoundWorkloadSize size, string device, CancellationToken cancellationToken)
     {
         var scenario = Scenario(size);
-        await using var silo = await EmbeddedSilo.StartAsync(o => o.Compute = new ComputePoolOptions(Device: device), cancellationToken);
-        var pool = silo.Services.GetRequiredService<IComputePool>();
+        await using var silo = await EmbeddedSilo.StartAsync(o => o.Compute = new ComputePoolOptions(Device: device), logging => logging
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace) // errors only, and on stderr: stdout is the report
+            .SetMinimumLevel(LogLevel.Error), cancellationToken);
+        var pool = silo.ComputePool;
         var data = silo.Services.GetRequiredService<ExperimentDataCache>().Get(scenario);
 
         await ExperimentDriver.RunToCompletionAsync(silo.Grains, $"bench-round-warmup-{Guid.NewGuid():N}", scenario, _ => { },

@@ -30,8 +30,9 @@ public sealed record TrainingMeasurement(TrainingMode Mode, int CohortSize, long
 /// </summary>
 public static class TrainingBench
 {
+    /// <param name="cancellationToken">Checked between devices (one by one) or cohorts, so Ctrl+C stops the bench promptly.</param>
     public static TrainingMeasurement Measure(TrainingMode mode, IReadOnlyList<TrainingJob> jobs, IReadOnlyList<TrainingJob> warmUp,
-        int poolCohortSize, torch.Device device)
+        int poolCohortSize, torch.Device device, CancellationToken cancellationToken = default)
     {
         int cohort = mode switch
         {
@@ -40,10 +41,10 @@ public static class TrainingBench
             _ => Math.Max(1, jobs.Count),
         };
         // Warm-up: same shapes and cohort size, fewer steps (allocator, kernels and caches are ready afterwards).
-        Train(mode, warmUp, cohort, device, phases: null);
+        Train(mode, warmUp, cohort, device, phases: null, cancellationToken);
         Synchronize(device);
         var clock = Stopwatch.StartNew();
-        long steps = Train(mode, jobs, cohort, device, phases: null);
+        long steps = Train(mode, jobs, cohort, device, phases: null, cancellationToken);
         Synchronize(device);
         double seconds = clock.Elapsed.TotalSeconds;
         double flops = jobs.Count == 0 ? 0 : FlopCounter.TrainingStepFlops(jobs[0].Model, jobs[0].Plan.BatchSize) * steps;
@@ -52,7 +53,7 @@ public static class TrainingBench
 
         // A second, phase-timed pass (it synchronizes at phase boundaries, so it is kept out of the figure above).
         var phases = new TrainerPhaseTimes();
-        Train(mode, jobs, cohort, device, phases);
+        Train(mode, jobs, cohort, device, phases, cancellationToken);
         return measurement with
         {
             SetupSeconds = phases.SetupSeconds,
@@ -63,16 +64,22 @@ public static class TrainingBench
     }
 
     /// <summary>Trains the jobs; returns the device-steps actually taken (as the trainers report them).</summary>
-    private static long Train(TrainingMode mode, IReadOnlyList<TrainingJob> jobs, int cohort, torch.Device device, TrainerPhaseTimes? phases)
+    private static long Train(TrainingMode mode, IReadOnlyList<TrainingJob> jobs, int cohort, torch.Device device, TrainerPhaseTimes? phases,
+        CancellationToken cancellationToken)
     {
         long steps = 0;
         if (mode == TrainingMode.OneByOne)
         {
-            foreach (var job in jobs) steps += ReferenceTrainer.Train(job, device).Steps;
+            foreach (var job in jobs)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                steps += ReferenceTrainer.Train(job, device).Steps;
+            }
             return steps;
         }
         for (int start = 0; start < jobs.Count; start += cohort)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var slice = jobs.Skip(start).Take(cohort).ToArray();
             var results = phases is null ? BatchedTrainer.Train(slice, device) : BatchedTrainer.Train(slice, device, phases);
             foreach (var result in results) steps += result.Steps;
@@ -95,9 +102,12 @@ public static class MatmulBench
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        // Constant inputs: matmul speed does not depend on the values, and no RNG stream is touched.
-        var a = torch.full([n, n], 0.5f, device: device);
-        var b = torch.full([n, n], 0.25f, device: device);
+        // Constant inputs: matmul speed does not depend on the values, and no RNG stream is touched. The fill values
+        // are held Scalars: a temporary one can be freed by a collection mid-call (see HeldScalars in FedSim.Compute).
+        using var half = 0.5f.ToScalar();
+        using var quarter = 0.25f.ToScalar();
+        var a = torch.full([n, n], half, device: device);
+        var b = torch.full([n, n], quarter, device: device);
         torch.mm(a, b).Dispose(); // warm-up
         TrainingBench.Synchronize(device);
         var clock = Stopwatch.StartNew();

@@ -21,7 +21,11 @@ public static class ExitCodes
 /// </summary>
 public sealed class CliServices
 {
-    public Func<ScenarioSpec, string, RunOptions, CancellationToken, Task<RunOutcome>> RunExperiment { get; init; } = ExperimentRunner.RunAsync;
+    public Func<ScenarioSpec, string, RunOptions, CancellationToken, Task<RunOutcome>> RunExperiment { get; init; } =
+        (scenario, path, options, cancellationToken) => ExperimentRunner.RunAsync(scenario, path, options, cancellationToken);
+
+    /// <summary>fedsim attack: train and audit.</summary>
+    public Func<ScenarioSpec, string, RunOptions, CancellationToken, Task<RunOutcome>> RunAttack { get; init; } = AttackRunner.RunAsync;
 
     /// <summary>(dataset name, target folder, mirror base or null, cancellation).</summary>
     public Func<string, string, Uri?, CancellationToken, Task> FetchDataset { get; init; } = DataCommands.FetchAsync;

@@ -5,9 +5,10 @@ using FedSim.Scenarios.Configuration;
 namespace FedSim.Scenarios.Cli;
 
 /// <summary>
-/// The <c>fedsim</c> command line: <c>run</c>, <c>status</c>, <c>cancel</c>, <c>compare</c>, <c>validate</c>, <c>schema</c>, <c>data fetch</c>,
-/// <c>privacy epsilon|noise</c>, <c>bench</c>.
-/// Exit codes: 0 success, 2 invalid input (scenario, flags, dataset), 1 runtime failure, 130 interrupted.
+/// The <c>fedsim</c> command line: <c>run</c>, <c>status</c>, <c>cancel</c>, <c>compare</c>, <c>attack</c>, <c>validate</c>, <c>schema</c>,
+/// <c>data fetch</c>, <c>privacy epsilon|noise</c>, <c>bench</c>.
+/// Exit codes: 0 success, 2 invalid input (scenario, flags, dataset, results folder), 1 runtime failure,
+/// 130 interrupted by Ctrl+C, 143 by SIGTERM (see <see cref="Interruption"/>).
 /// Errors go to stderr as one clear line; stack traces only with <c>--verbose</c> or <c>FEDSIM_DEBUG=1</c>.
 /// </summary>
 public static class FedSimCli
@@ -49,6 +50,7 @@ public static class FedSimCli
         root.Subcommands.Add(ClusterCommands.Status(context));
         root.Subcommands.Add(ClusterCommands.Cancel(context));
         root.Subcommands.Add(CompareCommand.Create(context));
+        root.Subcommands.Add(AttackCommand.Create(context));
         root.Subcommands.Add(ValidateCommand.Create(context));
         root.Subcommands.Add(SchemaCommand.Create(context));
         root.Subcommands.Add(DataCommands.Create(context));

@@ -6,12 +6,14 @@ namespace FedSim.Scenarios.Compare;
 /// <summary>
 /// The comparison's figures: accuracy per round with a 95% band over seeds for every configuration
 /// (accuracy.png), and final accuracy per value of the first grid key, one bar per value of the second
-/// (final_accuracy.png: e.g. strategy × attack), with 95% intervals as error bars.
+/// (final_accuracy.png: e.g. strategy × attack), with 95% intervals as error bars; for runs with differential
+/// privacy, final accuracy against the ε spent, one point per configuration (privacy.png).
 /// </summary>
 public static class CompareFigures
 {
     public const string AccuracyFile = "accuracy.png";
     public const string FinalAccuracyFile = "final_accuracy.png";
+    public const string PrivacyFile = "privacy.png";
 
     public static byte[] AccuracyPerRound(IReadOnlyList<CompareRow> rows, string title, int width = 1000, int height = 600)
     {
@@ -90,6 +92,57 @@ public static class CompareFigures
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.ToArray());
         if (keys.Count > 0) plot.XLabel(keys[0]);
+        plot.Axes.SetLimitsY(0, 1.05);
+        return plot.GetImageBytes(width, height, ImageFormat.Png);
+    }
+
+    /// <summary>
+    /// Final accuracy (mean over seeds, 95% interval as an error bar) against the ε spent, on a log ε axis; one point
+    /// per configuration with a DP accountant, labelled with its configuration, joined in order of ε.
+    /// </summary>
+    public static byte[] AccuracyAgainstEpsilon(IReadOnlyList<CompareRow> rows, string title, int width = 1000, int height = 600)
+    {
+        var points = rows.Where(r => r.Epsilon is { Mean: > 0 }).Select(r => (Row: r, Epsilon: r.Epsilon!.Mean, Accuracy: r.FinalAccuracy))
+            .Where(p => double.IsFinite(p.Accuracy.Mean)).OrderBy(p => p.Epsilon).ToList();
+        var plot = new Plot();
+        plot.Font.Set(MetricsPlot.FontName);
+        plot.Title(title);
+        plot.XLabel("ε spent (log scale); points labelled with their grid values");
+        plot.YLabel("Final test accuracy (mean, 95% CI)");
+        // ScottPlot has no log axis: plot log10 ε and label the ticks with ε itself.
+        double[] xs = points.Select(p => Math.Log10(p.Epsilon)).ToArray();
+        double[] ys = points.Select(p => p.Accuracy.Mean).ToArray();
+        var line = plot.Add.Scatter(xs, ys);
+        line.LineWidth = 2;
+        line.MarkerSize = 8;
+        for (int i = 0; i < points.Count; i++)
+        {
+            if (points[i].Accuracy is { Low: { } low, High: { } high })
+            {
+                var bar = plot.Add.Line(xs[i], Math.Max(0, low), xs[i], Math.Min(1, high));
+                bar.Color = line.Color;
+                bar.LineWidth = 1.5f;
+            }
+            string settings = string.Join(", ", points[i].Row.Configuration.Settings.Select(kv => kv.Value));
+            var label = plot.Add.Text($"{settings} (ε = {points[i].Epsilon:0.##})", xs[i], ys[i]);
+            label.LabelFontSize = 11;
+            label.LabelFontName = MetricsPlot.FontName;
+            label.OffsetY = -8;
+        }
+        if (xs.Length > 0)
+        {
+            // Ticks at 1, 2 and 5 times each power of ten in range, labelled with ε.
+            var ticks = new List<Tick>();
+            for (int decade = (int)Math.Floor(xs.Min() - 0.3); decade <= (int)Math.Ceiling(xs.Max() + 0.3); decade++)
+                foreach (double m in new[] { 1.0, 2.0, 5.0 })
+                {
+                    double value = m * Math.Pow(10, decade), at = Math.Log10(value);
+                    if (at >= xs.Min() - 0.3 && at <= xs.Max() + 0.3)
+                        ticks.Add(new Tick(at, value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)));
+                }
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.ToArray());
+        }
+        if (xs.Length > 0) plot.Axes.SetLimitsX(xs.Min() - 0.3, xs.Max() + 0.3);
         plot.Axes.SetLimitsY(0, 1.05);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }

@@ -5,13 +5,13 @@ namespace FedSim.Scenarios.Compare;
 
 /// <summary>
 /// report.html: the comparison on one page that opens offline: the table of compare.csv and both figures
-/// embedded as data URIs (no external file, script or font is referenced).
+/// (and accuracy against ε for DP runs) embedded as data URIs (no external file, script or font is referenced).
 /// </summary>
 public static class CompareReport
 {
     public const string FileName = "report.html";
 
-    public static string Build(string title, string csv, byte[] accuracyPng, byte[] finalPng, IEnumerable<string> notes)
+    public static string Build(string title, string csv, byte[] accuracyPng, byte[] finalPng, IEnumerable<string> notes, byte[]? privacyPng = null)
     {
         var lines = csv.TrimEnd('\n').Split('\n');
         var sb = new StringBuilder();
@@ -31,7 +31,11 @@ public static class CompareReport
         sb.Append("</table>\n<h2>Accuracy per round</h2>\n<img alt=\"accuracy per round\" src=\"data:image/png;base64,")
           .Append(Convert.ToBase64String(accuracyPng)).Append("\">\n");
         sb.Append("<h2>Final accuracy</h2>\n<img alt=\"final accuracy\" src=\"data:image/png;base64,")
-          .Append(Convert.ToBase64String(finalPng)).Append("\">\n</body></html>\n");
+          .Append(Convert.ToBase64String(finalPng)).Append("\">\n");
+        if (privacyPng is not null)
+            sb.Append("<h2>Accuracy against ε</h2>\n<img alt=\"final accuracy against epsilon\" src=\"data:image/png;base64,")
+              .Append(Convert.ToBase64String(privacyPng)).Append("\">\n");
+        sb.Append("</body></html>\n");
         return sb.ToString();
     }
 

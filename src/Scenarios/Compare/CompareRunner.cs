@@ -70,6 +70,12 @@ public static class CompareRunner
         var final = CompareFigures.FinalAccuracy(rows, keys, $"{sweep.Name}: final test accuracy");
         AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.AccuracyFile), accuracy);
         AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.FinalAccuracyFile), final);
+        byte[]? privacy = null;
+        if (rows.Any(r => r.Epsilon is not null))
+        {
+            privacy = CompareFigures.AccuracyAgainstEpsilon(rows, $"{sweep.Name}: final test accuracy against ε");
+            AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.PrivacyFile), privacy);
+        }
         var notes = new List<string>
         {
             $"Base scenario: {sweep.BaseSource}; grid: {(keys.Count == 0 ? "none" : string.Join(" × ", sweep.Grid.Select(a => $"{a.Key} ({a.Values.Count})")))}; seeds: {string.Join(", ", sweep.Seeds)}.",
@@ -77,9 +83,11 @@ public static class CompareRunner
         };
         if (sweep.TargetAccuracy is { } t)
             notes.Add($"rounds_to_target: mean first round reaching {t:0.###} over the seeds that reached it (reached_target says how many).");
+        if (privacy is not null)
+            notes.Add("epsilon_mean: the ε spent by the last round (the accountant's, at the scenario's privacy.delta), mean over seeds.");
         notes.Add($"Each run's own results folder is under {RunsFolder}/.");
         AtomicFile.WriteAllText(Path.Combine(outputDirectory, CompareReport.FileName),
-            CompareReport.Build($"FedSim comparison: {sweep.Name}", csv, accuracy, final, notes));
+            CompareReport.Build($"FedSim comparison: {sweep.Name}", csv, accuracy, final, notes, privacy));
     }
 
     /// <summary>
@@ -96,7 +104,8 @@ public static class CompareRunner
             var existing = ScenarioLoader.Load(scenario);
             if (!existing.Succeeded || Canonical(existing.Spec!) != Canonical(expected)) return null;
             var written = SummaryJson.Read(summary);
-            if (written.Rounds < run.Scenario.Training.Rounds) return null; // interrupted or stopped early: run it again
+            // Interrupted or stopped early: run it again (a run that finished early as planned, its privacy budget spent, is done).
+            if (written.Rounds < run.Scenario.Training.Rounds && written.FinishReason is null) return null;
             return new CompareRunResult(run, MetricsCsv.Read(Path.Combine(folder, MetricsCsv.FileName)), written.WallSeconds);
         }
         catch (Exception e) when (e is IOException or ResultsException or System.Text.Json.JsonException) { return null; }

@@ -14,6 +14,9 @@ public sealed record CompareRunResult(SweepRun Run, IReadOnlyList<RoundReport> R
 
     public double? FinalBackdoorAccuracy => Reports.Select(r => r.Metric(Rounds.BackdoorStage.Metric)).LastOrDefault(v => v is not null);
 
+    /// <summary>ε spent by the end of the run (privacy.central or privacy.local), null for a run without DP.</summary>
+    public double? FinalEpsilon => Reports.Select(r => r.Metric(Rounds.PrivacyAccountingStage.Epsilon)).LastOrDefault(v => v is not null);
+
     public int? RoundsTo(double target) => Reports.FirstOrDefault(r => r.TestAccuracy >= target)?.Round;
 
     /// <summary>Model bytes in both directions over the whole run.</summary>
@@ -46,6 +49,10 @@ public sealed record CompareRow(SweepConfiguration Configuration, IReadOnlyList<
         ? MeanInterval.Of(Runs.Select(r => r.FinalBackdoorAccuracy).OfType<double>().ToList())
         : null;
 
+    public MeanInterval? Epsilon => Runs.Any(r => r.FinalEpsilon is not null)
+        ? MeanInterval.Of(Runs.Select(r => r.FinalEpsilon).OfType<double>().ToList())
+        : null;
+
     /// <summary>Mean rounds to the target over the seeds that reached it, and how many did.</summary>
     public (double? Mean, int Reached) RoundsToTarget
     {
@@ -60,7 +67,8 @@ public sealed record CompareRow(SweepConfiguration Configuration, IReadOnlyList<
 
 /// <summary>
 /// compare.csv: one row per configuration, its varied keys as columns, mean and 95% Student-t interval of the
-/// final accuracy over seeds, rounds to the target, traffic and simulated time; wall time last (it is the only
+/// final accuracy over seeds, rounds to the target, traffic and simulated time, the ε spent (runs with differential
+/// privacy: the mean over seeds of the last round's ε) and the backdoor's accuracy when there is one; wall time last (it is the only
 /// column that differs between two identical comparisons).
 /// </summary>
 public static class CompareCsv
@@ -72,10 +80,12 @@ public static class CompareCsv
     public static string Format(IReadOnlyList<CompareRow> rows, IReadOnlyList<string> keys)
     {
         bool backdoor = rows.Any(r => r.BackdoorAccuracy is not null);
+        bool privacy = rows.Any(r => r.Epsilon is not null);
         var header = new List<string> { "config" };
         header.AddRange(keys);
         header.AddRange(["seeds", "final_accuracy_mean", "final_accuracy_ci95_low", "final_accuracy_ci95_high", "final_accuracy_sd",
             "rounds_to_target", "reached_target", "bytes_total", "simulated_seconds"]);
+        if (privacy) header.Add("epsilon_mean");
         if (backdoor) header.AddRange(["backdoor_accuracy_mean", "backdoor_accuracy_ci95_low", "backdoor_accuracy_ci95_high"]);
         header.Add("wall_seconds");
 
@@ -93,6 +103,7 @@ public static class CompareCsv
             cells.Add(row.Target is null ? "" : $"{reached}/{row.Runs.Count}");
             cells.Add(Num(row.Runs.Average(r => (double)r.BytesTotal)));
             cells.Add(Num(row.Runs.Average(r => r.SimulatedSeconds)));
+            if (privacy) cells.Add(Num(row.Epsilon?.Mean));
             if (backdoor)
             {
                 var b = row.BackdoorAccuracy;

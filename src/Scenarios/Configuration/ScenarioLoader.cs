@@ -156,6 +156,10 @@ public static partial class ScenarioLoader
                     ReadObjectList(field, node, target);
                     return;
 
+                case FieldKind.ComponentList:
+                    ReadComponentList(field, node, target);
+                    return;
+
                 case FieldKind.List:
                     if (node is not YamlSequenceNode sequence)
                     {
@@ -192,13 +196,23 @@ public static partial class ScenarioLoader
         /// </summary>
         private void ReadComponent(ScenarioField field, YamlNode node, object target)
         {
-            var family = field.Family!;
             if (node is not YamlMappingNode mapping)
             {
-                Invalid(field, node.Start, $"{field.Path}: expected a mapping with 'kind:' ({string.Join(", ", family.Kinds)}) and its options, got {Describe(node)}");
+                Invalid(field, node.Start, $"{field.Path}: expected a mapping with 'kind:' ({string.Join(", ", field.Family!.Kinds)}) and its options, got {Describe(node)}");
                 return;
             }
-            var current = field.Property.GetValue(target) as ComponentOptions;
+            if (ReadComponentOptions(field, mapping, field.Property.GetValue(target) as ComponentOptions) is { } options)
+                field.Property.SetValue(target, options);
+        }
+
+        /// <summary>
+        /// One component's mapping: its <c>kind:</c> (or the kind of <paramref name="current"/> when the mapping has
+        /// none), then its other keys against that kind's options. Null (with the error recorded) when the kind is
+        /// missing or unknown.
+        /// </summary>
+        private ComponentOptions? ReadComponentOptions(ScenarioField field, YamlMappingNode mapping, ComponentOptions? current)
+        {
+            var family = field.Family!;
             string? kind = current?.Kind;
             var kindEntry = mapping.Children.FirstOrDefault(c => c.Key is YamlScalarNode { Value: "kind" });
             if (kindEntry.Value is { } kindNode)
@@ -207,25 +221,48 @@ public static partial class ScenarioLoader
                 if (kindNode is not YamlScalarNode { Value: { Length: > 0 } written } || IsNull(kindNode))
                 {
                     Invalid(field, kindNode.Start, $"{field.Path}.kind: expected one of: {string.Join(", ", family.Kinds)}, got {Describe(kindNode)}");
-                    return;
+                    return null;
                 }
                 if (family.TypeOf(written) is null)
                 {
                     string? close = Suggestions.Closest(written, family.Kinds);
                     string hint = close is not null ? $"did you mean '{close}'? " : "";
                     Invalid(field, kindNode.Start, $"{field.Path}.kind: unknown {family.Name} '{written}'; {hint}expected one of: {string.Join(", ", family.Kinds)}");
-                    return;
+                    return null;
                 }
                 kind = written;
             }
             if (kind is null)
             {
-                Invalid(field, node.Start, $"{field.Path} needs 'kind:', one of: {string.Join(", ", family.Kinds)}");
-                return;
+                Invalid(field, mapping.Start, $"{field.Path} needs 'kind:', one of: {string.Join(", ", family.Kinds)}");
+                return null;
             }
             var options = current is not null && current.Kind == kind ? current : family.Create(kind);
-            field.Property.SetValue(target, options);
             ReadObject(mapping, field.ObjectFor(kind)!, options);
+            return options;
+        }
+
+        /// <summary>A list of components: every item is a mapping that names its own <c>kind:</c>.</summary>
+        private void ReadComponentList(ScenarioField field, YamlNode node, object target)
+        {
+            var family = field.Family!;
+            if (node is not YamlSequenceNode sequence)
+            {
+                Invalid(field, node.Start, $"{field.Path}: expected a list of sections, each with 'kind:' ({string.Join(", ", family.Kinds)}), got {Describe(node)}; write each item as '- kind: ...'");
+                return;
+            }
+            var items = new List<object>();
+            foreach (var itemNode in sequence.Children)
+            {
+                if (itemNode is not YamlMappingNode itemMapping)
+                {
+                    Invalid(field, itemNode.Start, $"{field.Path}: every item must be a mapping with 'kind:' ({string.Join(", ", family.Kinds)}), got {Describe(itemNode)}");
+                    continue;
+                }
+                if (ReadComponentOptions(field, itemMapping, current: null) is { } options) items.Add(options);
+            }
+            if (!CheckCount(field, node, items.Count)) return;
+            field.Property.SetValue(target, ScenarioModel.ToArray(field, items));
         }
 
         /// <summary>A list of mappings, each read against the item type's fields.</summary>
@@ -410,6 +447,8 @@ public static partial class ScenarioLoader
         {
             FieldKind.Object => "a mapping of keys",
             FieldKind.List => $"a list of {Plural(field.ItemKind!.Value)}",
+            FieldKind.ObjectList => "a list of mappings",
+            FieldKind.ComponentList => $"a list of sections with 'kind:' ({string.Join(", ", field.Family!.Kinds)})",
             _ => ExpectedScalar(field.Kind, field.ValueType),
         };
 

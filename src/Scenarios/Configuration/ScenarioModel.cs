@@ -20,6 +20,8 @@ public enum FieldKind
     Component,
     /// <summary>A list of mappings of one fixed type.</summary>
     ObjectList,
+    /// <summary>A list of sections, each with its own <c>kind:</c> from one component family.</summary>
+    ComponentList,
 }
 
 /// <summary>
@@ -55,7 +57,7 @@ public sealed class ScenarioField
     public bool Nullable { get; }
     /// <summary>For lists: the kind of each item (a scalar kind).</summary>
     public FieldKind? ItemKind { get; }
-    /// <summary>For lists: the CLR type of each item.</summary>
+    /// <summary>For lists: the CLR type of each item (for a list of components, the family's base type).</summary>
     public Type? ItemType { get; }
     /// <summary>For nested objects: their fields.</summary>
     public ScenarioObject? Object { get; }
@@ -179,7 +181,14 @@ public static class ScenarioModel
         foreach (var field in model.Fields)
         {
             var value = field.Property.GetValue(source);
-            if (value is not null && field.Family is not null) value = CloneObject(ComponentObject(value.GetType(), field.Path), value);
+            if (value is Array components && field.Kind == FieldKind.ComponentList)
+            {
+                var copy2 = Array.CreateInstance(field.ItemType!, components.Length);
+                for (int i = 0; i < components.Length; i++)
+                    copy2.SetValue(components.GetValue(i) is { } item ? CloneObject(ComponentObject(item.GetType(), field.Path), item) : null, i);
+                value = copy2;
+            }
+            else if (value is not null && field.Family is not null) value = CloneObject(ComponentObject(value.GetType(), field.Path), value);
             else if (value is not null && field.Object is not null && field.Kind == FieldKind.Object) value = CloneObject(field.Object, value);
             else if (value is Array items && field.Kind == FieldKind.ObjectList)
             {
@@ -233,6 +242,10 @@ public static class ScenarioModel
             if (ComponentCatalog.FamilyOf(valueType) is { } family)
             {
                 fields.Add(new ScenarioField(property, fieldPath, FieldKind.Component, nullable, null, null, null, family));
+            }
+            else if (ListItemType(valueType) is { } componentItem && ComponentCatalog.FamilyOf(componentItem) is { } itemFamily)
+            {
+                fields.Add(new ScenarioField(property, fieldPath, FieldKind.ComponentList, nullable, null, componentItem, null, itemFamily));
             }
             else if (ScalarKind(valueType) is { } scalar)
             {

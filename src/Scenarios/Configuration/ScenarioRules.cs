@@ -164,7 +164,8 @@ public static class ScenarioRules
         var data = spec.Dataset;
         var training = spec.Training;
 
-        if (isValid("devices") && isValid("training.devices_per_round") && training.DevicesPerRound > spec.Devices)
+        if (isValid("devices") && isValid("training.devices_per_round") && training.DevicesPerRound > spec.Devices
+            && training.Sampling is Rounds.FixedSizeSamplingOptions)
             yield return new("training.devices_per_round",
                 $"training.devices_per_round ({training.DevicesPerRound}) cannot exceed devices ({spec.Devices}): each round samples devices without replacement");
 
@@ -231,13 +232,14 @@ public static class ScenarioRules
 
         foreach (var finding in Components(spec, isValid)) yield return finding;
         foreach (var finding in Heterogeneity(spec, baseDirectory, isValid)) yield return finding;
+        foreach (var finding in PrivacyRules.Check(spec, baseDirectory, isValid)) yield return finding;
     }
 
     /// <summary>The components' own checks against the rest of the scenario (Krum's n ≥ 2f + 3 and the like).</summary>
     private static IEnumerable<Finding> Components(ScenarioSpec spec, Func<string, bool> isValid)
     {
         if (!isValid("training.devices_per_round") || !isValid("training")) yield break;
-        int cohort = spec.Training.DevicesPerRound;
+        int cohort = spec.Training.ExpectedCohort(spec.Devices);
         int assumed = isValid("byzantine") ? spec.Byzantine?.ExpectedPerCohort(cohort) ?? 0 : 0;
         if (isValid("strategy"))
         {
@@ -246,6 +248,9 @@ public static class ScenarioRules
         }
         if (spec.Byzantine is { } byzantine && isValid("byzantine"))
             foreach (var f in byzantine.Check("byzantine")) yield return new(f.Path, f.Message);
+        if (isValid("attacks") && isValid("strategy") && isValid("devices"))
+            foreach (var attacker in spec.Attacks)
+                foreach (var f in attacker.Check(spec, "attacks")) yield return new(f.Path, f.Message);
     }
 
     private static IEnumerable<Finding> Heterogeneity(ScenarioSpec spec, string baseDirectory, Func<string, bool> isValid)

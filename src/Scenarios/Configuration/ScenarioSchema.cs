@@ -50,6 +50,15 @@ public static class ScenarioSchema
     private static JsonObject FieldSchema(ScenarioField field, object? defaultValue)
     {
         if (field.Kind == FieldKind.Component) return ComponentSchema(field, defaultValue as Components.ComponentOptions);
+        if (field.Kind == FieldKind.ComponentList)
+        {
+            // Items have no default kind: each names its own.
+            var items = new JsonObject { ["type"] = "object", ["oneOf"] = KindAlternatives(field, defaultKind: null) };
+            var list = new JsonObject { ["type"] = "array" };
+            if (field.Description is { } ld) list["description"] = ld;
+            list["items"] = items;
+            return list;
+        }
         if (field.Kind == FieldKind.ObjectList)
         {
             var list = new JsonObject
@@ -106,6 +115,15 @@ public static class ScenarioSchema
     /// </summary>
     private static JsonObject ComponentSchema(ScenarioField field, Components.ComponentOptions? defaultValue)
     {
+        var schema = new JsonObject { ["type"] = field.Nullable ? new JsonArray("object", "null") : "object" };
+        if (field.Description is { } d) schema["description"] = d;
+        schema["oneOf"] = KindAlternatives(field, defaultValue?.Kind);
+        return schema;
+    }
+
+    /// <summary>One schema per kind of the field's family; only <paramref name="defaultKind"/>'s may omit <c>kind</c>.</summary>
+    private static JsonArray KindAlternatives(ScenarioField field, string? defaultKind)
+    {
         var family = field.Family!;
         var alternatives = new JsonArray();
         foreach (var kind in family.Kinds)
@@ -116,13 +134,10 @@ public static class ScenarioSchema
             foreach (var (key, value) in (JsonObject)alternative["properties"]!) properties[key] = value?.DeepClone();
             alternative["properties"] = properties;
             if (family.Summary(kind) is { } summary) alternative["description"] = summary;
-            if (defaultValue?.Kind != kind) alternative["required"] = new JsonArray("kind");
+            if (defaultKind != kind) alternative["required"] = new JsonArray("kind");
             alternatives.Add(alternative);
         }
-        var schema = new JsonObject { ["type"] = field.Nullable ? new JsonArray("object", "null") : "object" };
-        if (field.Description is { } d) schema["description"] = d;
-        schema["oneOf"] = alternatives;
-        return schema;
+        return alternatives;
     }
 
     private static void AddBounds(JsonObject schema, FieldRule rule)
@@ -167,6 +182,7 @@ public static class ScenarioSchema
                 FieldKind.List => $"list of {TypeName(field.ItemKind!.Value)}s",
                 FieldKind.Object or FieldKind.Component => "section",
                 FieldKind.ObjectList => "list of sections",
+                FieldKind.ComponentList => "list of sections",
                 _ => TypeName(field.Kind),
             };
             if (field.Family is { } family)
@@ -174,7 +190,7 @@ public static class ScenarioSchema
                 // The section row, then its kind row: the kinds with their one-line summaries.
                 string kinds = string.Join(", ", family.Kinds.Select(k => $"`{k}`"));
                 string summaries = string.Join("; ", family.Kinds.Select(k => $"`{k}`: {family.Summary(k)?.TrimEnd('.')}")).Replace("|", "\\|").Replace("<", "&lt;").Replace(">", "&gt;");
-                sb.Append($"| `{field.Path}` | section | | | {Escape(field.Description)} |\n");
+                sb.Append($"| `{field.Path}` | {type} | | | {Escape(field.Description)} |\n");
                 string defaultKind = value is Components.ComponentOptions o ? $"`{o.Kind}`" : "(none)";
                 sb.Append($"| `{field.Path}.kind` | string | {defaultKind} | {kinds} | {summaries} |\n");
                 continue;
@@ -249,7 +265,9 @@ public static class ScenarioSchema
             var f = model.Find(parts[i]);
             if (f?.Object is null) return null;
             // Under a list of sections the defaults shown are those of a fresh item.
-            owner = f.Kind == FieldKind.ObjectList ? Activator.CreateInstance(f.ItemType!) : f.Property.GetValue(owner);
+            // Under a section that is off by default (privacy.central) the defaults shown are those it gets when given.
+            owner = f.Kind == FieldKind.ObjectList ? Activator.CreateInstance(f.ItemType!)
+                : f.Property.GetValue(owner) ?? Activator.CreateInstance(f.ValueType);
             model = f.Object;
         }
         return owner;

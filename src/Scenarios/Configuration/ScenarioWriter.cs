@@ -68,6 +68,12 @@ public static partial class ScenarioWriter
                         if (item is not null) WriteObject(emitter, field.Object!, item, withDescriptions: false);
                     emitter.Emit(new SequenceEnd());
                     break;
+                case FieldKind.ComponentList:
+                    emitter.Emit(new SequenceStart(AnchorName.Empty, TagName.Empty, true, SequenceStyle.Block));
+                    foreach (var item in ScenarioModel.Items(fieldValue))
+                        if (item is not null) WriteObject(emitter, ScenarioModel.ComponentObject(item.GetType(), field.Path), item, withDescriptions: false);
+                    emitter.Emit(new SequenceEnd());
+                    break;
                 case FieldKind.List:
                     emitter.Emit(new SequenceStart(AnchorName.Empty, TagName.Empty, true, SequenceStyle.Flow));
                     foreach (var item in ScenarioModel.Items(fieldValue))

@@ -24,6 +24,9 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
 {
     public const string ScenarioFileName = "scenario.yaml";
 
+    /// <summary>How the scenario.yaml FedSim writes begins; a scenario.yaml without it is the user's, never cleared.</summary>
+    public const string ScenarioHeader = "Scenario as run by FedSim";
+
     /// <summary>The run's log: everything Orleans and FedSim log (warnings also go to stderr, never to stdout).</summary>
     public const string LogFileName = "fedsim.log";
 
@@ -114,7 +117,7 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
                 return resumed;
             }
             if (earlier is { HasResults: true } && !overwrite)
-                throw new ResultsFolderOccupiedException(full, earlier.Describe(), canResume: earlier.Status != RunStatuses.Completed);
+                throw ResultsFolderOccupiedException.EarlierRun(full, earlier.Describe(), canResume: earlier.Status != RunStatuses.Completed);
             if (earlier is not null) ClearRunFiles(full);
             return new ResultsFolder(full, folderLock);
         }
@@ -203,9 +206,15 @@ internal sealed record EarlierRun(string? Status, int Rounds, int? RoundsPlanned
     /// <summary>True when the earlier run has something worth keeping: a finished round, or a completed summary.</summary>
     public bool HasResults => Rounds > 0 || Status == RunStatuses.Completed;
 
-    /// <summary>The earlier run's files in <paramref name="directory"/>, or null when it has none.</summary>
+    /// <summary>
+    /// The earlier run's files in <paramref name="directory"/>, or null when it has none. A scenario.yaml FedSim did
+    /// not write (the user's own scenario file, run with `output: .`) is refused: a run would overwrite it.
+    /// </summary>
     public static EarlierRun? Find(string directory)
     {
+        string scenario = Path.Combine(directory, ResultsFolder.ScenarioFileName);
+        if (File.Exists(scenario) && !WrittenByFedSim(scenario))
+            throw ResultsFolderOccupiedException.ForeignScenario(directory, scenario);
         if (!ResultsFolder.RunFileNames.Any(name => File.Exists(Path.Combine(directory, name)))) return null;
         string summaryPath = Path.Combine(directory, SummaryJson.FileName);
         if (File.Exists(summaryPath))
@@ -227,6 +236,19 @@ internal sealed record EarlierRun(string? Status, int Rounds, int? RoundsPlanned
         return new EarlierRun(null, rounds, null);
     }
 
+    private static bool WrittenByFedSim(string scenarioFile)
+    {
+        try
+        {
+            using var reader = new StreamReader(scenarioFile);
+            return reader.ReadLine() is { } first && first.StartsWith("# " + ResultsFolder.ScenarioHeader, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     public string Describe() => Status switch
     {
         RunStatuses.Completed => $"a completed run ({Rounds} of {RoundsPlanned} rounds)",
@@ -239,11 +261,24 @@ internal sealed record EarlierRun(string? Status, int Rounds, int? RoundsPlanned
 /// <summary>--resume was asked for a folder that holds no unfinished run of this scenario (exit 2; the message says why).</summary>
 public sealed class CannotResumeException(string message) : Exception(message);
 
-/// <summary>The folder holds an earlier run's results and the caller did not ask to overwrite them (exit 2).</summary>
-public sealed class ResultsFolderOccupiedException(string directory, string earlierRun, bool canResume = false)
-    : Exception($"The results folder '{directory}' holds the results of {earlierRun}. " +
-                (canResume ? "Pass --resume to continue it from its last finished round, " : "Pass ") +
-                "--overwrite to replace them, or --output DIR to keep them and write elsewhere.")
+/// <summary>
+/// The folder holds files a run must not replace: an earlier run's results the caller did not ask to overwrite, or a
+/// scenario.yaml FedSim did not write (exit 2; the message says what to do).
+/// </summary>
+public sealed class ResultsFolderOccupiedException : Exception
 {
-    public string Directory { get; } = directory;
+    private ResultsFolderOccupiedException(string directory, string message) : base(message) => Directory = directory;
+
+    /// <summary>The folder holds an earlier run's results; <paramref name="canResume"/> when that run is unfinished.</summary>
+    public static ResultsFolderOccupiedException EarlierRun(string directory, string earlierRun, bool canResume) =>
+        new(directory, $"The results folder '{directory}' holds the results of {earlierRun}. " +
+                       (canResume ? "Pass --resume to continue it from its last finished round, " : "Pass ") +
+                       "--overwrite to replace them, or --output DIR to keep them and write elsewhere.");
+
+    public string Directory { get; }
+
+    /// <summary>The folder holds a scenario.yaml that is not one FedSim wrote (the user's own, run with `output: .`).</summary>
+    public static ResultsFolderOccupiedException ForeignScenario(string directory, string scenarioFile) =>
+        new(directory, $"'{scenarioFile}' is not a scenario FedSim wrote, and a run would replace it with the scenario as run. " +
+                       "Write the results elsewhere: pass --output DIR, or set `output:` to another folder.");
 }

@@ -100,6 +100,7 @@ public sealed class RunConsole : IProgress<RoundReport>
         void Row(string k, string v) => table.AddRow(Markup.Escape(k), Markup.Escape(v));
 
         Row("Rounds", $"{summary.Rounds} / {summary.RoundsPlanned}");
+        if (summary.FinishReason is { } why) Row("Finished early", why);
         Row("Final accuracy", summary.FinalAccuracy is { } fa ? $"{Acc(fa)} (round {summary.FinalEvaluatedRound})" : "not evaluated");
         Row("Final loss", summary.FinalLoss is { } fl ? Loss(fl) : "not evaluated");
         Row("Best accuracy", summary.BestAccuracy is { } ba ? $"{Acc(ba)} (round {summary.BestAccuracyRound})" : "not evaluated");
@@ -110,6 +111,11 @@ public sealed class RunConsole : IProgress<RoundReport>
         if (summary.FailureReasons.Count > 0)
             Row("No usable update", string.Join("; ", summary.FailureReasons.Take(4).Select(p => $"{p.Value} x {p.Key}")) + " (failures.csv)");
         Row("Traffic sent / received", $"{Bytes(summary.BytesSent)} / {Bytes(summary.BytesReceived)}");
+        if (summary.Privacy is { } privacy)
+        {
+            Row("Privacy", privacy.Mechanism);
+            if (privacy.Epsilon is { } epsilon) Row("Privacy spent", string.Create(Inv, $"ε = {epsilon:0.###} at δ = {privacy.Delta:G3}"));
+        }
         Row("Output folder", outputDirectory);
         _console.Write(table);
         // Also as a plain line: a narrow terminal may wrap the path inside the table, and scripts grep for it.

@@ -47,10 +47,17 @@ public sealed record DatasetInfo(
 /// <param name="Architecture">Optional human-readable layout, e.g. "784-200-200-10".</param>
 public sealed record ModelInfo(string Kind, long Parameters, string? Architecture = null);
 
+/// <summary>
+/// summary.json's "privacy": the mechanisms and the final guarantee. <see cref="Epsilon"/> is the metrics.csv
+/// epsilon of the last round (central DP's ε, or with local DP alone the largest device's ε); null when no
+/// mechanism spends ε (secure aggregation alone).
+/// </summary>
+public sealed record PrivacySummary(string Mechanism, double? Epsilon, double Delta, double? LocalEpsilon, double? EpsilonBudget);
+
 /// <summary>How a run ended: summary.json's "status".</summary>
 public static class RunStatuses
 {
-    /// <summary>Every planned round ran.</summary>
+    /// <summary>Every planned round ran, or the run finished early as planned ("finish_reason": a spent privacy budget).</summary>
     public const string Completed = "completed";
     /// <summary>Stopped by Ctrl+C or SIGTERM; "rounds" says how many finished (metrics.csv holds exactly those).</summary>
     public const string Interrupted = "interrupted";
@@ -87,6 +94,14 @@ public sealed record RunSummaryInput(
     /// <summary>Defaults to this assembly's informational version.</summary>
     public string? FedSimVersion { get; init; }
 
+    /// <summary>The privacy mechanisms in one line (null: none) and the δ their ε is reported at.</summary>
+    public string? PrivacyMechanism { get; init; }
+    public double PrivacyDelta { get; init; }
+    public double? EpsilonBudget { get; init; }
+
+    /// <summary>Why the run ended before its planned rounds without an error (a spent privacy budget).</summary>
+    public string? FinishReason { get; init; }
+
     /// <summary>The training data's quality summary, when the runner computed one.</summary>
     public FedSim.Data.DataQuality? DataQuality { get; init; }
 
@@ -95,7 +110,12 @@ public sealed record RunSummaryInput(
         ScenarioSpec scenario, DatasetInfo? dataset, ModelInfo? model, IReadOnlyDictionary<string, object?> compute, double wallSeconds) =>
         new(scenario.Name, scenario.Seed, scenario.Training.Rounds, scenario.Devices, scenario.Training.DevicesPerRound,
             dataset, model, compute, wallSeconds)
-        { Strategy = scenario.Strategy.Kind };
+        {
+            Strategy = scenario.Strategy.Kind,
+            PrivacyMechanism = Privacy.PrivacyMechanisms.Describe(scenario),
+            PrivacyDelta = scenario.Privacy.Delta,
+            EpsilonBudget = scenario.Privacy.EpsilonBudget > 0 ? scenario.Privacy.EpsilonBudget : null,
+        };
 }
 
 /// <summary>summary.json: the headline figures of one run (snake_case keys; see <see cref="SummaryJson"/>).</summary>
@@ -116,6 +136,8 @@ public sealed record RunSummary
     /// <summary>Rounds completed (reports received).</summary>
     public required int Rounds { get; init; }
     public required int RoundsPlanned { get; init; }
+    /// <summary>Why the run ended before <see cref="RoundsPlanned"/> without an error (a spent privacy budget); null otherwise.</summary>
+    public string? FinishReason { get; init; }
     public string? Strategy { get; init; }
     /// <summary>Accuracy at the last evaluated round; null when no round was evaluated.</summary>
     public double? FinalAccuracy { get; init; }
@@ -149,6 +171,8 @@ public sealed record RunSummary
     public required ModelInfo? Model { get; init; }
     /// <summary>Free-form: device, workers, cohort size, ... as the runner reports them.</summary>
     public required IReadOnlyDictionary<string, object?> Compute { get; init; }
+    /// <summary>The privacy mechanisms and the final (ε, δ); null when the run had none.</summary>
+    public PrivacySummary? Privacy { get; init; }
     [JsonPropertyName("fedsim_version")]
     public required string FedSimVersion { get; init; }
 
@@ -197,6 +221,7 @@ public sealed record RunSummary
             Error = input.Error,
             Rounds = ordered.Count,
             RoundsPlanned = input.PlannedRounds,
+            FinishReason = input.FinishReason,
             Strategy = input.Strategy,
             FinalAccuracy = last?.TestAccuracy,
             FinalLoss = last?.TestLoss,
@@ -219,6 +244,10 @@ public sealed record RunSummary
             DataQuality = input.DataQuality,
             Model = input.Model,
             Compute = input.Compute,
+            Privacy = input.PrivacyMechanism is { } mechanism
+                ? new PrivacySummary(mechanism, ordered.LastOrDefault()?.Metric("epsilon"), input.PrivacyDelta,
+                    ordered.LastOrDefault()?.Metric("local_epsilon"), input.EpsilonBudget)
+                : null,
             FedSimVersion = input.FedSimVersion ?? CurrentVersion,
         };
     }

@@ -29,6 +29,10 @@ public sealed record ClusterTarget(string ConnectionString, string ClusterId = "
 public sealed record RunOutcome(string OutputDirectory, IReadOnlyList<RoundReport> Reports, RunSummary? Summary = null,
     string Status = RunStatuses.Completed, string? ExperimentId = null, bool Detached = false);
 
+/// <summary>A finished federation while its silo still runs: what a command that follows training (fedsim attack) works with.</summary>
+public sealed record TrainedFederation(IGrainFactory Grains, string ExperimentId, ScenarioSpec Scenario, ExperimentData Data,
+    string OutputDirectory, IReadOnlyList<RoundReport> Reports, bool Quiet);
+
 /// <summary>
 /// Runs one scenario on an embedded (in-process) silo and writes its results folder.
 /// <para>
@@ -48,7 +52,9 @@ public static class ExperimentRunner
     /// <summary>The coordinator grain's key, so a resumed run finds its checkpoint.</summary>
     private const string ExperimentIdFile = "experiment-id";
 
-    public static async Task<RunOutcome> RunAsync(ScenarioSpec scenario, string scenarioPath, RunOptions options, CancellationToken cancellationToken)
+    /// <param name="afterTraining">Called once the run's own results are written, before the silo stops (fedsim attack collects its audits there).</param>
+    public static async Task<RunOutcome> RunAsync(ScenarioSpec scenario, string scenarioPath, RunOptions options, CancellationToken cancellationToken,
+        Func<TrainedFederation, CancellationToken, Task>? afterTraining = null)
     {
         var wall = Stopwatch.StartNew();
         string baseDirectory = ScenarioPaths.BaseDirectoryOf(scenarioPath);
@@ -62,7 +68,7 @@ public static class ExperimentRunner
         if (!options.Resume)
             results.WriteScenario(ScenarioWriter.ToYaml(
                 ScenarioPaths.ForResultsFolder(scenario, baseDirectory, results.Directory, options.Seed), withDescriptions: true,
-                header: $"Scenario as run by FedSim ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC) from {scenarioPath}\n" +
+                header: $"{ResultsFolder.ScenarioHeader} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC) from {scenarioPath}\n" +
                         "Paths are relative to this file: `output: .` is this folder, so re-running this file writes here."));
         using var log = new RunLog(results.Paths.Log, Console.Error, () => cancellationToken.IsCancellationRequested);
         var note = log.ForContext(typeof(ExperimentRunner).FullName!);
@@ -80,7 +86,7 @@ public static class ExperimentRunner
                     o.CheckpointFolder = checkpoints;
                 }, log.AttachTo, cancellationToken);
             var console = RunConsole.ForTerminal(spec.Name, spec.Training.Rounds, options.Quiet);
-            var outcome = await RunInFolderAsync(silo, spec, experimentId, results, console, wall, options.Quiet, cancellationToken);
+            var outcome = await RunInFolderAsync(silo, spec, experimentId, results, console, wall, options.Quiet, cancellationToken, afterTraining);
             note.Information("{Status} after {Rounds} rounds", outcome.Status, outcome.Reports.Count);
             return outcome;
         }
@@ -109,7 +115,8 @@ public static class ExperimentRunner
     /// compute pool (<c>fedsim compare</c>). Cancellation leaves an interrupted, consistent folder and returns.
     /// </summary>
     public static async Task<RunOutcome> RunInFolderAsync(IExperimentHost silo, ScenarioSpec spec, string experimentId, ResultsFolder results,
-        RunConsole console, Stopwatch wall, bool quiet, CancellationToken cancellationToken)
+        RunConsole console, Stopwatch wall, bool quiet, CancellationToken cancellationToken,
+        Func<TrainedFederation, CancellationToken, Task>? afterTraining = null)
     {
         ExperimentData? data = null;
         try
@@ -132,10 +139,13 @@ public static class ExperimentRunner
                     progress.Report(report);
                 }, cancellationToken));
 
+            // The folder's reports: on a cluster a follower may have joined late (--resume) and seen only the newer ones.
             var reports = results.Reports;
             results.WriteDevices(Participants(spec, data, reports));
-            var summary = results.Complete(SummaryInput(spec, data, silo, wall));
+            var summary = results.Complete(SummaryInput(spec, data, silo, wall) with { FinishReason = status.FinishReason });
             console.WriteSummary(summary, results.Directory);
+            if (afterTraining is not null)
+                await afterTraining(new TrainedFederation(silo.Grains, experimentId, spec, data, results.Directory, reports, quiet), cancellationToken);
             return new RunOutcome(results.Directory, reports, summary, ExperimentId: experimentId);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
@@ -253,7 +263,7 @@ public static class ExperimentRunner
         double start = 0;
         foreach (var report in reports.OrderBy(r => r.Round))
         {
-            foreach (long device in RoundPlanner.Sample(report.Round, spec.Seed, spec.Devices, wanted, spec.Heterogeneity, profiles.Trace, start))
+            foreach (long device in RoundPlanner.Sample(report.Round, spec.Seed, spec.Devices, wanted, spec.Heterogeneity, profiles.Trace, start, spec.Training.Sampling))
                 selected[device] = selected.GetValueOrDefault(device) + 1;
             foreach (var f in report.AllFailures) failed[f.DeviceId] = failed.GetValueOrDefault(f.DeviceId) + 1;
             start = report.SimulatedTotalSeconds;

@@ -178,7 +178,7 @@ public sealed class ProcessSignalTests : IDisposable
         Assert.True(exit == 0, fedsim.Transcript());
         string log = File.ReadAllText(Path.Combine(output, "fedsim.log"));
         Assert.Contains(" WRN Orleans", log);
-        Assert.Empty(fedsim.Stderr.Where(l => l.Trim().Length > 0));
+        Assert.DoesNotContain(fedsim.Stderr, l => l.Trim().Length > 0);
         Assert.Contains(fedsim.Stdout, l => l.StartsWith("long round 3/3", StringComparison.Ordinal));
         Assert.DoesNotContain(fedsim.Stdout, l => l.Contains("Orleans", StringComparison.Ordinal) || l.StartsWith("warn:", StringComparison.Ordinal));
         Assert.Equal(RunStatuses.Completed, SummaryJson.Read(Path.Combine(output, SummaryJson.FileName)).Status);

@@ -109,6 +109,24 @@ public sealed class BenchCommandTests(TinyBenchRun run) : IClassFixture<TinyBenc
     }
 
     [Fact]
+    public void Dp_sgd_is_measured_against_plain_batched_training_on_the_same_jobs()
+    {
+        var json = JsonNode.Parse(run.Stdout)!;
+        var sizes = TinyBenchRun.TinySizes;
+
+        var rows = json["dp_sgd"]!.AsArray();
+        Assert.Equal(["MLP", "CNN"], rows.Select(r => (string?)r!["name"]));
+        foreach (var (row, size, workload) in new[] { (rows[0]!, sizes.Mlp, "mlp"), (rows[1]!, sizes.Cnn, "cnn") })
+        {
+            Assert.Equal(size.DeviceSteps, (long)row["dp_sgd"]!["device_steps"]!);
+            Assert.Equal((double)json[workload]!["batched_pool_cohort"]!["device_steps_per_second"]!, (double)row["plain"]!["device_steps_per_second"]!);
+            double slowdown = (double)row["plain"]!["device_steps_per_second"]! / (double)row["dp_sgd"]!["device_steps_per_second"]!;
+            Assert.Equal(slowdown, (double)row["slowdown"]!, 6);
+            Assert.True((double)row["max_relative_delta_difference"]! < 1e-4);
+        }
+    }
+
+    [Fact]
     public void Baseline_figures_are_read_and_compared_with_fedsim()
     {
         var json = JsonNode.Parse(run.Stdout)!;

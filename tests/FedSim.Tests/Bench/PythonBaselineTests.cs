@@ -62,7 +62,7 @@ public sealed class PythonBaselineTests : IDisposable
         var sizes = BenchSizes.Quick;
         var round = new RoundMeasurement(20, 99.6, 10, 1, 20, 2, [64], 500, 200, 1, 0.5, 0.5, 1, 16, 20);
 
-        var args = PythonBaseline.Arguments(cuda: false, sizes, round);
+        var args = PythonBaseline.Arguments(cuda: false, sizes, round, totalThreads: 2);
 
         string After(string flag) => args[args.ToList().IndexOf(flag) + 1];
         Assert.Equal("cpu", After("--device"));
@@ -71,6 +71,7 @@ public sealed class PythonBaselineTests : IDisposable
         Assert.Equal("100", After("--round-samples")); // the mean shard size, rounded
         Assert.Equal("20", After("--round-features"));
         Assert.Equal("mlp,cnn,round", After("--workloads"));
+        Assert.Equal("2", After("--threads"));
     }
 }
 
@@ -86,5 +87,49 @@ internal static class FakePython
             $"cat <<'JSON'\n{json}\nJSON\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
+    }
+}
+
+/// <summary>A fact that needs a Python that can import torch (Debian: apt-get install python3-torch); skipped without one.</summary>
+public sealed class PythonTorchFactAttribute : FactAttribute
+{
+    internal static readonly Lazy<PythonWithTorch?> Python = new(() => PythonBaseline.FindPython(PythonBaseline.DefaultCandidates(null)));
+
+    public PythonTorchFactAttribute()
+    {
+        if (Python.Value is null) Skip = "no Python with torch (apt-get install python3-torch, or set FEDSIM_PYTHON)";
+    }
+}
+
+public sealed class BaselineScriptTests
+{
+    [PythonTorchFact]
+    public void Baseline_names_the_blas_it_loaded_and_keeps_to_the_thread_budget()
+    {
+        // Prepare
+        var python = PythonTorchFactAttribute.Python.Value!;
+        string script = PythonBaseline.LocateScript([AppContext.BaseDirectory])!;
+
+        // Execute: a tiny MLP loop with FedSim's 2 threads.
+        var outcome = PythonBaseline.Run(python, script,
+            ["--json", "--workloads", "mlp", "--mlp-clients", "1", "--mlp-steps", "2", "--mlp-batch", "8", "--threads", "2"], TimeSpan.FromMinutes(2));
+
+        // Assert: the library is the one mapped into the process (a real file), and torch x BLAS threads stay within 2.
+        var report = outcome.Report ?? throw new Xunit.Sdk.XunitException(outcome.Skipped);
+        var blas = report["blas"]!;
+        string library = (string)blas["library"]!;
+        Assert.DoesNotContain("generic", library);
+        string threading = (string)blas["threading"]!;
+        int torchThreads = (int)report["threads"]!;
+        if (threading is "pthreads" or "own pool")
+        {
+            Assert.Equal(2, torchThreads * (int)blas["threads"]!);
+            Assert.True(File.Exists((string)blas["path"]!), (string?)blas["path"]);
+        }
+        else
+        {
+            Assert.Equal(2, torchThreads);
+        }
+        Assert.Equal(2, (int)report["threads_total"]!);
     }
 }

@@ -64,6 +64,39 @@ public sealed class CompareTableTests
     }
 
     [Fact]
+    public void Runs_with_differential_privacy_add_the_mean_final_epsilon_and_a_figure_against_it()
+    {
+        // Prepare: two noise levels, the accountant's ε reported every round; the last round's is the run's.
+        static CompareRunResult Private(SweepConfiguration config, ulong seed, double accuracy, params double[] epsilon)
+        {
+            var reports = epsilon.Select((e, i) => new RoundReport(i + 1, accuracy, 1 - accuracy, 10, 0, 0.5, 100, 1000, 900, 2, 2.0 * (i + 1), 1,
+                Metrics: new ValueList<RoundMetric>([new RoundMetric("epsilon", e)]))).ToList();
+            return new CompareRunResult(new SweepRun(config, seed, new ScenarioSpec()), reports, 10);
+        }
+        var low = new SweepConfiguration(1, [("privacy.central.noise_multiplier", "0.5")]);
+        var high = new SweepConfiguration(2, [("privacy.central.noise_multiplier", "2")]);
+        var rows = new List<CompareRow>
+        {
+            new(low, [Private(low, 1, 0.9, 3, 8), Private(low, 2, 0.92, 3, 10)], null),
+            new(high, [Private(high, 1, 0.7, 0.5, 1.5)], null),
+        };
+
+        // Execute
+        string csv = CompareCsv.Format(rows, ["privacy.central.noise_multiplier"]);
+        byte[] png = CompareFigures.AccuracyAgainstEpsilon(rows, "dp");
+
+        // Assert
+        var lines = csv.TrimEnd('\n').Split('\n');
+        var header = lines[0].Split(',');
+        int column = Array.IndexOf(header, "epsilon_mean");
+        Assert.True(column > 0, lines[0]);
+        Assert.Equal("9", lines[1].Split(',')[column]);
+        Assert.Equal("1.5", lines[2].Split(',')[column]);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png.Take(4));
+        Assert.DoesNotContain("epsilon_mean", CompareCsv.Format([new(low, [Run(low, 1, 0.5)], null)], ["privacy.central.noise_multiplier"]));
+    }
+
+    [Fact]
     public void Report_html_embeds_the_table_and_figures_without_external_references()
     {
         string html = CompareReport.Build("t <1>", "config,a\n\"x, y\",2\n", [1, 2, 3], [4, 5], ["note & more"]);

@@ -171,3 +171,99 @@ public class BatchedTrainerTests(ITestOutputHelper output)
         Assert.Contains("outside the model's 5 classes", labels.Message);
     }
 }
+
+/// <summary>
+/// ReferenceTrainer writes the optimizer update out (TorchSharp's torch.optim passes temporary Scalars that a
+/// garbage collection can free mid-call); this checks that update against TorchSharp's own torch.optim, so the
+/// batched-vs-reference equivalence still rests on an independent implementation of SGD, momentum and Adam.
+/// </summary>
+public class ReferenceTrainerTests
+{
+    private static readonly ImageShape Image = new(1, 12, 12);
+
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var model in ModelKinds.All)
+            foreach (var optimizer in OptimizerKinds.All) data.Add(model, optimizer);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Reference_update_equals_a_torch_optim_loop(string model, string optimizer)
+    {
+        // Prepare
+        var spec = model switch
+        {
+            ModelKinds.Logistic => new ModelSpec(model, Image.Size, 5, [], null, [], 0),
+            ModelKinds.Mlp => new ModelSpec(model, Image.Size, 5, [16], null, [], 0),
+            _ => new ModelSpec(model, Image.Size, 5, [], Image, [4, 8], 16),
+        };
+        var plan = optimizer switch
+        {
+            OptimizerKinds.Sgd => new TrainingPlan(optimizer, 0.1f, 0f, 8, 2),
+            OptimizerKinds.Momentum => new TrainingPlan(optimizer, 0.05f, 0.9f, 8, 2),
+            _ => new TrainingPlan(optimizer, 0.01f, 0.9f, 8, 2),
+        };
+        var data = ComputeTestData.RandomImages(5, 21, Image, 5);
+        var job = ComputeTestData.Jobs(spec, plan, ModelLayout.Initialize(spec, 3), data, ComputeTestData.Shards(21), 17)[0];
+
+        // Execute
+        var reference = ReferenceTrainer.Train(job, torch.CPU);
+        var optim = TorchOptimLoop(job);
+
+        // Assert: the same arithmetic in the same order, up to fp32 rounding of the scalars (float vs double).
+        double scale = ComputeTestData.MaxAbs(optim);
+        Assert.True(scale > 1e-3, "training should move the weights");
+        double difference = ComputeTestData.MaxAbsDiff(reference.Delta, optim) / scale;
+        Assert.True(difference <= 1e-5, $"reference vs torch.optim differ by {difference:E2} of the update");
+    }
+
+    /// <summary>The device's training with torch.optim, the batches in the device's own schedule.</summary>
+    private static float[] TorchOptimLoop(TrainingJob job)
+    {
+        var layout = ModelLayout.For(job.Model);
+        var plan = job.Plan;
+        var schedule = new MinibatchSchedule(job.Shard.Indices, job.Seed, plan.BatchSize, plan.LocalEpochs);
+        // No collection may run while torch.optim's temporary Scalars are inside native calls (see ReferenceTrainer).
+        bool noGc = GC.TryStartNoGCRegion(32L << 20);
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            var model = ReferenceTrainer.Build(layout);
+            var parameters = model.parameters().ToArray();
+            ReferenceTrainer.Load(layout, parameters, job.GlobalWeights, torch.CPU);
+            torch.optim.Optimizer optimizer = plan.Optimizer switch
+            {
+                OptimizerKinds.Sgd => torch.optim.SGD(parameters, plan.LearningRate),
+                OptimizerKinds.Momentum => torch.optim.SGD(parameters, plan.LearningRate, momentum: plan.Momentum),
+                _ => torch.optim.Adam(parameters, plan.LearningRate, beta1: plan.Momentum, beta2: 0.999, eps: 1e-8),
+            };
+            var rows = new int[plan.BatchSize];
+            var data = job.Shard.Source;
+            for (int t = 0; t < schedule.Steps; t++)
+            {
+                using var step = torch.NewDisposeScope();
+                int count = schedule.Batch(t, rows);
+                var xs = new float[count * data.FeatureCount];
+                var ys = new long[count];
+                for (int i = 0; i < count; i++)
+                {
+                    Array.Copy(data.Features, rows[i] * data.FeatureCount, xs, i * data.FeatureCount, data.FeatureCount);
+                    ys[i] = data.Labels[rows[i]];
+                }
+                long[] shape = layout.Spec.Kind == ModelKinds.Cnn ? [count, Image.Channels, Image.Height, Image.Width] : [count, data.FeatureCount];
+                optimizer.zero_grad();
+                TorchSharp.torch.nn.functional.cross_entropy(model.forward(torch.tensor(xs, shape)), torch.tensor(ys, [count])).backward();
+                optimizer.step();
+            }
+            var trained = ReferenceTrainer.Save(layout, parameters);
+            return trained.Select((w, i) => w - job.GlobalWeights[i]).ToArray();
+        }
+        finally
+        {
+            if (noGc && System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
+        }
+    }
+}

@@ -411,4 +411,34 @@ public class ComputePoolTests
         Assert.Contains("bad weights", error.Message);
         Assert.Contains(Mlp.Key, error.Message);
     }
+
+    [Fact]
+    public async Task Per_example_evaluation_runs_on_a_pool_worker_and_is_never_batched_with_training()
+    {
+        // Prepare
+        var trainer = new FakeTrainer(blocking: true);
+        string? evaluatedOn = null;
+        var expected = new ExampleOutputs([[1f, 2f]], [[0.5f]], 2);
+        using var pool = new ComputePool(Options(workers: 1, maxCohort: 8), trainer.Train, _ => new EvaluationResult(1, 0, 0),
+            disposeJoinTimeout: TimeSpan.FromSeconds(5), evaluateExamples: _ =>
+            {
+                evaluatedOn = Thread.CurrentThread.Name;
+                return expected;
+            });
+        var blocker = pool.TrainAsync(Job(0));
+        await trainer.WaitStartedAsync();
+        var outputs = pool.EvaluateExamplesAsync(new ExampleOutputsJob(Mlp, [new float[22]], Tiny, [1]));
+        var training = new[] { pool.TrainAsync(Job(1)), pool.TrainAsync(Job(2)) };
+
+        // Execute
+        trainer.Open();
+        var result = await outputs.Within();
+        await Task.WhenAll(training.Append(blocker)).Within();
+
+        // Assert
+        Assert.Same(expected, result);
+        Assert.StartsWith("FedSim.ComputePool.", evaluatedOn);
+        Assert.Equal(new[] { new long[] { 0 }, [1, 2] }, trainer.Cohorts.Select(c => c.DeviceIds).ToArray());
+        Assert.Equal(2, pool.Snapshot().CohortsRun);
+    }
 }

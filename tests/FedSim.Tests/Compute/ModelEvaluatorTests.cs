@@ -67,6 +67,49 @@ public class ModelEvaluatorTests
     }
 
     [Fact]
+    public void EvaluateExamples_gives_each_records_logits_and_loss_for_hand_set_weights()
+    {
+        // Prepare: W = identity, b = 0, so the logits are the features.
+        var other = new float[] { 0, 1, 1, 0, 0.5f, 0 }; // swaps the features, adds 0.5 to class 0
+
+        // Execute: records 3 and 0, in that order, on two weight sets at once.
+        var outputs = ModelEvaluator.EvaluateExamples(new ExampleOutputsJob(Spec, [Weights, other], Tiny(), [3, 0]), torch.CPU);
+
+        // Assert
+        Assert.Equal(2, outputs.Classes);
+        Assert.Equal([1f, 1.5f, 3f, 1f], outputs.Logits[0]);
+        Assert.Equal([2f, 1f, 1.5f, 3f], outputs.Logits[1]);
+        Assert.Equal(CrossEntropy(1, 1.5, 1), outputs.Losses[0][0], 1e-6);
+        Assert.Equal(CrossEntropy(3, 1, 0), outputs.Losses[0][1], 1e-6);
+        Assert.Equal(CrossEntropy(2, 1, 1), outputs.Losses[1][0], 1e-6);
+    }
+
+    [Fact]
+    public void EvaluateExamples_agrees_with_EvaluateMany_across_chunks()
+    {
+        // Prepare: 2,500 records, three chunks.
+        var data = ComputeTestData.RandomImages(4, 2500, new ImageShape(1, 6, 6), 3);
+        var spec = new ModelSpec(ModelKinds.Mlp, 36, 3, [8], null, [], 0);
+        var weights = Enumerable.Range(0, 3).Select(s => ModelLayout.Initialize(spec, (ulong)s + 1)).ToArray();
+        var rows = Enumerable.Range(0, 2500).Reverse().ToArray();
+
+        // Execute
+        var outputs = ModelEvaluator.EvaluateExamples(new ExampleOutputsJob(spec, weights, data, rows), torch.CPU);
+        var means = ModelEvaluator.EvaluateMany(weights.Select(w => new EvaluationJob(spec, w, data, rows)).ToArray(), torch.CPU);
+
+        // Assert: the mean of the per-example losses is the evaluation loss; argmax of the logits its accuracy.
+        for (int j = 0; j < weights.Length; j++)
+        {
+            Assert.Equal(means[j].Loss, outputs.Losses[j].Average(l => (double)l), 1e-5);
+            int hits = rows.Select((row, i) => outputs.Logits[j].AsSpan(i * 3, 3).IndexOf(MaxOf(outputs.Logits[j].AsSpan(i * 3, 3))) == data.Labels[row] ? 1 : 0).Sum();
+            Assert.Equal(means[j].Accuracy, hits / 2500.0, 1e-12);
+        }
+        Assert.NotEqual(outputs.Losses[0], outputs.Losses[1]);
+
+        static float MaxOf(ReadOnlySpan<float> v) { float m = v[0]; foreach (float x in v) m = Math.Max(m, x); return m; }
+    }
+
+    [Fact]
     public void Evaluate_rejects_weights_of_another_model()
     {
         var error = Assert.Throws<ArgumentException>(() => ModelEvaluator.Evaluate(new EvaluationJob(Spec, new float[5], Tiny()), torch.CPU));

@@ -28,7 +28,7 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
     {
         var data = new TheoryData<string, string>();
         foreach (var model in new[] { ModelKinds.Mlp, ModelKinds.Cnn })
-            foreach (var modifier in new[] { "proximal", "control-variate", "label-flip", "backdoor", "partial-work" })
+            foreach (var modifier in new[] { "proximal", "control-variate", "label-flip", "backdoor", "partial-work", "dp-sgd", "dp-sgd+proximal", "gradient-ascent" })
                 data.Add(model, modifier);
         return data;
     }
@@ -43,6 +43,10 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
         "label-flip" => (Sgd.With(new LabelFlip(Classes)), j => j),
         "backdoor" => (Sgd.With(new BackdoorTrigger(3, 2f, 1, 0.5)), j => j),
         "partial-work" => (Sgd, j => j with { MaxSteps = 3 }),
+        // Clip norm 0.5 clips most examples of these random images; z = 0.8 noise on top.
+        "dp-sgd" => (Sgd.With(new DpSgd(0.5, 0.8)), j => j),
+        "dp-sgd+proximal" => (Sgd.With(new DpSgd(0.5, 0.8), new ProximalTerm(0.5f)), j => j with { MaxSteps = 3 }),
+        "gradient-ascent" => (Sgd.With(new GradientAscent()), j => j),
         _ => throw new ArgumentException(name),
     };
 
@@ -89,6 +93,27 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
             if (!backdoorMissedEveryRow && !partialCoversAll)
                 Assert.True(effect > 1e-3, $"device {d}: the {modifier} modifier did not change the update ({effect:E2})");
         }
+    }
+
+    [Fact]
+    public void Gradient_ascent_raises_the_loss_that_descent_lowers()
+    {
+        // Prepare
+        var spec = Spec(ModelKinds.Mlp);
+        var data = ComputeTestData.RandomImages(9, 40, Image, Classes);
+        var global = ModelLayout.Initialize(spec, 2);
+        var descent = ComputeTestData.Jobs(spec, Sgd, global, data, ComputeTestData.Shards(40), 3)[0];
+        var ascent = descent with { Plan = Sgd.With(new GradientAscent()) };
+        double Loss(float[] delta) => ModelEvaluator.Evaluate(new EvaluationJob(spec, global.Zip(delta, (w, d) => w + d).ToArray(), data), torch.CPU).Loss;
+        double before = ModelEvaluator.Evaluate(new EvaluationJob(spec, global, data), torch.CPU).Loss;
+
+        // Execute
+        var down = BatchedTrainer.Train([descent], torch.CPU)[0];
+        var up = BatchedTrainer.Train([ascent], torch.CPU)[0];
+
+        // Assert
+        Assert.True(Loss(down.Delta) < before, $"descent: {before} -> {Loss(down.Delta)}");
+        Assert.True(Loss(up.Delta) > before, $"ascent: {before} -> {Loss(up.Delta)}");
     }
 
     [Fact]

@@ -128,7 +128,7 @@ public class ResultsFolderTests
         using var tmp = new TempDir();
         using (var earlier = ResultsFolder.Open(tmp.Path))
         {
-            earlier.WriteScenario("name: earlier");
+            earlier.WriteScenario($"# {ResultsFolder.ScenarioHeader}\nname: earlier");
             foreach (var r in ReportFixtures.FourRounds().Take(2)) earlier.AppendRound(r);
             earlier.Complete(ReportFixtures.Input() with { Status = RunStatuses.Interrupted });
         }
@@ -162,7 +162,7 @@ public class ResultsFolderTests
         using var tmp = new TempDir();
         using (var earlier = ResultsFolder.Open(tmp.Path))
         {
-            earlier.WriteScenario("name: earlier");
+            earlier.WriteScenario($"# {ResultsFolder.ScenarioHeader}\nname: earlier");
             foreach (var r in ReportFixtures.FourRounds()) earlier.AppendRound(r);
             earlier.WriteDevices([Device(1, "Pixel")]);
             earlier.Complete(ReportFixtures.Input());
@@ -184,7 +184,7 @@ public class ResultsFolderTests
         using var tmp = new TempDir();
         using (var earlier = ResultsFolder.Open(tmp.Path))
         {
-            earlier.WriteScenario("name: earlier");
+            earlier.WriteScenario($"# {ResultsFolder.ScenarioHeader}\nname: earlier");
             File.WriteAllText(earlier.Paths.Log, "log");
             earlier.Complete(ReportFixtures.Input() with { Status = RunStatuses.Failed, Error = "bad data" });
         }
@@ -205,5 +205,20 @@ public class ResultsFolderTests
         var e = Assert.Throws<ResultsFolderInUseException>(() => ResultsFolder.Open(tmp.Path, overwrite: true));
 
         Assert.Equal(Environment.ProcessId, e.OwnerPid);
+    }
+
+    [Fact]
+    public void A_scenario_file_of_the_users_in_the_folder_is_never_replaced()
+    {
+        // Prepare: the user's own scenario.yaml, run with `output: .` (its folder).
+        using var tmp = new TempDir();
+        File.WriteAllText(Path.Combine(tmp.Path, ResultsFolder.ScenarioFileName), "# my experiment\nname: mine\n");
+
+        // Execute
+        var e = Assert.Throws<ResultsFolderOccupiedException>(() => ResultsFolder.Open(tmp.Path, overwrite: true));
+
+        // Assert
+        Assert.Contains("--output", e.Message);
+        Assert.Equal("# my experiment\nname: mine\n", File.ReadAllText(Path.Combine(tmp.Path, ResultsFolder.ScenarioFileName)));
     }
 }

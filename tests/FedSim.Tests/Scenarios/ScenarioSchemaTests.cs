@@ -26,7 +26,9 @@ public sealed class ScenarioSchemaTests
     private static IEnumerable<JsonObject> Shapes(JsonObject node)
     {
         yield return node;
-        if (node["items"] is JsonObject items) yield return items;
+        // A list of components nests both: items whose alternatives are the kinds.
+        if (node["items"] is JsonObject items)
+            foreach (var shape in Shapes(items)) yield return shape;
         if (node["oneOf"] is JsonArray alternatives)
             foreach (var alternative in alternatives.OfType<JsonObject>()) yield return alternative;
     }

@@ -115,11 +115,18 @@ public static class AuditSetCsv
 
     public static void Write(TextWriter writer, AuditSet audit)
     {
-        ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(audit);
+        Write(writer, audit.Examples);
+    }
+
+    /// <summary>Writes audited records (e.g. as an audit report kept them), in the given order.</summary>
+    public static void Write(TextWriter writer, IEnumerable<AuditExample> examples)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(examples);
         writer.Write(Header);
         writer.Write('\n');
-        foreach (var e in audit.Examples)
+        foreach (var e in examples)
         {
             writer.Write(e.Index.ToString(CultureInfo.InvariantCulture));
             writer.Write(e.IsMember ? ",1," : ",0,");

@@ -9,6 +9,9 @@ namespace FedSim.Strategies.Aggregators;
 public sealed class MeanOptions : AggregatorOptions
 {
     public override IAggregator Create(int assumedByzantine) => new MeanAggregator();
+
+    /// <summary>A weighted mean is a weighted sum divided by the weights' sum: secure aggregation can compute it.</summary>
+    public override bool NeedsIndividualUpdates => false;
 }
 
 public sealed class MeanAggregator : IAggregator

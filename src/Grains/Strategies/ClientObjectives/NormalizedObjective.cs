@@ -9,6 +9,9 @@ namespace FedSim.Strategies.ClientObjectives;
 /// </summary>
 public sealed class NormalizedObjective(double localMomentum) : ClientObjective
 {
+    /// <summary>Each delta is divided by its own device's work a_i, so the server needs them one by one.</summary>
+    public override bool ServerReadsIndividualResults => true;
+
     public override (IReadOnlyList<ClientResult> Results, double Scale) Normalize(IReadOnlyList<ClientResult> results)
     {
         var kept = results.Where(r => r.Steps > 0).ToList();

@@ -1,0 +1,339 @@
+using FedSim.Attacks.Auditing;
+using FedSim.Attacks.Inference;
+using FedSim.Compute;
+using FedSim.Contracts;
+using FedSim.Coordination;
+using FedSim.Data;
+using FedSim.Determinism;
+using FedSim.Rounds;
+using Microsoft.Extensions.Logging;
+
+namespace FedSim.Auditing;
+
+/// <summary>An attacker grain's durable state: the judge's truth so far and the finished audits.</summary>
+[GenerateSerializer]
+public sealed class AttackerState
+{
+    /// <summary>Devices whose updates the model absorbed so far (sorted): their training records are members.</summary>
+    [Id(0)] public List<long> Contributors { get; set; } = [];
+    [Id(1)] public List<AuditRecord> Audits { get; set; } = [];
+    [Id(2)] public List<string> Failures { get; set; } = [];
+    /// <summary>Client: the rounds it added gradient ascent in, with the records it targeted and the model released after.</summary>
+    [Id(3)] public Dictionary<int, ClientAscent> Ascents { get; set; } = [];
+}
+
+/// <summary>A malicious client's ascent round: whom it targeted (truth kept for the judge) and the model released after it.</summary>
+[GenerateSerializer]
+public sealed class ClientAscent
+{
+    [Id(0)] public List<AuditExample> Targets { get; set; } = [];
+    [Id(1)] public float[]? Released { get; set; }
+}
+
+/// <summary>
+/// What every attacker grain shares: the judge's truth (who contributed), audits started in the background and
+/// collected into durable state, and the report. An audit runs on the thread pool (its heavy parts on the compute
+/// pool), never on the grain's scheduler, so no call waits for one.
+/// </summary>
+public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> state, ExperimentDataCache data, ILogger logger) : Grain
+{
+    private int _pending;
+
+    protected AttackerKey Key { get; private set; }
+
+    protected AttackerState State => state.State;
+
+    protected ExperimentDataCache Data => data;
+
+    protected abstract string ThreatModel { get; }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        Key = AttackerKey.Parse(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public Task<AttackerReport> GetReportAsync()
+        => Task.FromResult(new AttackerReport(Key.Index, ThreatModel, State.Audits.ToArray(), _pending, State.Failures.ToArray()));
+
+    /// <summary>Records the round's truth (idempotent: a replayed round adds nothing new).</summary>
+    protected Task RememberAsync(RoundTruth truth)
+    {
+        var merged = State.Contributors.Union(truth.UsedDevices).Order().ToList();
+        if (merged.Count == State.Contributors.Count) return Task.CompletedTask;
+        State.Contributors = merged;
+        return state.WriteStateAsync();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="audit"/> in the background and stores what it returns (replacing this attacker's earlier
+    /// audits of the same round, so a replayed round does not count twice). <paramref name="audit"/> runs on the thread
+    /// pool and must not touch grain state.
+    /// </summary>
+    protected void StartAudit(int round, Func<Task<IReadOnlyList<AuditRecord>>> audit)
+    {
+        _pending++;
+        // Long audits (reference models) must not lose their activation to idle collection.
+        DelayDeactivation(TimeSpan.FromHours(6));
+        _ = RunAsync();
+
+        async Task RunAsync()
+        {
+            try
+            {
+                var records = await Task.Run(audit);
+                State.Audits.RemoveAll(a => a.Round == round);
+                State.Audits.AddRange(records);
+            }
+            catch (Exception ex)
+            {
+                LogAuditFailed(logger, ex, this.GetPrimaryKeyString(), round);
+                State.Failures.Add($"{ThreatModel} attacker {Key.Index}, round {round}: {ex.Message}");
+            }
+            finally
+            {
+                _pending--;
+                await state.WriteStateAsync();
+            }
+        }
+    }
+
+    /// <summary>The seed of this attacker's audit-set draws: the same every round, so audits follow the same records.</summary>
+    protected static ulong AuditSeed(ScenarioSpec scenario, int attacker, long device = Seeds.None)
+        => Seeds.Mix(Seeds.Derive(scenario.Seed, Seeds.None, device, SeedPurpose.Attack) ^ (ulong)(attacker + 1) * 0xA24BAED4963EE407UL);
+
+    protected static double DeltaOf(ScenarioSpec scenario, RoundTruth truth) => truth.Delta ?? scenario.Audit.Delta;
+
+    protected PoolAttackerCompute Compute(IComputePool pool, ScenarioSpec scenario)
+        => new(pool, data.Get(scenario), ExperimentSetup.BasePlan(scenario.Training));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Attacker {Attacker} failed to audit round {Round}")]
+    private static partial void LogAuditFailed(ILogger logger, Exception ex, string attacker, int round);
+}
+
+/// <summary>
+/// The outsider (<see cref="OutsiderAttackerOptions"/>): on audited rounds it queries the released model on a balanced
+/// audit set drawn from the records of every device that has contributed so far, and runs its attacks, training its
+/// reference models on its auxiliary records (held-out records it may hold) through the compute pool.
+/// </summary>
+public sealed class OutsiderAttackerGrain(
+    [PersistentState("attacker", FedSimStorage.Checkpoints)] IPersistentState<AttackerState> state,
+    IComputePool pool, ExperimentDataCache data, ILogger<OutsiderAttackerGrain> logger)
+    : AttackerGrainBase(state, data, logger), IOutsiderAttackerGrain
+{
+    protected override string ThreatModel => ThreatModels.Outsider;
+
+    public async Task ObserveAsync(ScenarioSpec scenario, RoundTruth truth, ReleasedModel? release)
+    {
+        await RememberAsync(truth);
+        if (release is null || !truth.Audit) return;
+        int index = Key.Index;
+        var options = (OutsiderAttackerOptions)scenario.Attacks[index];
+        var contributors = State.Contributors.ToArray();
+        StartAudit(truth.Round, async () =>
+        {
+            var experimentData = Data.Get(scenario);
+            var set = new AuditJudge(experimentData.Partition, experimentData.HeldOut)
+                .Draw(contributors, scenario.Audit.Members, auxiliary: true, AuditSeed(scenario, index));
+            if (set is null) return [];
+            var compute = Compute(pool, scenario);
+            var audited = set.Examples.Select(e => (int)e.Index).ToArray();
+            var auxiliary = set.AttackerAuxiliary.Select(i => (int)i).ToArray();
+            var scores = await OutsiderAttacks.ScoreAsync(options, new QueriedModel(compute, release), compute, audited, auxiliary,
+                ReferenceEpochs(options, scenario, truth.Round), Seeds.Derive(scenario.Seed, truth.Round, index, SeedPurpose.AttackReference));
+            return scores.Select(s => AuditJudge.Judge(s.Key, ThreatModels.Outsider, index, truth.Round, set.Examples, s.Value,
+                truth.Epsilon, DeltaOf(scenario, truth))).ToArray();
+        });
+    }
+
+    /// <summary>
+    /// Epochs of a reference model: as set, or the passes over a record the target's devices have made by this round
+    /// (rounds × local epochs × the share of devices sampled per round), between 1 and 50.
+    /// </summary>
+    public static int ReferenceEpochs(OutsiderAttackerOptions options, ScenarioSpec scenario, int round)
+    {
+        if (options.ReferenceEpochs > 0) return options.ReferenceEpochs;
+        double passes = round * scenario.Training.LocalEpochs * Math.Min(1.0, (double)scenario.Training.DevicesPerRound / scenario.Devices);
+        return (int)Math.Clamp(Math.Round(passes), 1, 50);
+    }
+}
+
+/// <summary>
+/// The honest-but-curious server (<see cref="ServerAttackerOptions"/>): on audited rounds it attacks single devices'
+/// updates, each against its own device's members and held-out non-members, and reports them pooled and one by one.
+/// Under secure aggregation its view has no individual updates, so it attacks the aggregate and says so.
+/// </summary>
+public sealed class ServerAttackerGrain(
+    [PersistentState("attacker", FedSimStorage.Checkpoints)] IPersistentState<AttackerState> state,
+    IComputePool pool, ExperimentDataCache data, ILogger<ServerAttackerGrain> logger)
+    : AttackerGrainBase(state, data, logger), IServerAttackerGrain
+{
+    public const string AggregateOnlyNote = "secure aggregation hides individual updates: attacked the aggregate only";
+
+    protected override string ThreatModel => ThreatModels.Server;
+
+    public async Task ObserveAsync(ScenarioSpec scenario, RoundTruth truth, ServerObservation? view)
+    {
+        await RememberAsync(truth);
+        if (view is null || !truth.Audit) return;
+        int index = Key.Index;
+        var options = (ServerAttackerOptions)scenario.Attacks[index];
+        StartAudit(truth.Round, () => AuditAsync(scenario, options, index, truth, view));
+    }
+
+    private async Task<IReadOnlyList<AuditRecord>> AuditAsync(ScenarioSpec scenario, ServerAttackerOptions options, int index,
+        RoundTruth truth, ServerObservation view)
+    {
+        var experimentData = Data.Get(scenario);
+        var judge = new AuditJudge(experimentData.Partition, experimentData.HeldOut);
+        var compute = Compute(pool, scenario);
+        double delta = DeltaOf(scenario, truth);
+        var records = new List<AuditRecord>();
+        if (!options.Selected.Contains(AttackNames.Update)) return records;
+
+        if (view.Individual is null)
+        {
+            // Only the sum of the round's updates is visible: members are the records of every device in it.
+            var set = judge.Draw(truth.UsedDevices, scenario.Audit.Members, auxiliary: false, AuditSeed(scenario, index));
+            if (set is null) return records;
+            var scores = await ServerAttacks.UpdateScoresAsync(compute, view.GlobalWeights, view.Aggregate, set.Examples.Select(e => (int)e.Index).ToArray());
+            records.Add(AuditJudge.Judge(AttackNames.Update, ThreatModels.Server, index, truth.Round, set.Examples, scores, truth.Epsilon, delta,
+                note: AggregateOnlyNote));
+            return records;
+        }
+
+        var examples = new List<AuditExample>();
+        var pooled = new List<double>();
+        foreach (var update in view.Individual.OrderBy(u => u.Device).Take(options.MaxDevices))
+        {
+            var set = judge.Draw([update.Device], scenario.Audit.Members, auxiliary: false, AuditSeed(scenario, index, update.Device));
+            if (set is null) continue; // a device with no held-out record cannot be audited on its own
+            var scores = await ServerAttacks.UpdateScoresAsync(compute, view.GlobalWeights, update.Delta, set.Examples.Select(e => (int)e.Index).ToArray());
+            records.Add(AuditJudge.Judge(AttackNames.Update, ThreatModels.Server, index, truth.Round, set.Examples, scores, truth.Epsilon, delta,
+                device: update.Device));
+            examples.AddRange(set.Examples);
+            pooled.AddRange(scores);
+        }
+        if (examples.Count > 0)
+            records.Add(AuditJudge.Judge(AttackNames.Update, ThreatModels.Server, index, truth.Round, examples, [.. pooled], truth.Epsilon, delta,
+                note: $"single updates of {records.Count} devices, each record scored on its own device's update"));
+        return records;
+    }
+}
+
+/// <summary>
+/// The malicious client (<see cref="ClientAttackerOptions"/>): it stands in for its device, training honestly on the
+/// device's shard; in the round before each audit it also takes full-batch gradient-ascent steps on the records it tests and
+/// adds them to its update. At the audit it measures how much each record's loss fell from the model released after
+/// its ascent to the current one (active), and the plain loss on the current model (passive), on the same records.
+/// </summary>
+public sealed partial class ClientAttackerGrain(
+    [PersistentState("attacker", FedSimStorage.Checkpoints)] IPersistentState<AttackerState> state,
+    IComputePool pool, ExperimentDataCache data, ILogger<ClientAttackerGrain> logger)
+    : AttackerGrainBase(state, data, logger), IClientAttackerGrain
+{
+    protected override string ThreatModel => ThreatModels.Client;
+
+    /// <summary>The registered device a client attacker controls.</summary>
+    public static long DeviceOf(ClientAttackerOptions options, ScenarioSpec scenario, int index)
+        => options.Device >= 0 ? options.Device
+            : new DeterministicRandom(Seeds.Derive(scenario.Seed, Seeds.None, index, SeedPurpose.Attack)).NextInt(scenario.Devices);
+
+    public Task BeginTrainingAsync(RoundAssignment assignment)
+    {
+        _ = TrainAndSubmitAsync(assignment);
+        return Task.CompletedTask;
+    }
+
+    private async Task TrainAndSubmitAsync(RoundAssignment a)
+    {
+        var scenario = a.Scenario;
+        int index = Key.Index;
+        var options = (ClientAttackerOptions)scenario.Attacks[index];
+        long device = DeviceOf(options, scenario, index);
+        var experiment = GrainFactory.GetGrain<IExperimentGrain>(a.ExperimentId);
+        try
+        {
+            var experimentData = Data.Get(scenario);
+            bool acts = options.Selected.Contains(AttackNames.GradientAscent)
+                        && AttackerTapStage.IsAudited(a.Round + 1, scenario.Audit.Every, scenario.Training.Rounds);
+            var targets = acts ? Targets(scenario, experimentData, index, device) : null;
+            var compute = Compute(pool, scenario);
+            var honest = pool.TrainAsync(new TrainingJob(device, a.Model, a.Plan, a.Global.Weights, experimentData.Shard(device), a.TrainingSeed, a.MaxSteps));
+            float[]? ascended = null;
+            if (targets is not null)
+                ascended = (await compute.TrainAsync([new ModelTraining(a.Global.Weights, targets.Select(t => (int)t.Index).ToArray(),
+                    options.AscentSteps, Seeds.Derive(scenario.Seed, a.Round, device, SeedPurpose.AttackReference), Ascent: true,
+                    BatchSize: Math.Max(1, targets.Count))]))[0];
+            var result = await honest;
+            var delta = result.Delta;
+            if (ascended is not null)
+            {
+                delta = (float[])delta.Clone();
+                for (int i = 0; i < delta.Length; i++) delta[i] += ascended[i] - a.Global.Weights[i];
+                State.Ascents[a.Round] = new ClientAscent { Targets = [.. targets!] };
+                await state.WriteStateAsync();
+            }
+            long bytes = (long)delta.Length * sizeof(float);
+            await experiment.SubmitUpdateAsync(new ClientUpdate(device, a.Round, delta, result.Examples, result.Steps, result.MeanLoss,
+                a.SimulatedSeconds, bytes, bytes));
+        }
+        catch (Exception ex)
+        {
+            LogTrainingFailed(logger, ex, device, a.Round);
+            await experiment.ReportFailureAsync(new ClientFailureReport(device, a.Round, ex.Message));
+        }
+    }
+
+    /// <summary>The records the client tests: members and non-members of every other device, balanced and seeded.</summary>
+    private static IReadOnlyList<AuditExample> Targets(ScenarioSpec scenario, ExperimentData experimentData, int index, long device)
+    {
+        var judge = new AuditJudge(experimentData.Partition, experimentData.HeldOut);
+        var set = judge.Draw(Enumerable.Range(0, scenario.Devices).Select(d => (long)d), scenario.Audit.Members, auxiliary: false,
+            AuditSeed(scenario, index), excludeDevice: device);
+        return set?.Examples ?? [];
+    }
+
+    public async Task ObserveAsync(ScenarioSpec scenario, RoundTruth truth, ReleasedModel release)
+    {
+        await RememberAsync(truth);
+        if (State.Ascents.TryGetValue(release.Round, out var acted) && acted.Released is null)
+        {
+            acted.Released = release.Weights;
+            await state.WriteStateAsync();
+        }
+        if (!truth.Audit) return;
+        // Ascents older than the one this audit measures are done with (their weights are model-sized).
+        foreach (int old in State.Ascents.Keys.Where(r => r < release.Round - 1).ToArray()) State.Ascents.Remove(old);
+        int index = Key.Index;
+        var options = (ClientAttackerOptions)scenario.Attacks[index];
+        long device = DeviceOf(options, scenario, index);
+        var contributors = State.Contributors.ToHashSet();
+        State.Ascents.TryGetValue(release.Round - 1, out var ascent);
+        StartAudit(truth.Round, async () =>
+        {
+            var experimentData = Data.Get(scenario);
+            bool active = ascent?.Released is not null && options.Selected.Contains(AttackNames.GradientAscent);
+            // Members are records of devices that have contributed; a target of a device that never did is neither.
+            var examples = (active ? ascent!.Targets : Targets(scenario, experimentData, index, device))
+                .Where(e => !e.IsMember || contributors.Contains(e.Device)).ToArray();
+            if (!examples.Any(e => e.IsMember) || examples.All(e => e.IsMember)) return [];
+            var compute = Compute(pool, scenario);
+            var records = examples.Select(e => (int)e.Index).ToArray();
+            var outputs = await compute.OutputsAsync(active ? [ascent!.Released!, release.Weights] : [release.Weights], records);
+            var now = outputs[^1];
+            double delta = DeltaOf(scenario, truth);
+            var results = new List<AuditRecord>();
+            if (active)
+                results.Add(AuditJudge.Judge(AttackNames.GradientAscent, ThreatModels.Client, index, truth.Round, examples,
+                    ClientAttacks.ActiveScores(outputs[0], now), truth.Epsilon, delta, note: $"device {device} ascended on these records in round {release.Round - 1}"));
+            if (options.Selected.Contains(AttackNames.Loss))
+                results.Add(AuditJudge.Judge(AttackNames.Loss, ThreatModels.Client, index, truth.Round, examples, LossAttack.Scores(now), truth.Epsilon, delta,
+                    note: active ? null : $"no ascent before this audit (device {device} was not sampled in round {release.Round - 1}, or gradient-ascent is off)"));
+            return results;
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client attacker (device {Device}) failed to train in round {Round}")]
+    private static partial void LogTrainingFailed(ILogger logger, Exception ex, long device, int round);
+}

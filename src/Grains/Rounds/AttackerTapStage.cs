@@ -1,0 +1,71 @@
+using FedSim.Attacks.Auditing;
+
+namespace FedSim.Rounds;
+
+/// <summary>How the attacker tap reaches the attacker grains (the coordinator supplies it); each call returns at once.</summary>
+public interface IAttackerChannel
+{
+    Task ToOutsiderAsync(int attacker, RoundTruth truth, ReleasedModel? release);
+
+    Task ToServerAsync(int attacker, RoundTruth truth, ServerObservation? view);
+
+    Task ToClientAsync(int attacker, RoundTruth truth, ReleasedModel release);
+}
+
+/// <summary>
+/// The attacker tap: after each round, hands every attacker exactly what its threat model grants (and the audit's
+/// judge the round's truth). Outsiders get the released model on audited rounds; the server gets the round's global
+/// model, every individual update (none under secure aggregation) and the aggregate on audited rounds; a malicious
+/// client gets every released model, as a participant receives it. The calls return at once: audits run in the
+/// attacker grains, on the compute pool, never inside the round.
+/// </summary>
+/// <param name="every">Audit every k rounds (and at <paramref name="lastRound"/>).</param>
+/// <param name="secureAggregation">Whether secure aggregation hides individual updates from the server.</param>
+public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, IAttackerChannel channel, int every, int lastRound, bool secureAggregation)
+    : IRoundStage
+{
+    /// <summary>Round metrics read as the run's DP guarantee (added by the privacy stage, when DP is on).</summary>
+    public const string EpsilonMetric = "epsilon";
+    public const string DeltaMetric = "delta";
+
+    public bool SecureAggregation => secureAggregation;
+
+    public static bool IsAudited(int round, int every, int lastRound) => round % every == 0 || round == lastRound;
+
+    public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
+    {
+        int number = round.Context.Round;
+        bool audit = IsAudited(number, every, lastRound);
+        var truth = new RoundTruth(number, round.Used.Order().ToArray(), audit, Metric(round, EpsilonMetric), Metric(round, DeltaMetric));
+        var released = new ReleasedModel(number, round.NextWeights ?? round.GlobalWeights);
+        for (int i = 0; i < attackers.Count; i++)
+        {
+            switch (attackers[i].Kind)
+            {
+                case ThreatModels.Outsider:
+                    await channel.ToOutsiderAsync(i, truth, audit ? released : null);
+                    break;
+                case ThreatModels.Server:
+                    await channel.ToServerAsync(i, truth, audit ? ServerView(round) : null);
+                    break;
+                case ThreatModels.Client:
+                    await channel.ToClientAsync(i, truth, released);
+                    break;
+                default:
+                    throw new InvalidOperationException($"the attacker tap has no view for threat model '{attackers[i].Kind}'");
+            }
+        }
+    }
+
+    /// <summary>What the server sees: under secure aggregation the individual updates are not part of the view at all.</summary>
+    private ServerObservation ServerView(RoundResults round)
+    {
+        var aggregate = round.Update is { } u ? u.Select(v => (float)v).ToArray() : new float[round.GlobalWeights.Length];
+        var individual = secureAggregation
+            ? null
+            : new ValueList<ObservedUpdate>(round.Results.Select(r => new ObservedUpdate(r.DeviceId, r.Delta, r.Examples)));
+        return new ServerObservation(round.Context.Round, round.GlobalWeights, individual, aggregate, secureAggregation);
+    }
+
+    private static double? Metric(RoundResults round, string name) => round.Metrics.LastOrDefault(m => m.Name == name)?.Value;
+}

@@ -1,0 +1,54 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using FedSim.Components;
+using FedSim.Determinism;
+
+namespace FedSim.Rounds;
+
+/// <summary>
+/// The device-sampling family (<c>training.sampling.kind</c>): how a round's cohort is drawn from the registered
+/// devices. It is part of the privacy story: a DP accountant's amplification-by-sampling bound holds only for the
+/// sampling actually used, so the privacy rules read this section.
+/// </summary>
+[ComponentFamily("sampling"), GenerateSerializer]
+[Description("How each round's cohort is drawn: a fixed number of devices, or each device independently (Poisson).")]
+public abstract class SamplingOptions : ComponentOptions
+{
+    /// <summary>The cohort size a round expects (robust aggregators' f, secure aggregation's quantizer bound).</summary>
+    public abstract int ExpectedCohort(long population, int devicesPerRound);
+}
+
+/// <summary>Fixed-size sampling: exactly <c>devices_per_round</c> devices, uniformly without replacement (Floyd's algorithm).</summary>
+[ComponentKind("fixed", Order = 0), GenerateSerializer]
+[Description("Fixed size: exactly training.devices_per_round devices, uniformly without replacement (Floyd's algorithm).")]
+public sealed class FixedSizeSamplingOptions : SamplingOptions
+{
+    public override int ExpectedCohort(long population, int devicesPerRound) => devicesPerRound;
+}
+
+/// <summary>
+/// Poisson sampling: every device joins a round independently with probability q, so the cohort size varies
+/// (binomial, mean q·N). It is the sampling the RDP accountant of the subsampled Gaussian mechanism assumes
+/// (Mironov, Talwar and Zhang 2019), and what DP-FedAvg (McMahan et al. 2018) uses.
+/// </summary>
+[ComponentKind("poisson", Order = 1), GenerateSerializer]
+[Description("Poisson: every device joins a round independently with probability rate (cohort size varies, mean rate x devices); training.devices_per_round is not used. What the DP accountant assumes.")]
+public sealed class PoissonSamplingOptions : SamplingOptions
+{
+    [Id(0), Description("q: the probability that a device joins a round.")]
+    [Range(0, 1, MinimumIsExclusive = true)]
+    public double Rate { get; set; } = 0.1;
+
+    public override int ExpectedCohort(long population, int devicesPerRound) => (int)Math.Max(1, Math.Round(Rate * population));
+
+    /// <summary>
+    /// The round's cohort, sorted: each of the <paramref name="population"/> devices independently with probability q,
+    /// drawn as the gaps of a Bernoulli process (geometric skips), so the cost is O(q·N), not O(N).
+    /// <paramref name="admit"/> filters the drawn devices (availability).
+    /// </summary>
+    public long[] Sample(int round, ulong seed, long population, Func<long, bool>? admit = null)
+    {
+        var rng = new DeterministicRandom(Seeds.Derive(seed, round, Seeds.None, SeedPurpose.CohortSampling));
+        return rng.BernoulliPositions(population, Rate).Where(d => admit is null || admit(d)).ToArray();
+    }
+}

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using FedSim.Scenarios.Configuration;
+using FedSim.Scenarios.Running;
+
+namespace FedSim.Scenarios.Cli;
+
+/// <summary>
+/// <c>fedsim attack FILE [--output DIR] [--quiet]</c>: trains the federation the file describes, as <c>fedsim run</c>
+/// does, while its <c>attacks:</c> audit it; writes attack.json, attack_devices.csv, roc.png and audit_sets/ beside
+/// the usual results.
+/// </summary>
+internal static class AttackCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var file = new Argument<string>("FILE") { Description = "Scenario file (YAML) with an attacks: list." };
+        var output = new Option<string?>("--output", "-o") { Description = "Results folder (default: the file's 'output', else results/<name>)." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output; print only the results folder." };
+
+        var command = new Command("attack", "Train a scenario's federation and run its membership-inference attackers (attacks:).");
+        command.Arguments.Add(file);
+        command.Options.Add(output);
+        command.Options.Add(quiet);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string path = parse.GetValue(file)!;
+            var loaded = ScenarioLoader.Load(path);
+            if (!loaded.Succeeded)
+            {
+                foreach (var error in loaded.Errors) context.Error.WriteLine(error);
+                return ExitCodes.InvalidInput;
+            }
+            if (loaded.Spec!.Attacks.Length == 0)
+            {
+                context.Error.WriteLine($"{path}: the scenario lists no attacker; add an attacks: list, e.g. 'attacks: [{{kind: outsider}}, {{kind: server}}]' (see examples/README.md)");
+                return ExitCodes.InvalidInput;
+            }
+            var options = new RunOptions(parse.GetValue(output), Quiet: parse.GetValue(quiet));
+            await context.Services.RunAttack(loaded.Spec, Path.GetFullPath(path), options, cancellationToken);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

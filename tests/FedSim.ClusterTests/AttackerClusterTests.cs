@@ -1,0 +1,97 @@
+using FedSim.Attacks.Auditing;
+using FedSim.Auditing;
+using FedSim.Contracts;
+using FedSim.Scenarios.Running;
+
+namespace FedSim.ClusterTests;
+
+/// <summary>Attacker grains audit a federation through the real grains: what each threat model is handed and when.</summary>
+[Collection(nameof(OneSiloCollection))]
+public sealed class AttackerClusterTests(OneSiloCluster one)
+{
+    private static ScenarioSpec Audited()
+    {
+        var scenario = TestScenarios.SmallSynthetic(devices: 10, perRound: 10, rounds: 4, seed: 17);
+        scenario.Training.LocalEpochs = 3;
+        scenario.Audit = new AuditSpec { Every = 2, Members = 150 };
+        scenario.Attacks =
+        [
+            new OutsiderAttackerOptions { Attacks = [AttackNames.Loss, AttackNames.LiraOnline], ReferenceModels = 4, ReferenceEpochs = 2 },
+            new ServerAttackerOptions { MaxDevices = 2 },
+            new ClientAttackerOptions { Device = 3 },
+        ];
+        return scenario;
+    }
+
+    private async Task<AttackerReport[]> Audit(string id, ScenarioSpec scenario)
+    {
+        var status = await ExperimentDriver.RunToCompletionAsync(one.Cluster.GrainFactory, id, scenario, _ => { }, TestScenarios.Deadline());
+        Assert.Null(status.Error);
+        var grains = scenario.Attacks.Select((a, i) => AttackerKey.Grain(one.Cluster.GrainFactory, id, i, a)).ToArray();
+        return await Settled(grains);
+    }
+
+    private static async Task<AttackerReport[]> Settled(IReadOnlyList<IAttackerGrain> grains)
+    {
+        var deadline = TestScenarios.Deadline();
+        while (true)
+        {
+            var reports = await Task.WhenAll(grains.Select(g => g.GetReportAsync()));
+            if (reports.All(r => r.Pending == 0)) return reports;
+            await Task.Delay(50, deadline);
+        }
+    }
+
+    [Fact]
+    public async Task Each_threat_model_audits_every_kth_round_and_repeats_exactly()
+    {
+        // Execute
+        var first = await Audit("attack-a", Audited());
+        var second = await Audit("attack-b", Audited());
+
+        // Assert: the outsider audits rounds 2 and 4 with both attacks, on a balanced set.
+        Assert.All(first, r => Assert.Empty(r.Failures));
+        var outsider = first[0].Audits;
+        Assert.Equal([(2, AttackNames.Loss), (2, AttackNames.LiraOnline), (4, AttackNames.Loss), (4, AttackNames.LiraOnline)],
+            outsider.Select(a => (a.Round, a.Attack)).OrderBy(p => p.Round));
+        Assert.All(outsider, a => Assert.Equal((150, 150), (a.Metrics.Members, a.Metrics.NonMembers)));
+        // The server: two single devices per audited round, plus their pooled audit.
+        var server = first[1].Audits;
+        Assert.Equal([0L, 1L, 0L, 1L], server.Where(a => a.Device is not null).OrderBy(a => a.Round).Select(a => a.Device!.Value));
+        Assert.Equal(2, server.Count(a => a.Device is null));
+        Assert.All(server.Where(a => a.Device is { } d), a => Assert.All(a.Devices, holder => Assert.Equal(a.Device, holder)));
+        // The client ascended in rounds 1 and 3 and measured the drop at 2 and 4, never on its own records.
+        var client = first[2].Audits;
+        Assert.Equal([(2, AttackNames.GradientAscent), (2, AttackNames.Loss), (4, AttackNames.GradientAscent), (4, AttackNames.Loss)],
+            client.Select(a => (a.Round, a.Attack)).OrderBy(p => p.Round).ThenBy(p => p.Attack, StringComparer.Ordinal));
+        Assert.All(client, a => Assert.DoesNotContain(3, a.Devices));
+        // Same scenario, same seed: the same audits.
+        Assert.Equal(first.SelectMany(r => r.Audits).Select(a => (a.Attack, a.Round, a.Device, a.Metrics)).OrderBy(x => x.ToString()),
+            second.SelectMany(r => r.Audits).Select(a => (a.Attack, a.Round, a.Device, a.Metrics)).OrderBy(x => x.ToString()));
+    }
+
+    [Fact]
+    public async Task Under_secure_aggregation_the_server_attacks_the_aggregate_and_says_so()
+    {
+        // Prepare: what the tap hands the server when secure aggregation is on (no individual update in the view).
+        var scenario = TestScenarios.SmallSynthetic(devices: 6, perRound: 6, rounds: 1, seed: 5);
+        scenario.Attacks = [new ServerAttackerOptions()];
+        scenario.Audit = new AuditSpec { Members = 100 };
+        int parameters = Compute.ModelLayout.For(Data.ExperimentDataCache.Build(scenario).Model).Count;
+        var global = Compute.ModelLayout.Initialize(Data.ExperimentDataCache.Build(scenario).Model, 1);
+        var aggregate = Enumerable.Range(0, parameters).Select(i => 0.01f * MathF.Sin(i)).ToArray();
+        var grain = one.Cluster.GrainFactory.GetGrain<IServerAttackerGrain>(new AttackerKey("secagg", 0).ToString());
+
+        // Execute
+        await grain.ObserveAsync(scenario, new RoundTruth(1, [0, 1, 2, 3, 4, 5], Audit: true),
+            new ServerObservation(1, global, Individual: null, aggregate, SecureAggregation: true));
+        var report = (await Settled([grain]))[0];
+
+        // Assert
+        Assert.Empty(report.Failures);
+        var audit = Assert.Single(report.Audits);
+        Assert.Null(audit.Device);
+        Assert.Equal(ServerAttackerGrain.AggregateOnlyNote, audit.Note);
+        Assert.Equal(6, audit.Devices.Distinct().Count());
+    }
+}
