@@ -91,6 +91,7 @@ public sealed class SecureAggregationClusterTests(OneSiloCluster one)
         Assert.All(received, m => Assert.Contains(m.GetType(), new[]
         {
             typeof(ScenarioSpec), // the test starting the run
+            typeof(int), // the test following it: GetStatusSinceAsync(reports seen)
             typeof(ClientUpdate), typeof(ClientFailureReport), typeof(SecAggKeyAdvertisement), typeof(SecAggShareBundle),
             typeof(SecAggMaskedInput), typeof(SecAggUnmaskResponse),
         }));

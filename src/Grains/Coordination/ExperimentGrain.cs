@@ -268,10 +268,27 @@ public sealed partial class ExperimentGrain(
         }
     }
 
+    /// <summary>
+    /// Sends the devices their assignments. A device whose silo cannot be reached (it is dying, or just died) is kept in
+    /// <see cref="InFlightRound.Undelivered"/>: the membership watch sends it again, so a kill that lands while a round
+    /// is being dispatched costs time, not the run.
+    /// </summary>
     private Task DispatchAsync(InFlightRound round, ExperimentSetup setup, IEnumerable<long> devices)
     {
         string id = this.GetPrimaryKeyString();
-        return Task.WhenAll(devices.ToList().Select(device => Trainer(setup, id, device)(round.Assignments[device])));
+        return Task.WhenAll(devices.ToList().Select(async device =>
+        {
+            try
+            {
+                await Trainer(setup, id, device)(round.Assignments[device]);
+                round.Undelivered.Remove(device);
+            }
+            catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+            {
+                round.Undelivered.Add(device);
+                LogUndelivered(logger, this.GetPrimaryKeyString(), round.Number, device, e.GetType().Name);
+            }
+        }));
     }
 
     private HashSet<SiloAddress> LiveSilos() =>
@@ -279,8 +296,9 @@ public sealed partial class ExperimentGrain(
 
     /// <summary>
     /// When a silo that was active at the round's start has left the cluster, the devices that have not answered may
-    /// have died with it: they get their assignment again. Repeats are harmless (a device still training ignores one;
-    /// the same seed trains the same update; a second answer finds the device no longer pending).
+    /// have died with it: they get their assignment again; so do devices whose assignment could not be delivered.
+    /// Repeats are harmless (a device still training ignores one; the same seed trains the same update; a second answer
+    /// finds the device no longer pending).
     /// </summary>
     private async Task WatchMembershipAsync(int number, CancellationToken cancellationToken)
     {
@@ -288,15 +306,17 @@ public sealed partial class ExperimentGrain(
         if (round is null || round.Number != number || round.Completing) return;
         var live = LiveSilos();
         var gone = round.Members.Where(s => !live.Contains(s)).ToList();
-        if (gone.Count == 0 || round.Pending.Count == 0)
+        round.Undelivered.IntersectWith(round.Pending);
+        var again = gone.Count > 0 ? round.Pending.ToList() : round.Undelivered.ToList();
+        if (again.Count == 0)
         {
             round.Members = live;
             return;
         }
-        LogRedispatch(logger, this.GetPrimaryKeyString(), number, round.Pending.Count, string.Join(", ", gone));
+        LogRedispatch(logger, this.GetPrimaryKeyString(), number, again.Count, gone.Count > 0 ? string.Join(", ", gone) : "none");
         try
         {
-            await DispatchAsync(round, _setup!, round.Pending.ToList());
+            await DispatchAsync(round, _setup!, again);
             round.Members = live;
         }
         catch (Exception e)
@@ -518,6 +538,8 @@ public sealed partial class ExperimentGrain(
         public IGrainTimer? Watchdog { get; set; }
         /// <summary>Each device's assignment, kept to send it again when the device's silo dies.</summary>
         public Dictionary<long, RoundAssignment> Assignments { get; } = [];
+        /// <summary>Devices whose assignment did not reach them (their silo was unreachable); sent again by the membership watch.</summary>
+        public HashSet<long> Undelivered { get; } = [];
         /// <summary>The active silos at the last membership check.</summary>
         public HashSet<SiloAddress> Members { get; set; } = [];
         public IGrainTimer? MembershipWatch { get; set; }
@@ -538,7 +560,10 @@ public sealed partial class ExperimentGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Experiment {Experiment} cancelled: {Reason}")]
     private static partial void LogCancelled(ILogger logger, string experiment, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Experiment} round {Round}: silo(s) {Silos} left the cluster; sending {Pending} unanswered assignment(s) again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Experiment} round {Round}: device {Device}'s silo is unreachable ({Reason}); its assignment will be sent again")]
+    private static partial void LogUndelivered(ILogger logger, string experiment, int round, long device, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Experiment} round {Round}: silo(s) gone: {Silos}; sending {Pending} unanswered assignment(s) again")]
     private static partial void LogRedispatch(ILogger logger, string experiment, int round, int pending, string silos);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Experiment} round {Round}: sending assignments again failed; retrying at the next check")]

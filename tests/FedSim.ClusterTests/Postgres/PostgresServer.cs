@@ -71,6 +71,8 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         var (exit, output) = Run("start", Folder);
         if (exit != 0) throw new InvalidOperationException($"starting PostgreSQL failed: {output}");
+        // This process's pooled connections died with the old server; later tests must not draw one.
+        NpgsqlConnection.ClearAllPools();
     }
 
     /// <summary>A new role with its own password (for checks that a password never reaches a log).</summary>
