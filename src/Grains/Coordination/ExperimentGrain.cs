@@ -63,7 +63,7 @@ public sealed partial class ExperimentGrain(
         var experimentData = data.Get(scenario);
         State.Scenario = scenario;
         State.Weights = ModelLayout.Initialize(experimentData.Model, Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.ModelInit));
-        await checkpoint.WriteStateAsync();
+        await WriteCheckpointAsync("before the first round");
         ScheduleNextRound();
     }
 
@@ -94,6 +94,7 @@ public sealed partial class ExperimentGrain(
 
     public Task ReportFailureAsync(ClientFailureReport failure)
     {
+        if (failure.StorageFailed) return FailAsync(new StorageFailedException(failure.Reason));
         var round = _round;
         if (round is null || round.Completing || failure.Round != round.Number || !round.Pending.Remove(failure.DeviceId))
             return Task.CompletedTask;
@@ -286,7 +287,17 @@ public sealed partial class ExperimentGrain(
             State.Finished = round.Number >= scenario.Training.Rounds || work.StopReason is not null || work.FinishReason is not null;
             State.Error = work.StopReason;
             State.FinishReason = work.FinishReason;
-            await checkpoint.WriteStateAsync();
+            try
+            {
+                await WriteCheckpointAsync($"after round {round.Number}");
+            }
+            catch (StorageFailedException)
+            {
+                // Not durable, so not reported: a resume replays this round.
+                State.Reports.Remove(report);
+                State.CompletedRounds = round.Number - 1;
+                throw;
+            }
             _round = null;
 
             Notify(o => o.OnRoundCompleted(report));
@@ -326,13 +337,42 @@ public sealed partial class ExperimentGrain(
     private async Task FailAsync(Exception ex)
     {
         if (_suspended) return; // a failure caused by the shutdown is not the experiment's
+        if (State.Finished) return; // the first failure is the one to report (a failed store fails every device after it)
         LogExperimentFailed(logger, ex, this.GetPrimaryKeyString());
         _round?.Watchdog?.Dispose();
         _round = null;
-        State.Error = ex.Message;
         State.Finished = true;
-        await checkpoint.WriteStateAsync();
+        if (ex is StorageFailedException)
+        {
+            // Nothing more is written: the stored checkpoint stays at the last finished round.
+            State.Error = $"{ex.Message}. Every finished round is kept: fix the storage (free disk space), then continue the run with --resume";
+        }
+        else
+        {
+            State.Error = ex.Message;
+            try
+            {
+                await WriteCheckpointAsync("of the failed run");
+            }
+            catch (StorageFailedException storage)
+            {
+                State.Error += $" (and {storage.Message})";
+            }
+        }
         Notify(o => o.OnExperimentFinished(StatusNow()));
+    }
+
+    /// <summary>Writes the checkpoint; a storage failure becomes a <see cref="StorageFailedException"/> saying which write.</summary>
+    private async Task WriteCheckpointAsync(string when)
+    {
+        try
+        {
+            await checkpoint.WriteStateAsync();
+        }
+        catch (Exception e) when (e is not StorageFailedException)
+        {
+            throw StorageFailedException.From($"could not write the coordinator's checkpoint {when}", e);
+        }
     }
 
     private ExperimentStatus StatusNow() => new(this.GetPrimaryKeyString(), State.CompletedRounds,

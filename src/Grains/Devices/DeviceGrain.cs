@@ -1,6 +1,7 @@
 using FedSim.Attacks.Poisoning;
 using FedSim.Compute;
 using FedSim.Contracts;
+using FedSim.Coordination;
 using FedSim.Data;
 using FedSim.Privacy;
 using FedSim.Strategies;
@@ -121,6 +122,13 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             }
             await experiment.SubmitUpdateAsync(update);
         }
+        catch (StorageFailedException ex)
+        {
+            // Not the device's failure but the run's: counting it as a failed device would change what the run
+            // learns. The coordinator stops the run; the stored state before this round is intact for a resume.
+            LogStateNotStored(logger, ex, DeviceIndex, a.Round);
+            await experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message, StorageFailed: true));
+        }
         catch (Exception ex)
         {
             LogTrainingFailed(logger, ex, DeviceIndex, a.Round);
@@ -140,6 +148,9 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device} failed to train in round {Round}")]
     private static partial void LogTrainingFailed(ILogger logger, Exception ex, long device, int round);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device} could not store its state in round {Round}")]
+    private static partial void LogStateNotStored(ILogger logger, Exception ex, long device, int round);
 }
 
 /// <summary>A device's stored state versions, newest last (the last <see cref="DeviceStateStore.Kept"/> rounds that wrote one).</summary>
@@ -176,6 +187,10 @@ internal sealed class DeviceStateStore(IServiceProvider services, GrainId grain)
             var record = await LoadAsync();
             return record.State!.Versions.Where(v => v.Round < round).MaxBy(v => v.Round);
         }
+        catch (Exception e) when (e is not StorageFailedException)
+        {
+            throw StorageFailedException.From($"could not read device {grain.Key}'s state", e);
+        }
         finally { _gate.Release(); }
     }
 
@@ -188,6 +203,10 @@ internal sealed class DeviceStateStore(IServiceProvider services, GrainId grain)
             var record = await LoadAsync();
             record.State!.Versions = [.. record.State.Versions.Where(v => v.Round != state.Round).Append(state).OrderBy(v => v.Round).TakeLast(Kept)];
             await _storage.WriteStateAsync(StateName, grain, record);
+        }
+        catch (Exception e) when (e is not StorageFailedException)
+        {
+            throw StorageFailedException.From($"could not store device {grain.Key}'s state of round {state.Round}", e);
         }
         finally { _gate.Release(); }
     }
