@@ -160,4 +160,5 @@ public sealed record ExperimentEntry(
 public sealed record ClientFailureReport(
     [property: Id(0)] long DeviceId,
     [property: Id(1)] int Round,
-    [property: Id(2)] string Reason);
+    [property: Id(2)] string Reason,
+    [property: Id(3)] bool StorageFailed = false);

@@ -84,7 +84,7 @@ public sealed partial class ExperimentGrain(
         var experimentData = data.Get(scenario);
         State.Scenario = scenario;
         State.Weights = ModelLayout.Initialize(experimentData.Model, Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.ModelInit));
-        await checkpoint.WriteStateAsync();
+        await WriteCheckpointAsync("before the first round");
         LogStarted(logger, this.GetPrimaryKeyString(), SiloName);
         await GrainFactory.GetGrain<IExperimentRegistryGrain>(0)
             .AddAsync(new ExperimentEntry(this.GetPrimaryKeyString(), scenario.Name, scenario.Seed, scenario.Training.Rounds, DateTime.UtcNow));
@@ -143,6 +143,7 @@ public sealed partial class ExperimentGrain(
 
     public Task ReportFailureAsync(ClientFailureReport failure)
     {
+        if (failure.StorageFailed) return FailAsync(new StorageFailedException(failure.Reason));
         var round = _round;
         if (round is null || round.Completing || failure.Round != round.Number || !round.Pending.Remove(failure.DeviceId))
             return Task.CompletedTask;
@@ -401,7 +402,17 @@ public sealed partial class ExperimentGrain(
             State.Finished = round.Number >= scenario.Training.Rounds || work.StopReason is not null || work.FinishReason is not null;
             State.Error = work.StopReason;
             State.FinishReason = work.FinishReason;
-            await checkpoint.WriteStateAsync();
+            try
+            {
+                await WriteCheckpointAsync($"after round {round.Number}");
+            }
+            catch (StorageFailedException)
+            {
+                // Not durable, so not reported: a resume replays this round.
+                State.Reports.Remove(report);
+                State.CompletedRounds = round.Number - 1;
+                throw;
+            }
             _round = null;
             metrics.RoundCompleted(report);
 
@@ -481,15 +492,54 @@ public sealed partial class ExperimentGrain(
     private async Task FailAsync(Exception ex)
     {
         if (_suspended) return; // a failure caused by the shutdown is not the experiment's
+        if (State.Finished) return; // the first failure is the one to report (a failed store fails every device after it)
         LogExperimentFailed(logger, ex, this.GetPrimaryKeyString());
         _round?.Watchdog?.Dispose();
         _round?.MembershipWatch?.Dispose();
         _round = null;
-        State.Error = ex.Message;
         State.Finished = true;
-        await checkpoint.WriteStateAsync();
-        await StopRevivingAsync();
+        if (ex is StorageFailedException)
+        {
+            // Nothing more is written: the stored checkpoint stays at the last finished round.
+            State.Error = $"{ex.Message}. Every finished round is kept: fix the storage (free disk space), then continue the run with --resume";
+        }
+        else
+        {
+            State.Error = ex.Message;
+            try
+            {
+                await WriteCheckpointAsync("of the failed run");
+            }
+            catch (StorageFailedException storage)
+            {
+                State.Error += $" (and {storage.Message})";
+            }
+        }
         Notify(o => o.OnExperimentFinished(StatusNow()));
+        if (ex is StorageFailedException && options.Value.RevivalPeriod is not null)
+        {
+            // On a cluster the stored checkpoint is unfinished: this activation goes, and the revival reminder, kept,
+            // resumes the run from it once the database is back (embedded runs resume with --resume instead).
+            DeactivateOnIdle();
+        }
+        else await StopRevivingAsync();
+    }
+
+    /// <summary>
+    /// Writes the checkpoint; a storage failure becomes a <see cref="StorageFailedException"/> saying which write. A
+    /// version conflict is not a storage failure: another activation of this experiment wrote first (see
+    /// <see cref="CompleteRoundAsync"/>), so it passes through as it is.
+    /// </summary>
+    private async Task WriteCheckpointAsync(string when)
+    {
+        try
+        {
+            await checkpoint.WriteStateAsync();
+        }
+        catch (Exception e) when (e is not StorageFailedException and not InconsistentStateException)
+        {
+            throw StorageFailedException.From($"could not write the coordinator's checkpoint {when}", e);
+        }
     }
 
     private ExperimentStatus StatusNow(int reportsSeen = 0) => new(this.GetPrimaryKeyString(), State.CompletedRounds,

@@ -1,6 +1,7 @@
 using FedSim.Attacks.Poisoning;
 using FedSim.Compute;
 using FedSim.Contracts;
+using FedSim.Coordination;
 using FedSim.Data;
 using FedSim.Privacy;
 using FedSim.Strategies;
@@ -19,7 +20,8 @@ namespace FedSim.Devices;
 /// would favour the coordinator's silo).
 /// </summary>
 [Orleans.Placement.RandomPlacement]
-public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache data, SiloMetrics metrics, ILogger<DeviceGrain> logger)
+public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache data, GlobalWeightsCache globals, SiloMetrics metrics,
+    ILogger<DeviceGrain> logger)
     : Grain, IDeviceGrain
 {
     /// <summary>How long a device keeps trying to hand its update to a coordinator that is moving to another silo.</summary>
@@ -89,7 +91,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             }
 
             var plan = attack is null ? a.Plan : a.Plan.With(attack.TrainingModifiers(experimentData.Facts));
-            var job = new TrainingJob(DeviceIndex, a.Model, plan, a.Global.Weights, shard, a.TrainingSeed,
+            var job = new TrainingJob(DeviceIndex, a.Model, plan, globals.Canonical(a.ExperimentId, a.Round, a.Global.Weights), shard, a.TrainingSeed,
                 a.MaxSteps, objective.DeviceInputs(broadcast, state, parameters));
             var result = await pool.TrainAsync(job);
             metrics.DeviceTrained();
@@ -135,6 +137,20 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             // This silo is shutting down and its compute pool stopped: not the device's failure. The coordinator sends
             // the assignment again once the silo has left the cluster (or replays the round).
             LogUndeliverable(logger, stopping, DeviceIndex, a.Round);
+        }
+        catch (StorageFailedException ex)
+        {
+            // Not the device's failure but the run's: counting it as a failed device would change what the run
+            // learns. The coordinator stops the run; the stored state before this round is intact for a resume.
+            LogStateNotStored(logger, ex, DeviceIndex, a.Round);
+            try
+            {
+                await DeliverAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message, StorageFailed: true)));
+            }
+            catch (Exception lost) when (IsUndeliverable(lost))
+            {
+                LogUndeliverable(logger, lost, DeviceIndex, a.Round);
+            }
         }
         catch (Exception ex) when (!IsUndeliverable(ex))
         {
@@ -199,6 +215,9 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Device {Device} failed to train in round {Round}")]
     private static partial void LogTrainingFailed(ILogger logger, Exception ex, long device, int round);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device} could not store its state in round {Round}")]
+    private static partial void LogStateNotStored(ILogger logger, Exception ex, long device, int round);
 }
 
 /// <summary>A device's stored state versions, newest last (the last <see cref="DeviceStateStore.Kept"/> rounds that wrote one).</summary>
@@ -235,6 +254,10 @@ internal sealed class DeviceStateStore(IServiceProvider services, GrainId grain)
             var record = await LoadAsync();
             return record.State!.Versions.Where(v => v.Round < round).MaxBy(v => v.Round);
         }
+        catch (Exception e) when (e is not StorageFailedException)
+        {
+            throw StorageFailedException.From($"could not read device {grain.Key}'s state", e);
+        }
         finally { _gate.Release(); }
     }
 
@@ -247,6 +270,10 @@ internal sealed class DeviceStateStore(IServiceProvider services, GrainId grain)
             var record = await LoadAsync();
             record.State!.Versions = [.. record.State.Versions.Where(v => v.Round != state.Round).Append(state).OrderBy(v => v.Round).TakeLast(Kept)];
             await _storage.WriteStateAsync(StateName, grain, record);
+        }
+        catch (Exception e) when (e is not StorageFailedException)
+        {
+            throw StorageFailedException.From($"could not store device {grain.Key}'s state of round {state.Round}", e);
         }
         finally { _gate.Release(); }
     }

@@ -69,7 +69,12 @@ public sealed class RunLog : IDisposable
         && context is ScalarValue { Value: string name } && name.StartsWith(prefix, StringComparison.Ordinal);
 
     /// <summary>Flushes and closes the file.</summary>
-    public void Dispose() => _logger.Dispose();
+    public void Dispose()
+    {
+        // Flushing the file can fail (a full disk): the log must never replace the run's own outcome or error.
+        try { _logger.Dispose(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
 
     /// <summary>"fedsim: warning: MESSAGE: EXCEPTION MESSAGE (details in fedsim.log)" on one line.</summary>
     private sealed class OneLineSink(TextWriter output, string logFileName) : Serilog.Core.ILogEventSink
