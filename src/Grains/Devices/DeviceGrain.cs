@@ -31,6 +31,8 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     private DeviceStateStore? _stateStore;
     /// <summary>The round this activation is training or delivering; a repeated assignment for it is ignored.</summary>
     private int? _busyWith;
+    /// <summary>The coordinator repeated the assignment while this activation was busy with it (see <see cref="AnswerAsync"/>).</summary>
+    private bool _askedAgain;
 
     private long DeviceIndex => _key.Device;
 
@@ -46,8 +48,13 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     public Task BeginTrainingAsync(RoundAssignment assignment)
     {
         // The coordinator repeats assignments after a silo died; this activation's own attempt will deliver.
-        if (_busyWith == assignment.Round) return Task.CompletedTask;
+        if (_busyWith == assignment.Round)
+        {
+            _askedAgain = true;
+            return Task.CompletedTask;
+        }
         _busyWith = assignment.Round;
+        _askedAgain = false;
         // Fire and forget on the grain's own scheduler: the result goes back as a separate call.
         _ = TrainAndReportAsync(assignment);
         return Task.CompletedTask;
@@ -119,7 +126,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
                 if (attack.Colludes)
                 {
                     // The coalition crafts every member's update at once and submits it in the member's name.
-                    await DeliverAsync(() => Coalition(a).ContributeAsync(update, role, scenario));
+                    await AnswerAsync(() => Coalition(a).ContributeAsync(update, role, scenario));
                     return;
                 }
                 update = update with { Delta = attack.Craft([update.Delta], new PoisoningContext(a.Round, role.CohortSize, role.Members, role.CraftSeed))[0] };
@@ -130,7 +137,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
                 await JoinSecureAggregationAsync(a, secure, update, honest: a.Byzantine is null, experiment);
                 return;
             }
-            await DeliverAsync(() => experiment.SubmitUpdateAsync(update));
+            await AnswerAsync(() => experiment.SubmitUpdateAsync(update));
         }
         catch (ObjectDisposedException stopping)
         {
@@ -159,7 +166,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             {
                 if (attack is { Colludes: true } && a.Byzantine is { } role)
                     await DeliverAsync(() => Coalition(a).WithdrawAsync(DeviceIndex, role, scenario));
-                await DeliverAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message)));
+                await AnswerAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message)));
             }
             catch (Exception lost) when (IsUndeliverable(lost))
             {
@@ -178,6 +185,22 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             // secure-aggregation round stays until its part ends: the protocol's secrets live in this activation).
             if (_busyWith is null && _secureRound is null) DeactivateOnIdle();
         }
+    }
+
+    /// <summary>
+    /// Delivers this round's answer, and once more if the coordinator repeated the assignment meanwhile: a coordinator
+    /// that was re-activated may have ignored the first delivery (it arrived before its replayed round began) and then
+    /// asked again while this activation was still busy; the same answer serves, since the same seed trains the same
+    /// update.
+    /// </summary>
+    private async Task AnswerAsync(Func<Task> call)
+    {
+        do
+        {
+            _askedAgain = false;
+            await DeliverAsync(call);
+        }
+        while (_askedAgain);
     }
 
     /// <summary>
