@@ -159,6 +159,13 @@ public static class ExperimentRunner
             var summary = results.Complete(SummaryInput(spec, data, silo, wall) with { Status = RunStatuses.Interrupted });
             return new RunOutcome(results.Directory, finished, summary, RunStatuses.Interrupted, experimentId, Detached: !silo.OwnsExperiments);
         }
+        catch (ResultsException e) when (results.Reports.Count > 0)
+        {
+            // The folder could not take a round (a full disk): the checkpoint holds every finished round, so say the way on.
+            var failure = new ResultsException($"{e.Message} The finished rounds are kept: once it is fixed, continue the run with --resume.", e);
+            TryRecordFailure(results, SummaryInput(spec, data, silo, wall) with { Status = RunStatuses.Failed, Error = OneLine(failure.Message) });
+            throw failure;
+        }
         catch (Exception e)
         {
             TryRecordFailure(results, SummaryInput(spec, data, silo, wall) with { Status = RunStatuses.Failed, Error = OneLine(e.Message) });
