@@ -26,6 +26,9 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     private DeviceKey _key;
     private DeviceStateStore? _stateStore;
 
+    /// <summary>Trainings running in this activation: a round's tail can still run when the next round starts here.</summary>
+    private int _inFlight;
+
     private long DeviceIndex => _key.Device;
 
     private string ExperimentId => _key.ExperimentId;
@@ -52,6 +55,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
 
     private async Task TrainAndReportAsync(RoundAssignment a)
     {
+        _inFlight++;
         var experiment = GrainFactory.GetGrain<IExperimentGrain>(ExperimentId);
         var scenario = a.Scenario;
         var attack = a.Byzantine is null ? null : scenario.Byzantine;
@@ -132,15 +136,25 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
         catch (Exception ex)
         {
             LogTrainingFailed(logger, ex, DeviceIndex, a.Round);
-            if (attack is { Colludes: true } && a.Byzantine is { } role)
-                await Coalition(a).WithdrawAsync(DeviceIndex, role, scenario);
-            await experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message));
+            try
+            {
+                if (attack is { Colludes: true } && a.Byzantine is { } role)
+                    await Coalition(a).WithdrawAsync(DeviceIndex, role, scenario);
+            }
+            finally
+            {
+                // Whatever the withdrawal did, the coordinator must hear of the failure (or it waits for the round timeout).
+                await experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message));
+            }
         }
         finally
         {
             // Sampled devices are the only ones ever active; release this one until it is sampled again (a device in a
             // secure-aggregation round stays until its part ends: the protocol's secrets live in this activation).
-            if (_secureRound is null) DeactivateOnIdle();
+            // Not while another round trains here: a colluding member's call to its coalition returns only after the
+            // coalition submitted every member's update, so the coordinator may already have started the next round
+            // on this activation, and deactivating would kill that training mid-way.
+            if (--_inFlight == 0 && _secureRound is null) DeactivateOnIdle();
         }
     }
 
