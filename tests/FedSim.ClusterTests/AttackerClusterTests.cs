@@ -1,6 +1,7 @@
 using FedSim.Attacks.Auditing;
 using FedSim.Auditing;
 using FedSim.Contracts;
+using FedSim.Privacy;
 using FedSim.Scenarios.Running;
 
 namespace FedSim.ClusterTests;
@@ -93,5 +94,39 @@ public sealed class AttackerClusterTests(OneSiloCluster one)
         Assert.Null(audit.Device);
         Assert.Equal(ServerAttackerGrain.AggregateOnlyNote, audit.Note);
         Assert.Equal(6, audit.Devices.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_run_with_secure_aggregation_and_dp_sgd_audits_the_aggregate_and_checks_the_bound_at_the_runs_delta()
+    {
+        // Prepare: the real wiring, not a handcrafted view: secure aggregation on, DP-SGD on every device at δ = 1e-3
+        // (the audit's own δ stays at its default, 1e-5).
+        var scenario = TestScenarios.SmallSynthetic(devices: 6, perRound: 6, rounds: 2, seed: 29);
+        scenario.Privacy = new PrivacySpec
+        {
+            Delta = 1e-3,
+            Local = new LocalDpSpec { NoiseMultiplier = 1.1, ClipNorm = 1.0 },
+            SecureAggregation = new SecureAggregationSpec { ClipRange = 0.5 },
+        };
+        scenario.Audit = new AuditSpec { Every = 2, Members = 100 };
+        scenario.Attacks = [new OutsiderAttackerOptions { Attacks = [AttackNames.Loss] }, new ServerAttackerOptions()];
+
+        // Execute
+        var reports = await Audit("attack-secagg-dp", scenario);
+
+        // Assert: the server attacked the aggregate of all six devices and said so; nobody audited a single update.
+        Assert.All(reports, r => Assert.Empty(r.Failures));
+        var server = Assert.Single(reports[1].Audits);
+        Assert.Null(server.Device);
+        Assert.Equal(ServerAttackerGrain.AggregateOnlyNote, server.Note);
+        Assert.Equal(6, server.Devices.Distinct().Count());
+        // Both audits checked the DP bound at the δ the run's ε was accounted at.
+        Assert.All(reports.SelectMany(r => r.Audits), a =>
+        {
+            Assert.NotNull(a.Dp);
+            Assert.Equal(1e-3, a.Dp!.Delta);
+            Assert.Equal(1e-3, a.Delta);
+            Assert.True(a.Dp.Epsilon > 0);
+        });
     }
 }
