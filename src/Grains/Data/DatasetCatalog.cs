@@ -107,7 +107,7 @@ public static class DatasetCatalog
         DatasetKinds.Adult =>
             "get it with `fedsim data fetch adult --to DIR` (UCI's adult.data and adult.test) and set dataset.path to DIR (a FedSim checkout has ../shared/datasets/adult)",
         DatasetKinds.Location =>
-            "Location is the Bangkok check-in set of Shokri et al. 2017, distributed by its authors as dataset_location.tgz (e.g. in the privacytrustlab/datasets repository); " +
+            "Location is the Bangkok check-in set of Shokri et al. 2017, distributed by its authors as dataset_location.tgz (one CSV file, bangkok); " +
             "set dataset.path to that archive or the folder holding it (a FedSim checkout has ../shared/datasets/location)",
         DatasetKinds.Csv =>
             "set dataset.path to your CSV file (a header row naming the columns; relative paths resolve against the scenario file's folder)",
