@@ -100,6 +100,25 @@ public sealed class AlgorithmClusterTests(OneSiloCluster one)
     }
 
     [Fact]
+    public async Task Colluding_members_sampled_in_consecutive_rounds_keep_training()
+    {
+        // Prepare: every device in every round, half of them colluding (ALIE). The last member's call to its coalition
+        // returns only after the coalition submitted all members' updates, so the coordinator can start the next round
+        // on that member while its previous round is still finishing; the member must not deactivate under it (the
+        // failure seen in MNIST comparisons: "invalid activation", then a round waiting for its timeout).
+        var scenario = TestScenarios.SmallSynthetic(devices: 6, perRound: 6, rounds: 12, seed: 47);
+        scenario.Byzantine = new LittleIsEnoughOptions { Fraction = 0.5 };
+
+        // Execute
+        var status = await Run("alie-consecutive", scenario);
+
+        // Assert
+        Assert.Null(status.Error);
+        Assert.Equal(12, status.Reports.Count);
+        Assert.All(status.Reports, r => Assert.Equal((6, 0), (r.Participants, r.AllFailures.Count)));
+    }
+
+    [Fact]
     public async Task Sign_flipping_breaks_fedavg_but_not_the_median()
     {
         // Prepare

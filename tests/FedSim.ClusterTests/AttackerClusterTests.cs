@@ -1,6 +1,7 @@
 using FedSim.Attacks.Auditing;
 using FedSim.Auditing;
 using FedSim.Contracts;
+using FedSim.Privacy;
 using FedSim.Scenarios.Running;
 
 namespace FedSim.ClusterTests;
@@ -55,8 +56,9 @@ public sealed class AttackerClusterTests(OneSiloCluster one)
         Assert.Equal([(2, AttackNames.Loss), (2, AttackNames.LiraOnline), (4, AttackNames.Loss), (4, AttackNames.LiraOnline)],
             outsider.Select(a => (a.Round, a.Attack)).OrderBy(p => p.Round));
         Assert.All(outsider, a => Assert.Equal((150, 150), (a.Metrics.Members, a.Metrics.NonMembers)));
-        // The server: two single devices per audited round, plus their pooled audit.
-        var server = first[1].Audits;
+        // The server: two single devices per audited round, plus their pooled audit, for each of its two attacks.
+        Assert.Equal(first[1].Audits.Count / 2, first[1].Audits.Count(a => a.Attack == AttackNames.LocalLoss));
+        var server = first[1].Audits.Where(a => a.Attack == AttackNames.Update).ToList();
         Assert.Equal([0L, 1L, 0L, 1L], server.Where(a => a.Device is not null).OrderBy(a => a.Round).Select(a => a.Device!.Value));
         Assert.Equal(2, server.Count(a => a.Device is null));
         Assert.All(server.Where(a => a.Device is { } d), a => Assert.All(a.Devices, holder => Assert.Equal(a.Device, holder)));
@@ -89,9 +91,49 @@ public sealed class AttackerClusterTests(OneSiloCluster one)
 
         // Assert
         Assert.Empty(report.Failures);
-        var audit = Assert.Single(report.Audits);
-        Assert.Null(audit.Device);
-        Assert.Equal(ServerAttackerGrain.AggregateOnlyNote, audit.Note);
-        Assert.Equal(6, audit.Devices.Distinct().Count());
+        Assert.Equal([AttackNames.Update, AttackNames.LocalLoss], report.Audits.Select(a => a.Attack));
+        Assert.All(report.Audits, audit =>
+        {
+            Assert.Null(audit.Device);
+            Assert.Equal(ServerAttackerGrain.AggregateOnlyNote, audit.Note);
+            Assert.Equal(6, audit.Devices.Distinct().Count());
+        });
+    }
+
+    [Fact]
+    public async Task A_run_with_secure_aggregation_and_dp_sgd_audits_the_aggregate_and_checks_the_bound_at_the_runs_delta()
+    {
+        // Prepare: the real wiring, not a handcrafted view: secure aggregation on, DP-SGD on every device at δ = 1e-3
+        // (the audit's own δ stays at its default, 1e-5).
+        var scenario = TestScenarios.SmallSynthetic(devices: 6, perRound: 6, rounds: 2, seed: 29);
+        scenario.Privacy = new PrivacySpec
+        {
+            Delta = 1e-3,
+            Local = new LocalDpSpec { NoiseMultiplier = 1.1, ClipNorm = 1.0 },
+            SecureAggregation = new SecureAggregationSpec { ClipRange = 0.5 },
+        };
+        scenario.Audit = new AuditSpec { Every = 2, Members = 100 };
+        scenario.Attacks = [new OutsiderAttackerOptions { Attacks = [AttackNames.Loss] }, new ServerAttackerOptions()];
+
+        // Execute
+        var reports = await Audit("attack-secagg-dp", scenario);
+
+        // Assert: the server attacked the aggregate of all six devices and said so; nobody audited a single update.
+        Assert.All(reports, r => Assert.Empty(r.Failures));
+        Assert.Equal([AttackNames.Update, AttackNames.LocalLoss], reports[1].Audits.Select(a => a.Attack));
+        Assert.All(reports[1].Audits, server =>
+        {
+            Assert.Null(server.Device);
+            Assert.Equal(ServerAttackerGrain.AggregateOnlyNote, server.Note);
+            Assert.Equal(6, server.Devices.Distinct().Count());
+        });
+        // Both audits checked the DP bound at the δ the run's ε was accounted at.
+        Assert.All(reports.SelectMany(r => r.Audits), a =>
+        {
+            Assert.NotNull(a.Dp);
+            Assert.Equal(1e-3, a.Dp!.Delta);
+            Assert.Equal(1e-3, a.Delta);
+            Assert.True(a.Dp.Epsilon > 0);
+        });
     }
 }

@@ -189,34 +189,40 @@ public sealed class ServerAttackerGrain(
         var compute = Compute(pool, scenario);
         double delta = DeltaOf(scenario, truth);
         var records = new List<AuditRecord>();
-        if (!options.Selected.Contains(AttackNames.Update)) return records;
+        var attacks = options.Selected;
+        if (attacks.Count == 0) return records;
 
         if (view.Individual is null)
         {
             // Only the sum of the round's updates is visible: members are the records of every device in it.
             var set = judge.Draw(truth.UsedDevices, scenario.Audit.Members, auxiliary: false, AuditSeed(scenario, index));
             if (set is null) return records;
-            var scores = await ServerAttacks.UpdateScoresAsync(compute, view.GlobalWeights, view.Aggregate, set.Examples.Select(e => (int)e.Index).ToArray());
-            records.Add(AuditJudge.Judge(AttackNames.Update, ThreatModels.Server, index, truth.Round, set.Examples, scores, truth.Epsilon, delta,
-                note: AggregateOnlyNote));
+            var scores = await ServerAttacks.ScoreAsync(compute, view.GlobalWeights, view.Aggregate, set.Examples.Select(e => (int)e.Index).ToArray(), attacks);
+            foreach (var (attack, s) in scores)
+                records.Add(AuditJudge.Judge(attack, ThreatModels.Server, index, truth.Round, set.Examples, s, truth.Epsilon, delta, note: AggregateOnlyNote));
             return records;
         }
 
         var examples = new List<AuditExample>();
-        var pooled = new List<double>();
+        var pooled = attacks.ToDictionary(a => a, _ => new List<double>());
+        int devices = 0;
         foreach (var update in view.Individual.OrderBy(u => u.Device).Take(options.MaxDevices))
         {
             var set = judge.Draw([update.Device], scenario.Audit.Members, auxiliary: false, AuditSeed(scenario, index, update.Device));
             if (set is null) continue; // a device with no held-out record cannot be audited on its own
-            var scores = await ServerAttacks.UpdateScoresAsync(compute, view.GlobalWeights, update.Delta, set.Examples.Select(e => (int)e.Index).ToArray());
-            records.Add(AuditJudge.Judge(AttackNames.Update, ThreatModels.Server, index, truth.Round, set.Examples, scores, truth.Epsilon, delta,
-                device: update.Device));
+            var scores = await ServerAttacks.ScoreAsync(compute, view.GlobalWeights, update.Delta, set.Examples.Select(e => (int)e.Index).ToArray(), attacks);
+            foreach (var (attack, s) in scores)
+            {
+                records.Add(AuditJudge.Judge(attack, ThreatModels.Server, index, truth.Round, set.Examples, s, truth.Epsilon, delta, device: update.Device));
+                pooled[attack].AddRange(s);
+            }
             examples.AddRange(set.Examples);
-            pooled.AddRange(scores);
+            devices++;
         }
         if (examples.Count > 0)
-            records.Add(AuditJudge.Judge(AttackNames.Update, ThreatModels.Server, index, truth.Round, examples, [.. pooled], truth.Epsilon, delta,
-                note: $"single updates of {records.Count} devices, each record scored on its own device's update"));
+            foreach (string attack in attacks)
+                records.Add(AuditJudge.Judge(attack, ThreatModels.Server, index, truth.Round, examples, [.. pooled[attack]], truth.Epsilon, delta,
+                    note: $"single updates of {devices} devices, each record scored on its own device's update"));
         return records;
     }
 }

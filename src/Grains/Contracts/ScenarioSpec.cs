@@ -66,9 +66,11 @@ public static class DatasetKinds
     public const string SklearnDigits = "sklearn-digits";
     public const string SklearnBreastCancer = "sklearn-breast-cancer";
     public const string Adult = "adult";
+    /// <summary>Location (Bangkok check-ins, Shokri et al. 2017): 30 classes, 446 binary features; a membership-inference target.</summary>
+    public const string Location = "location";
     /// <summary>A researcher's own CSV file: a header row, a named label column, optionally an owner column.</summary>
     public const string Csv = "csv";
-    public static readonly string[] All = [Synthetic, Mnist, FashionMnist, Femnist, SklearnDigits, SklearnBreastCancer, Adult, Csv];
+    public static readonly string[] All = [Synthetic, Mnist, FashionMnist, Femnist, SklearnDigits, SklearnBreastCancer, Adult, Location, Csv];
 }
 
 public static class PartitionKinds
@@ -84,7 +86,7 @@ public static class PartitionKinds
 [GenerateSerializer]
 public sealed class DatasetSpec
 {
-    [Id(0), Description("Dataset kind: synthetic | mnist | fashion-mnist | femnist | sklearn-digits | sklearn-breast-cancer | adult | csv (your own file: a header row, label_column, optional owner_column).")]
+    [Id(0), Description("Dataset kind: synthetic | mnist | fashion-mnist | femnist | sklearn-digits | sklearn-breast-cancer | adult | location | csv (your own file: a header row, label_column, optional owner_column).")]
     public string Kind { get; set; } = DatasetKinds.Synthetic;
 
     [Id(1), Description("File or folder holding the dataset (relative paths resolve against the scenario file). Not used by synthetic.")]

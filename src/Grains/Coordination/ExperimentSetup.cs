@@ -31,10 +31,9 @@ internal sealed class ExperimentSetup
 
     /// <summary>
     /// Whether secure aggregation hides individual updates from the server, so the server attacker sees only the
-    /// aggregate. MERGE: bind to the privacy section's secure-aggregation switch when it lands; until then FedSim has
-    /// no way to turn secure aggregation on in a run, so the server sees every update.
+    /// aggregate (the coordinator then holds no individual update at all, only masked vectors and their sum).
     /// </summary>
-    public static bool SecureAggregationHidesUpdates(ScenarioSpec scenario) => false;
+    public static bool SecureAggregationHidesUpdates(ScenarioSpec scenario) => scenario.Privacy.SecureAggregation is not null;
 
     /// <summary>What DP-FedAvg's accountant assumes each round (null without central DP).</summary>
     public CentralDpAccounting? CentralAccounting { get; init; }
@@ -77,7 +76,8 @@ internal sealed class ExperimentSetup
         }
         // The tap reads the round's final metrics (epsilon), so it stays after every stage that adds one.
         if (scenario.Attacks.Length > 0 && attackers is not null)
-            stages.Add(new AttackerTapStage(scenario.Attacks, attackers, scenario.Audit.Every, last, SecureAggregationHidesUpdates(scenario)));
+            stages.Add(new AttackerTapStage(scenario.Attacks, attackers, scenario.Audit.Every, last, SecureAggregationHidesUpdates(scenario),
+                epsilonDelta: privacy.Central is not null || privacy.Local is not null ? privacy.Delta : null));
         stages.Add(new ProgressGuardStage(scenario.Training.MaxRoundsWithoutUpdates));
 
         return new ExperimentSetup

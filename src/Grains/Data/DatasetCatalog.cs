@@ -11,7 +11,7 @@ namespace FedSim.Data;
 /// </summary>
 public static class DatasetCatalog
 {
-    /// <summary>Environment variable naming a data root with one folder per dataset (mnist/, fashion-mnist/, femnist-leaf/, sklearn/, adult/).</summary>
+    /// <summary>Environment variable naming a data root with one folder per dataset (mnist/, fashion-mnist/, femnist-leaf/, sklearn/, adult/, location/).</summary>
     public const string DataDirVariable = "FEDSIM_DATA_DIR";
 
     /// <summary>Where Debian's dataset packages install (apt-get install dataset-fashion-mnist).</summary>
@@ -35,7 +35,7 @@ public static class DatasetCatalog
         string key = kind switch
         {
             DatasetKinds.Synthetic => Key(kind, spec.Samples, spec.TestFraction, seed),
-            DatasetKinds.SklearnDigits or DatasetKinds.SklearnBreastCancer => Key(kind, path, spec.TestFraction, seed),
+            DatasetKinds.SklearnDigits or DatasetKinds.SklearnBreastCancer or DatasetKinds.Location => Key(kind, path, spec.TestFraction, seed),
             DatasetKinds.Csv => Key(kind, path, spec.TestFraction, seed, spec.LabelColumn, spec.OwnerColumn),
             _ => Key(kind, path),
         };
@@ -106,6 +106,9 @@ public static class DatasetCatalog
         DatasetKinds.SklearnBreastCancer => SklearnHint("breast_cancer.csv"),
         DatasetKinds.Adult =>
             "get it with `fedsim data fetch adult --to DIR` (UCI's adult.data and adult.test) and set dataset.path to DIR (a FedSim checkout has ../shared/datasets/adult)",
+        DatasetKinds.Location =>
+            "Location is the Bangkok check-in set of Shokri et al. 2017, distributed by its authors as dataset_location.tgz (one CSV file, bangkok); " +
+            "set dataset.path to that archive or the folder holding it (a FedSim checkout has ../shared/datasets/location)",
         DatasetKinds.Csv =>
             "set dataset.path to your CSV file (a header row naming the columns; relative paths resolve against the scenario file's folder)",
         _ => "check the path",
@@ -154,6 +157,8 @@ public static class DatasetCatalog
             d => FileIn(d, "breast_cancer.csv", "breast_cancer.csv.gz")),
         DatasetKinds.Adult => new("adult", "a folder with adult.data and adult.test",
             d => DirWith(d, "adult.data", "adult.test")),
+        DatasetKinds.Location => new("location", $"{LocationReader.Archive} (or its extracted {LocationReader.CsvName} file, or a folder holding either)",
+            d => FileIn(d, LocationReader.Archive, LocationReader.CsvName)),
         DatasetKinds.Csv => new(null, "a CSV file with a header row", _ => null),
         DatasetKinds.Synthetic => throw new DatasetException("the synthetic dataset is generated and has no path."),
         _ => throw new DatasetException($"unknown dataset kind '{kind}'; use one of: {string.Join(", ", DatasetKinds.All)}."),
@@ -174,6 +179,7 @@ public static class DatasetCatalog
             DatasetKinds.SklearnDigits => SklearnCsvReader.LoadDigits(FileOrIn(path!, "digits.csv.gz", "digits.csv"), spec.TestFraction, seed),
             DatasetKinds.SklearnBreastCancer => SklearnCsvReader.LoadBreastCancer(FileOrIn(path!, "breast_cancer.csv", "breast_cancer.csv.gz"), spec.TestFraction, seed),
             DatasetKinds.Adult => AdultReader.LoadFolder(Directory.Exists(path) ? path! : Path.GetDirectoryName(path!)!),
+            DatasetKinds.Location => LocationReader.Load(path!, spec.TestFraction, seed),
             DatasetKinds.Csv => CsvDatasetReader.Load(RequireFile(path!, "csv"), spec.LabelColumn, spec.OwnerColumn, spec.TestFraction, seed),
             _ => throw new DatasetException($"unknown dataset kind '{kind}'; use one of: {string.Join(", ", DatasetKinds.All)}."),
         };

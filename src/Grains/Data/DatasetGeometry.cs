@@ -28,6 +28,7 @@ public sealed record DatasetGeometry(int Features, int Classes, ImageShape? Imag
         DatasetKinds.SklearnDigits => new(SklearnCsvReader.DigitsImage.Size, 10, SklearnCsvReader.DigitsImage, TrainPart(1_797, data.TestFraction)),
         DatasetKinds.SklearnBreastCancer => new(30, 2, null, TrainPart(569, data.TestFraction)),
         DatasetKinds.Adult => new(AdultFeatures, 2, null, 32_561),
+        DatasetKinds.Location => new(LocationReader.Features, LocationReader.Classes, null, TrainPart(LocationReader.Rows, data.TestFraction)),
         DatasetKinds.Synthetic => new(SyntheticTabular.FeatureNames.Length, 2, null, TrainPart(data.Samples, data.TestFraction)),
         _ => null,
     };

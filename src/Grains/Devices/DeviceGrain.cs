@@ -34,6 +34,9 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     /// <summary>The coordinator repeated the assignment while this activation was busy with it (see <see cref="AnswerAsync"/>).</summary>
     private bool _askedAgain;
 
+    /// <summary>Trainings running in this activation: a round's tail can still run when the next round starts here.</summary>
+    private int _inFlight;
+
     private long DeviceIndex => _key.Device;
 
     private string ExperimentId => _key.ExperimentId;
@@ -68,6 +71,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
 
     private async Task TrainAndReportAsync(RoundAssignment a)
     {
+        _inFlight++;
         var experiment = GrainFactory.GetGrain<IExperimentGrain>(ExperimentId);
         var scenario = a.Scenario;
         var attack = a.Byzantine is null ? null : scenario.Byzantine;
@@ -164,9 +168,16 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             LogTrainingFailed(logger, ex, DeviceIndex, a.Round);
             try
             {
-                if (attack is { Colludes: true } && a.Byzantine is { } role)
-                    await DeliverAsync(() => Coalition(a).WithdrawAsync(DeviceIndex, role, scenario));
-                await AnswerAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message)));
+                try
+                {
+                    if (attack is { Colludes: true } && a.Byzantine is { } role)
+                        await DeliverAsync(() => Coalition(a).WithdrawAsync(DeviceIndex, role, scenario));
+                }
+                finally
+                {
+                    // Whatever the withdrawal did, the coordinator must hear of the failure (or it waits for the round timeout).
+                    await AnswerAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message)));
+                }
             }
             catch (Exception lost) when (IsUndeliverable(lost))
             {
@@ -183,7 +194,10 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             if (_busyWith == a.Round) _busyWith = null;
             // Sampled devices are the only ones ever active; release this one until it is sampled again (a device in a
             // secure-aggregation round stays until its part ends: the protocol's secrets live in this activation).
-            if (_busyWith is null && _secureRound is null) DeactivateOnIdle();
+            // Not while another round trains here: a colluding member's call to its coalition returns only after the
+            // coalition submitted every member's update, so the coordinator may already have started the next round
+            // on this activation, and deactivating would kill that training mid-way.
+            if (--_inFlight == 0 && _secureRound is null) DeactivateOnIdle();
         }
     }
 

@@ -21,12 +21,16 @@ public interface IAttackerChannel
 /// </summary>
 /// <param name="every">Audit every k rounds (and at <paramref name="lastRound"/>).</param>
 /// <param name="secureAggregation">Whether secure aggregation hides individual updates from the server.</param>
-public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, IAttackerChannel channel, int every, int lastRound, bool secureAggregation)
+/// <param name="epsilonDelta">
+/// The δ at which the run's <c>epsilon</c> metric is accounted (the privacy section's δ when DP is on): the DP bound
+/// TPR ≤ e^ε·FPR + δ holds only at that δ, so the judge must not fall back to the audit's own δ when ε is reported.
+/// </param>
+public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, IAttackerChannel channel, int every, int lastRound, bool secureAggregation,
+    double? epsilonDelta = null)
     : IRoundStage
 {
-    /// <summary>Round metrics read as the run's DP guarantee (added by the privacy stage, when DP is on).</summary>
+    /// <summary>The round metric read as the run's DP guarantee (added by the privacy stage, when DP is on).</summary>
     public const string EpsilonMetric = "epsilon";
-    public const string DeltaMetric = "delta";
 
     public bool SecureAggregation => secureAggregation;
 
@@ -36,7 +40,8 @@ public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, I
     {
         int number = round.Context.Round;
         bool audit = IsAudited(number, every, lastRound);
-        var truth = new RoundTruth(number, round.Used.Order().ToArray(), audit, Metric(round, EpsilonMetric), Metric(round, DeltaMetric));
+        double? epsilon = Metric(round, EpsilonMetric);
+        var truth = new RoundTruth(number, round.Used.Order().ToArray(), audit, epsilon, epsilon is null ? null : epsilonDelta);
         var released = new ReleasedModel(number, round.NextWeights ?? round.GlobalWeights);
         for (int i = 0; i < attackers.Count; i++)
         {

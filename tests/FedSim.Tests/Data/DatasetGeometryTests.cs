@@ -14,6 +14,7 @@ public class DatasetGeometryTests
     [InlineData(DatasetKinds.SklearnDigits, "sklearn")]
     [InlineData(DatasetKinds.SklearnBreastCancer, "sklearn/breast_cancer.csv")]
     [InlineData(DatasetKinds.Adult, "adult")]
+    [InlineData(DatasetKinds.Location, "location")]
     public void Known_geometry_matches_the_loaded_dataset(string kind, string path)
     {
         // Prepare

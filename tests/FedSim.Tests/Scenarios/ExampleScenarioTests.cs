@@ -50,6 +50,9 @@ public sealed class ExampleScenarioTests
         Assert.Contains("mnist-pathological-fedavg.yaml", listed);
         Assert.Contains("femnist-cnn.yaml", listed);
         Assert.Contains("csv-bank-branches.yaml", listed);
+        Assert.Contains("location-attack.yaml", listed);
+        Assert.Contains("location-attack-dp-eps2.yaml", listed);
+        Assert.Contains("location-attack-secagg.yaml", listed);
         Assert.All(listed, f => Assert.True(File.Exists(Path.Combine(ScenarioTestFiles.ExamplesDirectory, f)), $"{f} is listed in examples/README.md but missing"));
     }
 

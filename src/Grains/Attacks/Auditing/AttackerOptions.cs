@@ -27,6 +27,7 @@ public static class AttackNames
     public const string LiraOffline = "lira-offline";
     public const string Rmia = "rmia";
     public const string Update = "update";
+    public const string LocalLoss = "local-loss";
     public const string GradientAscent = "gradient-ascent";
 
     /// <summary>Attacks that need the attacker's reference (shadow) models.</summary>
@@ -115,15 +116,15 @@ public sealed class OutsiderAttackerOptions : AttackerOptions
 [Description("Server: the honest-but-curious coordinator; attacks each device's update (only the aggregate under secure aggregation).")]
 public sealed class ServerAttackerOptions : AttackerOptions
 {
-    [Id(0), Description("Attacks to run (empty: all): update (the loss reduction a single device's update gives each candidate record).")]
-    [AllowedValues(AttackNames.Update)]
+    [Id(0), Description("Attacks to run (empty: all): update (the loss reduction a single device's update gives each candidate record) and local-loss (the loss attack on the device's own model, the global model plus its update).")]
+    [AllowedValues(AttackNames.Update, AttackNames.LocalLoss)]
     public string[] Attacks { get; set; } = [];
 
     [Id(1), Description("Devices per audited round whose single updates are attacked (those with the lowest device numbers among the round's used updates).")]
     [Range(1, int.MaxValue)]
     public int MaxDevices { get; set; } = 10;
 
-    public override IReadOnlyList<string> Available => [AttackNames.Update];
+    public override IReadOnlyList<string> Available => [AttackNames.Update, AttackNames.LocalLoss];
 
     protected override string[] Chosen => Attacks;
 }

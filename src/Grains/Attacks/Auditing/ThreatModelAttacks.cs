@@ -140,13 +140,35 @@ public static class ServerAttacks
     /// </summary>
     public static async Task<double[]> UpdateScoresAsync(IAttackerCompute compute, float[] globalWeights, float[] update, IReadOnlyList<int> candidates,
         CancellationToken cancellationToken = default)
+        => (await ScoreAsync(compute, globalWeights, update, candidates, [AttackNames.Update], cancellationToken))[AttackNames.Update];
+
+    /// <summary>
+    /// The <paramref name="selected"/> server attacks on one update, from one pass over the candidates:
+    /// <see cref="AttackNames.Update"/> (<see cref="UpdateScoresAsync"/>) and <see cref="AttackNames.LocalLoss"/>, the loss
+    /// attack (Yeom et al. 2018) on the model the update reveals, w + Δ: the device's own model after its local training,
+    /// fitted to its records alone and not yet averaged with anyone's. On a model that has already memorised its
+    /// members the loss reduction says little (a member's loss is near 0 before and after), while w + Δ still fits
+    /// the device's members more tightly than the global model does.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, double[]>> ScoreAsync(IAttackerCompute compute, float[] globalWeights, float[] update,
+        IReadOnlyList<int> candidates, IReadOnlyList<string> selected, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(compute);
+        ArgumentNullException.ThrowIfNull(selected);
         if (globalWeights.Length != update.Length)
             throw new ArgumentException($"update attack: the update has {update.Length} values, the global model {globalWeights.Length}");
         var after = new float[globalWeights.Length];
         for (int i = 0; i < after.Length; i++) after[i] = globalWeights[i] + update[i];
         var outputs = await compute.OutputsAsync([globalWeights, after], candidates, cancellationToken);
-        return UpdateAttack.LossReduction(outputs[0].Losses(), outputs[1].Losses());
+        var scores = new Dictionary<string, double[]>();
+        foreach (string attack in selected)
+            scores[attack] = attack switch
+            {
+                AttackNames.Update => UpdateAttack.LossReduction(outputs[0].Losses(), outputs[1].Losses()),
+                AttackNames.LocalLoss => LossAttack.Scores(outputs[1]),
+                _ => throw new ArgumentException($"the server has no attack '{attack}'; it runs {AttackNames.Update} and {AttackNames.LocalLoss}", nameof(selected)),
+            };
+        return scores;
     }
 }
 

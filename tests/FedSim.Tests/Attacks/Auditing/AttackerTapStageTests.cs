@@ -21,7 +21,7 @@ public sealed class AttackerTapStageTests
 
     private static readonly AttackerOptions[] All = [new OutsiderAttackerOptions(), new ServerAttackerOptions(), new ClientAttackerOptions()];
 
-    /// <summary>A finished round: devices 4 and 7 delivered, the aggregator used only 7; the run reports ε and δ.</summary>
+    /// <summary>A finished round: devices 4 and 7 delivered, the aggregator used only 7; the run reports ε (at δ = 1e-6, the tap's).</summary>
     private static RoundResults Round(int number)
     {
         var results = new[] { new ClientResult(4, [1f, 1f], 10), new ClientResult(7, [3f, -1f], 30) };
@@ -32,14 +32,13 @@ public sealed class AttackerTapStageTests
             NextWeights = [3.5f, -0.5f],
         };
         round.Metrics.Add(new RoundMetric("epsilon", 2.5));
-        round.Metrics.Add(new RoundMetric("delta", 1e-6));
         return round;
     }
 
     private static async Task<RecordingChannel> Run(bool secureAggregation, params int[] rounds)
     {
         var channel = new RecordingChannel();
-        var tap = new AttackerTapStage(All, channel, every: 3, lastRound: 4, secureAggregation);
+        var tap = new AttackerTapStage(All, channel, every: 3, lastRound: 4, secureAggregation, epsilonDelta: 1e-6);
         foreach (int r in rounds) await tap.RunAsync(Round(r), CancellationToken.None);
         return channel;
     }
@@ -57,6 +56,22 @@ public sealed class AttackerTapStageTests
         Assert.Equal([3.5f, -0.5f], channel.Outsider[2].Release!.Weights);
         Assert.All(channel.Outsider, o => Assert.Equal([7L], o.Truth.UsedDevices));
         Assert.All(channel.Outsider, o => Assert.Equal((2.5, 1e-6), (o.Truth.Epsilon, o.Truth.Delta)));
+    }
+
+    [Fact]
+    public async Task Without_an_epsilon_metric_the_truth_carries_no_dp_guarantee()
+    {
+        // Prepare: a run without DP reports no epsilon, so there is no bound to check at any δ.
+        var channel = new RecordingChannel();
+        var tap = new AttackerTapStage(All, channel, every: 1, lastRound: 1, secureAggregation: false, epsilonDelta: 1e-6);
+        var round = Round(1);
+        round.Metrics.Clear();
+
+        // Execute
+        await tap.RunAsync(round, CancellationToken.None);
+
+        // Assert
+        Assert.All(channel.Outsider, o => Assert.Equal((null, null), (o.Truth.Epsilon, o.Truth.Delta)));
     }
 
     [Fact]

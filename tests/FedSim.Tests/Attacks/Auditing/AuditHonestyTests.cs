@@ -116,7 +116,7 @@ public sealed class AuditHonestyTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task The_update_attack_finds_a_devices_records_in_its_own_update_and_not_in_another_devices()
+    public async Task The_update_attacks_find_a_devices_records_in_its_own_update_and_not_in_another_devices()
     {
         // Prepare: device 0 trains from a global model; device 1's update is audited against device 0's records.
         var global = await Train(_data.Split.Test, Enumerable.Range(0, 600).ToArray(), epochs: 2);
@@ -128,13 +128,20 @@ public sealed class AuditHonestyTests(ITestOutputHelper output) : IDisposable
         var other = Delta(await Train(_data.Split.Train, _data.Partition[1], epochs: 20, start: global));
 
         // Execute
-        var ownAudit = MembershipMetrics.Of(new AuditScores(await ServerAttacks.UpdateScoresAsync(Compute, global, own, candidates), set.IsMember()));
-        var otherAudit = MembershipMetrics.Of(new AuditScores(await ServerAttacks.UpdateScoresAsync(Compute, global, other, candidates), set.IsMember()));
-        output.WriteLine($"own update: AUC {ownAudit.Auc:F3}; another device's update: AUC {otherAudit.Auc:F3} (n = {ownAudit.Members}+{ownAudit.NonMembers})");
+        string[] attacks = [AttackNames.Update, AttackNames.LocalLoss];
+        var ownScores = await ServerAttacks.ScoreAsync(Compute, global, own, candidates, attacks);
+        var otherScores = await ServerAttacks.ScoreAsync(Compute, global, other, candidates, attacks);
 
-        // Assert
-        var (lo, hi) = AucInterval.Chance(ownAudit.Members, ownAudit.NonMembers, 0.999);
-        Assert.True(ownAudit.Auc > hi + 0.1, $"own update: AUC {ownAudit.Auc:F3}");
-        Assert.InRange(otherAudit.Auc, lo, hi);
+        // Assert: both attacks, each scored as it would be on its own (the update attack as UpdateScoresAsync gives it).
+        Assert.Equal(await ServerAttacks.UpdateScoresAsync(Compute, global, own, candidates), ownScores[AttackNames.Update]);
+        foreach (string attack in attacks)
+        {
+            var ownAudit = MembershipMetrics.Of(new AuditScores(ownScores[attack], set.IsMember()));
+            var otherAudit = MembershipMetrics.Of(new AuditScores(otherScores[attack], set.IsMember()));
+            output.WriteLine($"{attack}: own update AUC {ownAudit.Auc:F3}; another device's update AUC {otherAudit.Auc:F3} (n = {ownAudit.Members}+{ownAudit.NonMembers})");
+            var (lo, hi) = AucInterval.Chance(ownAudit.Members, ownAudit.NonMembers, 0.999);
+            Assert.True(ownAudit.Auc > hi + 0.1, $"{attack}, own update: AUC {ownAudit.Auc:F3}");
+            Assert.InRange(otherAudit.Auc, lo, hi);
+        }
     }
 }
