@@ -28,13 +28,13 @@ public sealed class DockerRecipeTests
         (YamlMappingNode)((YamlMappingNode)Compose()["services"])[name];
 
     [Fact]
-    public void Compose_runs_postgres_three_silos_and_a_runner()
+    public void Compose_runs_postgres_three_silos_and_a_runner_and_offers_a_single_embedded_run()
     {
         var services = (YamlMappingNode)Compose()["services"];
 
         var names = services.Children.Keys.Select(k => ((YamlScalarNode)k).Value).ToList();
 
-        Assert.Equal(["postgres", "silo1", "silo2", "silo3", "runner"], names);
+        Assert.Equal(["postgres", "silo1", "silo2", "silo3", "runner", "fedsim"], names);
     }
 
     [Fact]
