@@ -51,15 +51,7 @@ public static class BenchCommand
                     parse.GetValue(python), parse.GetValue(mlpDevices), parse.GetValue(cnnDevices), parse.GetValue(roundDevices));
                 var report = await BenchRunner.RunAsync(options, environment, line => err.WriteLine($"bench: {line}"), cancellationToken);
 
-                string text = report.ToJson();
-                if (parse.GetValue(output) is { Length: > 0 } file)
-                {
-                    string full = Path.GetFullPath(file);
-                    Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-                    await File.WriteAllTextAsync(full, text + Environment.NewLine, cancellationToken);
-                }
-                if (parse.GetValue(json)) @out.WriteLine(text);
-                else report.Render(ConsoleFor(@out));
+                await WriteReportAsync(report.ToJson(), parse.GetValue(output), parse.GetValue(json), report.Render, @out, 132, cancellationToken);
                 return Success;
             }
             catch (BenchUsageException e)
@@ -71,7 +63,24 @@ public static class BenchCommand
         return command;
     }
 
-    private static IAnsiConsole ConsoleFor(TextWriter writer)
+    /// <summary>
+    /// A bench report's output, shared by <c>bench</c> and <c>bench secagg</c>: the JSON to <paramref name="outputFile"/>
+    /// when given, then the JSON or the rendered table on <paramref name="out"/>.
+    /// </summary>
+    internal static async Task WriteReportAsync(string json, string? outputFile, bool asJson, Action<IAnsiConsole> render,
+        TextWriter @out, int plainWidth, CancellationToken cancellationToken)
+    {
+        if (outputFile is { Length: > 0 })
+        {
+            string full = Path.GetFullPath(outputFile);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            await File.WriteAllTextAsync(full, json + Environment.NewLine, cancellationToken);
+        }
+        if (asJson) @out.WriteLine(json);
+        else render(ConsoleFor(@out, plainWidth));
+    }
+
+    private static IAnsiConsole ConsoleFor(TextWriter writer, int plainWidth)
     {
         // Colours only on a real terminal; redirected output and tests get plain text, wide enough not to wrap.
         bool terminal = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
@@ -81,7 +90,7 @@ public static class BenchCommand
             Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
         });
-        if (!terminal) console.Profile.Width = 132;
+        if (!terminal) console.Profile.Width = plainWidth;
         return console;
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Spectre.Console;
 
 namespace FedSim.Scenarios.Bench;
 
@@ -40,15 +39,7 @@ public static class SecAggBenchCommand
                     options = options with { DropoutFraction = f is >= 0 and < 0.5 ? f : throw new BenchUsageException($"--dropout must lie in [0, 0.5), got {f}.") };
 
                 var report = SecAggBench.Measure(options, line => err.WriteLine($"bench secagg: {line}"));
-                string text = report.ToJson();
-                if (parse.GetValue(output) is { Length: > 0 } file)
-                {
-                    string full = Path.GetFullPath(file);
-                    Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-                    await File.WriteAllTextAsync(full, text + Environment.NewLine, cancellationToken);
-                }
-                if (parse.GetValue(json)) @out.WriteLine(text);
-                else report.Render(ConsoleFor(@out));
+                await BenchCommand.WriteReportAsync(report.ToJson(), parse.GetValue(output), parse.GetValue(json), report.Render, @out, 160, cancellationToken);
                 return Success;
             }
             catch (BenchUsageException e)
@@ -67,18 +58,5 @@ public static class SecAggBenchCommand
         if (sizes.Length == 0 || sizes.Contains(-1))
             throw new BenchUsageException($"--cohorts takes comma-separated sizes of at least 3 devices (e.g. 10,100,1000), got '{list}'.");
         return sizes;
-    }
-
-    private static IAnsiConsole ConsoleFor(TextWriter writer)
-    {
-        bool terminal = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        });
-        if (!terminal) console.Profile.Width = 160;
-        return console;
     }
 }

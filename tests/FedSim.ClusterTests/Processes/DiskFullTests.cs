@@ -21,28 +21,7 @@ public sealed class DiskFullTests : IDisposable
     }
 
     /// <summary>SCAFFOLD, so devices write state every round: both the devices' and the coordinator's writes can hit the full disk.</summary>
-    private const string Scenario = """
-        name: diskfull
-        seed: 12
-        devices: 16
-        dataset:
-          kind: synthetic
-          samples: 6000
-          partition:
-            kind: dirichlet
-            alpha: 0.5
-        model:
-          kind: mlp
-          hidden: [32]
-        training:
-          rounds: 10
-          devices_per_round: 6
-          local_epochs: 2
-          batch_size: 10
-          learning_rate: 0.05
-        strategy:
-          kind: scaffold
-        """;
+    private static readonly string Scenario = ProcessScenarios.Scaffold("diskfull", rounds: 10);
 
     [ScratchDiskFact]
     public async Task A_full_disk_stops_the_run_with_a_located_error_and_resume_ends_with_the_uninterrupted_metrics()

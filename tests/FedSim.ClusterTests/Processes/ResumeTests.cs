@@ -16,31 +16,8 @@ public sealed class ResumeTests : IDisposable
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
     }
 
-    /// <summary>SCAFFOLD with Adam-free SGD and momentum on the server: device state and server state both must survive.</summary>
-    private const string Scenario = """
-        name: resumable
-        seed: 12
-        devices: 16
-        dataset:
-          kind: synthetic
-          samples: 6000
-          partition:
-            kind: dirichlet
-            alpha: 0.5
-        model:
-          kind: mlp
-          hidden: [32]
-        training:
-          rounds: 14
-          devices_per_round: 6
-          local_epochs: 2
-          batch_size: 10
-          learning_rate: 0.05
-        strategy:
-          kind: scaffold
-        heterogeneity:
-          dropout: 0.1
-        """;
+    /// <summary>Device state and server state (SCAFFOLD) and dropouts: everything a resume must restore.</summary>
+    private static readonly string Scenario = ProcessScenarios.Scaffold("resumable", rounds: 14, dropout: 0.1);
 
     [Theory]
     [InlineData(FedSimProcess.SigKill)]
@@ -85,7 +62,7 @@ public sealed class ResumeTests : IDisposable
     public async Task Resume_refuses_a_folder_with_another_scenario_or_nothing_to_resume()
     {
         string scenario = Path.Combine(_folder, "resumable.yaml");
-        await File.WriteAllTextAsync(scenario, Scenario.Replace("rounds: 14", "rounds: 2"));
+        await File.WriteAllTextAsync(scenario, ProcessScenarios.Scaffold("resumable", rounds: 2, dropout: 0.1));
         string done = Path.Combine(_folder, "done");
         Assert.Equal(0, await Scenarios.Cli.FedSimCli.RunAsync(["run", scenario, "--output", done, "--quiet"], TextWriter.Null, TextWriter.Null));
 
