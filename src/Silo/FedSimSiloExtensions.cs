@@ -63,7 +63,6 @@ public static class FedSimSiloExtensions
             return pool;
         });
         silo.Services.AddSingleton<ExperimentDataCache>();
-        silo.Services.AddSingleton<GlobalWeightsCache>();
         // Revival needs reminders, and reminders need a shared store: without PostgreSQL the silo is the experiment's
         // only host (embedded runs resume from their results folder instead), so it registers none.
         bool clustered = options.PostgresConnectionString is not null;

@@ -87,7 +87,7 @@ public sealed class PrivacyClusterTests(OneSiloCluster one)
         Assert.Null(status.Error);
         foreach (var report in status.Reports)
         {
-            foreach (long d in FedSim.Coordination.CohortSampler.Sample(8, 4, scenario.Seed, report.Round)) counts[d] = counts.GetValueOrDefault(d) + 1;
+            foreach (long d in FedSim.Rounds.CohortSampler.Sample(8, 4, scenario.Seed, report.Round)) counts[d] = counts.GetValueOrDefault(d) + 1;
             Assert.Equal(4, report.Participants);
             Assert.Equal(perDevice.EpsilonAfter(8L * counts.Values.Max()), report.Metric("epsilon")!.Value, 12);
         }

@@ -9,6 +9,7 @@ using FedSim.Rounds;
 using FedSim.Scenarios.Running;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using FedSim.Models;
 
 namespace FedSim.ClusterTests;
 

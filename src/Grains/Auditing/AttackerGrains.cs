@@ -265,7 +265,7 @@ public sealed partial class ClientAttackerGrain(
                         && AttackerTapStage.IsAudited(a.Round + 1, scenario.Audit.Every, scenario.Training.Rounds);
             var targets = acts ? Targets(scenario, experimentData, index, device) : null;
             var compute = Compute(pool, scenario);
-            var honest = pool.TrainAsync(new TrainingJob(device, a.Model, a.Plan, a.Global.Weights, experimentData.Shard(device), a.TrainingSeed, a.MaxSteps));
+            var honest = pool.TrainAsync(new TrainingJob(device, a.Model, a.Plan, a.Global.Weights, experimentData.Shard(device), a.TrainingSeed, a.MaxSteps, GlobalId: a.Global.Id));
             float[]? ascended = null;
             if (targets is not null)
                 ascended = (await compute.TrainAsync([new ModelTraining(a.Global.Weights, targets.Select(t => (int)t.Index).ToArray(),

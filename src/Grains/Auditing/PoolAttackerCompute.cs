@@ -3,6 +3,7 @@ using FedSim.Attacks.Inference;
 using FedSim.Compute;
 using FedSim.Data;
 using FedSim.Training;
+using FedSim.Models;
 
 namespace FedSim.Auditing;
 

@@ -4,6 +4,7 @@ using FedSim.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using FedSim.Models;
 
 namespace FedSim.Compute;
 
@@ -26,8 +27,10 @@ public static class BatchedTrainer
     private const double AdamBeta2 = 0.999;
     private const double AdamEpsilon = 1e-8;
 
-    public static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device)
-        => Train(cohort, device, gatherOnDevice: device.type != DeviceType.CPU);
+    /// <param name="models">The pool's named global models on <paramref name="device"/>; without it, every distinct
+    /// model the cohort starts from is uploaded for this cohort alone.</param>
+    public static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device, GlobalModelsOnDevice? models = null)
+        => Train(cohort, device, gatherOnDevice: device.type != DeviceType.CPU, models: models);
 
     /// <summary>As <see cref="Train(IReadOnlyList{TrainingJob}, torch.Device)"/>, adding each phase's time to
     /// <paramref name="phases"/> (benchmarks; it synchronizes the device at phase boundaries).</summary>
@@ -39,7 +42,7 @@ public static class BatchedTrainer
     /// False: gather each step's rows in C# into one host buffer (CPU: no second copy of the dataset).
     /// </param>
     internal static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device, bool gatherOnDevice,
-        TrainerPhaseTimes? phases = null)
+        TrainerPhaseTimes? phases = null, GlobalModelsOnDevice? models = null)
     {
         ArgumentNullException.ThrowIfNull(cohort);
         ArgumentNullException.ThrowIfNull(device);
@@ -62,12 +65,12 @@ public static class BatchedTrainer
         var sources = cohort.Select(j => j.Shard.Source).Distinct().ToArray();
         // Modifiers that rewrite samples run on host-side rows, so such cohorts assemble their batches on the host.
         if (TrainingHook.For(first.Plan, layout, sources[0]).Any(h => h.TransformsInputs)) gatherOnDevice = false;
-        if (sources.Length == 1) return TrainOne(cohort, layout, device, gatherOnDevice, phases);
+        if (sources.Length == 1) return TrainOne(cohort, layout, device, gatherOnDevice, phases, models);
         var results = new TrainingResult[cohort.Count];
         foreach (var source in sources)
         {
             var idx = Enumerable.Range(0, cohort.Count).Where(i => cohort[i].Shard.Source == source).ToArray();
-            var part = TrainOne(idx.Select(i => cohort[i]).ToArray(), layout, device, gatherOnDevice, phases);
+            var part = TrainOne(idx.Select(i => cohort[i]).ToArray(), layout, device, gatherOnDevice, phases, models);
             for (int i = 0; i < idx.Length; i++) results[idx[i]] = part[i];
         }
         return results;
@@ -102,7 +105,7 @@ public static class BatchedTrainer
     }
 
     private static TrainingResult[] TrainOne(IReadOnlyList<TrainingJob> jobs, ModelLayout layout, torch.Device device, bool gatherOnDevice,
-        TrainerPhaseTimes? phases)
+        TrainerPhaseTimes? phases, GlobalModelsOnDevice? models)
     {
         phases?.Begin(device);
         var plan = jobs[0].Plan;
@@ -129,9 +132,10 @@ public static class BatchedTrainer
         }
 
         using var scope = torch.NewDisposeScope();
-        // The starting weights, [k, total] on the device. Devices of one round share one broadcast array, so
-        // each distinct array crosses to the device once and is repeated there (not k host copies).
-        var globals = StackGlobals(jobs, order, total, device);
+        // The starting weights, [k, total] on the device. Devices of one round share one named global model, so
+        // it crosses to the device once and is repeated there (not k host copies). Read-only: with one device it
+        // can be the pool's cached model itself.
+        var globals = StackGlobals(jobs, order, total, device, models);
         var parameters = new Tensor[layout.Parameters.Count];
         var state1 = new Tensor?[parameters.Length];
         var state2 = new Tensor?[parameters.Length];
@@ -306,25 +310,29 @@ public static class BatchedTrainer
         return MemoryMarshal.Cast<byte, float>(t_pinnedStaging.bytes)[..(int)count];
     }
 
-    /// <summary>[k, total] starting weights in stack order, uploading each distinct weight array once.</summary>
-    private static Tensor StackGlobals(IReadOnlyList<TrainingJob> jobs, int[] order, int total, torch.Device device)
+    /// <summary>
+    /// [k, total] starting weights in stack order. Jobs name their global model (<see cref="TrainingJob.GlobalId"/>),
+    /// and each named model is on the device once, from <paramref name="models"/> when the pool keeps them; a job
+    /// without a name brings its own weights.
+    /// </summary>
+    private static Tensor StackGlobals(IReadOnlyList<TrainingJob> jobs, int[] order, int total, torch.Device device, GlobalModelsOnDevice? models)
     {
-        var distinct = new List<float[]>();
+        var rows = new List<Tensor>();
+        var named = new Dictionary<GlobalModelId, int>();
         var slot = new long[order.Length];
+        using var noGrad = torch.no_grad();
         for (int d = 0; d < order.Length; d++)
         {
-            var weights = jobs[order[d]].GlobalWeights;
-            int at = distinct.FindIndex(w => ReferenceEquals(w, weights));
-            if (at < 0) { at = distinct.Count; distinct.Add(weights); }
-            slot[d] = at;
+            var job = jobs[order[d]];
+            if (job.GlobalId is { } id && named.TryGetValue(id, out int known)) { slot[d] = known; continue; }
+            slot[d] = rows.Count;
+            if (job.GlobalId is { } name) named[name] = rows.Count;
+            rows.Add(job.GlobalId is { } shared && models is not null
+                ? models.Lease(shared, job.GlobalWeights, device)
+                : torch.tensor(job.GlobalWeights, device: device));
         }
-        using var noGrad = torch.no_grad();
-        if (distinct.Count == 1)
-            return torch.tensor(distinct[0], [1, total], device: device).expand(order.Length, total).contiguous();
-        var host = new float[(long)distinct.Count * total];
-        for (int u = 0; u < distinct.Count; u++) Array.Copy(distinct[u], 0, host, (long)u * total, total);
-        var unique = torch.tensor(host, [distinct.Count, total], device: device);
-        return unique.index_select(0, torch.tensor(slot, device: device));
+        if (rows.Count == 1) return rows[0].view(1, total).expand(order.Length, total).contiguous();
+        return torch.stack(rows).index_select(0, torch.tensor(slot, device: device));
     }
 
     /// <summary>Supplies each step's inputs [active, B, F], labels [active, B] and sample weights [active, B].</summary>

@@ -1,29 +1,9 @@
+using FedSim.Contracts;
 using FedSim.Data;
 using FedSim.Training;
+using FedSim.Models;
 
 namespace FedSim.Compute;
-
-/// <summary>A resolved model architecture: what the trainer needs to lay out parameters and run it.</summary>
-/// <param name="Kind">logistic | mlp | cnn (see <see cref="Contracts.ModelKinds"/>).</param>
-/// <param name="InputFeatures">Features per sample (for the CNN: Image.Size).</param>
-/// <param name="Classes">Output classes.</param>
-/// <param name="Hidden">MLP hidden widths (empty for logistic).</param>
-/// <param name="Image">Input geometry, required by the CNN.</param>
-/// <param name="Channels">CNN conv channels (two values).</param>
-/// <param name="Dense">CNN dense width.</param>
-[GenerateSerializer, Immutable]
-public sealed record ModelSpec(
-    [property: Id(0)] string Kind,
-    [property: Id(1)] int InputFeatures,
-    [property: Id(2)] int Classes,
-    [property: Id(3)] int[] Hidden,
-    [property: Id(4)] ImageShape? Image,
-    [property: Id(5)] int[] Channels,
-    [property: Id(6)] int Dense)
-{
-    /// <summary>Stable text key; jobs with equal keys have identical parameter layouts and can share a cohort.</summary>
-    public string Key => $"{Kind}|{InputFeatures}|{Classes}|{string.Join('x', Hidden)}|{Image}|{string.Join('x', Channels)}|{Dense}";
-}
 
 /// <summary>
 /// A device's private shard as the compute pool sees it: a view onto the silo's loaded dataset.
@@ -52,8 +32,11 @@ public sealed class ShardView
 /// <param name="MaxSteps">Cap on local steps (a straggler's partial work); null trains the whole plan.</param>
 /// <param name="DeviceVectors">Per-device input vectors the plan's modifiers read (SCAFFOLD's correction), flat in the
 /// canonical layout; stacked like the weights in a cohort.</param>
+/// <param name="GlobalId">Names <see cref="GlobalWeights"/> when they are a round's global model: the pool uploads a named
+/// model to its device once (<see cref="GlobalModelsOnDevice"/>), however many jobs and cohorts start from it. Jobs
+/// without a name (an attacker's shadow models, the server's root update) upload their own weights.</param>
 public sealed record TrainingJob(long DeviceId, ModelSpec Model, TrainingPlan Plan, float[] GlobalWeights, ShardView Shard, ulong Seed,
-    int? MaxSteps = null, IReadOnlyDictionary<string, float[]>? DeviceVectors = null)
+    int? MaxSteps = null, IReadOnlyDictionary<string, float[]>? DeviceVectors = null, GlobalModelId? GlobalId = null)
 {
     /// <summary>The device's input vector <paramref name="name"/>; a clear error when the job lacks it.</summary>
     public float[] Vector(string name) => DeviceVectors?.GetValueOrDefault(name)
@@ -97,6 +80,8 @@ public interface IComputePool
 }
 
 /// <summary>Pool counters for reports and benchmarks.</summary>
+/// <param name="GlobalModelUploads">Named global models copied to the compute device (<see cref="GlobalModelsOnDevice"/>):
+/// one per round per silo when the pool shares them as it should.</param>
 public sealed record PoolMetrics(
     string Device, int Workers, int MaxCohortSize, long JobsCompleted, long CohortsRun, double MeanCohortSize,
-    int QueueDepth, int MaxQueueDepth, double BusySeconds, long ResidentBytes, long PeakResidentBytes);
+    int QueueDepth, int MaxQueueDepth, double BusySeconds, long ResidentBytes, long PeakResidentBytes, long GlobalModelUploads);

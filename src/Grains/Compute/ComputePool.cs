@@ -34,6 +34,7 @@ public sealed class ComputePool : IComputePool, IDisposable
     private readonly TimeSpan _disposeJoinTimeout;
     private readonly Thread[] _workers;
     private readonly long _lingerTicks;
+    private readonly GlobalModelsOnDevice? _models;
 
     // Everything below is guarded by _lock.
     private readonly Dictionary<GroupKey, Group> _groups = new();
@@ -60,8 +61,8 @@ public sealed class ComputePool : IComputePool, IDisposable
     }
 
     private ComputePool(Binding binding, ILogger? logger)
-        : this(binding.Options, jobs => BatchedTrainer.Train(jobs, binding.Device.Value), job => EvaluateOn(binding.Device.Value, job), logger,
-            evaluateExamples: job => ModelEvaluator.EvaluateExamples(job, binding.Device.Value))
+        : this(binding.Options, jobs => BatchedTrainer.Train(jobs, binding.Device.Value, binding.Models), job => EvaluateOn(binding.Device.Value, job), logger,
+            evaluateExamples: job => ModelEvaluator.EvaluateExamples(job, binding.Device.Value), models: binding.Models)
     {
     }
 
@@ -75,8 +76,10 @@ public sealed class ComputePool : IComputePool, IDisposable
         Func<EvaluationJob, EvaluationResult> evaluate,
         ILogger? logger = null,
         TimeSpan? disposeJoinTimeout = null,
-        Func<ExampleOutputsJob, ExampleOutputs>? evaluateExamples = null)
+        Func<ExampleOutputsJob, ExampleOutputs>? evaluateExamples = null,
+        GlobalModelsOnDevice? models = null)
     {
+        _models = models;
         ArgumentNullException.ThrowIfNull(options);
         Options = options.Resolve(cudaAvailable: string.Equals(options.Device?.Trim(), "cuda", StringComparison.OrdinalIgnoreCase));
         _trainCohort = trainCohort ?? throw new ArgumentNullException(nameof(trainCohort));
@@ -176,7 +179,8 @@ public sealed class ComputePool : IComputePool, IDisposable
                 MaxQueueDepth: _maxQueued,
                 BusySeconds: (double)_busyTicks / Stopwatch.Frequency,
                 ResidentBytes: _resident,
-                PeakResidentBytes: _peakResident);
+                PeakResidentBytes: _peakResident,
+                GlobalModelUploads: _models?.Uploads ?? 0);
         }
     }
 
@@ -238,6 +242,8 @@ public sealed class ComputePool : IComputePool, IDisposable
             }
         }
         WorkersStopped = stopped;
+        // Safe even under a cohort still running: its leases hold their own reference to the storage.
+        _models?.Dispose();
     }
 
     private void Submit(PendingJob pending, CancellationToken cancellationToken)
@@ -535,7 +541,7 @@ public sealed class ComputePool : IComputePool, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var resolved = options.Resolve();
         // Created on first use, on a worker: a cpu pool does not load libtorch until it has work.
-        return new Binding(resolved, new Lazy<torch.Device>(() => TorchDevices.Resolve(resolved.Device)));
+        return new Binding(resolved, new Lazy<torch.Device>(() => TorchDevices.Resolve(resolved.Device)), new GlobalModelsOnDevice());
     }
 
     internal static string FormatBytes(long bytes) => bytes switch
@@ -546,7 +552,7 @@ public sealed class ComputePool : IComputePool, IDisposable
         _ => $"{bytes} B",
     };
 
-    private sealed record Binding(ComputePoolOptions Options, Lazy<torch.Device> Device);
+    private sealed record Binding(ComputePoolOptions Options, Lazy<torch.Device> Device, GlobalModelsOnDevice Models);
 
     // Plans compare by value (modifiers included), so equal plans share a group without a hand-built key.
     private readonly record struct GroupKey(bool Evaluation, string Model, Training.TrainingPlan? Plan);

@@ -1,3 +1,4 @@
+using FedSim.Models;
 using FedSim.Contracts;
 
 namespace FedSim.Compute;
@@ -24,7 +25,7 @@ public static class ComputePoolMemory
         ArgumentNullException.ThrowIfNull(job);
         long parameters = job.GlobalWeights.Length;
         // Per-device input vectors (SCAFFOLD's correction) are stacked like the weights.
-        long paramCopies = 3 + OptimizerStateCopies(job.Plan.Optimizer) + (job.DeviceVectors?.Count ?? 0);
+        long paramCopies = 3 + ModelBudget.OptimizerStateCopies(job.Plan.Optimizer) + (job.DeviceVectors?.Count ?? 0);
         long features = Math.Max(1, job.Model.InputFeatures);
         long samples = job.Shard.Count;
         long batch = Math.Clamp(job.Plan.BatchSize, 1, (int)Math.Max(1, samples));
@@ -43,14 +44,6 @@ public static class ComputePoolMemory
         long chunkBytes = chunk * (features * sizeof(float) + sizeof(long) + ActivationFloats(job.Model) * sizeof(float));
         return Saturate((long)job.Weights.Length * sizeof(float) + chunkBytes + PerJobOverheadBytes);
     }
-
-    /// <summary>Extra P-sized buffers the optimizer keeps: none for SGD, a velocity for momentum, two moments for Adam.</summary>
-    internal static int OptimizerStateCopies(string optimizer) => optimizer?.ToLowerInvariant() switch
-    {
-        OptimizerKinds.Sgd => 0,
-        OptimizerKinds.Momentum => 1,
-        _ => 2, // adam, and the conservative answer for anything unknown
-    };
 
     /// <summary>Floats of activation per sample in a forward pass (the backward pass keeps as many gradients).</summary>
     internal static long ActivationFloats(ModelSpec model)

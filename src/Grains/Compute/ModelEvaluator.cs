@@ -2,6 +2,7 @@ using FedSim.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using FedSim.Models;
 
 namespace FedSim.Compute;
 

@@ -46,7 +46,7 @@ public static class TorchDevices
 
     /// <summary>
     /// The instruction-set cap FedSim applied to oneDNN (CPU convolutions) in this process, or null if none
-    /// (not Linux x64, or the user set ONEDNN_MAX_CPU_ISA). See TorchRuntime for the oneDNN AVX-512 bug it avoids.
+    /// (not Linux x64, or the user set ONEDNN_MAX_CPU_ISA). See TorchRuntime for the oneDNN convolution bug it avoids.
     /// </summary>
     public static string? OneDnnIsaCap => TorchRuntime.EnsureInitialized();
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace FedSim.Compute;
 
@@ -10,7 +11,6 @@ internal static class TorchRuntime
 {
     /// <summary>oneDNN's knob for the highest instruction set its kernels may use.</summary>
     public const string OneDnnIsaVariable = "ONEDNN_MAX_CPU_ISA";
-    public const string OneDnnIsaCap = "AVX2";
 
     /// <summary>MKL's conditional numerical reproducibility knob.</summary>
     public const string MklReproducibilityVariable = "MKL_CBWR";
@@ -37,11 +37,25 @@ internal static class TorchRuntime
         // CNR makes GEMM results independent of the threading (CohortDeterminismTests).
         SetNativeDefault(MklReproducibilityVariable, MklReproducibility);
 
-        // libtorch 2.10's oneDNN AVX-512 convolution backward-data kernel returns wrong input gradients on
-        // some AVX-512 CPUs (measured on an AMD EPYC: about half the true value single-threaded, a different
-        // value per run multi-threaded); forward and weight gradients are right, the AVX2 kernels are right.
-        // Capping oneDNN at AVX2 fixes CNN training there at a small speed cost.
-        return SetNativeDefault(OneDnnIsaVariable, OneDnnIsaCap) ? OneDnnIsaCap : null;
+        // libtorch 2.10's oneDNN convolution backward-data kernels return wrong input gradients on AMD EPYCs
+        // for layers with fewer input channels than the kernel's channel block (1 or 2, as in small test
+        // models): about half the true value single-threaded and a different value per run multi-threaded
+        // with AVX-512, and on a Zen 4 EPYC the AVX2 kernels too (relative error 0.3 to 0.9); forward and weight
+        // gradients are right, and so are the AVX kernels. Capping oneDNN at AVX on AMD fixes CNN training
+        // there, at about 30% of convolution speed; other CPUs keep AVX2 (TorchRuntimeTests checks both).
+        string cap = OneDnnIsaCapFor(CpuVendor());
+        return SetNativeDefault(OneDnnIsaVariable, cap) ? cap : null;
+    }
+
+    /// <summary>The oneDNN instruction-set cap for a CPU vendor (cpuid's "AuthenticAMD", "GenuineIntel").</summary>
+    internal static string OneDnnIsaCapFor(string vendor) => vendor == "AuthenticAMD" ? "AVX" : "AVX2";
+
+    private static string CpuVendor()
+    {
+        if (!X86Base.IsSupported) return "";
+        var (_, ebx, ecx, edx) = X86Base.CpuId(0, 0);
+        Span<int> registers = [ebx, edx, ecx]; // the vendor string's order
+        return System.Text.Encoding.ASCII.GetString(MemoryMarshal.AsBytes(registers));
     }
 
     /// <summary>

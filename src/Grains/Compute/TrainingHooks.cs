@@ -1,6 +1,7 @@
 using FedSim.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using FedSim.Models;
 
 namespace FedSim.Compute;
 

@@ -9,6 +9,7 @@ using FedSim.Strategies;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
+using FedSim.Models;
 
 namespace FedSim.Coordination;
 
@@ -157,7 +158,7 @@ public sealed partial class ExperimentGrain(
     public Task<ExperimentStatus> GetStatusSinceAsync(int reportsSeen) => Task.FromResult(StatusNow(Math.Max(0, reportsSeen)));
 
     public Task<GlobalModel> GetGlobalModelAsync()
-        => Task.FromResult(new GlobalModel(State.CompletedRounds, State.Weights ?? []));
+        => Task.FromResult(new GlobalModel(new GlobalModelId(this.GetPrimaryKeyString(), State.CompletedRounds + 1), State.Weights ?? []));
 
     public Task SubscribeAsync(IExperimentObserver observer)
     {
@@ -244,8 +245,8 @@ public sealed partial class ExperimentGrain(
             round.Watchdog = this.RegisterGrainTimer(TimeOutRoundAsync, number,
                 new GrainTimerCreationOptions { DueTime = options.Value.RoundTimeout, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
 
-            var global = new GlobalModel(number, State.Weights!);
             string id = this.GetPrimaryKeyString();
+            var global = new GlobalModel(new GlobalModelId(id, number), State.Weights!);
             int members = training.Count(d => setup.Roster.IsMalicious(d.Device));
             foreach (var d in training)
                 round.Assignments[d.Device] = new RoundAssignment(id, number,

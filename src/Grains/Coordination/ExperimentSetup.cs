@@ -7,6 +7,7 @@ using FedSim.Privacy;
 using FedSim.Rounds;
 using FedSim.Strategies;
 using FedSim.Training;
+using FedSim.Models;
 
 namespace FedSim.Coordination;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Determinism;
+using FedSim.Models;
 
 namespace FedSim.Data;
 

@@ -20,7 +20,7 @@ namespace FedSim.Devices;
 /// would favour the coordinator's silo).
 /// </summary>
 [Orleans.Placement.RandomPlacement]
-public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache data, GlobalWeightsCache globals, SiloMetrics metrics,
+public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache data, SiloMetrics metrics,
     ILogger<DeviceGrain> logger)
     : Grain, IDeviceGrain
 {
@@ -102,8 +102,8 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             }
 
             var plan = attack is null ? a.Plan : a.Plan.With(attack.TrainingModifiers(experimentData.Facts));
-            var job = new TrainingJob(DeviceIndex, a.Model, plan, globals.Canonical(a.ExperimentId, a.Round, a.Global.Weights), shard, a.TrainingSeed,
-                a.MaxSteps, objective.DeviceInputs(broadcast, state, parameters));
+            var job = new TrainingJob(DeviceIndex, a.Model, plan, a.Global.Weights, shard, a.TrainingSeed,
+                a.MaxSteps, objective.DeviceInputs(broadcast, state, parameters), a.Global.Id);
             var result = await pool.TrainAsync(job);
             metrics.DeviceTrained();
             var outputs = objective.AfterTraining(broadcast, state, new LocalTrainingOutcome(result.Delta, result.Steps, plan.LearningRate), a.Round);

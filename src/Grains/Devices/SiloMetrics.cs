@@ -6,7 +6,7 @@ namespace FedSim.Devices;
 /// <summary>
 /// The silo's FedSim figures, as counters the tests read and as OpenTelemetry instruments on the <see cref="MeterName"/>
 /// meter (exported beside Orleans' own by whatever the host configures: Prometheus, OTLP): rounds, updates and
-/// failures, traffic, devices trained, coordinators resumed, the compute pool's queue depth and cohort sizes.
+/// failures, traffic, devices trained, coordinators resumed, the compute pool's queue depth, cohort sizes and model uploads.
 /// </summary>
 public sealed class SiloMetrics : IDisposable
 {
@@ -44,6 +44,8 @@ public sealed class SiloMetrics : IDisposable
     {
         _meter.CreateObservableGauge("fedsim.pool.queue_depth", () => pool.Snapshot().QueueDepth, "{job}",
             "Training and evaluation jobs waiting in the compute pool.");
+        _meter.CreateObservableCounter("fedsim.pool.model_uploads", () => pool.Snapshot().GlobalModelUploads, "{model}",
+            "Global models copied to the compute device: one per round when the silo's devices share it.");
         if (pool is ComputePool concrete) concrete.CohortTrained += size => _cohortSizes.Record(size);
     }
 

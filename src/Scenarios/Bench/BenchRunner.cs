@@ -84,7 +84,7 @@ public static class BenchRunner
         }
     }
 
-    private static TrainingWorkloadReport MeasureTraining(string name, string model, Compute.ModelSpec spec, TrainingWorkloadSize size,
+    private static TrainingWorkloadReport MeasureTraining(string name, string model, Models.ModelSpec spec, TrainingWorkloadSize size,
         int poolCohort, torch.Device device, MatmulMeasurement matmul, Action<string> progress, CancellationToken cancellationToken)
     {
         var (jobs, warmUp) = BenchWorkloads.Build(spec, size, Seed);
@@ -105,7 +105,7 @@ public static class BenchRunner
     }
 
     /// <summary>DP-SGD on the same devices, shards and steps as the plain batched measurement (cohorts of the pool's size).</summary>
-    private static DpSgdWorkloadReport MeasureDpSgd(string name, Compute.ModelSpec spec, TrainingWorkloadSize size, int poolCohort,
+    private static DpSgdWorkloadReport MeasureDpSgd(string name, Models.ModelSpec spec, TrainingWorkloadSize size, int poolCohort,
         TrainingMeasurement plain, torch.Device device)
     {
         const double clip = 1.0, noise = 1.0;

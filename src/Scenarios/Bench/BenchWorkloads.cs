@@ -3,6 +3,7 @@ using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Data;
 using FedSim.Determinism;
+using FedSim.Models;
 
 namespace FedSim.Scenarios.Bench;
 
@@ -34,7 +35,10 @@ public static class BenchWorkloads
         return new Dataset($"bench-{model.Kind}", features, labels, model.InputFeatures, model.Classes, model.Image);
     }
 
-    /// <summary>One job per device, all starting from the same global weights.</summary>
+    /// <summary>The name of the workloads' global model: every job of a workload starts from it.</summary>
+    private static readonly GlobalModelId BenchModel = new("bench", 1);
+
+    /// <summary>One job per device, all starting from the same global model (named, as a round's is).</summary>
     public static TrainingJob[] Jobs(ModelSpec model, TrainingWorkloadSize size, Dataset data, float[] globalWeights, ulong seed)
     {
         var plan = Plan(size.Batch);
@@ -46,7 +50,7 @@ public static class BenchWorkloads
             var indices = new int[shardSize];
             for (int i = 0; i < shardSize; i++) indices[i] = rng.NextInt(data.Count);
             jobs[d] = new TrainingJob(d, model, plan, globalWeights, new ShardView(data, indices),
-                Seeds.Derive(seed, 1, d, SeedPurpose.LocalTraining));
+                Seeds.Derive(seed, 1, d, SeedPurpose.LocalTraining), GlobalId: BenchModel);
         }
         return jobs;
     }

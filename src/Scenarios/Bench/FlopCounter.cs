@@ -1,5 +1,6 @@
 using FedSim.Compute;
 using FedSim.Contracts;
+using FedSim.Models;
 
 namespace FedSim.Scenarios.Bench;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Data;
+using FedSim.Models;
 
 namespace FedSim.Scenarios.Configuration;
 

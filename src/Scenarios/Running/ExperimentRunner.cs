@@ -7,6 +7,7 @@ using FedSim.Rounds;
 using FedSim.Scenarios.Configuration;
 using FedSim.Scenarios.Reports;
 using Microsoft.Extensions.DependencyInjection;
+using FedSim.Models;
 
 namespace FedSim.Scenarios.Running;
 

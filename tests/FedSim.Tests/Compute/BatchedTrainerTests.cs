@@ -4,6 +4,7 @@ using FedSim.Contracts;
 using FedSim.Data;
 using TorchSharp;
 using Xunit.Abstractions;
+using FedSim.Models;
 
 namespace FedSim.Tests.Compute;
 

@@ -1,6 +1,7 @@
 using FedSim.Training;
 using FedSim.Compute;
 using FedSim.Data;
+using FedSim.Models;
 
 namespace FedSim.Tests.Compute;
 

@@ -1,5 +1,6 @@
 using FedSim.Compute;
 using static FedSim.Tests.Compute.PoolJobs;
+using FedSim.Models;
 
 namespace FedSim.Tests.Compute;
 

@@ -1,7 +1,9 @@
+using FedSim.Contracts;
 using FedSim.Training;
 using FedSim.Compute;
 using FedSim.Data;
 using FedSim.Determinism;
+using FedSim.Models;
 
 namespace FedSim.Tests.Compute;
 
@@ -50,7 +52,7 @@ internal static class ComputeTestData
 
     public static TrainingJob[] Jobs(ModelSpec model, TrainingPlan plan, float[] global, Dataset data, int[][] shards, ulong seed)
         => shards.Select((indices, d) => new TrainingJob(d, model, plan, global, new ShardView(data, indices),
-            Seeds.Derive(seed, 0, d, SeedPurpose.LocalTraining))).ToArray();
+            Seeds.Derive(seed, 0, d, SeedPurpose.LocalTraining), GlobalId: new GlobalModelId("test", 1))).ToArray();
 
     public static double MaxAbsDiff(float[] a, float[] b)
     {

@@ -2,6 +2,7 @@ using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Data;
 using TorchSharp;
+using FedSim.Models;
 
 namespace FedSim.Tests.Compute;
 

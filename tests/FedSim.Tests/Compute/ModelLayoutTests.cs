@@ -1,6 +1,7 @@
 using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Data;
+using FedSim.Models;
 
 namespace FedSim.Tests.Compute;
 

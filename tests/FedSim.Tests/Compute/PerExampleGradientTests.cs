@@ -5,6 +5,7 @@ using FedSim.Determinism;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using FedSim.Models;
 
 namespace FedSim.Tests.Compute;
 

@@ -5,6 +5,7 @@ using FedSim.Determinism;
 using FedSim.Training;
 using TorchSharp;
 using Xunit.Abstractions;
+using FedSim.Models;
 
 namespace FedSim.Tests.Compute;
 

@@ -2,6 +2,7 @@ using FedSim.Training;
 using FedSim.Compute;
 using FedSim.Contracts;
 using TorchSharp;
+using FedSim.Models;
 
 namespace FedSim.Tests.Compute;
 

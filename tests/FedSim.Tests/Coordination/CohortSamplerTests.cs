@@ -1,4 +1,5 @@
 using FedSim.Coordination;
+using FedSim.Rounds;
 
 namespace FedSim.Tests.Coordination;
 

@@ -1,4 +1,5 @@
 using FedSim.Devices;
+using FedSim.Rounds;
 
 namespace FedSim.Tests.Coordination;
 

@@ -2,6 +2,7 @@ using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Data;
 using FedSim.Tests.Support;
+using FedSim.Models;
 
 namespace FedSim.Tests.Data;
 

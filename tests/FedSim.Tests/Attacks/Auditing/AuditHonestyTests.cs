@@ -7,6 +7,7 @@ using FedSim.Data;
 using FedSim.Determinism;
 using FedSim.Training;
 using Xunit.Abstractions;
+using FedSim.Models;
 
 namespace FedSim.Tests.Attacks.Auditing;
 

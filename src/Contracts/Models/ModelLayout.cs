@@ -2,7 +2,7 @@ using FedSim.Contracts;
 using FedSim.Data;
 using FedSim.Determinism;
 
-namespace FedSim.Compute;
+namespace FedSim.Models;
 
 /// <summary>What a parameter tensor is, so trainers know how to use it and how to map it to torch modules.</summary>
 public enum ParameterRole

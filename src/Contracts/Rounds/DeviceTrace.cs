@@ -116,7 +116,7 @@ public sealed class DeviceProfileSource(ulong experimentSeed, DeviceClassSpec[] 
 
     public DeviceProfile Profile(long device)
     {
-        var generated = Devices.DeviceProfiles.Generate(experimentSeed, device, classes);
+        var generated = DeviceProfiles.Generate(experimentSeed, device, classes);
         return trace.Find(device) is { } t
             ? generated with { DeviceClass = "trace", SamplesPerSecond = t.SamplesPerSecond, UplinkBytesPerSecond = t.UplinkBytesPerSecond, DownlinkBytesPerSecond = t.DownlinkBytesPerSecond }
             : generated;

@@ -2,7 +2,7 @@ using Bogus;
 using FedSim.Contracts;
 using FedSim.Determinism;
 
-namespace FedSim.Devices;
+namespace FedSim.Rounds;
 
 /// <summary>
 /// Generates a device's hardware and network profile from (experiment seed, device), so the same

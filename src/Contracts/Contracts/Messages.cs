@@ -14,11 +14,28 @@ public sealed record DeviceProfile(
     [property: Id(5)] double DownlinkBytesPerSecond);
 
 /// <summary>
+/// Names a global model: the one <paramref name="Round"/> of experiment <paramref name="ExperimentId"/> starts from.
+/// That model is a pure function of the experiment's checkpoint, so every copy under one name holds the same numbers
+/// (a replayed round's included, and an experiment id never names two runs: starting it again resumes it). Silos
+/// share a model by this name, never by which array holds it: each copy a device receives from another silo is
+/// its own array, yet the compute pool uploads the model to its device once per round.
+/// </summary>
+[GenerateSerializer, Immutable]
+public readonly record struct GlobalModelId([property: Id(0)] string ExperimentId, [property: Id(1)] int Round)
+{
+    public override string ToString() => $"{ExperimentId}@{Round}";
+}
+
+/// <summary>
 /// The global model as broadcast to devices. Immutable: Orleans passes the same buffer to every
 /// local grain without copying it.
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record GlobalModel([property: Id(0)] int Round, [property: Id(1)] float[] Weights);
+public sealed record GlobalModel([property: Id(0)] GlobalModelId Id, [property: Id(1)] float[] Weights)
+{
+    /// <summary>The round that starts from this model.</summary>
+    public int Round => Id.Round;
+}
 
 /// <summary>
 /// What the coordinator asks of one device for one round. It carries the scenario so a device
@@ -36,7 +53,7 @@ public sealed record RoundAssignment(
     [property: Id(0)] string ExperimentId,
     [property: Id(1)] int Round,
     [property: Id(2)] ulong TrainingSeed,
-    [property: Id(3)] Compute.ModelSpec Model,
+    [property: Id(3)] Models.ModelSpec Model,
     [property: Id(4)] Training.TrainingPlan Plan,
     [property: Id(5)] GlobalModel Global,
     [property: Id(6)] ScenarioSpec Scenario,

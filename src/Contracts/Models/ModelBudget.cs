@@ -1,7 +1,7 @@
 using FedSim.Contracts;
 using FedSim.Data;
 
-namespace FedSim.Compute;
+namespace FedSim.Models;
 
 /// <summary>
 /// Size limits of a model, checked before a run starts (by <c>fedsim validate</c>) so an impossible model fails with
@@ -64,10 +64,18 @@ public static class ModelBudget
     /// <summary>
     /// Float32 weight-sized buffers a run holds at its peak, in bytes: the coordinator's global and next weights, one
     /// update per device of the round (all held until the round completes), and one training job's weights, delta,
-    /// gradient and optimizer state (<see cref="ComputePoolMemory"/>). Activations and data come on top.
+    /// gradient and optimizer state (as the compute pool estimates a job). Activations and data come on top.
     /// </summary>
     public static double RunBytes(double parameters, int devicesPerRound, string optimizer) =>
-        parameters * sizeof(float) * (2.0 + Math.Max(1, devicesPerRound) + 3 + ComputePoolMemory.OptimizerStateCopies(optimizer));
+        parameters * sizeof(float) * (2.0 + Math.Max(1, devicesPerRound) + 3 + OptimizerStateCopies(optimizer));
+
+    /// <summary>Extra P-sized buffers the optimizer keeps: none for SGD, a velocity for momentum, two moments for Adam.</summary>
+    public static int OptimizerStateCopies(string optimizer) => optimizer?.ToLowerInvariant() switch
+    {
+        OptimizerKinds.Sgd => 0,
+        OptimizerKinds.Momentum => 1,
+        _ => 2, // adam, and the conservative answer for anything unknown
+    };
 
     /// <summary>Memory this process may use: physical memory, or the container's limit when one is set.</summary>
     public static long AvailableMemoryBytes() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;

@@ -1,5 +1,4 @@
 using FedSim.Contracts;
-using FedSim.Coordination;
 using FedSim.Determinism;
 
 namespace FedSim.Rounds;

@@ -1,6 +1,6 @@
 using FedSim.Determinism;
 
-namespace FedSim.Coordination;
+namespace FedSim.Rounds;
 
 /// <summary>Draws a round's cohort: k distinct devices out of n, seeded by (experiment seed, round).</summary>
 public static class CohortSampler
