@@ -9,6 +9,7 @@ using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
+using FedSim.Contracts;
 
 namespace FedSim.Silo;
 
@@ -37,9 +38,6 @@ public sealed class FedSimSiloOptions
 
 public static class FedSimSiloExtensions
 {
-    /// <summary>The PostgreSQL invariant name the Orleans ADO.NET providers know Npgsql by.</summary>
-    public const string NpgsqlInvariant = "Npgsql";
-
     /// <summary>The ADO.NET grain storage behind <see cref="FedSimStorage.Checkpoints"/>, wrapped with retries.</summary>
     private const string AdoNetCheckpoints = FedSimStorage.Checkpoints + "-adonet";
 
@@ -78,7 +76,7 @@ public static class FedSimSiloExtensions
         {
             silo.AddAdoNetGrainStorage(AdoNetCheckpoints, o =>
             {
-                o.Invariant = NpgsqlInvariant;
+                o.Invariant = ClusterDatabase.NpgsqlInvariant;
                 o.ConnectionString = connection;
             });
             // Orleans' binary serializer (the providers' default is JSON): the same bytes the grains exchange.
@@ -89,7 +87,7 @@ public static class FedSimSiloExtensions
                 sp.GetRequiredService<ILogger<RetryingGrainStorage>>(), options.StorageRetryPatience));
             silo.UseAdoNetReminderService(o =>
             {
-                o.Invariant = NpgsqlInvariant;
+                o.Invariant = ClusterDatabase.NpgsqlInvariant;
                 o.ConnectionString = connection;
             });
         }

@@ -13,6 +13,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using FedSim.Contracts;
 
 namespace FedSim.Silo;
 
@@ -132,7 +133,7 @@ public static class SiloHostConfiguration
         {
             silo.UseAdoNetClustering(o =>
             {
-                o.Invariant = FedSimSiloExtensions.NpgsqlInvariant;
+                o.Invariant = ClusterDatabase.NpgsqlInvariant;
                 o.ConnectionString = settings.Postgres;
             });
             if (settings.AdvertisedAddress is { } address)

@@ -1,3 +1,4 @@
+using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Devices;
 using FedSim.Scenarios.Running;
@@ -29,19 +30,29 @@ public sealed class TwoSiloExperimentTests(TwoSiloCluster two)
     }
 
     [Fact]
-    public async Task Devices_train_on_both_silos()
+    public async Task Devices_train_on_both_silos_and_each_silo_uploads_a_rounds_model_once()
     {
-        // Prepare
+        // Prepare: 20 devices a round over two silos whose pools train at most 8 together, so a silo's share of a
+        // round runs as more than one cohort, each from its own deserialized copy of the model when the coordinator
+        // is on the other silo.
         var scenario = TestScenarios.SmallSynthetic(devices: 40, perRound: 20, rounds: 2, seed: 11);
-        long Activations(SiloHandle s) => ((InProcessSiloHandle)s).SiloHost!.Services.GetRequiredService<SiloMetrics>().DeviceActivations;
+        IServiceProvider Services(SiloHandle s) => ((InProcessSiloHandle)s).SiloHost!.Services;
+        long Activations(SiloHandle s) => Services(s).GetRequiredService<SiloMetrics>().DeviceActivations;
+        PoolMetrics Pool(SiloHandle s) => Services(s).GetRequiredService<IComputePool>().Snapshot();
         var before = two.Cluster.Silos.Select(Activations).ToArray();
+        var poolsBefore = two.Cluster.Silos.Select(Pool).ToArray();
 
         // Execute
         await ExperimentDriver.RunToCompletionAsync(two.Cluster.GrainFactory, "spread", scenario, _ => { }, TestScenarios.Deadline());
 
-        // Assert: random placement puts some of 40 device activations on each silo.
+        // Assert: random placement puts some of 40 device activations on each silo; each silo copied each round's
+        // model to its torch device at most once, though its cohorts outnumber the rounds.
         var after = two.Cluster.Silos.Select(Activations).ToArray();
         Assert.All(after.Zip(before), p => Assert.True(p.First > p.Second, "a silo activated no device"));
+        var pools = two.Cluster.Silos.Select(Pool).Zip(poolsBefore, (now, then) =>
+            (Uploads: now.GlobalModelUploads - then.GlobalModelUploads, Cohorts: now.CohortsRun - then.CohortsRun)).ToArray();
+        Assert.All(pools, p => Assert.InRange(p.Uploads, 1, scenario.Training.Rounds));
+        Assert.True(pools.Sum(p => p.Cohorts) > pools.Sum(p => p.Uploads), $"cohorts {string.Join(", ", pools)}: no cohort reused a model");
     }
 
     private sealed class DisposableCluster(TestCluster cluster) : IAsyncDisposable

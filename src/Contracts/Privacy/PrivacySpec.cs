@@ -75,7 +75,7 @@ public static class QuantizationRoundings
     public static readonly string[] All = [Nearest, Stochastic];
 }
 
-/// <summary>Secure aggregation's settings (see src/Grains/Privacy/SecureAggregation/README.md).</summary>
+/// <summary>Secure aggregation's settings (see src/Contracts/Privacy/SecureAggregation/README.md).</summary>
 [GenerateSerializer]
 public sealed class SecureAggregationSpec
 {

@@ -5,23 +5,6 @@ using FedSim.Models;
 
 namespace FedSim.Compute;
 
-/// <summary>
-/// A device's private shard as the compute pool sees it: a view onto the silo's loaded dataset.
-/// It lives only inside the silo process (never serialized, never returned by a grain).
-/// </summary>
-public sealed class ShardView
-{
-    public ShardView(Dataset source, int[] indices)
-    {
-        Source = source;
-        Indices = indices;
-    }
-
-    public Dataset Source { get; }
-    public int[] Indices { get; }
-    public int Count => Indices.Length;
-}
-
 /// <summary>One device's local-training request to the compute pool.</summary>
 /// <param name="DeviceId">For ordering, metrics and error messages.</param>
 /// <param name="Model">Architecture.</param>
@@ -78,10 +61,3 @@ public interface IComputePool
 
     PoolMetrics Snapshot();
 }
-
-/// <summary>Pool counters for reports and benchmarks.</summary>
-/// <param name="GlobalModelUploads">Named global models copied to the compute device (<see cref="GlobalModelsOnDevice"/>):
-/// one per round per silo when the pool shares them as it should.</param>
-public sealed record PoolMetrics(
-    string Device, int Workers, int MaxCohortSize, long JobsCompleted, long CohortsRun, double MeanCohortSize,
-    int QueueDepth, int MaxQueueDepth, double BusySeconds, long ResidentBytes, long PeakResidentBytes, long GlobalModelUploads);

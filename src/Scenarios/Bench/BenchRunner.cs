@@ -100,7 +100,7 @@ public static class BenchRunner
             MaxRelativeDeltaDifference(jobs.Take(8).ToArray(), device),
             MaxRelativeDeltaDifference(jobs.Take(8).Select(j => j with
             {
-                Shard = new Compute.ShardView(j.Shard.Source, j.Shard.Indices.Take(j.Plan.BatchSize).ToArray()),
+                Shard = new Data.ShardView(j.Shard.Source, j.Shard.Indices.Take(j.Plan.BatchSize).ToArray()),
             }).ToArray(), device));
     }
 
@@ -115,7 +115,7 @@ public static class BenchRunner
         // The check on this device: DP-SGD in a cohort against the reference trainer's one-example-at-a-time route.
         var check = jobs.Take(4).Select(j => Private(j) with
         {
-            Shard = new Compute.ShardView(j.Shard.Source, j.Shard.Indices.Take(4 * j.Plan.BatchSize).ToArray()),
+            Shard = new Data.ShardView(j.Shard.Source, j.Shard.Indices.Take(4 * j.Plan.BatchSize).ToArray()),
             MaxSteps = 2,
         }).ToArray();
         return new DpSgdWorkloadReport(name, clip, noise, plain, measured, MaxRelativeDeltaDifference(check, device));

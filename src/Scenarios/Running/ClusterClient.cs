@@ -1,7 +1,5 @@
-using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Data;
-using FedSim.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -61,7 +59,7 @@ public sealed class ClusterClient : IExperimentHost
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
             client.UseAdoNetClustering(o =>
             {
-                o.Invariant = FedSimSiloExtensions.NpgsqlInvariant;
+                o.Invariant = ClusterDatabase.NpgsqlInvariant;
                 o.ConnectionString = connectionString;
             });
         });

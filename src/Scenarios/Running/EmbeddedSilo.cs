@@ -5,6 +5,7 @@ using FedSim.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using FedSim.Contracts;
 
 namespace FedSim.Scenarios.Running;
 

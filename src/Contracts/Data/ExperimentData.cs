@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using FedSim.Compute;
 using FedSim.Contracts;
 using FedSim.Determinism;
 using FedSim.Models;
