@@ -93,6 +93,7 @@ public sealed class SecureAggregationClusterTests(OneSiloCluster one)
         {
             typeof(ScenarioSpec), // the test starting the run
             typeof(int), // the test following it: GetStatusSinceAsync(reports seen)
+            typeof(string), // the protocol session a device's keys are for
             typeof(ClientUpdate), typeof(ClientFailureReport), typeof(SecAggKeyAdvertisement), typeof(SecAggShareBundle),
             typeof(SecAggMaskedInput), typeof(SecAggUnmaskResponse),
         }));

@@ -75,9 +75,11 @@ public interface IExperimentGrain : IGrainWithStringKey
 
     /// <summary>
     /// Under secure aggregation, a device that trained: its statistics (the delta left empty: the update stays on the
-    /// device until it is masked) and its public keys, stage 0 of the protocol.
+    /// device until it is masked) and its public keys, stage 0 of the protocol, for the protocol session
+    /// <paramref name="sessionId"/> (<see cref="Privacy.SecureAggregation.SecAggParameters.SessionId"/>): keys sent for
+    /// an earlier attempt at the round, before the coordinator was revived, are ignored.
     /// </summary>
-    Task SubmitKeysAsync(ClientUpdate statistics, Privacy.SecureAggregation.SecAggKeyAdvertisement keys);
+    Task SubmitKeysAsync(ClientUpdate statistics, Privacy.SecureAggregation.SecAggKeyAdvertisement keys, string sessionId);
 
     /// <summary>Progress and the reports of all finished rounds; answered even while a round completes.</summary>
     [AlwaysInterleave]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FedSim.Contracts;
 using FedSim.Determinism;
 using FedSim.Devices;
@@ -31,13 +30,16 @@ public sealed partial class ExperimentGrain
 
         public SecureAggregationRole? RoleOf(long device) => Roles.GetValueOrDefault(device);
 
-        /// <summary>The protocol's metrics (the same columns every round); <paramref name="aborted"/> counts a round that could not even start.</summary>
-        public static List<RoundMetric> MetricsOf(int contributors, int dropped, bool aborted, double serverSeconds) =>
+        /// <summary>
+        /// The protocol's metrics (the same columns every round); <paramref name="aborted"/> counts a round that could
+        /// not even start. No timing: metrics.csv holds what the seed decides, and the server's time is part of the
+        /// round's wall_seconds (`fedsim bench secagg` measures it apart).
+        /// </summary>
+        public static List<RoundMetric> MetricsOf(int contributors, int dropped, bool aborted) =>
         [
             new("secagg_contributors", contributors),
             new("secagg_dropped", dropped),
             new("secagg_aborted", aborted ? 1 : 0),
-            new("secagg_server_seconds", serverSeconds),
         ];
     }
 
@@ -62,7 +64,11 @@ public sealed partial class ExperimentGrain
         SecAggParameters parameters;
         try
         {
-            parameters = SecureAggregationRound.Parameters(scenario.Privacy.SecureAggregation!, $"{this.GetPrimaryKeyString()}/{round.Number}", encoding,
+            // Each attempt at a round is a session of its own: a revived coordinator replays the round, and a device may
+            // still hold the dead attempt's session, or deliver its keys late. The masks cancel in the sum whatever
+            // the session, so the attempt token changes no number.
+            string session = $"{this.GetPrimaryKeyString()}/{round.Number}/{Guid.NewGuid():N}";
+            parameters = SecureAggregationRound.Parameters(scenario.Privacy.SecureAggregation!, session, encoding,
                 assigned.Count, Seeds.Derive(scenario.Seed, round.Number, Seeds.None, SeedPurpose.SecureAggregation));
         }
         catch (ArgumentException e)
@@ -86,11 +92,12 @@ public sealed partial class ExperimentGrain
         return assigned;
     }
 
-    public Task SubmitKeysAsync(ClientUpdate statistics, SecAggKeyAdvertisement keys)
+    public Task SubmitKeysAsync(ClientUpdate statistics, SecAggKeyAdvertisement keys, string sessionId)
     {
         var round = _round;
-        if (round is not { Secure: { } secure } || round.Completing || statistics.Round != round.Number || !round.Pending.Remove(statistics.DeviceId))
-            return Task.CompletedTask; // stale: from a replayed or timed-out round
+        if (round is not { Secure: { } secure } || round.Completing || statistics.Round != round.Number
+            || sessionId != secure.Parameters.SessionId || !round.Pending.Remove(statistics.DeviceId))
+            return Task.CompletedTask; // stale: from a replayed or timed-out round, or from this round's attempt before a revival
         if (keys.ClientId != statistics.DeviceId) throw new ArgumentException($"device {statistics.DeviceId} advertised keys for client {keys.ClientId}");
         secure.Server.Receive(keys);
         secure.UpBytes += SecAggTraffic.Bytes(keys);
@@ -102,7 +109,6 @@ public sealed partial class ExperimentGrain
     /// <summary>Stages 1 to 3 and the unmasking; null when nobody advertised keys or the protocol aborted (failures say why).</summary>
     private async Task<SecureSum?> RunSecureAggregationAsync(InFlightRound round, SecureRoundState secure)
     {
-        var clock = Stopwatch.StartNew();
         var server = secure.Server;
         string id = this.GetPrimaryKeyString();
         IDeviceGrain Device(long device) => GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, device).ToString());
@@ -138,7 +144,7 @@ public sealed partial class ExperimentGrain
             }
         }
         secure.Metrics.AddRange(SecureRoundState.MetricsOf(result?.Contributors.Length ?? 0, result?.Dropped.Length ?? advertised.Count,
-            aborted is not null, clock.Elapsed.TotalSeconds));
+            aborted is not null));
         return result is null ? null : new SecureSum(result.Sum, result.Contributors, secure.Encoding);
     }
 

@@ -372,7 +372,7 @@ public sealed partial class ExperimentGrain(
                 SecureSum = secureSum,
             };
             if (scenario.Privacy.SecureAggregation is not null)
-                work.Metrics.AddRange(round.Secure?.Metrics ?? SecureRoundState.MetricsOf(0, 0, round.SecureCannotRun, 0));
+                work.Metrics.AddRange(round.Secure?.Metrics ?? SecureRoundState.MetricsOf(0, 0, round.SecureCannotRun));
             await setup.Pipeline.RunAsync(work, CancellationToken.None);
 
             long examples = updates.Sum(u => (long)u.Examples);

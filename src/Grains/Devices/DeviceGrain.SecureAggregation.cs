@@ -16,19 +16,35 @@ public sealed partial class DeviceGrain
 {
     private SecureRound? _secureRound;
 
-    /// <summary>One round's protocol state: the client state machine and the vector it will mask.</summary>
-    private sealed record SecureRound(int Round, SecureAggregationRole Role, SecAggClient Client, float[] Vector);
+    /// <summary>One round's protocol session: the client state machine, its advertised keys and the vector it will mask.</summary>
+    private sealed record SecureRound(int Round, SecureAggregationRole Role, SecAggClient Client, SecAggKeyAdvertisement Keys, float[] Vector)
+    {
+        public string SessionId => Role.Parameters.SessionId;
+    }
 
     private async Task JoinSecureAggregationAsync(RoundAssignment a, SecureAggregationRole role, ClientUpdate trained, bool honest,
         IExperimentGrain experiment)
     {
         var vector = Encode(role, trained, honest);
-        EndSecureRound();
-        var client = new SecAggClient(role.Parameters, DeviceIndex, Seeds.Derive(a.Scenario.Seed, a.Round, DeviceIndex, SeedPurpose.SecureAggregation));
-        _secureRound = new SecureRound(a.Round, role, client, vector);
-        var keys = client.AdvertiseKeys();
-        var statistics = trained with { Delta = [], Extras = null, BytesUp = SecAggTraffic.Bytes(keys) };
-        await experiment.SubmitKeysAsync(statistics, keys);
+        do
+        {
+            // A coordinator revived mid-round replays it as a new protocol session, and may have repeated the assignment
+            // while this activation trained: the keys go to the newest session. A session still open here for another
+            // attempt belongs to a dead coordinator; this activation stays to hold the new session's secrets.
+            var current = _repeated?.SecureAggregation ?? role;
+            _askedAgain = false;
+            _repeated = null;
+            if (_secureRound is not { } open || open.SessionId != current.Parameters.SessionId)
+            {
+                DisposeSecureRound();
+                var client = new SecAggClient(current.Parameters, DeviceIndex, Seeds.Derive(a.Scenario.Seed, a.Round, DeviceIndex, SeedPurpose.SecureAggregation));
+                _secureRound = new SecureRound(a.Round, current, client, client.AdvertiseKeys(), vector);
+            }
+            var session = _secureRound;
+            var statistics = trained with { Delta = [], Extras = null, BytesUp = SecAggTraffic.Bytes(session.Keys) };
+            await DeliverAsync(() => experiment.SubmitKeysAsync(statistics, session.Keys, session.SessionId));
+        }
+        while (_askedAgain);
     }
 
     /// <summary>
@@ -93,9 +109,14 @@ public sealed partial class DeviceGrain
     private void EndSecureRound()
     {
         if (_secureRound is null) return;
-        _secureRound.Client.Dispose();
+        DisposeSecureRound();
+        if (_inFlight == 0) DeactivateOnIdle(); // not under a training in flight (see TrainAndReportAsync)
+    }
+
+    private void DisposeSecureRound()
+    {
+        _secureRound?.Client.Dispose();
         _secureRound = null;
-        DeactivateOnIdle();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Device {Device} left secure aggregation in round {Round}: {Reason}")]

@@ -33,6 +33,8 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     private int? _busyWith;
     /// <summary>The coordinator repeated the assignment while this activation was busy with it (see <see cref="AnswerAsync"/>).</summary>
     private bool _askedAgain;
+    /// <summary>The latest repetition of the assignment in hand: under secure aggregation it may name a new protocol session.</summary>
+    private RoundAssignment? _repeated;
 
     /// <summary>Trainings running in this activation: a round's tail can still run when the next round starts here.</summary>
     private int _inFlight;
@@ -54,10 +56,12 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
         if (_busyWith == assignment.Round)
         {
             _askedAgain = true;
+            _repeated = assignment;
             return Task.CompletedTask;
         }
         _busyWith = assignment.Round;
         _askedAgain = false;
+        _repeated = null;
         // Fire and forget on the grain's own scheduler: the result goes back as a separate call.
         _ = TrainAndReportAsync(assignment);
         return Task.CompletedTask;
