@@ -42,7 +42,7 @@ internal static class TorchRuntime
         // models): about half the true value single-threaded and a different value per run multi-threaded
         // with AVX-512, and on a Zen 4 EPYC the AVX2 kernels too (relative error 0.3 to 0.9); forward and weight
         // gradients are right, and so are the AVX kernels. Capping oneDNN at AVX on AMD fixes CNN training
-        // there, at about 30% of convolution speed; other CPUs keep AVX2 (TorchRuntimeTests checks both).
+        // there, at about a quarter of CNN training speed; other CPUs keep AVX2 (TorchRuntimeTests checks both).
         string cap = OneDnnIsaCapFor(CpuVendor());
         return SetNativeDefault(OneDnnIsaVariable, cap) ? cap : null;
     }
