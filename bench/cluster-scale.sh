@@ -37,6 +37,7 @@ for silos in "${topologies[@]}"; do
     FEDSIM__HTTPPORT=0 FEDSIM__ADVERTISEDADDRESS=127.0.0.1 FEDSIM__DEVICE=cpu FEDSIM__LOGFORMAT=text \
       dotnet "$out/silo/FedSim.Silo.dll" > "$work/silo-$silos-$i.log" 2>&1 &
     pids+=($!)
+    disown "$!" # killed on purpose below: no "Killed" line from the shell
   done
   for i in $(seq 1 "$silos"); do
     until grep -q "Orleans Silo started" "$work/silo-$silos-$i.log"; do
