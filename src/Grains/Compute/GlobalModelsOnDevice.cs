@@ -15,7 +15,7 @@ namespace FedSim.Compute;
 /// Each experiment keeps only its newest round; a straggler from an older round gets a private copy. At most
 /// <see cref="Capacity"/> experiments are kept, the least recently used going first. A lease is a view of the cached
 /// tensor: it shares the storage, which libtorch reference-counts, so evicting an entry never frees memory a running
-/// cohort still reads. Safe to call from several pool workers.
+/// cohort still reads. One instance serves one torch device (its pool's). Safe to call from several pool workers.
 /// </remarks>
 public sealed class GlobalModelsOnDevice : IDisposable
 {
@@ -43,7 +43,7 @@ public sealed class GlobalModelsOnDevice : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             _byExperiment.TryGetValue(id.ExperimentId, out var entry);
             if (entry is not null && entry.Round > id.Round) return Upload(weights, device); // a straggler: private copy
-            if (entry is not null && entry.Round == id.Round && entry.Device == device.ToString())
+            if (entry is not null && entry.Round == id.Round)
             {
                 if (entry.Weights.shape[0] != weights.Length)
                     throw new ArgumentException($"global model {id}: {weights.Length} weights, but the copy already on {device} has {entry.Weights.shape[0]}; one name must mean one model.");
@@ -53,7 +53,7 @@ public sealed class GlobalModelsOnDevice : IDisposable
             entry?.Weights.Dispose();
             if (entry is null && _byExperiment.Count >= Capacity) EvictLeastRecentlyUsed();
             var master = Upload(weights, device).DetachFromDisposeScope();
-            _byExperiment[id.ExperimentId] = new Entry(id.Round, device.ToString(), master) { LastUse = ++_clock };
+            _byExperiment[id.ExperimentId] = new Entry(id.Round, master) { LastUse = ++_clock };
             return master.view(-1);
         }
     }
@@ -71,7 +71,7 @@ public sealed class GlobalModelsOnDevice : IDisposable
         _byExperiment.Remove(oldest.Key);
     }
 
-    /// <summary>Frees the cached tensors (call once the pool's workers have stopped).</summary>
+    /// <summary>Frees the cached tensors; a cohort still running keeps what it leased (the views hold the storage).</summary>
     public void Dispose()
     {
         lock (_lock)
@@ -83,10 +83,9 @@ public sealed class GlobalModelsOnDevice : IDisposable
         }
     }
 
-    private sealed class Entry(int round, string device, Tensor weights)
+    private sealed class Entry(int round, Tensor weights)
     {
         public int Round { get; } = round;
-        public string Device { get; } = device;
         public Tensor Weights { get; } = weights;
         public long LastUse { get; set; }
     }

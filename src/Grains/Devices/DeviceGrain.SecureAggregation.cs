@@ -32,7 +32,6 @@ public sealed partial class DeviceGrain
             // while this activation trained: the keys go to the newest session. A session still open here for another
             // attempt belongs to a dead coordinator; this activation stays to hold the new session's secrets.
             var current = _repeated?.SecureAggregation ?? role;
-            _askedAgain = false;
             _repeated = null;
             if (_secureRound is not { } open || open.SessionId != current.Parameters.SessionId)
             {
@@ -44,7 +43,7 @@ public sealed partial class DeviceGrain
             var statistics = trained with { Delta = [], Extras = null, BytesUp = SecAggTraffic.Bytes(session.Keys) };
             await DeliverAsync(() => experiment.SubmitKeysAsync(statistics, session.Keys, session.SessionId));
         }
-        while (_askedAgain);
+        while (_repeated is not null);
     }
 
     /// <summary>

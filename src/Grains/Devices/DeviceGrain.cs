@@ -31,9 +31,10 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     private DeviceStateStore? _stateStore;
     /// <summary>The round this activation is training or delivering; a repeated assignment for it is ignored.</summary>
     private int? _busyWith;
-    /// <summary>The coordinator repeated the assignment while this activation was busy with it (see <see cref="AnswerAsync"/>).</summary>
-    private bool _askedAgain;
-    /// <summary>The latest repetition of the assignment in hand: under secure aggregation it may name a new protocol session.</summary>
+    /// <summary>
+    /// The coordinator's latest repetition of the assignment this activation is busy with (see <see cref="AnswerAsync"/>);
+    /// under secure aggregation it may name a new protocol session. Null: not asked again.
+    /// </summary>
     private RoundAssignment? _repeated;
 
     /// <summary>Trainings running in this activation: a round's tail can still run when the next round starts here.</summary>
@@ -55,12 +56,10 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
         // The coordinator repeats assignments after a silo died; this activation's own attempt will deliver.
         if (_busyWith == assignment.Round)
         {
-            _askedAgain = true;
             _repeated = assignment;
             return Task.CompletedTask;
         }
         _busyWith = assignment.Round;
-        _askedAgain = false;
         _repeated = null;
         // Fire and forget on the grain's own scheduler: the result goes back as a separate call.
         _ = TrainAndReportAsync(assignment);
@@ -215,10 +214,10 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     {
         do
         {
-            _askedAgain = false;
+            _repeated = null;
             await DeliverAsync(call);
         }
-        while (_askedAgain);
+        while (_repeated is not null);
     }
 
     /// <summary>
