@@ -4,13 +4,13 @@ using System.Reflection.Emit;
 namespace FedSim.Tests.Architecture;
 
 /// <summary>
-/// Finds every reference a type makes to a forbidden type: base type and interfaces, attributes (with their typeof
+/// Lists every type a type refers to: base type and interfaces, attributes (with their typeof
 /// arguments), fields, properties, events, method and constructor signatures, generic constraints, local variables,
 /// and the members and types that method bodies' IL names (calls, field accesses, newobj, typeof, casts), resolved
 /// through the module. Generic arguments, arrays, pointers and by-refs are looked through. Nested and
 /// compiler-generated types (lambdas' closures, async state machines) are types of their own: scan them too.
 /// </summary>
-internal sealed class ForbiddenReferenceScanner(Func<Type, bool> isForbidden)
+internal sealed class TypeReferenceScanner
 {
     private const BindingFlags Declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance
                                           | BindingFlags.Static | BindingFlags.DeclaredOnly;
@@ -18,7 +18,7 @@ internal sealed class ForbiddenReferenceScanner(Func<Type, bool> isForbidden)
     private static readonly OpCode[] OneByte = new OpCode[0x100];
     private static readonly OpCode[] TwoByte = new OpCode[0x100];
 
-    static ForbiddenReferenceScanner()
+    static TypeReferenceScanner()
     {
         foreach (var field in typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static))
         {
@@ -32,13 +32,16 @@ internal sealed class ForbiddenReferenceScanner(Func<Type, bool> isForbidden)
     /// <summary>Method bodies whose IL was read (a guard against a scan that silently looked at nothing).</summary>
     public int MethodBodiesScanned { get; private set; }
 
-    /// <summary>One line per forbidden reference: where it is and which type it names.</summary>
-    public IReadOnlyList<string> Scan(Type type)
+    /// <summary>
+    /// Every reference <paramref name="type"/> makes: where it is, and each type it names there (element types and
+    /// generic arguments looked through, so <c>List&lt;Foo[]&gt;</c> names List, Foo[] and Foo).
+    /// </summary>
+    public IReadOnlyList<(string Where, Type Referenced)> References(Type type)
     {
-        var found = new List<string>();
+        var found = new List<(string, Type)>();
         void Check(Type? t, string where)
         {
-            if (t is not null && Offending(t, []) is { } bad) found.Add($"{type.FullName}: {where} uses {bad.FullName ?? bad.Name}");
+            if (t is not null) foreach (var named in Named(t, [])) found.Add((where, named));
         }
 
         Check(type.BaseType, "base type");
@@ -135,16 +138,33 @@ internal sealed class ForbiddenReferenceScanner(Func<Type, bool> isForbidden)
         }
     }
 
-    /// <summary>The forbidden type inside <paramref name="t"/> (itself, its element type or a generic argument), or null.</summary>
-    private Type? Offending(Type t, HashSet<Type> seen)
+    /// <summary><paramref name="t"/>, its element type and its generic arguments, recursively.</summary>
+    private static IEnumerable<Type> Named(Type t, HashSet<Type> seen)
     {
-        if (!seen.Add(t)) return null;
-        if (t.HasElementType) return Offending(t.GetElementType()!, seen);
-        if (t.IsGenericParameter) return null;
-        if (isForbidden(t)) return t;
+        if (!seen.Add(t)) yield break;
+        if (t.HasElementType)
+        {
+            foreach (var inner in Named(t.GetElementType()!, seen)) yield return inner;
+            yield break;
+        }
+        if (t.IsGenericParameter) yield break;
+        yield return t;
         if (t.IsGenericType)
             foreach (var argument in t.GetGenericArguments())
-                if (Offending(argument, seen) is { } bad) return bad;
-        return null;
+                foreach (var inner in Named(argument, seen)) yield return inner;
     }
+}
+
+/// <summary>The references of a type to forbidden types, one line each: where it is and which type it names.</summary>
+internal sealed class ForbiddenReferenceScanner(Func<Type, bool> isForbidden)
+{
+    private readonly TypeReferenceScanner _scanner = new();
+
+    /// <summary>Method bodies whose IL was read (a guard against a scan that silently looked at nothing).</summary>
+    public int MethodBodiesScanned => _scanner.MethodBodiesScanned;
+
+    public IReadOnlyList<string> Scan(Type type) =>
+        _scanner.References(type).Where(r => isForbidden(r.Referenced))
+            .Select(r => $"{type.FullName}: {r.Where} uses {r.Referenced.FullName ?? r.Referenced.Name}")
+            .Distinct().ToList();
 }
