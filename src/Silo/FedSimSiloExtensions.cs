@@ -9,7 +9,7 @@ using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 
 namespace FedSim.Silo;
 

@@ -13,7 +13,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 
 namespace FedSim.Silo;
 

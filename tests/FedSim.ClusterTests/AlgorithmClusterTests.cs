@@ -1,6 +1,7 @@
 using FedSim.Attacks.Poisoning;
 using FedSim.Components;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Devices;
 using FedSim.Scenarios.Running;
 using FedSim.Strategies;

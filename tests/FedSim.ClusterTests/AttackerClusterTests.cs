@@ -1,6 +1,7 @@
 using FedSim.Attacks.Auditing;
 using FedSim.Auditing;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Privacy;
 using FedSim.Scenarios.Running;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 
 namespace FedSim.ClusterTests;
 

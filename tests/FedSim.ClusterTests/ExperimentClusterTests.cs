@@ -1,5 +1,6 @@
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Devices;
 using FedSim.Scenarios.Running;
 using Microsoft.Extensions.DependencyInjection;
@@ -135,7 +136,7 @@ public sealed class UpdateValidationTests(OneSiloCluster one)
         // Prepare: a learning rate this large overflows local training to inf/NaN.
         var scenario = TestScenarios.SmallSynthetic(rounds: 1, seed: 13);
         scenario.Training.LearningRate = 1e38;
-        scenario.Model = new FedSim.Contracts.ModelSpecOptions { Kind = FedSim.Contracts.ModelKinds.Mlp, Hidden = [16] };
+        scenario.Model = new FedSim.Scenario.ModelSpecOptions { Kind = FedSim.Scenario.ModelKinds.Mlp, Hidden = [16] };
         var experiment = one.Cluster.GrainFactory.GetGrain<IExperimentGrain>("nan-updates");
 
         // Execute

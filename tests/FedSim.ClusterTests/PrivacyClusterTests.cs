@@ -1,4 +1,5 @@
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Privacy;
 using FedSim.Rounds;
 using FedSim.Scenarios.Running;

@@ -1,5 +1,6 @@
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Coordination;
 using FedSim.Data;
 using FedSim.Determinism;

@@ -1,4 +1,5 @@
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 
 namespace FedSim.ClusterTests;
 

@@ -1,7 +1,8 @@
 using FedSim.Attacks.Auditing;
 using FedSim.Attacks.Inference;
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Coordination;
 using FedSim.Data;
 using FedSim.Determinism;

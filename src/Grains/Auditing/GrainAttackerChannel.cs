@@ -1,5 +1,6 @@
 using FedSim.Attacks.Auditing;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Rounds;
 
 namespace FedSim.Auditing;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Training;
 using TorchSharp;
 using static TorchSharp.torch;

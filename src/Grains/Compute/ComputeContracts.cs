@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Data;
 using FedSim.Training;
 using FedSim.Models;

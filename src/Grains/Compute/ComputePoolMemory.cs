@@ -1,5 +1,5 @@
 using FedSim.Models;
-using FedSim.Contracts;
+using FedSim.Scenario;
 
 namespace FedSim.Compute;
 

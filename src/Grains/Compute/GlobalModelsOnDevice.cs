@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using TorchSharp;
 using static TorchSharp.torch;
 

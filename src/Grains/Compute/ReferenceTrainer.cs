@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Training;
 using TorchSharp;
 using TorchSharp.Modules;

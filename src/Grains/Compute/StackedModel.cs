@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Data;
 using TorchSharp;
 using static TorchSharp.torch;

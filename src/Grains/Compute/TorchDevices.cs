@@ -1,11 +1,11 @@
-using FedSim.Contracts;
+using FedSim.Scenario;
 using TorchSharp;
 
 namespace FedSim.Compute;
 
 /// <summary>
 /// Picks the torch device for a compute setting and applies process-wide torch settings.
-/// (Named TorchDevices, not ComputeDevices, because <see cref="Contracts.ComputeDevices"/> already names the setting's values.)
+/// (Named TorchDevices, not ComputeDevices, because <see cref="Scenario.ComputeDevices"/> already names the setting's values.)
 /// </summary>
 public static class TorchDevices
 {

@@ -1,5 +1,6 @@
 using FedSim.Attacks.Poisoning;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 
 namespace FedSim.Coordination;
 

@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Determinism;
 using FedSim.Devices;
 using FedSim.Privacy.SecureAggregation;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Data;
 using FedSim.Determinism;
 using FedSim.Devices;

@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 
 namespace FedSim.Coordination;
 

@@ -1,7 +1,7 @@
 using FedSim.Attacks.Auditing;
 using FedSim.Attacks.Poisoning;
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Data;
 using FedSim.Privacy;
 using FedSim.Rounds;

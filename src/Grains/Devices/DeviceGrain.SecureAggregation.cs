@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Determinism;
 using FedSim.Privacy.Mechanisms;
 using FedSim.Privacy.SecureAggregation;

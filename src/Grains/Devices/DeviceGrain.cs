@@ -1,6 +1,7 @@
 using FedSim.Attacks.Poisoning;
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Coordination;
 using FedSim.Data;
 using FedSim.Privacy;

@@ -59,7 +59,7 @@ public sealed class SiloMetrics : IDisposable
         _resumes.Add(1);
     }
 
-    internal void RoundCompleted(Contracts.RoundReport report)
+    internal void RoundCompleted(GrainInterfaces.RoundReport report)
     {
         _rounds.Add(1);
         _updates.Add(report.Participants);

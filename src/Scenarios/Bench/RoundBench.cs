@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Data;
 using FedSim.Scenarios.Running;
 using Microsoft.Extensions.DependencyInjection;

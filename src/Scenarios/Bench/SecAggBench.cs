@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Globalization;
 using System.Text.Json;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Determinism;
 using FedSim.Privacy.SecureAggregation;
 using FedSim.Strategies;

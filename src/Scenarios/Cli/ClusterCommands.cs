@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Running;
 
 namespace FedSim.Scenarios.Cli;

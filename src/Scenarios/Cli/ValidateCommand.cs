@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Scenarios.Configuration;
 
 namespace FedSim.Scenarios.Cli;

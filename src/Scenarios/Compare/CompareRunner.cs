@@ -1,5 +1,6 @@
 using System.Globalization;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Configuration;
 using FedSim.Scenarios.Reports;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Reports;
 using MathNet.Numerics.Distributions;
 

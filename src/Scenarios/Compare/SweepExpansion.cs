@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Scenarios.Configuration;
 using YamlDotNet.RepresentationModel;
 

@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Privacy;
 using FedSim.Rounds;
 using static FedSim.Scenarios.Configuration.ScenarioRules;

@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.Scenario;
 
 namespace FedSim.Scenarios.Configuration;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using FedSim.Components;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

@@ -3,7 +3,7 @@ using System.ComponentModel;
 using System.Reflection;
 using System.Text;
 using FedSim.Components;
-using FedSim.Contracts;
+using FedSim.Scenario;
 
 namespace FedSim.Scenarios.Configuration;
 

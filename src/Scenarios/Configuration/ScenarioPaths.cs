@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Data;
 
 namespace FedSim.Scenarios.Configuration;

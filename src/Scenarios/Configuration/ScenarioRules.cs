@@ -1,6 +1,6 @@
 using System.Globalization;
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Data;
 using FedSim.Models;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using FedSim.Contracts;
+using FedSim.Scenario;
 
 namespace FedSim.Scenarios.Configuration;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 
 namespace FedSim.Scenarios.Reports;
 

@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using ScottPlot;
 
 namespace FedSim.Scenarios.Reports;

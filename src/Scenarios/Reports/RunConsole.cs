@@ -1,5 +1,5 @@
 using System.Globalization;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using Spectre.Console;
 
 namespace FedSim.Scenarios.Reports;

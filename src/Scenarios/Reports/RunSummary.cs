@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Serialization;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 
 namespace FedSim.Scenarios.Reports;
 

@@ -1,5 +1,6 @@
 using FedSim.Attacks.Auditing;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Reports;
 
 namespace FedSim.Scenarios.Running;

@@ -5,7 +5,8 @@ using FedSim.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 
 namespace FedSim.Scenarios.Running;
 
@@ -34,7 +35,7 @@ public sealed class EmbeddedSilo : IExperimentHost
 
     public IServiceProvider Services => _host.Services;
 
-    public FedSim.Data.ExperimentData Data(Contracts.ScenarioSpec spec) => Services.GetRequiredService<FedSim.Data.ExperimentDataCache>().Get(spec);
+    public FedSim.Data.ExperimentData Data(Scenario.ScenarioSpec spec) => Services.GetRequiredService<FedSim.Data.ExperimentDataCache>().Get(spec);
 
     public PoolMetrics? ComputeSnapshot() => ComputePool.Snapshot();
 

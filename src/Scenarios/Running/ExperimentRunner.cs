@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using FedSim.Attacks.Poisoning;
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Data;
 using FedSim.Rounds;
 using FedSim.Scenarios.Configuration;

@@ -175,7 +175,7 @@ public sealed class MultiSiloTests(PostgresServer server) : IDisposable
         var (detachedExit, _) = await follow;
         string experimentId = ExperimentIdOf(submitted);
         await using (var client = await Scenarios.Running.ClusterClient.ConnectAsync(cluster.ConnectionString, cluster.ClusterId, "fedsim", null, CancellationToken.None))
-            await client.Grains.GetGrain<Contracts.IExperimentGrain>(experimentId).SuspendAsync();
+            await client.Grains.GetGrain<GrainInterfaces.IExperimentGrain>(experimentId).SuspendAsync();
         await Task.Delay(TimeSpan.FromSeconds(2));
         long remindersBefore = await RemindersAsync(cluster.ConnectionString, experimentId);
         var coordinator = cluster.CoordinatorSilo();

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Coordination;
 using FedSim.Scenarios.Running;
 using FedSim.Silo.Schema;

@@ -4,7 +4,7 @@ using FedSim.Tests.Architecture.Fixtures;
 namespace FedSim.Tests.Architecture;
 
 /// <summary>
-/// The pure parts of FedSim.Contracts (algorithms, attacks, data, determinism, training plans, components, the round
+/// The pure parts of FedSim.Core (algorithms, attacks, data, determinism, training plans, components, the round
 /// pipeline, privacy) use neither TorchSharp nor Orleans' runtime, so they stay unit-testable and portable. Orleans'
 /// serialization attributes are allowed on data types. The scan reads signatures, attributes, local variables and
 /// the members named in method bodies' IL (see <see cref="ForbiddenReferenceScanner"/>); what it cannot see is

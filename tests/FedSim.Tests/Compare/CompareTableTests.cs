@@ -1,5 +1,6 @@
 using FedSim;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Compare;
 
 namespace FedSim.Tests.Compare;

@@ -1,6 +1,6 @@
 using FedSim.Training;
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Data;
 using TorchSharp;
 using Xunit.Abstractions;

@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Training;
 using FedSim.Compute;
 using FedSim.Data;

@@ -1,5 +1,5 @@
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Data;
 using FedSim.Models;
 using FedSim.Training;

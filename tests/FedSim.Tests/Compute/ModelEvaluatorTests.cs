@@ -1,5 +1,5 @@
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Data;
 using TorchSharp;
 using FedSim.Models;

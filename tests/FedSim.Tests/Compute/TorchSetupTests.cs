@@ -1,6 +1,6 @@
 using FedSim.Training;
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using TorchSharp;
 using FedSim.Models;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Data;
 using FedSim.Tests.Support;
 

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Data;
 using FedSim.Scenarios.Configuration;
 using FedSim.Tests.Scenarios;

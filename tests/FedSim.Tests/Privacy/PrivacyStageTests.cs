@@ -1,4 +1,3 @@
-using FedSim.Contracts;
 using FedSim.Privacy;
 using FedSim.Privacy.SecureAggregation;
 using FedSim.Rounds;

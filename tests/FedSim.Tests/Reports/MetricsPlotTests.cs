@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Reports;
 
 namespace FedSim.Tests.Reports;

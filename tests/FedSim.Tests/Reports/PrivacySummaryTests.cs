@@ -1,5 +1,6 @@
 using System.Text.Json;
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Privacy;
 using FedSim.Rounds;
 using FedSim.Scenarios.Reports;

@@ -1,5 +1,5 @@
 using FedSim;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Reports;
 
 namespace FedSim.Tests.Reports;

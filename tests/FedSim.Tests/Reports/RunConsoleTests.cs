@@ -1,4 +1,3 @@
-using FedSim.Contracts;
 using FedSim.Scenarios.Reports;
 using Spectre.Console;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Reports;
 
 namespace FedSim.Tests.Reports;

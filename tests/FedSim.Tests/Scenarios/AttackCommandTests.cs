@@ -1,5 +1,5 @@
 using FedSim.Attacks.Auditing;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Scenarios.Cli;
 using FedSim.Scenarios.Running;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using FedSim.Attacks.Auditing;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Scenarios.Configuration;
 
 namespace FedSim.Tests.Scenarios;

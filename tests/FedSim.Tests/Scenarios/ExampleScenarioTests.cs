@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Scenarios.Cli;
 using FedSim.Scenarios.Configuration;
 

@@ -1,4 +1,5 @@
-using FedSim.Contracts;
+using FedSim.Scenario;
+using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Cli;
 using FedSim.Scenarios.Reports;
 using FedSim.Scenarios.Running;

@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Scenarios.Configuration;
 
 namespace FedSim.Tests.Scenarios;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Scenarios.Cli;
 using FedSim.Scenarios.Configuration;
 

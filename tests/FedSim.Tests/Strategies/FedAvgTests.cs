@@ -1,4 +1,4 @@
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Strategies;
 using FedSim.Strategies.Aggregators;
 using FedSim.Strategies.Algorithms;

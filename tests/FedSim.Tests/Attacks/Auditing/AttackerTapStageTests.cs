@@ -1,5 +1,5 @@
 using FedSim.Attacks.Auditing;
-using FedSim.Contracts;
+using FedSim.GrainInterfaces;
 using FedSim.Rounds;
 using FedSim.Strategies;
 

@@ -2,7 +2,7 @@ using FedSim.Attacks.Auditing;
 using FedSim.Attacks.Inference;
 using FedSim.Auditing;
 using FedSim.Compute;
-using FedSim.Contracts;
+using FedSim.Scenario;
 using FedSim.Data;
 using FedSim.Determinism;
 using FedSim.Training;
