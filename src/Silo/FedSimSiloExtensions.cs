@@ -10,6 +10,9 @@ using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
 using FedSim.GrainInterfaces;
+using FedSim.Persistence;
+using FedSim.Composition;
+using FedSim.Telemetry;
 
 namespace FedSim.Silo;
 

@@ -14,6 +14,7 @@ using Orleans.Dashboard;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using FedSim.GrainInterfaces;
+using FedSim.Telemetry;
 
 namespace FedSim.Silo;
 

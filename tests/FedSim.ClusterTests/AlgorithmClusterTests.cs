@@ -8,6 +8,8 @@ using FedSim.Strategies;
 using FedSim.Strategies.Algorithms;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using FedSim.Data;
+using FedSim.Rounds;
 
 namespace FedSim.ClusterTests;
 

@@ -1,5 +1,5 @@
 using FedSim.Attacks.Auditing;
-using FedSim.Auditing;
+using FedSim.Attackers;
 using FedSim.Scenario;
 using FedSim.GrainInterfaces;
 using FedSim.Privacy;
@@ -80,8 +80,8 @@ public sealed class AttackerClusterTests(OneSiloCluster one)
         var scenario = TestScenarios.SmallSynthetic(devices: 6, perRound: 6, rounds: 1, seed: 5);
         scenario.Attacks = [new ServerAttackerOptions()];
         scenario.Audit = new AuditSpec { Members = 100 };
-        int parameters = Models.ModelLayout.For(Data.ExperimentDataCache.Build(scenario).Model).Count;
-        var global = Models.ModelLayout.Initialize(Data.ExperimentDataCache.Build(scenario).Model, 1);
+        int parameters = Models.ModelLayout.For(Composition.ExperimentDataCache.Build(scenario).Model).Count;
+        var global = Models.ModelLayout.Initialize(Composition.ExperimentDataCache.Build(scenario).Model, 1);
         var aggregate = Enumerable.Range(0, parameters).Select(i => 0.01f * MathF.Sin(i)).ToArray();
         var grain = one.Cluster.GrainFactory.GetGrain<IServerAttackerGrain>(new AttackerKey("secagg", 0).ToString());
 

@@ -5,6 +5,7 @@ using FedSim.Devices;
 using FedSim.Scenarios.Running;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using FedSim.Telemetry;
 
 namespace FedSim.ClusterTests;
 
@@ -136,7 +137,7 @@ public sealed class UpdateValidationTests(OneSiloCluster one)
         // Prepare: a learning rate this large overflows local training to inf/NaN.
         var scenario = TestScenarios.SmallSynthetic(rounds: 1, seed: 13);
         scenario.Training.LearningRate = 1e38;
-        scenario.Model = new FedSim.Scenario.ModelSpecOptions { Kind = FedSim.Scenario.ModelKinds.Mlp, Hidden = [16] };
+        scenario.Model = new FedSim.Models.ModelSpecOptions { Kind = FedSim.Models.ModelKinds.Mlp, Hidden = [16] };
         var experiment = one.Cluster.GrainFactory.GetGrain<IExperimentGrain>("nan-updates");
 
         // Execute

@@ -3,6 +3,7 @@ using FedSim.GrainInterfaces;
 using FedSim.Privacy;
 using FedSim.Rounds;
 using FedSim.Scenarios.Running;
+using FedSim.Composition;
 
 namespace FedSim.ClusterTests;
 
@@ -31,7 +32,7 @@ public sealed class PrivacyClusterTests(OneSiloCluster one)
     {
         // Prepare
         var scenario = CentralDp();
-        var accounting = CentralDpAccounting.For(scenario)!;
+        var accounting = ScenarioComposition.CentralDpAccounting(scenario)!;
 
         // Execute
         var first = await Run("dp-fedavg-a", scenario);
@@ -50,7 +51,7 @@ public sealed class PrivacyClusterTests(OneSiloCluster one)
     public async Task A_spent_budget_finishes_the_run_before_the_round_that_would_exceed_it_without_an_error()
     {
         // Prepare: a budget that three rounds fit and four do not.
-        var accounting = CentralDpAccounting.For(CentralDp())!;
+        var accounting = ScenarioComposition.CentralDpAccounting(CentralDp())!;
         var scenario = CentralDp(budget: (accounting.EpsilonAfter(3) + accounting.EpsilonAfter(4)) / 2);
 
         // Execute

@@ -11,6 +11,7 @@ using FedSim.Scenarios.Running;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using FedSim.Models;
+using FedSim.Composition;
 
 namespace FedSim.ClusterTests;
 
@@ -123,7 +124,7 @@ public sealed class SecureAggregationClusterTests(OneSiloCluster one)
         do
         {
             scenario = Scenario(seed++, dropout: 0.3);
-            plan = RoundPlanner.Plan(1, scenario.Seed, scenario.Devices, 10, 0, scenario.Heterogeneity, DeviceProfileSource.For(scenario),
+            plan = RoundPlanner.Plan(1, scenario.Seed, scenario.Devices, 10, 0, scenario.Heterogeneity, ScenarioComposition.Profiles(scenario),
                 _ => 1, new RoundWork(16, 1, 1, 1));
             vanishing = plan.Devices.Where(d => d.Outcome == DeviceOutcome.Dropped)
                 .ToDictionary(d => d.Device, d => SecureAggregationRound.VanishingStage(scenario.Seed, 1, d.Device));

@@ -1,5 +1,7 @@
 using FedSim.Scenario;
 using FedSim.GrainInterfaces;
+using FedSim.Data;
+using FedSim.Models;
 
 namespace FedSim.ClusterTests;
 

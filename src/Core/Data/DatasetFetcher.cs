@@ -91,9 +91,9 @@ public sealed class DatasetFetcher
     {
         string kind = name.ToLowerInvariant() switch
         {
-            "femnist" or "femnist-leaf" or "leaf" => Scenario.DatasetKinds.Femnist,
-            "sklearn" or "digits" or "sklearn-digits" => Scenario.DatasetKinds.SklearnDigits,
-            "breast-cancer" or "breast_cancer" or "sklearn-breast-cancer" => Scenario.DatasetKinds.SklearnBreastCancer,
+            "femnist" or "femnist-leaf" or "leaf" => DatasetKinds.Femnist,
+            "sklearn" or "digits" or "sklearn-digits" => DatasetKinds.SklearnDigits,
+            "breast-cancer" or "breast_cancer" or "sklearn-breast-cancer" => DatasetKinds.SklearnBreastCancer,
             _ => "",
         };
         return kind.Length == 0 ? "" : $" '{name}' has no download: {DatasetCatalog.WhereToGet(kind)}.";

@@ -1,5 +1,6 @@
 using Orleans.Concurrency;
 using FedSim.Scenario;
+using FedSim.Rounds;
 
 namespace FedSim.GrainInterfaces;
 

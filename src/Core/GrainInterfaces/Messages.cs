@@ -1,19 +1,7 @@
 using FedSim.Scenario;
+using FedSim.Rounds;
 
 namespace FedSim.GrainInterfaces;
-
-/// <summary>
-/// A simulated device's hardware and network, generated deterministically (Bogus) from its seed.
-/// Drives simulated round time; recorded in results.
-/// </summary>
-[GenerateSerializer, Immutable]
-public sealed record DeviceProfile(
-    [property: Id(0)] string Name,
-    [property: Id(1)] string Region,
-    [property: Id(2)] string DeviceClass,
-    [property: Id(3)] double SamplesPerSecond,
-    [property: Id(4)] double UplinkBytesPerSecond,
-    [property: Id(5)] double DownlinkBytesPerSecond);
 
 /// <summary>
 /// Names a global model: the one <paramref name="Round"/> of experiment <paramref name="ExperimentId"/> starts from.
@@ -90,10 +78,6 @@ public sealed record ClientUpdate(
     [property: Id(8)] long BytesUp,
     [property: Id(9)] IReadOnlyDictionary<string, float[]>? Extras = null,
     [property: Id(10)] double? LocalEpsilon = null);
-
-/// <summary>A named per-round figure some stage computed (aggregator choices, backdoor accuracy); null: not measured this round.</summary>
-[GenerateSerializer, Immutable]
-public sealed record RoundMetric([property: Id(0)] string Name, [property: Id(1)] double? Value);
 
 /// <summary>One sampled device in one round, as written to clients.csv.</summary>
 /// <param name="Status">used | not used (the aggregator left it out) | failed | dropped | late | surplus.</param>

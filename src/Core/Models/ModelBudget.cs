@@ -1,5 +1,6 @@
 using FedSim.Scenario;
 using FedSim.Data;
+using FedSim.Training;
 
 namespace FedSim.Models;
 

@@ -3,7 +3,7 @@ using FedSim.Data;
 namespace FedSim.Models;
 
 /// <summary>A resolved model architecture: what the trainer needs to lay out parameters and run it.</summary>
-/// <param name="Kind">logistic | mlp | cnn (see <see cref="Scenario.ModelKinds"/>).</param>
+/// <param name="Kind">logistic | mlp | cnn (see <see cref="ModelKinds"/>).</param>
 /// <param name="InputFeatures">Features per sample (for the CNN: Image.Size).</param>
 /// <param name="Classes">Output classes.</param>
 /// <param name="Hidden">MLP hidden widths (empty for logistic).</param>

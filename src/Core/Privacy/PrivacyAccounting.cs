@@ -23,14 +23,6 @@ namespace FedSim.Privacy;
 /// <param name="ExpectedParticipants">m = q·a·(1 − dropout)·N: the fixed denominator of the noised mean (McMahan et al. 2018).</param>
 public sealed record CentralDpAccounting(double SamplingRate, double NoiseMultiplier, double ExpectedParticipants, double Delta)
 {
-    /// <summary>The accounting of a scenario with central DP and Poisson sampling; null otherwise.</summary>
-    public static CentralDpAccounting? For(ScenarioSpec scenario)
-    {
-        if (scenario.Privacy.Central is not { } central || scenario.Training.Sampling is not PoissonSamplingOptions poisson) return null;
-        double q = poisson.Rate * scenario.Heterogeneity.Availability;
-        return new CentralDpAccounting(q, central.NoiseMultiplier, q * (1 - scenario.Heterogeneity.Dropout) * scenario.Devices,
-            scenario.Privacy.Delta);
-    }
 
     /// <summary>ε at δ after <paramref name="rounds"/> rounds (0 before the first).</summary>
     public double EpsilonAfter(long rounds)
@@ -62,26 +54,5 @@ public sealed record LocalDpAccounting(double SamplingRate, double NoiseMultipli
         var accountant = new RdpAccountant();
         accountant.AddSteps(SamplingRate, NoiseMultiplier, steps);
         return accountant.GetEpsilon(Delta).Epsilon;
-    }
-}
-
-/// <summary>Names a scenario's privacy mechanisms in one line, for summaries and consoles.</summary>
-public static class PrivacyMechanisms
-{
-    /// <summary>"DP-FedAvg (user level, fixed clip norm 1, z = 1.1, Poisson q = 0.1) + secure aggregation (complete graph)"; null when none is on.</summary>
-    public static string? Describe(ScenarioSpec scenario)
-    {
-        var p = scenario.Privacy;
-        var parts = new List<string>();
-        if (p.Central is { } c)
-        {
-            string sampling = scenario.Training.Sampling is PoissonSamplingOptions poisson ? $", Poisson q = {poisson.Rate:R}" : "";
-            parts.Add($"DP-FedAvg (user level, {c.Clipping.Describe()}, z = {c.NoiseMultiplier:R}{sampling})");
-        }
-        if (p.Local is { } l)
-            parts.Add($"DP-SGD (example level, clip norm {l.ClipNorm:R}, z = {l.NoiseMultiplier:R}, Poisson batches of expected size {scenario.Training.BatchSize})");
-        if (p.SecureAggregation is { } s)
-            parts.Add($"secure aggregation ({(s.Graph == SecureAggregationGraphs.Sparse ? "SecAgg+ sparse graph" : "complete graph")})");
-        return parts.Count == 0 ? null : string.Join(" + ", parts);
     }
 }

@@ -109,10 +109,6 @@ public sealed class TraceException(string message) : Exception(message);
 /// <summary>Device profiles for an experiment: generated from the seed and classes, or taken from the trace.</summary>
 public sealed class DeviceProfileSource(ulong experimentSeed, DeviceClassSpec[] classes, DeviceTrace trace)
 {
-    public static DeviceProfileSource For(ScenarioSpec scenario)
-        => new(scenario.Seed, scenario.Heterogeneity.Classes,
-            scenario.Heterogeneity.Trace is { } path ? DeviceTrace.Load(path) : DeviceTrace.Empty);
-
     public DeviceTrace Trace => trace;
 
     public DeviceProfile Profile(long device)

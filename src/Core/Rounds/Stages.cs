@@ -1,6 +1,7 @@
 using FedSim.Attacks.Poisoning;
 using FedSim.GrainInterfaces;
 using FedSim.Strategies;
+using FedSim.Strategies.Algorithms;
 
 namespace FedSim.Rounds;
 

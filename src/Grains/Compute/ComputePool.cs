@@ -135,7 +135,7 @@ public sealed class ComputePool : IComputePool, IDisposable
     public Task<TrainingResult> TrainAsync(TrainingJob job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        int cohortLimit = job.Model.Kind == Scenario.ModelKinds.Cnn ? Options.ConvolutionCohortSize : Options.MaxCohortSize;
+        int cohortLimit = job.Model.Kind == Models.ModelKinds.Cnn ? Options.ConvolutionCohortSize : Options.MaxCohortSize;
         var pending = new PendingTraining(job, ComputePoolMemory.EstimateBytes(job), cohortLimit);
         Submit(pending, cancellationToken);
         return pending.Completion.Task;

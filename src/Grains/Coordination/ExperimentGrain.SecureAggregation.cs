@@ -4,6 +4,7 @@ using FedSim.Devices;
 using FedSim.Privacy.SecureAggregation;
 using FedSim.Rounds;
 using FedSim.Strategies;
+using FedSim.Composition;
 
 namespace FedSim.Coordination;
 

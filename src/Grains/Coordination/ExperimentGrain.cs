@@ -11,6 +11,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
 using FedSim.Models;
+using FedSim.Composition;
+using FedSim.Persistence;
+using FedSim.Telemetry;
 
 namespace FedSim.Coordination;
 
@@ -177,7 +180,7 @@ public sealed partial class ExperimentGrain(
         (weights, indices) => ScoreAsync(weights, null, indices),
         (weights, dataset) => ScoreAsync(weights, dataset, null),
         TrainRootAsync,
-        new Auditing.GrainAttackerChannel(GrainFactory, this.GetPrimaryKeyString(), Scenario));
+        new Attackers.GrainAttackerChannel(GrainFactory, this.GetPrimaryKeyString(), Scenario));
 
     private async Task<ModelScore> ScoreAsync(float[] weights, Dataset? dataset, int[]? indices)
     {
@@ -190,7 +193,7 @@ public sealed partial class ExperimentGrain(
     private async Task<float[]> TrainRootAsync(float[] weights, int[] rootIndices)
     {
         var setup = Setup();
-        var job = new TrainingJob(-1, setup.Data.Model, ExperimentSetup.BasePlan(Scenario.Training), weights,
+        var job = new TrainingJob(-1, setup.Data.Model, ScenarioComposition.Training(Scenario).BasePlan(), weights,
             new ShardView(setup.Data.Split.Test, rootIndices), Seeds.Derive(Scenario.Seed, State.CompletedRounds + 1, Seeds.None, SeedPurpose.ServerRoot));
         return (await pool.TrainAsync(job)).Delta;
     }
@@ -626,10 +629,4 @@ public sealed partial class ExperimentGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Experiment}: the revival reminder could not be updated")]
     private static partial void LogReminderFailed(ILogger logger, Exception ex, string experiment);
-}
-
-/// <summary>Names of the Orleans storage providers FedSim uses.</summary>
-public static class FedSimStorage
-{
-    public const string Checkpoints = "fedsim-checkpoints";
 }

@@ -1,4 +1,5 @@
 using FedSim.GrainInterfaces;
+using FedSim.Persistence;
 
 namespace FedSim.Coordination;
 

@@ -9,6 +9,10 @@ using FedSim.Strategies;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
+using FedSim.Composition;
+using FedSim.Telemetry;
+using FedSim.Persistence;
+using FedSim.Rounds;
 
 namespace FedSim.Devices;
 
@@ -68,7 +72,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     }
 
     public Task<DeviceProfile> GetProfileAsync(ScenarioSpec scenario)
-        => Task.FromResult(Rounds.DeviceProfileSource.For(scenario).Profile(DeviceIndex));
+        => Task.FromResult(ScenarioComposition.Profiles(scenario).Profile(DeviceIndex));
 
     public Task<int> GetExampleCountAsync(ScenarioSpec scenario)
         => Task.FromResult(data.Get(scenario).Shard(DeviceIndex).Count);
@@ -82,7 +86,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
         try
         {
             var experimentData = data.Get(scenario);
-            var objective = scenario.Strategy.CreateObjective(scenario.Training);
+            var objective = scenario.Strategy.CreateObjective(ScenarioComposition.Training(scenario));
             var broadcast = a.Broadcast ?? new Dictionary<string, float[]>();
             int parameters = a.Global.Weights.Length;
             var shard = experimentData.Shard(DeviceIndex);
@@ -284,7 +288,7 @@ internal sealed class DeviceStateStore(IServiceProvider services, GrainId grain)
     /// <summary>Versions kept: the newest before the current round and the current one, with one spare for late writes.</summary>
     public const int Kept = 3;
 
-    private readonly IGrainStorage _storage = services.GetRequiredKeyedService<IGrainStorage>(Coordination.FedSimStorage.Checkpoints);
+    private readonly IGrainStorage _storage = services.GetRequiredKeyedService<IGrainStorage>(Persistence.FedSimStorage.Checkpoints);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task<DeviceState?> ReadBeforeAsync(int round)

@@ -5,6 +5,9 @@ using FedSim.Data;
 using FedSim.Scenarios.Running;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using FedSim.Models;
+using FedSim.Training;
+using FedSim.Composition;
 
 namespace FedSim.Scenarios.Bench;
 

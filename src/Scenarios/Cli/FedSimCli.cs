@@ -16,7 +16,7 @@ public static class FedSimCli
     /// <summary>Exception types that mean "the user's input is wrong": exit 2 with the message alone.</summary>
     private static readonly Type[] UserErrorTypes =
     [
-        typeof(FedSim.Data.DatasetException), typeof(FedSim.Data.PartitionException), typeof(FedSim.Privacy.PrivacyParameterException),
+        typeof(FedSim.Data.DatasetException), typeof(FedSim.Data.PartitionException), typeof(FedSim.Privacy.Accounting.PrivacyParameterException),
         typeof(Reports.ResultsFolderInUseException), typeof(Reports.ResultsFolderOccupiedException), typeof(Reports.CannotResumeException),
     ];
 

@@ -135,7 +135,7 @@ internal static class PrivacyCommands
         {
             return RdpOrders.Parse(text);
         }
-        catch (FedSim.Privacy.PrivacyParameterException e)
+        catch (FedSim.Privacy.Accounting.PrivacyParameterException e)
         {
             throw new CliUsageException($"--orders: {e.Message}");
         }

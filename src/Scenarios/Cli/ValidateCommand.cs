@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using FedSim.Scenario;
 using FedSim.Scenarios.Configuration;
+using FedSim.Models;
+using FedSim.Data;
 
 namespace FedSim.Scenarios.Cli;
 

@@ -2,6 +2,8 @@ using FedSim.Scenario;
 using FedSim.Privacy;
 using FedSim.Rounds;
 using static FedSim.Scenarios.Configuration.ScenarioRules;
+using FedSim.Composition;
+using FedSim.Privacy.Accounting;
 
 namespace FedSim.Scenarios.Configuration;
 
@@ -54,14 +56,14 @@ internal static class PrivacyRules
             yield return new("strategy.aggregator.kind",
                 $"privacy.central (DP-FedAvg) adds noise calibrated to a sum of clipped updates; aggregator '{aggregator.Kind}' combines updates " +
                 "in another way whose sensitivity that noise does not cover; use strategy.aggregator.kind: mean");
-        if (spec.Strategy.CreateObjective(spec.Training).ServerReadsIndividualResults)
+        if (spec.Strategy.CreateObjective(ScenarioComposition.Training(spec)).ServerReadsIndividualResults)
             yield return new("strategy.kind",
                 $"strategy '{spec.Strategy.Kind}' has the server read each client's result on its own (unclipped and without noise), which " +
                 "DP-FedAvg's guarantee does not cover; use fedavg, fedavgm, fedprox, fedadagrad, fedadam or fedyogi with privacy.central");
 
         if (!isValid("privacy.central") || !isValid("training.sampling.rate") || !isValid("heterogeneity.availability") || !isValid("heterogeneity.dropout"))
             yield break;
-        var accounting = CentralDpAccounting.For(spec)!;
+        var accounting = ScenarioComposition.CentralDpAccounting(spec)!;
         if (central.Clipping is AdaptiveClippingOptions adaptive && isValid("privacy.central.clipping"))
         {
             string? problem = null;
@@ -87,7 +89,7 @@ internal static class PrivacyRules
             yield return new("strategy.aggregator.kind",
                 $"privacy.secure_aggregation hides individual updates from the coordinator, which then learns only their sum; aggregator " +
                 $"'{aggregator.Kind}' needs the individual updates; use strategy.aggregator.kind: mean");
-        if (spec.Strategy.CreateObjective(spec.Training).ServerReadsIndividualResults)
+        if (spec.Strategy.CreateObjective(ScenarioComposition.Training(spec)).ServerReadsIndividualResults)
             yield return new("strategy.kind",
                 $"strategy '{spec.Strategy.Kind}' has the server read each client's result on its own, which secure aggregation hides; " +
                 "use fedavg, fedavgm, fedprox, fedadagrad, fedadam or fedyogi");

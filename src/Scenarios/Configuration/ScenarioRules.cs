@@ -3,6 +3,8 @@ using FedSim.Compute;
 using FedSim.Scenario;
 using FedSim.Data;
 using FedSim.Models;
+using FedSim.Composition;
+using FedSim.Training;
 
 namespace FedSim.Scenarios.Configuration;
 
@@ -244,14 +246,14 @@ public static class ScenarioRules
         int assumed = isValid("byzantine") ? spec.Byzantine?.ExpectedPerCohort(cohort) ?? 0 : 0;
         if (isValid("strategy"))
         {
-            foreach (var f in spec.Strategy.Check(spec, "strategy")) yield return new(f.Path, f.Message);
+            foreach (var f in spec.Strategy.Check(ScenarioComposition.Training(spec), "strategy")) yield return new(f.Path, f.Message);
             foreach (var f in spec.Strategy.Aggregator.Check("strategy.aggregator", cohort, assumed)) yield return new(f.Path, f.Message);
         }
         if (spec.Byzantine is { } byzantine && isValid("byzantine"))
             foreach (var f in byzantine.Check("byzantine")) yield return new(f.Path, f.Message);
         if (isValid("attacks") && isValid("strategy") && isValid("devices"))
             foreach (var attacker in spec.Attacks)
-                foreach (var f in attacker.Check(spec, "attacks")) yield return new(f.Path, f.Message);
+                foreach (var f in attacker.Check(ScenarioComposition.Attackers(spec), "attacks")) yield return new(f.Path, f.Message);
     }
 
     private static IEnumerable<Finding> Heterogeneity(ScenarioSpec spec, string baseDirectory, Func<string, bool> isValid)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using FedSim.GrainInterfaces;
+using FedSim.Rounds;
 
 namespace FedSim.Scenarios.Reports;
 

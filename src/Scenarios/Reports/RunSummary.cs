@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json.Serialization;
 using FedSim.Scenario;
 using FedSim.GrainInterfaces;
+using FedSim.Composition;
 
 namespace FedSim.Scenarios.Reports;
 
@@ -113,7 +114,7 @@ public sealed record RunSummaryInput(
             dataset, model, compute, wallSeconds)
         {
             Strategy = scenario.Strategy.Kind,
-            PrivacyMechanism = Privacy.PrivacyMechanisms.Describe(scenario),
+            PrivacyMechanism = ScenarioComposition.DescribePrivacy(scenario),
             PrivacyDelta = scenario.Privacy.Delta,
             EpsilonBudget = scenario.Privacy.EpsilonBudget > 0 ? scenario.Privacy.EpsilonBudget : null,
         };

@@ -35,7 +35,7 @@ public sealed class EmbeddedSilo : IExperimentHost
 
     public IServiceProvider Services => _host.Services;
 
-    public FedSim.Data.ExperimentData Data(Scenario.ScenarioSpec spec) => Services.GetRequiredService<FedSim.Data.ExperimentDataCache>().Get(spec);
+    public FedSim.Composition.ExperimentData Data(Scenario.ScenarioSpec spec) => Services.GetRequiredService<FedSim.Composition.ExperimentDataCache>().Get(spec);
 
     public PoolMetrics? ComputeSnapshot() => ComputePool.Snapshot();
 

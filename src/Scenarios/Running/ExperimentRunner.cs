@@ -9,6 +9,7 @@ using FedSim.Scenarios.Configuration;
 using FedSim.Scenarios.Reports;
 using Microsoft.Extensions.DependencyInjection;
 using FedSim.Models;
+using FedSim.Composition;
 
 namespace FedSim.Scenarios.Running;
 
@@ -264,7 +265,7 @@ public static class ExperimentRunner
     /// </summary>
     private static IEnumerable<DeviceRecord> Participants(ScenarioSpec spec, ExperimentData data, IReadOnlyList<RoundReport> reports)
     {
-        var profiles = DeviceProfileSource.For(spec);
+        var profiles = ScenarioComposition.Profiles(spec);
         var roster = spec.Byzantine is { } b ? new ByzantineRoster(spec.Seed, spec.Devices, b.Fraction) : ByzantineRoster.None;
         int wanted = (int)Math.Min(spec.Devices, (long)Math.Ceiling(spec.Training.DevicesPerRound * (1 + spec.Heterogeneity.OverSelection) - 1e-9));
         var selected = new SortedDictionary<long, int>();

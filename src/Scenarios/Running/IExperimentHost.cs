@@ -2,6 +2,7 @@ using FedSim.Compute;
 using FedSim.Scenario;
 using FedSim.GrainInterfaces;
 using FedSim.Data;
+using FedSim.Composition;
 
 namespace FedSim.Scenarios.Running;
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Serialization;
 using Orleans.Storage;
+using FedSim.Persistence;
 
 namespace FedSim.ClusterTests.Postgres;
 

@@ -6,11 +6,11 @@ namespace FedSim.Tests.Architecture;
 /// Which namespace uses which, computed from compiled assemblies: an edge A → B when a type of A (or a type nested in
 /// one, such as a lambda's closure or an async state machine) refers to a type of B in any way
 /// <see cref="TypeReferenceScanner"/> sees. Code the Orleans generator writes (namespace OrleansCodeGen.*) is left out:
-/// it serializes types, it is not a design choice.
+/// it serializes types, it is not a design choice; so are the namespaces other generators write (System.*).
 /// </summary>
 internal sealed class NamespaceGraph
 {
-    private readonly Dictionary<string, Dictionary<string, string>> _edges = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, List<string>>> _edges = new(StringComparer.Ordinal);
 
     /// <summary>The graph of every namespace in <paramref name="assemblies"/>, with edges among them only.</summary>
     public static NamespaceGraph Of(IReadOnlyCollection<Assembly> assemblies)
@@ -23,7 +23,11 @@ internal sealed class NamespaceGraph
             graph._edges.TryAdd(from, new(StringComparer.Ordinal));
             foreach (var (where, referenced) in scanner.References(type))
                 if (assemblies.Contains(referenced.Assembly) && NamespaceOf(referenced) is { } to && to != from)
-                    graph._edges[from].TryAdd(to, $"{Outermost(type).FullName}: {where} uses {referenced.FullName ?? referenced.Name}");
+                {
+                    var reasons = graph._edges[from].TryGetValue(to, out var r) ? r : graph._edges[from][to] = [];
+                    string reason = $"{Outermost(type).FullName}: {where} uses {referenced.FullName ?? referenced.Name}";
+                    if (reasons.Count < 50 && !reasons.Contains(reason)) reasons.Add(reason);
+                }
         }
         graph.MethodBodiesScanned = scanner.MethodBodiesScanned;
         return graph;
@@ -31,12 +35,24 @@ internal sealed class NamespaceGraph
 
     public int MethodBodiesScanned { get; private set; }
 
+    /// <summary>A graph of the given edges, for testing the graph itself.</summary>
+    public static NamespaceGraph FromEdges(params (string From, string To)[] edges)
+    {
+        var graph = new NamespaceGraph();
+        foreach (var (from, to) in edges)
+        {
+            graph._edges.TryAdd(to, new(StringComparer.Ordinal));
+            (graph._edges.TryGetValue(from, out var uses) ? uses : graph._edges[from] = new(StringComparer.Ordinal))[to] = ["given"];
+        }
+        return graph;
+    }
+
     public IReadOnlyCollection<string> Namespaces => _edges.Keys;
 
     public IEnumerable<string> Uses(string ns) => _edges.TryGetValue(ns, out var to) ? to.Keys : [];
 
-    /// <summary>One reference that makes the edge <paramref name="from"/> → <paramref name="to"/>, for messages.</summary>
-    public string Why(string from, string to) => _edges[from][to];
+    /// <summary>References that make the edge <paramref name="from"/> → <paramref name="to"/> (the first 50), for messages.</summary>
+    public IReadOnlyList<string> Why(string from, string to) => _edges[from][to];
 
     /// <summary>
     /// The graph's cycles as strongly connected components of two or more namespaces (Tarjan's algorithm), each
@@ -94,7 +110,7 @@ internal sealed class NamespaceGraph
     private static string? NamespaceOf(Type type)
     {
         string? ns = Outermost(type).Namespace;
-        if (ns is null || ns.StartsWith("OrleansCodeGen", StringComparison.Ordinal)) return null;
+        if (ns is null || !(ns == "FedSim" || ns.StartsWith("FedSim.", StringComparison.Ordinal))) return null;
         return ns;
     }
 }

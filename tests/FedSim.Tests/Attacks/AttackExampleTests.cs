@@ -3,6 +3,7 @@ using FedSim.Data;
 using FedSim.Privacy;
 using FedSim.Scenarios.Configuration;
 using FedSim.Tests.Support;
+using FedSim.Composition;
 
 namespace FedSim.Tests.Attacks;
 

@@ -2,6 +2,7 @@ using FedSim;
 using FedSim.Scenario;
 using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Compare;
+using FedSim.Rounds;
 
 namespace FedSim.Tests.Compare;
 

@@ -25,7 +25,7 @@ public sealed class DeviceProfileTests
     [Fact]
     public void Simulated_time_adds_download_compute_and_upload()
     {
-        var profile = new GrainInterfaces.DeviceProfile("x", "r", "c", SamplesPerSecond: 100, UplinkBytesPerSecond: 10, DownlinkBytesPerSecond: 20);
+        var profile = new FedSim.Rounds.DeviceProfile("x", "r", "c", SamplesPerSecond: 100, UplinkBytesPerSecond: 10, DownlinkBytesPerSecond: 20);
 
         Assert.Equal(2.0 + 3.0 + 4.0, DeviceProfiles.SimulatedSeconds(profile, bytesDown: 40, samplesProcessed: 300, bytesUp: 40), 9);
     }

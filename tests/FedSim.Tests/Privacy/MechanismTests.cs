@@ -1,6 +1,7 @@
 using FedSim.Determinism;
 using FedSim.Privacy;
 using FedSim.Privacy.Mechanisms;
+using FedSim.Privacy.Accounting;
 
 namespace FedSim.Tests.Privacy;
 

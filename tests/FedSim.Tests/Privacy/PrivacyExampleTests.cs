@@ -2,6 +2,7 @@ using FedSim.Privacy;
 using FedSim.Rounds;
 using FedSim.Scenarios.Compare;
 using FedSim.Scenarios.Configuration;
+using FedSim.Composition;
 
 namespace FedSim.Tests.Privacy;
 
@@ -25,7 +26,7 @@ public sealed class PrivacyExampleTests
         Assert.True(levels.Distinct().Count() >= 3, $"only {levels.Distinct().Count()} noise levels");
         Assert.All(runs, r => Assert.IsType<PoissonSamplingOptions>(r.Scenario.Training.Sampling));
         var epsilons = runs.OrderBy(r => r.Scenario.Privacy.Central!.NoiseMultiplier)
-            .Select(r => CentralDpAccounting.For(r.Scenario)!.EpsilonAfter(r.Scenario.Training.Rounds)).ToList();
+            .Select(r => ScenarioComposition.CentralDpAccounting(r.Scenario)!.EpsilonAfter(r.Scenario.Training.Rounds)).ToList();
         Assert.Equal(epsilons.OrderDescending(), epsilons);
     }
 

@@ -9,7 +9,7 @@ public sealed class PrivacyPurityTests
     {
         // FedSim.Privacy is pure C# (design.md): it must test and run without a silo or libtorch. Orleans'
         // serialization attributes are allowed; any Orleans or TorchSharp type in a signature is not.
-        var types = typeof(FedSim.Privacy.PrivacyParameterException).Assembly.GetTypes()
+        var types = typeof(FedSim.Privacy.Accounting.PrivacyParameterException).Assembly.GetTypes()
             .Where(t => t.Namespace?.StartsWith("FedSim.Privacy", StringComparison.Ordinal) == true)
             .ToList();
         const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;

@@ -1,6 +1,7 @@
 using FedSim;
 using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Reports;
+using FedSim.Rounds;
 
 namespace FedSim.Tests.Reports;
 

@@ -1,5 +1,6 @@
 using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Reports;
+using FedSim.Rounds;
 
 namespace FedSim.Tests.Reports;
 

@@ -1,6 +1,7 @@
 using FedSim.Scenario;
 using FedSim.Data;
 using FedSim.Scenarios.Configuration;
+using FedSim.Composition;
 
 namespace FedSim.Tests.Scenarios;
 

@@ -1,6 +1,7 @@
 using FedSim.Scenario;
 using FedSim.Scenarios.Cli;
 using FedSim.Scenarios.Configuration;
+using FedSim.Data;
 
 namespace FedSim.Tests.Scenarios;
 

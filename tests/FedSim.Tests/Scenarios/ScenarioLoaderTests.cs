@@ -1,5 +1,8 @@
 using FedSim.Scenario;
 using FedSim.Scenarios.Configuration;
+using FedSim.Data;
+using FedSim.Models;
+using FedSim.Training;
 
 namespace FedSim.Tests.Scenarios;
 

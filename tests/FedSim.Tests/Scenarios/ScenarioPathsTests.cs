@@ -1,5 +1,6 @@
 using FedSim.Scenario;
 using FedSim.Scenarios.Configuration;
+using FedSim.Data;
 
 namespace FedSim.Tests.Scenarios;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using FedSim.Scenario;
 using FedSim.Scenarios.Cli;
 using FedSim.Scenarios.Configuration;
+using FedSim.Data;
 
 namespace FedSim.Tests.Scenarios;
 

@@ -1,5 +1,9 @@
 using FedSim.Scenario;
 using FedSim.Scenarios.Configuration;
+using FedSim.Data;
+using FedSim.Rounds;
+using FedSim.Models;
+using FedSim.Training;
 
 namespace FedSim.Tests.Scenarios;
 

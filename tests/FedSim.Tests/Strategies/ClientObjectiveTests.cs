@@ -1,3 +1,4 @@
+using FedSim.Composition;
 using FedSim.Scenario;
 using FedSim.Strategies;
 using FedSim.Strategies.Aggregators;
@@ -141,7 +142,7 @@ public sealed class ClientObjectiveTests
     public void FedProx_trains_with_its_proximal_term()
     {
         // Prepare / Execute
-        var objective = new FedProxOptions { Mu = 0.1 }.CreateObjective(new TrainingSpec());
+        var objective = new FedProxOptions { Mu = 0.1 }.CreateObjective(ScenarioComposition.Training(new ScenarioSpec()));
 
         // Assert: one modifier carrying μ, and plans with different μ never share a batched cohort.
         var term = Assert.IsType<ProximalTerm>(Assert.Single(objective.Modifiers));

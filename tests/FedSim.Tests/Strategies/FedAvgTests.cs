@@ -3,6 +3,7 @@ using FedSim.Strategies;
 using FedSim.Strategies.Aggregators;
 using FedSim.Strategies.Algorithms;
 using FedSim.Strategies.ServerOptimizers;
+using FedSim.Composition;
 
 namespace FedSim.Tests.Strategies;
 
@@ -31,7 +32,7 @@ public sealed class FedAvgTests
     [Fact]
     public void FedAvg_server_learning_rate_scales_the_mean_update()
     {
-        var algorithm = FederatedAlgorithm.For(new ScenarioSpec { Strategy = new FedAvgOptions { ServerLearningRate = 0.5 } }, 0);
+        var algorithm = ScenarioComposition.Algorithm(new ScenarioSpec { Strategy = new FedAvgOptions { ServerLearningRate = 0.5 } }, 0);
 
         var update = algorithm.Aggregator.Aggregate(Input(new ClientResult(0, [2f, -4f], 5))).Update!;
         var next = algorithm.ServerOptimizer.Step([0f, 0f], update, new ServerState());

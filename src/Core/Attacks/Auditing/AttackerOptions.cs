@@ -2,6 +2,8 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using FedSim.Components;
 using FedSim.Scenario;
+using FedSim.Strategies;
+using FedSim.Determinism;
 
 namespace FedSim.Attacks.Auditing;
 
@@ -34,6 +36,12 @@ public static class AttackNames
     public static readonly IReadOnlyList<string> NeedReferenceModels = [Shadow, LiraOnline, LiraOffline, Rmia];
 }
 
+/// <summary>What an attacker's options may check against the rest of the scenario.</summary>
+/// <param name="Devices">Registered devices, numbered 0..Devices - 1.</param>
+/// <param name="StrategyKind">The strategy's kind, for messages.</param>
+/// <param name="Objective">The strategy's client objective: whether devices keep state or upload extra vectors.</param>
+public sealed record AttackerFacts(int Devices, string StrategyKind, ClientObjective Objective);
+
 /// <summary>
 /// The attacker family (<c>attacks:</c>, a list): each entry is one attacker grain with one threat model
 /// (<c>kind</c>) and the membership-inference attacks it runs. What the attacker sees is fixed by its kind and
@@ -53,7 +61,7 @@ public abstract class AttackerOptions : ComponentOptions
     public IReadOnlyList<string> Selected => Chosen.Length == 0 ? Available : Available.Where(Chosen.Contains).ToArray();
 
     /// <summary>Findings relating this attacker to the rest of the scenario, as keys under <paramref name="path"/>.</summary>
-    public virtual IEnumerable<ComponentFinding> Check(ScenarioSpec scenario, string path) => [];
+    public virtual IEnumerable<ComponentFinding> Check(AttackerFacts facts, string path) => [];
 }
 
 /// <summary>
@@ -96,7 +104,7 @@ public sealed class OutsiderAttackerOptions : AttackerOptions
 
     protected override string[] Chosen => Attacks;
 
-    public override IEnumerable<ComponentFinding> Check(ScenarioSpec scenario, string path)
+    public override IEnumerable<ComponentFinding> Check(AttackerFacts facts, string path)
     {
         if (ReferenceModels % 2 != 0)
             yield return new($"{path}.reference_models",
@@ -155,12 +163,17 @@ public sealed class ClientAttackerOptions : AttackerOptions
 
     protected override string[] Chosen => Attacks;
 
-    public override IEnumerable<ComponentFinding> Check(ScenarioSpec scenario, string path)
+    public override IEnumerable<ComponentFinding> Check(AttackerFacts facts, string path)
     {
-        if (Device >= scenario.Devices)
-            yield return new($"{path}.device", $"{path}.device is {Device}, but devices are numbered 0..{scenario.Devices - 1}; pick one of them or -1");
-        if (scenario.Strategy.CreateObjective(scenario.Training) is { UsesDeviceState: true } or { ExtraUploadVectors: > 0 })
+        if (Device >= facts.Devices)
+            yield return new($"{path}.device", $"{path}.device is {Device}, but devices are numbered 0..{facts.Devices - 1}; pick one of them or -1");
+        if (facts.Objective is { UsesDeviceState: true } or { ExtraUploadVectors: > 0 })
             yield return new($"{path}.kind",
-                $"the client attacker trains like a plain FedAvg device, but strategy '{scenario.Strategy.Kind}' keeps per-device state or uploads extra vectors; use fedavg, fedprox or an adaptive server strategy with it");
+                $"the client attacker trains like a plain FedAvg device, but strategy '{facts.StrategyKind}' keeps per-device state or uploads extra vectors; use fedavg, fedprox or an adaptive server strategy with it");
     }
+
+    /// <summary>The registered device this attacker controls: <see cref="Device"/>, or one drawn from the experiment's seed.</summary>
+    /// <param name="index">The attacker's position in the scenario's attacks list.</param>
+    public long DeviceFor(ulong experimentSeed, int devices, int index)
+        => Device >= 0 ? Device : new DeterministicRandom(Seeds.Derive(experimentSeed, Seeds.None, index, SeedPurpose.Attack)).NextInt(devices);
 }

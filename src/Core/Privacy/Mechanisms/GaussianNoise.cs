@@ -1,4 +1,5 @@
 using FedSim.Determinism;
+using FedSim.Privacy.Accounting;
 
 namespace FedSim.Privacy.Mechanisms;
 

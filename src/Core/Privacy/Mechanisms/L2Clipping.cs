@@ -1,3 +1,5 @@
+using FedSim.Privacy.Accounting;
+
 namespace FedSim.Privacy.Mechanisms;
 
 /// <summary>An update after L2 clipping: the clipped copy, whether clipping changed it, and its norm before.</summary>

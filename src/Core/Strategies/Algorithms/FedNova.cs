@@ -4,6 +4,7 @@ using FedSim.Components;
 using FedSim.Scenario;
 using FedSim.Strategies.ClientObjectives;
 using FedSim.Strategies.ServerOptimizers;
+using FedSim.Training;
 
 namespace FedSim.Strategies.Algorithms;
 
@@ -16,15 +17,15 @@ public sealed class FedNovaOptions : StrategyOptions
     [Range(0, double.MaxValue, MinimumIsExclusive = true)]
     public double ServerLearningRate { get; set; } = 1.0;
 
-    public override ClientObjective CreateObjective(TrainingSpec training)
+    public override ClientObjective CreateObjective(TrainingFacts training)
         => new NormalizedObjective(training.Optimizer == OptimizerKinds.Momentum ? training.Momentum : 0);
 
     public override IServerOptimizer CreateServerOptimizer() => new ServerSgd(ServerLearningRate);
 
-    public override IEnumerable<ComponentFinding> Check(ScenarioSpec scenario, string path)
+    public override IEnumerable<ComponentFinding> Check(TrainingFacts training, string path)
     {
         // The local-work vector a_i is derived for SGD with (or without) momentum; Adam has no such closed form.
-        if (scenario.Training.Optimizer == OptimizerKinds.Adam)
+        if (training.Optimizer == OptimizerKinds.Adam)
             yield return new ComponentFinding("training.optimizer",
                 "strategy 'fednova' normalises by the local work of SGD or momentum steps; training.optimizer 'adam' has no such measure, use sgd or momentum");
     }

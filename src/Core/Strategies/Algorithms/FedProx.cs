@@ -4,6 +4,7 @@ using FedSim.Components;
 using FedSim.Scenario;
 using FedSim.Strategies.ClientObjectives;
 using FedSim.Strategies.ServerOptimizers;
+using FedSim.Training;
 
 namespace FedSim.Strategies.Algorithms;
 
@@ -20,7 +21,7 @@ public sealed class FedProxOptions : StrategyOptions
     [Range(0, double.MaxValue, MinimumIsExclusive = true)]
     public double ServerLearningRate { get; set; } = 1.0;
 
-    public override ClientObjective CreateObjective(TrainingSpec training) => new ProximalObjective(Mu);
+    public override ClientObjective CreateObjective(TrainingFacts training) => new ProximalObjective(Mu);
 
     public override IServerOptimizer CreateServerOptimizer() => new ServerSgd(ServerLearningRate);
 }

@@ -4,6 +4,7 @@ using FedSim.Components;
 using FedSim.Scenario;
 using FedSim.Strategies.ClientObjectives;
 using FedSim.Strategies.ServerOptimizers;
+using FedSim.Training;
 
 namespace FedSim.Strategies.Algorithms;
 
@@ -16,15 +17,15 @@ public sealed class ScaffoldOptions : StrategyOptions
     [Range(0, double.MaxValue, MinimumIsExclusive = true)]
     public double ServerLearningRate { get; set; } = 1.0;
 
-    public override ClientObjective CreateObjective(TrainingSpec training) => new ScaffoldObjective();
+    public override ClientObjective CreateObjective(TrainingFacts training) => new ScaffoldObjective();
 
     public override IServerOptimizer CreateServerOptimizer() => new ServerSgd(ServerLearningRate);
 
-    public override IEnumerable<ComponentFinding> Check(ScenarioSpec scenario, string path)
+    public override IEnumerable<ComponentFinding> Check(TrainingFacts training, string path)
     {
         // Option II divides by K·η_l, derived for plain SGD steps; momentum or Adam would make c_i meaningless.
-        if (scenario.Training.Optimizer != OptimizerKinds.Sgd)
+        if (training.Optimizer != OptimizerKinds.Sgd)
             yield return new ComponentFinding("training.optimizer",
-                $"strategy 'scaffold' needs training.optimizer 'sgd' (its control variates assume plain SGD steps), got '{scenario.Training.Optimizer}'");
+                $"strategy 'scaffold' needs training.optimizer 'sgd' (its control variates assume plain SGD steps), got '{training.Optimizer}'");
     }
 }

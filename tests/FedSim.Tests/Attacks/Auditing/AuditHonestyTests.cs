@@ -1,6 +1,6 @@
 using FedSim.Attacks.Auditing;
 using FedSim.Attacks.Inference;
-using FedSim.Auditing;
+using FedSim.Attackers;
 using FedSim.Compute;
 using FedSim.Scenario;
 using FedSim.Data;
@@ -8,6 +8,8 @@ using FedSim.Determinism;
 using FedSim.Training;
 using Xunit.Abstractions;
 using FedSim.Models;
+using FedSim.Composition;
+using FedSim.Attackers;
 
 namespace FedSim.Tests.Attacks.Auditing;
 

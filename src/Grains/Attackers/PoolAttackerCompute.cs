@@ -4,8 +4,9 @@ using FedSim.Compute;
 using FedSim.Data;
 using FedSim.Training;
 using FedSim.Models;
+using FedSim.Composition;
 
-namespace FedSim.Auditing;
+namespace FedSim.Attackers;
 
 /// <summary>
 /// An attacker's compute on the silo's compute pool: per-example outputs through <see cref="IComputePool.EvaluateExamplesAsync"/>

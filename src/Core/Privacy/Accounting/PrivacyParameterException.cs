@@ -1,4 +1,4 @@
-namespace FedSim.Privacy;
+namespace FedSim.Privacy.Accounting;
 
 /// <summary>
 /// A privacy parameter is out of its valid range (a sampling rate above 1, a negative noise multiplier, a

@@ -2,8 +2,9 @@ using System.ComponentModel;
 using FedSim.Components;
 using FedSim.Scenario;
 using FedSim.Strategies.Aggregators;
+using FedSim.Training;
 
-namespace FedSim.Strategies;
+namespace FedSim.Strategies.Algorithms;
 
 /// <summary>
 /// The strategy family (<c>strategy.kind</c>): a named federated algorithm, i.e. a client objective and a
@@ -18,23 +19,15 @@ public abstract class StrategyOptions : ComponentOptions
     public AggregatorOptions Aggregator { get; set; } = new MeanOptions();
 
     /// <summary>The client part; the base is plain local training (FedAvg).</summary>
-    public virtual ClientObjective CreateObjective(TrainingSpec training) => new();
+    public virtual ClientObjective CreateObjective(TrainingFacts training) => new();
 
     /// <summary>The server part.</summary>
     public abstract IServerOptimizer CreateServerOptimizer();
 
     /// <summary>Rules relating this strategy to the rest of the scenario, as findings about keys under <paramref name="path"/>.</summary>
-    public virtual IEnumerable<ComponentFinding> Check(ScenarioSpec scenario, string path) => [];
+    public virtual IEnumerable<ComponentFinding> Check(TrainingFacts training, string path) => [];
 }
 
 /// <summary>A built algorithm: the three parts the coordinator and devices run.</summary>
 public sealed record FederatedAlgorithm(ClientObjective Objective, IAggregator Aggregator, IServerOptimizer ServerOptimizer)
-{
-    /// <summary>Builds the scenario's algorithm; <paramref name="assumedByzantine"/> is the aggregators' default f.</summary>
-    public static FederatedAlgorithm For(ScenarioSpec scenario, int assumedByzantine)
-    {
-        var strategy = scenario.Strategy;
-        return new FederatedAlgorithm(strategy.CreateObjective(scenario.Training), strategy.Aggregator.Create(assumedByzantine),
-            strategy.CreateServerOptimizer());
-    }
-}
+;

@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using FedSim.Scenario;
 using FedSim.Determinism;
 using FedSim.Models;
+using FedSim.Data;
 
-namespace FedSim.Data;
+namespace FedSim.Composition;
 
 /// <summary>
 /// One experiment's data as every silo derives it: the dataset split, the partition of training

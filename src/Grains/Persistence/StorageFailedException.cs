@@ -1,4 +1,4 @@
-namespace FedSim.Coordination;
+namespace FedSim.Persistence;
 
 /// <summary>
 /// The checkpoint storage failed (a full disk, a lost database) after its provider's own retries. It is the run's

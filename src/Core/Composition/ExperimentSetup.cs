@@ -1,6 +1,5 @@
 using FedSim.Attacks.Auditing;
 using FedSim.Attacks.Poisoning;
-using FedSim.Compute;
 using FedSim.Scenario;
 using FedSim.Data;
 using FedSim.Privacy;
@@ -8,8 +7,9 @@ using FedSim.Rounds;
 using FedSim.Strategies;
 using FedSim.Training;
 using FedSim.Models;
+using FedSim.Strategies.Algorithms;
 
-namespace FedSim.Coordination;
+namespace FedSim.Composition;
 
 /// <summary>
 /// What the coordinator builds once from a scenario: the algorithm's parts, who is malicious, device profiles,
@@ -30,17 +30,8 @@ internal sealed class ExperimentSetup
     /// <summary>Devices a malicious-client attacker stands in for, and that attacker's index in the scenario's attacks.</summary>
     public IReadOnlyDictionary<long, int> ClientAttackers { get; init; } = new Dictionary<long, int>();
 
-    /// <summary>
-    /// Whether secure aggregation hides individual updates from the server, so the server attacker sees only the
-    /// aggregate (the coordinator then holds no individual update at all, only masked vectors and their sum).
-    /// </summary>
-    public static bool SecureAggregationHidesUpdates(ScenarioSpec scenario) => scenario.Privacy.SecureAggregation is not null;
-
     /// <summary>What DP-FedAvg's accountant assumes each round (null without central DP).</summary>
     public CentralDpAccounting? CentralAccounting { get; init; }
-
-    public static TrainingPlan BasePlan(TrainingSpec t)
-        => new(t.Optimizer, (float)t.LearningRate, (float)t.Momentum, t.BatchSize, t.LocalEpochs);
 
     public static ExperimentSetup Build(ScenarioSpec scenario, ExperimentData data,
         Func<float[], int[]?, Task<ModelScore>> evaluate,
@@ -50,7 +41,7 @@ internal sealed class ExperimentSetup
     {
         int cohort = scenario.Training.ExpectedCohort(scenario.Devices);
         int assumed = scenario.Byzantine?.ExpectedPerCohort(cohort) ?? 0;
-        var algorithm = FederatedAlgorithm.For(scenario, assumed);
+        var algorithm = ScenarioComposition.Algorithm(scenario, assumed);
         var roster = scenario.Byzantine is { } b ? new ByzantineRoster(scenario.Seed, scenario.Devices, b.Fraction) : ByzantineRoster.None;
         int rootSamples = scenario.Strategy.Aggregator.ServerRootSamples;
         var rootIndices = data.RootIndices(rootSamples, scenario.Seed);
@@ -61,7 +52,7 @@ internal sealed class ExperimentSetup
         if (rootIndices.Length > 0) stages.Add(new ServerRootUpdateStage(weights => trainRoot(weights, rootIndices)));
         int parameters = ModelLayout.For(data.Model).Count;
         var privacy = scenario.Privacy;
-        var centralAccounting = CentralDpAccounting.For(scenario);
+        var centralAccounting = ScenarioComposition.CentralDpAccounting(scenario);
         // DP-FedAvg and secure aggregation replace the aggregator's step (validation allowed only the mean with them).
         if (privacy.Central is { } central) stages.Add(new CentralDpAggregationStage(central, centralAccounting!, parameters, privacy.SecureAggregation is not null));
         else if (privacy.SecureAggregation is not null) stages.Add(new SecureMeanStage());
@@ -77,7 +68,7 @@ internal sealed class ExperimentSetup
         }
         // The tap reads the round's final metrics (epsilon), so it stays after every stage that adds one.
         if (scenario.Attacks.Length > 0 && attackers is not null)
-            stages.Add(new AttackerTapStage(scenario.Attacks, attackers, scenario.Audit.Every, last, SecureAggregationHidesUpdates(scenario),
+            stages.Add(new AttackerTapStage(scenario.Attacks, attackers, scenario.Audit.Every, last, ScenarioComposition.SecureAggregationHidesUpdates(scenario),
                 epsilonDelta: privacy.Central is not null || privacy.Local is not null ? privacy.Delta : null));
         stages.Add(new ProgressGuardStage(scenario.Training.MaxRoundsWithoutUpdates));
 
@@ -87,15 +78,15 @@ internal sealed class ExperimentSetup
             Data = data,
             Algorithm = algorithm,
             Roster = roster,
-            Profiles = DeviceProfileSource.For(scenario),
-            Plan = BasePlan(scenario.Training).With(algorithm.Objective.Modifiers)
+            Profiles = ScenarioComposition.Profiles(scenario),
+            Plan = ScenarioComposition.Training(scenario).BasePlan().With(algorithm.Objective.Modifiers)
                 .With(privacy.Local is { } local ? [new DpSgd(local.ClipNorm, local.NoiseMultiplier)] : []),
             Pipeline = new RoundPipeline(stages),
             AssumedByzantine = assumed,
             Parameters = parameters,
             CentralAccounting = centralAccounting,
             ClientAttackers = scenario.Attacks.Select((a, i) => (a, i)).Where(p => p.a is ClientAttackerOptions)
-                .ToDictionary(p => Auditing.ClientAttackerGrain.DeviceOf((ClientAttackerOptions)p.a, scenario, p.i), p => p.i),
+                .ToDictionary(p => ((ClientAttackerOptions)p.a).DeviceFor(scenario.Seed, scenario.Devices, p.i), p => p.i),
         };
     }
 }

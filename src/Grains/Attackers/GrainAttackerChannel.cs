@@ -3,7 +3,7 @@ using FedSim.Scenario;
 using FedSim.GrainInterfaces;
 using FedSim.Rounds;
 
-namespace FedSim.Auditing;
+namespace FedSim.Attackers;
 
 /// <summary>The attacker tap's way to the attacker grains of one experiment, each addressed by its threat model's interface.</summary>
 internal sealed class GrainAttackerChannel(IGrainFactory grains, string experimentId, ScenarioSpec scenario) : IAttackerChannel

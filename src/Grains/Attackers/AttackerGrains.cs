@@ -8,8 +8,10 @@ using FedSim.Data;
 using FedSim.Determinism;
 using FedSim.Rounds;
 using Microsoft.Extensions.Logging;
+using FedSim.Composition;
+using FedSim.Persistence;
 
-namespace FedSim.Auditing;
+namespace FedSim.Attackers;
 
 /// <summary>An attacker grain's durable state: the judge's truth so far and the finished audits.</summary>
 [GenerateSerializer]
@@ -106,7 +108,7 @@ public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> 
     protected static double DeltaOf(ScenarioSpec scenario, RoundTruth truth) => truth.Delta ?? scenario.Audit.Delta;
 
     protected PoolAttackerCompute Compute(IComputePool pool, ScenarioSpec scenario)
-        => new(pool, data.Get(scenario), ExperimentSetup.BasePlan(scenario.Training));
+        => new(pool, data.Get(scenario), ScenarioComposition.Training(scenario).BasePlan());
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Attacker {Attacker} failed to audit round {Round}")]
     private static partial void LogAuditFailed(ILogger logger, Exception ex, string attacker, int round);
@@ -242,10 +244,6 @@ public sealed partial class ClientAttackerGrain(
     protected override string ThreatModel => ThreatModels.Client;
 
     /// <summary>The registered device a client attacker controls.</summary>
-    public static long DeviceOf(ClientAttackerOptions options, ScenarioSpec scenario, int index)
-        => options.Device >= 0 ? options.Device
-            : new DeterministicRandom(Seeds.Derive(scenario.Seed, Seeds.None, index, SeedPurpose.Attack)).NextInt(scenario.Devices);
-
     public Task BeginTrainingAsync(RoundAssignment assignment)
     {
         _ = TrainAndSubmitAsync(assignment);
@@ -257,7 +255,7 @@ public sealed partial class ClientAttackerGrain(
         var scenario = a.Scenario;
         int index = Key.Index;
         var options = (ClientAttackerOptions)scenario.Attacks[index];
-        long device = DeviceOf(options, scenario, index);
+        long device = options.DeviceFor(scenario.Seed, scenario.Devices, index);
         var experiment = GrainFactory.GetGrain<IExperimentGrain>(a.ExperimentId);
         try
         {
@@ -314,7 +312,7 @@ public sealed partial class ClientAttackerGrain(
         foreach (int old in State.Ascents.Keys.Where(r => r < release.Round - 1).ToArray()) State.Ascents.Remove(old);
         int index = Key.Index;
         var options = (ClientAttackerOptions)scenario.Attacks[index];
-        long device = DeviceOf(options, scenario, index);
+        long device = options.DeviceFor(scenario.Seed, scenario.Devices, index);
         var contributors = State.Contributors.ToHashSet();
         State.Ascents.TryGetValue(release.Round - 1, out var ascent);
         StartAudit(truth.Round, async () =>

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using FedSim.Compute;
 
-namespace FedSim.Devices;
+namespace FedSim.Telemetry;
 
 /// <summary>
 /// The silo's FedSim figures, as counters the tests read and as OpenTelemetry instruments on the <see cref="MeterName"/>

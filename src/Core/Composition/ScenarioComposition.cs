@@ -1,0 +1,76 @@
+using FedSim.Attacks.Auditing;
+using FedSim.Privacy;
+using FedSim.Privacy.SecureAggregation;
+using FedSim.Rounds;
+using FedSim.Scenario;
+using FedSim.Strategies.Algorithms;
+using FedSim.Training;
+
+namespace FedSim.Composition;
+
+/// <summary>
+/// The one place that reads the scenario model to build components: each method turns the sections it needs into the
+/// narrow facts or built parts a component takes. Components never see <see cref="ScenarioSpec"/> itself, so the
+/// scenario can grow sections without touching them (the layering test keeps it so).
+/// </summary>
+public static class ScenarioComposition
+{
+    /// <summary>The training section as facts for client objectives.</summary>
+    public static TrainingFacts Training(ScenarioSpec scenario)
+    {
+        var t = scenario.Training;
+        return new TrainingFacts(t.Optimizer, t.LearningRate, t.Momentum, t.BatchSize, t.LocalEpochs);
+    }
+
+    /// <summary>What an attacker's options may check: the population and the strategy's client objective.</summary>
+    public static AttackerFacts Attackers(ScenarioSpec scenario)
+        => new(scenario.Devices, scenario.Strategy.Kind, scenario.Strategy.CreateObjective(Training(scenario)));
+
+    /// <summary>The scenario's algorithm; <paramref name="assumedByzantine"/> is the aggregators' default f.</summary>
+    public static FederatedAlgorithm Algorithm(ScenarioSpec scenario, int assumedByzantine)
+    {
+        var strategy = scenario.Strategy;
+        return new FederatedAlgorithm(strategy.CreateObjective(Training(scenario)), strategy.Aggregator.Create(assumedByzantine),
+            strategy.CreateServerOptimizer());
+    }
+
+    /// <summary>Device profiles: generated from the seed and device classes, or taken from the trace file.</summary>
+    public static DeviceProfileSource Profiles(ScenarioSpec scenario)
+        => new(scenario.Seed, scenario.Heterogeneity.Classes,
+            scenario.Heterogeneity.Trace is { } path ? DeviceTrace.Load(path) : DeviceTrace.Empty);
+
+    /// <summary>The accounting of a scenario with central DP and Poisson sampling; null otherwise.</summary>
+    public static CentralDpAccounting? CentralDpAccounting(ScenarioSpec scenario)
+    {
+        if (scenario.Privacy.Central is not { } central || scenario.Training.Sampling is not PoissonSamplingOptions poisson) return null;
+        double q = poisson.Rate * scenario.Heterogeneity.Availability;
+        return new CentralDpAccounting(q, central.NoiseMultiplier, q * (1 - scenario.Heterogeneity.Dropout) * scenario.Devices,
+            scenario.Privacy.Delta);
+    }
+
+    /// <summary>
+    /// The scenario's privacy mechanisms in one line, for summaries and consoles: "DP-FedAvg (user level, fixed clip
+    /// norm 1, z = 1.1, Poisson q = 0.1) + secure aggregation (complete graph)"; null when none is on.
+    /// </summary>
+    public static string? DescribePrivacy(ScenarioSpec scenario)
+    {
+        var p = scenario.Privacy;
+        var parts = new List<string>();
+        if (p.Central is { } c)
+        {
+            string sampling = scenario.Training.Sampling is PoissonSamplingOptions poisson ? $", Poisson q = {poisson.Rate:R}" : "";
+            parts.Add($"DP-FedAvg (user level, {c.Clipping.Describe()}, z = {c.NoiseMultiplier:R}{sampling})");
+        }
+        if (p.Local is { } l)
+            parts.Add($"DP-SGD (example level, clip norm {l.ClipNorm:R}, z = {l.NoiseMultiplier:R}, Poisson batches of expected size {scenario.Training.BatchSize})");
+        if (p.SecureAggregation is { } s)
+            parts.Add($"secure aggregation ({(s.Graph == SecureAggregationGraphs.Sparse ? "SecAgg+ sparse graph" : "complete graph")})");
+        return parts.Count == 0 ? null : string.Join(" + ", parts);
+    }
+
+    /// <summary>
+    /// Whether secure aggregation hides individual updates from the server, so the server attacker sees only the
+    /// aggregate (the coordinator then holds no individual update at all, only masked vectors and their sum).
+    /// </summary>
+    public static bool SecureAggregationHidesUpdates(ScenarioSpec scenario) => scenario.Privacy.SecureAggregation is not null;
+}

@@ -1,0 +1,75 @@
+using System.ComponentModel;
+
+namespace FedSim.Data;
+
+// The dataset section of a scenario (dataset:, dataset.partition:): what to load and how to split it over devices.
+
+public static class DatasetKinds
+{
+    public const string Synthetic = "synthetic";
+    public const string Mnist = "mnist";
+    public const string FashionMnist = "fashion-mnist";
+    public const string Femnist = "femnist";
+    public const string SklearnDigits = "sklearn-digits";
+    public const string SklearnBreastCancer = "sklearn-breast-cancer";
+    public const string Adult = "adult";
+    /// <summary>Location (Bangkok check-ins, Shokri et al. 2017): 30 classes, 446 binary features; a membership-inference target.</summary>
+    public const string Location = "location";
+    /// <summary>A researcher's own CSV file: a header row, a named label column, optionally an owner column.</summary>
+    public const string Csv = "csv";
+    public static readonly string[] All = [Synthetic, Mnist, FashionMnist, Femnist, SklearnDigits, SklearnBreastCancer, Adult, Location, Csv];
+}
+
+public static class PartitionKinds
+{
+    public const string Iid = "iid";
+    public const string Dirichlet = "dirichlet";
+    public const string Shards = "shards";
+    public const string QuantitySkew = "quantity-skew";
+    public const string Natural = "natural";
+    public static readonly string[] All = [Iid, Dirichlet, Shards, QuantitySkew, Natural];
+}
+
+[GenerateSerializer]
+public sealed class DatasetSpec
+{
+    [Id(0), Description("Dataset kind: synthetic | mnist | fashion-mnist | femnist | sklearn-digits | sklearn-breast-cancer | adult | location | csv (your own file: a header row, label_column, optional owner_column).")]
+    public string Kind { get; set; } = DatasetKinds.Synthetic;
+
+    [Id(1), Description("File or folder holding the dataset (relative paths resolve against the scenario file). Not used by synthetic.")]
+    public string? Path { get; set; }
+
+    [Id(2), Description("Synthetic only: number of samples generated (train + test).")]
+    public int Samples { get; set; } = 12000;
+
+    [Id(3), Description("Fraction held out for server-side testing, for datasets without their own test split.")]
+    public double TestFraction { get; set; } = 0.2;
+
+    [Id(4), Description("How training samples are split over devices.")]
+    public PartitionSpec Partition { get; set; } = new();
+
+    [Id(5), Description("csv only: the header name of the column holding each row's class (integers or names).")]
+    public string LabelColumn { get; set; } = "label";
+
+    [Id(6), Description("csv only: the header name of a column naming each row's owner (device, client, site); enables partition natural, one device per owner.")]
+    public string? OwnerColumn { get; set; }
+}
+
+[GenerateSerializer]
+public sealed class PartitionSpec
+{
+    [Id(0), Description("iid | dirichlet (label skew, alpha) | shards (McMahan's pathological non-IID) | quantity-skew (log-normal sizes) | natural (dataset's own owners, e.g. FEMNIST writers).")]
+    public string Kind { get; set; } = PartitionKinds.Iid;
+
+    [Id(1), Description("Dirichlet concentration; smaller is more skewed.")]
+    public double Alpha { get; set; } = 0.5;
+
+    [Id(2), Description("Shards: label-sorted shards given to each device.")]
+    public int ShardsPerDevice { get; set; } = 2;
+
+    [Id(3), Description("Quantity skew: sigma of the log-normal device sizes.")]
+    public double Sigma { get; set; } = 1.0;
+
+    [Id(4), Description("Minimum samples per device (dirichlet and quantity-skew redraw or top up to meet it).")]
+    public int MinSamples { get; set; } = 1;
+}
