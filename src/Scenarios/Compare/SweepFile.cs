@@ -40,16 +40,16 @@ public sealed class SweepFile
     {
         var errors = new List<ScenarioError>();
         void Error(Mark at, string message) => errors.Add(new ScenarioError(path, (int)Math.Max(1, at.Line), (int)Math.Max(1, at.Column), message));
-        if (!File.Exists(path))
+        var (text, unreadable) = GuardedYaml.ReadText(path, "comparison file");
+        if (text is null)
         {
-            errors.Add(new ScenarioError(path, 1, 1, $"comparison file not found (looked for {System.IO.Path.GetFullPath(path)})"));
+            Error(new Mark(0, 1, 1), unreadable!);
             return (null, errors);
         }
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(File.ReadAllText(path))); }
-        catch (YamlException e)
+        var (stream, invalid) = GuardedYaml.Parse(text);
+        if (stream is null)
         {
-            Error(e.Start, $"invalid YAML: {e.Message}");
+            Error(invalid!.Value.At, invalid.Value.Message);
             return (null, errors);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -165,19 +165,27 @@ public sealed class SweepFile
     private static bool IsKindKey(string dotted)
         => dotted.EndsWith(".kind", StringComparison.Ordinal) && ScenarioModel.Find(dotted[..^5]) is { Family: not null };
 
+    /// <summary>
+    /// The base scenario's mapping. A file that cannot be read is reported at <c>base:</c>; a YAML problem inside it
+    /// at its own line and column in that file, as <c>fedsim validate</c> would report it.
+    /// </summary>
     private static YamlMappingNode? LoadMapping(string file, Mark at, List<ScenarioError> errors, string source)
     {
-        try
+        var (text, unreadable) = GuardedYaml.ReadText(file, "scenario file");
+        if (text is null)
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(File.ReadAllText(file)));
-            if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode mapping) return mapping;
-            errors.Add(new ScenarioError(source, (int)at.Line, (int)at.Column, $"base scenario {file} is not a scenario mapping"));
+            errors.Add(new ScenarioError(source, (int)at.Line, (int)at.Column, $"cannot read the base scenario {file}: {unreadable}"));
+            return null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or YamlException)
+        var (stream, problem) = GuardedYaml.Parse(text);
+        if (stream is null)
         {
-            errors.Add(new ScenarioError(source, (int)at.Line, (int)at.Column, $"cannot read the base scenario {file}: {e.Message}"));
+            var (problemAt, message) = problem!.Value;
+            errors.Add(new ScenarioError(file, (int)Math.Max(1, problemAt.Line), (int)Math.Max(1, problemAt.Column), message));
+            return null;
         }
+        if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode mapping) return mapping;
+        errors.Add(new ScenarioError(source, (int)at.Line, (int)at.Column, $"base scenario {file} is not a scenario mapping"));
         return null;
     }
 

@@ -13,31 +13,14 @@ namespace FedSim.Scenarios.Configuration;
 /// those nodes against <see cref="ScenarioModel"/> (unknown keys, types, nulls), then applies the value
 /// rules and cross-field rules of <see cref="ScenarioRules"/>.
 /// </summary>
-public static partial class ScenarioLoader
+public static class ScenarioLoader
 {
-    [System.Text.RegularExpressions.GeneratedRegex("anchor '([^']*)'")]
-    private static partial System.Text.RegularExpressions.Regex AnchorName();
-
     /// <summary>Loads and validates a scenario file. Never throws for a bad or missing file: those are errors in the result.</summary>
     public static ScenarioLoadResult Load(string path)
     {
         string baseDirectory = ScenarioPaths.BaseDirectoryOf(path);
-        string text;
-        try
-        {
-            if (Directory.Exists(path))
-                return Failed(path, baseDirectory, $"'{path}' is a folder; give the path of a scenario file (.yaml) inside it");
-            if (!File.Exists(path))
-                return Failed(path, baseDirectory, $"scenario file not found (looked for {Path.GetFullPath(path)})");
-            long size = new FileInfo(path).Length;
-            if (size > YamlGuard.MaxFileBytes)
-                return Failed(path, baseDirectory, $"the file is {size:N0} bytes; a scenario file is a page of YAML (at most {YamlGuard.MaxFileBytes:N0} bytes). Is this the right file?");
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Failed(path, baseDirectory, $"cannot read the scenario file: {e.Message}");
-        }
+        var (text, problem) = GuardedYaml.ReadText(path, "scenario file");
+        if (text is null) return Failed(path, baseDirectory, problem!);
         return Parse(text, path, baseDirectory);
     }
 
@@ -63,21 +46,10 @@ public static partial class ScenarioLoader
 
         public ScenarioSpec? Read(string text, string baseDirectory)
         {
-            // Depth and unlocated parser failures first: the node builder below recurses and would overflow the stack.
-            if (YamlGuard.Check(text) is { } guarded)
+            var (stream, problem) = GuardedYaml.Parse(text);
+            if (stream is null)
             {
-                Error(guarded.At, guarded.Message);
-                return null;
-            }
-            var stream = new YamlStream();
-            try
-            {
-                stream.Load(new StringReader(text));
-            }
-            catch (YamlException e)
-            {
-                var (at, message) = SyntaxError(e, text);
-                Error(at, message);
+                Error(problem!.Value.At, problem.Value.Message);
                 return null;
             }
 
@@ -503,39 +475,5 @@ public static partial class ScenarioLoader
             _ when type == typeof(byte) => (0, byte.MaxValue),
             _ => throw new NotSupportedException(type.Name),
         };
-
-        private static (Mark At, string Message) SyntaxError(YamlException e, string text)
-        {
-            // YamlDotNet reports a repeated key as "Duplicate key X" at the second occurrence.
-            if (e.Message.StartsWith("Duplicate key", StringComparison.Ordinal))
-                return (e.Start, $"duplicate key '{e.Message["Duplicate key".Length..].Trim()}'; each key may appear only once in a mapping");
-            if (e is AnchorNotFoundException && AnchorName().Match(e.Message) is { Success: true } anchor)
-            {
-                // The parser marks the enclosing node; point at the alias itself.
-                string alias = "*" + anchor.Groups[1].Value;
-                int index = text.IndexOf(alias, StringComparison.Ordinal);
-                var at = index < 0 ? e.Start : new Mark(index, text[..index].Count(c => c == '\n') + 1, index - text.LastIndexOf('\n', Math.Max(0, index - 1)));
-                return (at, $"invalid YAML: alias '{alias}' refers to an anchor that is not defined; define it first with '&{anchor.Groups[1].Value}'");
-            }
-            string message = e.Message.TrimEnd('.');
-            if (message.Length > 0) message = char.ToLowerInvariant(message[0]) + message[1..];
-
-            var lines = text.Split('\n');
-            if (message.Contains("tab", StringComparison.Ordinal))
-            {
-                // The scanner marks the enclosing mapping, not the tab; point at the first tab-indented line.
-                for (int i = (int)Math.Max(0, e.Start.Line - 1); i < lines.Length; i++)
-                {
-                    int indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
-                    int tab = lines[i].IndexOf('\t');
-                    if (tab >= 0 && tab < indent)
-                        return (new Mark(0, i + 1, tab + 1), $"invalid YAML: {message}; YAML indentation must use spaces, not tabs");
-                }
-            }
-            string hint = message.Contains("did not find expected key") || message.Contains("mapping values are not allowed")
-                ? "; check the indentation (keys of one mapping must line up) and that each key is followed by ': '"
-                : "";
-            return (e.Start, $"invalid YAML: {message}{hint}");
-        }
     }
 }
