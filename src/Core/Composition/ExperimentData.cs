@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using FedSim.Scenario;
 using FedSim.Determinism;
 using FedSim.Models;
@@ -128,14 +129,17 @@ public sealed class ExperimentDataCache
         return new ExperimentData(split, partition, model, PartitionStatistics.Compute(split.Train, partition), heldOut);
     }
 
-    // Everything that shapes the data: two scenarios with the same key share one cached copy.
-    private static string Key(ScenarioSpec s)
+    /// <summary>
+    /// Everything that shapes the data, by value: the seed, the population, every option of the dataset and model
+    /// sections (a new option is part of the key without anyone listing it) and the audit hold-out when attackers run.
+    /// Two scenarios with the same key share one cached copy.
+    /// </summary>
+    internal static string Key(ScenarioSpec s) => JsonSerializer.Serialize(new
     {
-        var d = s.Dataset;
-        var p = d.Partition;
-        return string.Join('|', s.Seed, s.Devices, d.Kind, d.Path, d.Samples, d.TestFraction.ToString("R"),
-            p.Kind, p.Alpha.ToString("R"), p.ShardsPerDevice, p.Sigma.ToString("R"), p.MinSamples,
-            s.Model.Kind, string.Join('x', s.Model.Hidden), string.Join('x', s.Model.Channels), s.Model.Dense,
-            s.Attacks.Length > 0 ? s.Audit.Holdout.ToString("R") : "no holdout");
-    }
+        s.Seed,
+        s.Devices,
+        s.Dataset,
+        s.Model,
+        Holdout = s.Attacks.Length > 0 ? s.Audit.Holdout : (double?)null,
+    });
 }
