@@ -33,7 +33,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     private static readonly TimeSpan DeliveryPatience = TimeSpan.FromMinutes(5);
 
     private DeviceKey _key;
-    private DeviceStateStore? _stateStore;
+    private IDeviceStateStore? _stateStore;
     /// <summary>The round this activation is training or delivering; a repeated assignment for it is ignored.</summary>
     private int? _busyWith;
     /// <summary>
@@ -81,75 +81,10 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     {
         _inFlight++;
         var experiment = GrainFactory.GetGrain<IExperimentGrain>(ExperimentId);
-        var scenario = a.Scenario;
-        var attack = a.Byzantine is null ? null : scenario.Byzantine;
         try
         {
-            var experimentData = data.Get(scenario);
-            var objective = scenario.Strategy.CreateObjective(ScenarioComposition.Training(scenario));
-            var broadcast = a.Broadcast ?? new Dictionary<string, float[]>();
-            int parameters = a.Global.Weights.Length;
-            var shard = experimentData.Shard(DeviceIndex);
-            var localDp = scenario.Privacy.Local is { } local
-                ? LocalDpAccounting.For(local, scenario.Training.BatchSize, shard.Count, scenario.Privacy.Delta)
-                : null;
-            var store = objective.UsesDeviceState || localDp is not null ? _stateStore ??= new DeviceStateStore(ServiceProvider, this.GetGrainId()) : null;
-            var state = store is null ? null : await store.ReadBeforeAsync(a.Round);
-            long stepsBefore = (long)(state?.Scalars.GetValueOrDefault(LocalDpAccounting.StepsKey) ?? 0);
-            if (localDp is not null && scenario.Privacy.EpsilonBudget > 0)
-            {
-                // The device's own guard: it declines a round its data cannot afford (it knows its accountant, the server does not).
-                int planned = Math.Min(a.MaxSteps ?? int.MaxValue, scenario.Training.LocalEpochs * ((shard.Count + scenario.Training.BatchSize - 1) / scenario.Training.BatchSize));
-                double would = localDp.EpsilonAfter(stepsBefore + planned);
-                if (would > scenario.Privacy.EpsilonBudget)
-                {
-                    await experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round,
-                        $"{Rounds.PrivacyAccountingStage.BudgetDeclined}: this round would take the device to ε = {would:0.####} (its budget is {scenario.Privacy.EpsilonBudget:G6})"));
-                    return;
-                }
-            }
-
-            var plan = attack is null ? a.Plan : a.Plan.With(attack.TrainingModifiers(experimentData.Facts));
-            var job = new TrainingJob(DeviceIndex, a.Model, plan, a.Global.Weights, shard, a.TrainingSeed,
-                a.MaxSteps, objective.DeviceInputs(broadcast, state, parameters), a.Global.Id);
-            var result = await pool.TrainAsync(job);
-            metrics.DeviceTrained();
-            var outputs = objective.AfterTraining(broadcast, state, new LocalTrainingOutcome(result.Delta, result.Steps, plan.LearningRate), a.Round);
-            double? localEpsilon = null;
-            var next = outputs.NextState;
-            if (localDp is not null)
-            {
-                // The per-device accountant: every DP-SGD step this device ever took, kept with its state.
-                long steps = stepsBefore + result.Steps;
-                localEpsilon = localDp.EpsilonAfter(steps);
-                next ??= new DeviceState { Round = a.Round, Vectors = state?.Vectors ?? new(StringComparer.Ordinal) };
-                next.Round = a.Round;
-                next.Scalars[LocalDpAccounting.StepsKey] = steps;
-            }
-            if (store is not null && next is not null) await store.WriteAsync(next);
-
-            long bytesDown = (long)parameters * sizeof(float) + broadcast.Values.Sum(v => (long)v.Length * sizeof(float));
-            long bytesUp = (long)result.Delta.Length * sizeof(float) + outputs.ExtraBytes;
-            var update = new ClientUpdate(DeviceIndex, a.Round, result.Delta, result.Examples, result.Steps, result.MeanLoss,
-                a.SimulatedSeconds, bytesDown, bytesUp, outputs.Extras.Count == 0 ? null : outputs.Extras, localEpsilon);
-
-            if (attack is not null && a.Byzantine is { } role)
-            {
-                if (attack.Colludes)
-                {
-                    // The coalition crafts every member's update at once and submits it in the member's name.
-                    await AnswerAsync(() => Coalition(a).ContributeAsync(update, role, scenario));
-                    return;
-                }
-                update = update with { Delta = attack.Craft([update.Delta], new PoisoningContext(a.Round, role.CohortSize, role.Members, role.CraftSeed))[0] };
-            }
-            if (a.SecureAggregation is { } secure)
-            {
-                // The update stays here; only its masked form ever leaves (see DeviceGrain.SecureAggregation.cs).
-                await JoinSecureAggregationAsync(a, secure, update, honest: a.Byzantine is null, experiment);
-                return;
-            }
-            await AnswerAsync(() => experiment.SubmitUpdateAsync(update));
+            var outcome = await new DeviceRoundPipeline(pool, data.Get(a.Scenario), DeviceIndex).RunAsync(a, OpenStateStore, metrics.DeviceTrained);
+            await DeliverOutcomeAsync(a, outcome, experiment);
         }
         catch (ObjectDisposedException stopping)
         {
@@ -159,38 +94,11 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
         }
         catch (StorageFailedException ex)
         {
-            // Not the device's failure but the run's: counting it as a failed device would change what the run
-            // learns. The coordinator stops the run; the stored state before this round is intact for a resume.
-            LogStateNotStored(logger, ex, DeviceIndex, a.Round);
-            try
-            {
-                await DeliverAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message, StorageFailed: true)));
-            }
-            catch (Exception lost) when (IsUndeliverable(lost))
-            {
-                LogUndeliverable(logger, lost, DeviceIndex, a.Round);
-            }
+            await ReportStorageFailureAsync(a, ex, experiment);
         }
         catch (Exception ex) when (!IsUndeliverable(ex))
         {
-            LogTrainingFailed(logger, ex, DeviceIndex, a.Round);
-            try
-            {
-                try
-                {
-                    if (attack is { Colludes: true } && a.Byzantine is { } role)
-                        await DeliverAsync(() => Coalition(a).WithdrawAsync(DeviceIndex, role, scenario));
-                }
-                finally
-                {
-                    // Whatever the withdrawal did, the coordinator must hear of the failure (or it waits for the round timeout).
-                    await AnswerAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message)));
-                }
-            }
-            catch (Exception lost) when (IsUndeliverable(lost))
-            {
-                LogUndeliverable(logger, lost, DeviceIndex, a.Round);
-            }
+            await ReportTrainingFailureAsync(a, ex, experiment);
         }
         catch (Exception lost)
         {
@@ -199,14 +107,74 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
         }
         finally
         {
-            if (_busyWith == a.Round) _busyWith = null;
-            // Sampled devices are the only ones ever active; release this one until it is sampled again (a device in a
-            // secure-aggregation round stays until its part ends: the protocol's secrets live in this activation).
-            // Not while another round trains here: a colluding member's call to its coalition returns only after the
-            // coalition submitted every member's update, so the coordinator may already have started the next round
-            // on this activation, and deactivating would kill that training mid-way.
-            if (--_inFlight == 0 && _secureRound is null) DeactivateOnIdle();
+            EndTraining(a.Round);
         }
+    }
+
+    private IDeviceStateStore OpenStateStore() => _stateStore ??= new DeviceStateStore(ServiceProvider, this.GetGrainId());
+
+    /// <summary>Hands the round's outcome to the coordinator by the assignment's route (chosen once, see <see cref="DeviceSteps.RouteOf"/>).</summary>
+    private Task DeliverOutcomeAsync(RoundAssignment a, DeviceRoundOutcome outcome, IExperimentGrain experiment) => outcome switch
+    {
+        DeviceRoundOutcome.Declined declined => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, declined.Reason)),
+        DeviceRoundOutcome.Trained { Update: var update } => DeviceSteps.RouteOf(a) switch
+        {
+            DeliveryRoute.Coalition => AnswerAsync(() => Coalition(a).ContributeAsync(update, a.Byzantine!, a.Scenario)),
+            // The update stays here; only its masked form ever leaves (see DeviceGrain.SecureAggregation.cs).
+            DeliveryRoute.SecureAggregation => JoinSecureAggregationAsync(a, a.SecureAggregation!, update, honest: a.Byzantine is null, experiment),
+            _ => AnswerAsync(() => experiment.SubmitUpdateAsync(update)),
+        },
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "unknown device round outcome"),
+    };
+
+    /// <summary>
+    /// A storage failure is not the device's failure but the run's: counting it as a failed device would change what the
+    /// run learns. The coordinator stops the run; the stored state before this round is intact for a resume.
+    /// </summary>
+    private async Task ReportStorageFailureAsync(RoundAssignment a, StorageFailedException ex, IExperimentGrain experiment)
+    {
+        LogStateNotStored(logger, ex, DeviceIndex, a.Round);
+        try
+        {
+            await DeliverAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message, StorageFailed: true)));
+        }
+        catch (Exception lost) when (IsUndeliverable(lost))
+        {
+            LogUndeliverable(logger, lost, DeviceIndex, a.Round);
+        }
+    }
+
+    private async Task ReportTrainingFailureAsync(RoundAssignment a, Exception ex, IExperimentGrain experiment)
+    {
+        LogTrainingFailed(logger, ex, DeviceIndex, a.Round);
+        try
+        {
+            try
+            {
+                if (DeviceSteps.RouteOf(a) == DeliveryRoute.Coalition)
+                    await DeliverAsync(() => Coalition(a).WithdrawAsync(DeviceIndex, a.Byzantine!, a.Scenario));
+            }
+            finally
+            {
+                // Whatever the withdrawal did, the coordinator must hear of the failure (or it waits for the round timeout).
+                await AnswerAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message)));
+            }
+        }
+        catch (Exception lost) when (IsUndeliverable(lost))
+        {
+            LogUndeliverable(logger, lost, DeviceIndex, a.Round);
+        }
+    }
+
+    private void EndTraining(int round)
+    {
+        if (_busyWith == round) _busyWith = null;
+        // Sampled devices are the only ones ever active; release this one until it is sampled again (a device in a
+        // secure-aggregation round stays until its part ends: the protocol's secrets live in this activation).
+        // Not while another round trains here: a colluding member's call to its coalition returns only after the
+        // coalition submitted every member's update, so the coordinator may already have started the next round
+        // on this activation, and deactivating would kill that training mid-way.
+        if (--_inFlight == 0 && _secureRound is null) DeactivateOnIdle();
     }
 
     /// <summary>
@@ -281,7 +249,7 @@ public sealed class DeviceStateRecord
 /// read. One store per activation; its read-modify-write runs under a lock because a replayed round can reach a
 /// device still finishing the abandoned attempt, and both trainings interleave at their awaits.
 /// </summary>
-internal sealed class DeviceStateStore(IServiceProvider services, GrainId grain)
+internal sealed class DeviceStateStore(IServiceProvider services, GrainId grain) : IDeviceStateStore
 {
     private const string StateName = "device";
 

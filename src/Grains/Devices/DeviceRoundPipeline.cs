@@ -1,0 +1,162 @@
+using FedSim.Attacks.Poisoning;
+using FedSim.Composition;
+using FedSim.Compute;
+using FedSim.Data;
+using FedSim.GrainInterfaces;
+using FedSim.Privacy;
+using FedSim.Rounds;
+using FedSim.Strategies;
+
+namespace FedSim.Devices;
+
+/// <summary>What a device's round ended in, before delivery.</summary>
+public abstract record DeviceRoundOutcome
+{
+    /// <summary>The device declined the round (its local DP budget would be exceeded); the reason goes to the coordinator.</summary>
+    public sealed record Declined(string Reason) : DeviceRoundOutcome;
+
+    /// <summary>The device trained: its update, crafted already when it attacks alone (a coalition crafts its members').</summary>
+    public sealed record Trained(ClientUpdate Update) : DeviceRoundOutcome;
+}
+
+/// <summary>How a device's update leaves it, decided once per assignment.</summary>
+public enum DeliveryRoute
+{
+    /// <summary>Straight to the coordinator.</summary>
+    Plain,
+    /// <summary>To the round's coalition, which crafts every colluding member's update at once.</summary>
+    Coalition,
+    /// <summary>Kept here; only its masked form leaves, through the secure-aggregation protocol.</summary>
+    SecureAggregation,
+}
+
+/// <summary>A device's stored state across rounds (SCAFFOLD's c_i, the DP-SGD steps taken), read and written by round.</summary>
+public interface IDeviceStateStore
+{
+    /// <summary>The newest version written before <paramref name="round"/>, so a replayed round reads what its first attempt read.</summary>
+    Task<DeviceState?> ReadBeforeAsync(int round);
+
+    Task WriteAsync(DeviceState state);
+}
+
+/// <summary>
+/// One round on one device, as a pipeline mirroring the coordinator's <see cref="RoundPipeline"/>: budget check → load
+/// state → build the job → train → the objective's after-training step → the local accountant → save state → the
+/// update (crafted when the device attacks alone). Delivery is the grain's: it only carries messages and storage. Each
+/// step is a small function of <see cref="DeviceSteps"/>, tested without a silo.
+/// </summary>
+public sealed class DeviceRoundPipeline(IComputePool pool, ExperimentData data, long device)
+{
+    /// <param name="openStore">Opens the device's state store; called only when the round reads or writes state.</param>
+    /// <param name="trained">Called once the compute pool has trained the job (the silo's metrics).</param>
+    public async Task<DeviceRoundOutcome> RunAsync(RoundAssignment a, Func<IDeviceStateStore> openStore, Action? trained = null)
+    {
+        var round = DeviceRound.For(a, data, device);
+        var store = round.NeedsState ? openStore() : null;
+        var state = store is null ? null : await store.ReadBeforeAsync(a.Round);
+        long stepsBefore = DeviceSteps.LocalDpStepsIn(state);
+        if (DeviceSteps.BudgetRefusal(round, stepsBefore) is { } reason) return new DeviceRoundOutcome.Declined(reason);
+
+        var job = DeviceSteps.Job(round, state);
+        var result = await pool.TrainAsync(job);
+        trained?.Invoke();
+        var outputs = round.Objective.AfterTraining(round.Broadcast, state, new LocalTrainingOutcome(result.Delta, result.Steps, job.Plan.LearningRate), a.Round);
+        var (next, localEpsilon) = DeviceSteps.Account(round, stepsBefore, result.Steps, outputs.NextState, state);
+        if (store is not null && next is not null) await store.WriteAsync(next);
+
+        var update = DeviceSteps.Update(round, result, outputs, localEpsilon);
+        return new DeviceRoundOutcome.Trained(DeviceSteps.CraftAlone(round, update));
+    }
+}
+
+/// <summary>What one device knows for one round: the assignment and what follows from it and the scenario.</summary>
+/// <param name="Attack">The device's Byzantine attack; null for an honest device.</param>
+public sealed record DeviceRound(long Device, RoundAssignment Assignment, ShardView Shard, DataFacts Facts, ClientObjective Objective,
+    IReadOnlyDictionary<string, float[]> Broadcast, LocalDpAccounting? LocalDp, ByzantineOptions? Attack)
+{
+    /// <summary>Whether the round reads or writes the device's stored state.</summary>
+    public bool NeedsState => Objective.UsesDeviceState || LocalDp is not null;
+
+    public static DeviceRound For(RoundAssignment a, ExperimentData data, long device)
+    {
+        var scenario = a.Scenario;
+        var shard = data.Shard(device);
+        var localDp = scenario.Privacy.Local is { } local
+            ? LocalDpAccounting.For(local, scenario.Training.BatchSize, shard.Count, scenario.Privacy.Delta)
+            : null;
+        return new DeviceRound(device, a, shard, data.Facts, scenario.Strategy.CreateObjective(ScenarioComposition.Training(scenario)),
+            a.Broadcast ?? new Dictionary<string, float[]>(), localDp, a.Byzantine is null ? null : scenario.Byzantine);
+    }
+}
+
+/// <summary>The device pipeline's steps, each a pure function (see <see cref="DeviceRoundPipeline"/>).</summary>
+public static class DeviceSteps
+{
+    /// <summary>The DP-SGD steps the device took in all earlier rounds, as its state records them.</summary>
+    public static long LocalDpStepsIn(DeviceState? state) => (long)(state?.Scalars.GetValueOrDefault(LocalDpAccounting.StepsKey) ?? 0);
+
+    /// <summary>
+    /// Why the device declines this round, or null: under DP-SGD with a budget, the device's own guard refuses a round
+    /// its data cannot afford (it knows its accountant, the server does not).
+    /// </summary>
+    public static string? BudgetRefusal(DeviceRound round, long stepsBefore)
+    {
+        var scenario = round.Assignment.Scenario;
+        if (round.LocalDp is not { } localDp || scenario.Privacy.EpsilonBudget <= 0) return null;
+        int batch = scenario.Training.BatchSize;
+        int planned = Math.Min(round.Assignment.MaxSteps ?? int.MaxValue, scenario.Training.LocalEpochs * ((round.Shard.Count + batch - 1) / batch));
+        double would = localDp.EpsilonAfter(stepsBefore + planned);
+        return would > scenario.Privacy.EpsilonBudget
+            ? $"{PrivacyAccountingStage.BudgetDeclined}: this round would take the device to ε = {would:0.####} (its budget is {scenario.Privacy.EpsilonBudget:G6})"
+            : null;
+    }
+
+    /// <summary>The compute pool's job: the round's plan (with the attack's training modifiers) on the device's shard.</summary>
+    public static TrainingJob Job(DeviceRound round, DeviceState? state)
+    {
+        var a = round.Assignment;
+        var plan = round.Attack is null ? a.Plan : a.Plan.With(round.Attack.TrainingModifiers(round.Facts));
+        return new TrainingJob(round.Device, a.Model, plan, a.Global.Weights, round.Shard, a.TrainingSeed,
+            a.MaxSteps, round.Objective.DeviceInputs(round.Broadcast, state, a.Global.Weights.Length), a.Global.Id);
+    }
+
+    /// <summary>
+    /// The per-device accountant: every DP-SGD step this device ever took, kept with its state. Returns the state to
+    /// store (the objective's, with the step count added under DP-SGD; null: nothing to store) and ε so far.
+    /// </summary>
+    public static (DeviceState? Next, double? LocalEpsilon) Account(DeviceRound round, long stepsBefore, int steps, DeviceState? objectiveNext,
+        DeviceState? before)
+    {
+        if (round.LocalDp is not { } localDp) return (objectiveNext, null);
+        long total = stepsBefore + steps;
+        var next = objectiveNext ?? new DeviceState { Round = round.Assignment.Round, Vectors = before?.Vectors ?? new(StringComparer.Ordinal) };
+        next.Round = round.Assignment.Round;
+        next.Scalars[LocalDpAccounting.StepsKey] = total;
+        return (next, localDp.EpsilonAfter(total));
+    }
+
+    /// <summary>The update with its statistics and simulated traffic (float32 model and broadcast down, delta and extras up).</summary>
+    public static ClientUpdate Update(DeviceRound round, TrainingResult result, ClientOutputs outputs, double? localEpsilon)
+    {
+        var a = round.Assignment;
+        long bytesDown = (long)a.Global.Weights.Length * sizeof(float) + round.Broadcast.Values.Sum(v => (long)v.Length * sizeof(float));
+        long bytesUp = (long)result.Delta.Length * sizeof(float) + outputs.ExtraBytes;
+        return new ClientUpdate(round.Device, a.Round, result.Delta, result.Examples, result.Steps, result.MeanLoss,
+            a.SimulatedSeconds, bytesDown, bytesUp, outputs.Extras.Count == 0 ? null : outputs.Extras, localEpsilon);
+    }
+
+    /// <summary>The update a device attacking alone sends; honest and colluding devices' updates pass unchanged.</summary>
+    public static ClientUpdate CraftAlone(DeviceRound round, ClientUpdate update)
+    {
+        if (round.Attack is not { Colludes: false } attack || round.Assignment.Byzantine is not { } role) return update;
+        var context = new PoisoningContext(round.Assignment.Round, role.CohortSize, role.Members, role.CraftSeed);
+        return update with { Delta = attack.Craft([update.Delta], context)[0] };
+    }
+
+    /// <summary>How the update leaves the device: a colluding member's through its coalition, else masked under secure aggregation, else plainly.</summary>
+    public static DeliveryRoute RouteOf(RoundAssignment a)
+    {
+        if (a.Byzantine is not null && a.Scenario.Byzantine is { Colludes: true }) return DeliveryRoute.Coalition;
+        return a.SecureAggregation is not null ? DeliveryRoute.SecureAggregation : DeliveryRoute.Plain;
+    }
+}
