@@ -19,7 +19,7 @@ public sealed class AggregatorContractTests
     {
         var family = ComponentCatalog.FamilyOf(typeof(AggregatorOptions))!;
 
-        Assert.Equal(["mean", "median", "trimmed-mean", "krum", "multi-krum", "bulyan", "norm-bound", "fltrust"], family.Kinds);
+        Assert.Equal(["mean", "median", "trimmed-mean", "krum", "multi-krum", "bulyan", "norm-bound", "fltrust", "geometric-median"], family.Kinds);
         foreach (var kind in family.Kinds)
         {
             Assert.Equal(kind, family.Create(kind).Kind);
