@@ -43,5 +43,5 @@ public static class AuditHoldout
     }
 
     /// <summary>The record's uniform draw in [0, 1): a hash of (seed, row), so it depends on nothing else.</summary>
-    public static double Coin(ulong seed, int row) => (Seeds.Mix(seed ^ (ulong)row * 0xD1B54A32D192ED03UL) >> 11) * (1.0 / (1UL << 53));
+    public static double Coin(ulong seed, int row) => Seeds.ToUnitInterval(Seeds.AuditHoldoutRow(seed, row));
 }

@@ -44,6 +44,61 @@ public static class Seeds
         return h;
     }
 
+    // Sub-streams: one concern's stream split off a derived seed (a step, an epoch, a record, a second use of the same
+    // purpose). Each has its one home here, so every draw still traces back to seed(experiment, round, device, purpose).
+    // The constants are pinned: changing one changes published results.
+
+    /// <summary>
+    /// A device's DP-SGD noise generator within its local training (<paramref name="trainingSeed"/>: the job's
+    /// LocalTraining seed), apart from its minibatch streams. "DPSGNOIS" in ASCII.
+    /// </summary>
+    public static ulong DpSgdNoise(ulong trainingSeed) => Mix(trainingSeed ^ 0x4450_5347_4E4F_4953UL);
+
+    /// <summary>The shard order of local epoch <paramref name="epoch"/> (shuffled fixed-size minibatches).</summary>
+    public static ulong EpochOrder(ulong trainingSeed, int epoch) => Mix(trainingSeed + (ulong)epoch);
+
+    /// <summary>Which records Poisson-sampled local step <paramref name="step"/> takes, apart from the epoch orders. "POISSON\0" in ASCII.</summary>
+    public static ulong PoissonBatch(ulong trainingSeed, int step) => Mix(trainingSeed ^ 0x504F_4953_534F_4E00UL ^ (ulong)step * 0x9E3779B97F4A7C15UL);
+
+    /// <summary>Whether a backdoor-poisoning device poisons dataset row <paramref name="row"/>: a per-row hash, the same in every epoch and trainer.</summary>
+    public static ulong PoisonedRow(ulong deviceSeed, int row) => Mix(deviceSeed ^ (ulong)row * 0x9E3779B97F4A7C15UL);
+
+    /// <summary>Whether record <paramref name="row"/> is held out of training for the membership audit (<paramref name="holdoutSeed"/>: the AuditHoldout seed).</summary>
+    public static ulong AuditHoldoutRow(ulong holdoutSeed, int row) => Mix(holdoutSeed ^ (ulong)row * 0xD1B54A32D192ED03UL);
+
+    /// <summary>
+    /// Attacker <paramref name="attacker"/>'s audit-set draws at <paramref name="device"/> (<see cref="None"/>: an
+    /// attacker outside the devices), the same every round so audits follow the same records.
+    /// </summary>
+    public static ulong AttackerAudit(ulong experimentSeed, int attacker, long device)
+        => Mix(Derive(experimentSeed, None, device, SeedPurpose.Attack) ^ (ulong)(attacker + 1) * 0xA24BAED4963EE407UL);
+
+    /// <summary>An outsider attacker's picks of auxiliary records (RMIA population, shadow training records), apart from its reference models.</summary>
+    public static ulong OutsiderRecordPicks(ulong attackSeed) => Mix(attackSeed ^ 0x5EED);
+
+    /// <summary>Reference model <paramref name="model"/>'s initial weights (its minibatch order: <see cref="ReferenceModelMinibatches"/>).</summary>
+    public static ulong ReferenceModelInitialization(ulong attackSeed, int model) => Mix(attackSeed ^ (ulong)(model + 1) * 0x9E3779B97F4A7C15UL);
+
+    /// <summary>Reference model <paramref name="model"/>'s minibatch order: a stream apart from its initial weights.</summary>
+    public static ulong ReferenceModelMinibatches(ulong attackSeed, int model) => Mix(ReferenceModelInitialization(attackSeed, model));
+
+    /// <summary>
+    /// A secure-aggregation client's stochastic rounding, apart from its secrets (<paramref name="clientSeed"/>: its
+    /// SecureAggregation seed). "ROUNDING" in ASCII.
+    /// </summary>
+    public static ulong SecureAggregationRounding(ulong clientSeed) => Mix(clientSeed ^ 0x52_4F_55_4E_44_49_4E_47UL);
+
+    /// <summary>The secure-aggregation stage at which a vanishing device drops out, apart from its other dropout draws.</summary>
+    public static ulong SecureAggregationVanishingStage(ulong experimentSeed, int round, long device)
+        => Mix(Derive(experimentSeed, round, device, SeedPurpose.Dropout) ^ 0x5EC_A66UL);
+
+    /// <summary>The noise on adaptive clipping's count of unclipped updates: a second stream of the round's noise seed.</summary>
+    public static ulong ClippingCountNoise(ulong experimentSeed, int round)
+        => Mix(Derive(experimentSeed, round, None, SeedPurpose.Noise) ^ 0xC0C0_A7E5UL);
+
+    /// <summary>A uniform draw in [0, 1) from a seed's top 53 bits, for single coins that need no stream.</summary>
+    public static double ToUnitInterval(ulong seed) => (seed >> 11) * (1.0 / (1UL << 53));
+
     /// <summary>A 31-bit seed for libraries that take an int (Bogus, System.Random).</summary>
     public static int ToInt32(ulong seed) => (int)(seed & 0x7FFF_FFFF);
 

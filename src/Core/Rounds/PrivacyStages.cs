@@ -86,8 +86,7 @@ public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAc
         round.Metrics.Add(new RoundMetric("clip_norm", clipNorm));
         if (clipping is AdaptiveClippingOptions adaptive)
         {
-            // The count's noise is a second stream of the round's noise seed.
-            var countNoise = new DeterministicRandom(Seeds.Mix(Seeds.Derive(round.Context.ExperimentSeed, round.Context.Round, Seeds.None, SeedPurpose.Noise) ^ 0xC0C0_A7E5UL));
+            var countNoise = new DeterministicRandom(Seeds.ClippingCountNoise(round.Context.ExperimentSeed, round.Context.Round));
             var next = adaptive.Create(clipNorm, m).Update(unclipped, used.Count, m, countNoise);
             state.Scalars[PrivacyState.ClipNorm] = next.NextClipNorm;
             round.Metrics.Add(new RoundMetric("unclipped_fraction", next.NoisedUnclippedFraction));

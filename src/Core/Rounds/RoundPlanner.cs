@@ -156,5 +156,5 @@ public static class RoundPlanner
 
     /// <summary>A uniform [0, 1) draw for (device, round, purpose).</summary>
     private static double Draw(ulong seed, int round, long device, SeedPurpose purpose)
-        => (Seeds.Derive(seed, round, device, purpose) >> 11) * (1.0 / (1UL << 53));
+        => Seeds.ToUnitInterval(Seeds.Derive(seed, round, device, purpose));
 }

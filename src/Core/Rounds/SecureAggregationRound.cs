@@ -23,7 +23,7 @@ public static class SecureAggregationRound
     /// <summary>The stage whose message a vanishing device never sends, drawn from (seed, round, device).</summary>
     public static SecAggStage VanishingStage(ulong seed, int round, long device)
     {
-        ulong draw = Seeds.Mix(Seeds.Derive(seed, round, device, SeedPurpose.Dropout) ^ 0x5EC_A66UL);
+        ulong draw = Seeds.SecureAggregationVanishingStage(seed, round, device);
         return Stages[(int)(draw % (ulong)Stages.Length)];
     }
 

@@ -75,7 +75,7 @@ public sealed record BackdoorTrigger(
     /// fraction, so the choice is the same in every epoch, cohort and trainer.
     /// </summary>
     public bool Poisons(ulong deviceSeed, int row)
-        => (Determinism.Seeds.Mix(deviceSeed ^ (ulong)row * 0x9E3779B97F4A7C15UL) >> 11) * (1.0 / (1UL << 53)) < PoisonFraction;
+        => Determinism.Seeds.ToUnitInterval(Determinism.Seeds.PoisonedRow(deviceSeed, row)) < PoisonFraction;
 
     public override string ToString() => $"backdoor(patch={PatchSize}, target={TargetLabel}, fraction={PoisonFraction:R})";
 }

@@ -103,7 +103,7 @@ public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> 
 
     /// <summary>The seed of this attacker's audit-set draws: the same every round, so audits follow the same records.</summary>
     protected static ulong AuditSeed(ScenarioSpec scenario, int attacker, long device = Seeds.None)
-        => Seeds.Mix(Seeds.Derive(scenario.Seed, Seeds.None, device, SeedPurpose.Attack) ^ (ulong)(attacker + 1) * 0xA24BAED4963EE407UL);
+        => Seeds.AttackerAudit(scenario.Seed, attacker, device);
 
     protected static double DeltaOf(ScenarioSpec scenario, RoundTruth truth) => truth.Delta ?? scenario.Audit.Delta;
 

@@ -5,10 +5,10 @@ namespace FedSim.Compute;
 /// <summary>
 /// A device's minibatch order for one round, derived only from its own seed and shard size, so the
 /// device sees the same batches whether it trains alone, in any cohort, or in the reference trainer.
-/// Epoch e visits the shard in the order of a permutation seeded by Mix(seed + e); batches are
+/// Epoch e visits the shard in the order of a permutation seeded by <see cref="Seeds.EpochOrder"/>; batches are
 /// consecutive runs of <c>BatchSize</c> positions and the last batch of an epoch may be short.
 /// Poisson batches (DP-SGD): the same number of steps, but step t takes every example of the shard
-/// independently with probability q = min(1, B / n) from a stream seeded by the step, so its size varies.
+/// independently with probability q = min(1, B / n) from a stream seeded by the step (<see cref="Seeds.PoissonBatch"/>), so its size varies.
 /// </summary>
 internal sealed class MinibatchSchedule
 {
@@ -17,9 +17,6 @@ internal sealed class MinibatchSchedule
     private readonly int _batchSize;
     private int[]? _order;
     private int _orderEpoch = -1;
-
-    // A stream apart from the epoch permutations (which use Mix(seed + epoch)).
-    private const ulong PoissonStream = 0x504F_4953_534F_4E00UL;
 
     private readonly int[][]? _poissonBatches;
 
@@ -40,7 +37,7 @@ internal sealed class MinibatchSchedule
             _poissonBatches = new int[Steps][];
             for (int t = 0; t < Steps; t++)
             {
-                var rng = new DeterministicRandom(Seeds.Mix(seed ^ PoissonStream ^ (ulong)t * 0x9E3779B97F4A7C15UL));
+                var rng = new DeterministicRandom(Seeds.PoissonBatch(seed, t));
                 _poissonBatches[t] = rng.BernoulliPositions(shardIndices.Length, rate).Select(i => shardIndices[i]).ToArray();
             }
             MaxBatch = _poissonBatches.Length == 0 ? 0 : _poissonBatches.Max(b => b.Length);
@@ -69,7 +66,7 @@ internal sealed class MinibatchSchedule
         int epoch = step / StepsPerEpoch, first = (step % StepsPerEpoch) * _batchSize;
         if (epoch != _orderEpoch)
         {
-            _order = new DeterministicRandom(Seeds.Mix(_seed + (ulong)epoch)).Permutation(_shardIndices.Length);
+            _order = new DeterministicRandom(Seeds.EpochOrder(_seed, epoch)).Permutation(_shardIndices.Length);
             _orderEpoch = epoch;
         }
         int count = Math.Min(_batchSize, _shardIndices.Length - first);

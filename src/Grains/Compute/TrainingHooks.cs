@@ -169,9 +169,7 @@ internal abstract class TrainingHook
 /// </summary>
 internal sealed class DpNoise(ulong jobSeed, torch.Device device) : IDisposable
 {
-    private const ulong Stream = 0x4450_5347_4E4F_4953UL; // "DPSGNOIS": apart from the batch streams
-
-    private readonly torch.Generator _generator = new(Determinism.Seeds.Mix(jobSeed ^ Stream) & long.MaxValue, device);
+    private readonly torch.Generator _generator = new(Determinism.Seeds.DpSgdNoise(jobSeed) & long.MaxValue, device);
 
     /// <summary>The next step's noise, [total] standard normals.</summary>
     public Tensor Next(int total) => torch.randn([total], dtype: ScalarType.Float32, device: _generator.device, generator: _generator);

@@ -45,4 +45,19 @@ public sealed class ByzantineRosterTests
 
     private static long[] Members(ByzantineRoster roster, long population)
         => Enumerable.Range(0, (int)population).Where(d => roster.IsMalicious(d)).Select(d => (long)d).ToArray();
+
+    [Theory]
+    [InlineData(1UL, new[] { 2, 10, 13, 14, 29, 33, 37, 40, 48, 49 })]
+    [InlineData(2UL, new[] { 18, 19, 20, 23, 24, 26, 33, 38, 40, 43 })]
+    public void Roster_is_pinned_across_versions(ulong seed, int[] expected)
+    {
+        // Prepare
+        var roster = new ByzantineRoster(seed, 50, 0.2);
+
+        // Execute
+        var malicious = Enumerable.Range(0, 50).Where(d => roster.IsMalicious(d));
+
+        // Assert: a change here silently changes every published poisoning run
+        Assert.Equal(expected, malicious);
+    }
 }

@@ -41,4 +41,17 @@ public sealed class CohortSamplerTests
         Assert.Equal(Enumerable.Range(0, 7).Select(i => (long)i), CohortSampler.Sample(7, 7, 1, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => CohortSampler.Sample(7, 8, 1, 1));
     }
+
+    [Theory]
+    [InlineData(1UL, 0, new long[] { 206, 211, 307, 383, 565, 620, 638, 651, 814, 919 })]
+    [InlineData(7UL, 3, new long[] { 56, 221, 392, 417, 430, 496, 582, 746, 949, 979 })]
+    [InlineData(42UL, 12, new long[] { 126, 141, 222, 357, 426, 548, 662, 689, 916, 926 })]
+    public void Cohorts_are_pinned_across_versions(ulong seed, int round, long[] expected)
+    {
+        // Prepare, Execute
+        var cohort = CohortSampler.Sample(1000, 10, seed, round);
+
+        // Assert: a change here silently changes every published run
+        Assert.Equal(expected, cohort);
+    }
 }

@@ -39,19 +39,14 @@ public sealed class ReferenceModels
         var models = Enumerable.Range(0, count).ToArray();
         for (int i = 0; i < records.Length; i++)
         {
-            // A partial Fisher–Yates pick of K/2 of the K models for record i.
-            for (int j = 0; j < count / 2; j++)
-            {
-                int k = j + rng.NextInt(count - j);
-                (models[j], models[k]) = (models[k], models[j]);
-                trainedOn[models[j]][i] = true;
-            }
+            // K/2 of the K models for record i; the shuffle carries on from the previous record's order.
+            RandomSubsets.PartialShuffle<int>(models, count / 2, rng);
+            for (int j = 0; j < count / 2; j++) trainedOn[models[j]][i] = true;
         }
         var jobs = Enumerable.Range(0, count).Select(m =>
         {
-            ulong modelSeed = Seeds.Mix(seed ^ (ulong)(m + 1) * 0x9E3779B97F4A7C15UL);
             var rows = records.Where((_, i) => trainedOn[m][i]).ToArray();
-            return new ModelTraining(compute.Initialize(modelSeed), rows, epochs, Seeds.Mix(modelSeed));
+            return new ModelTraining(compute.Initialize(Seeds.ReferenceModelInitialization(seed, m)), rows, epochs, Seeds.ReferenceModelMinibatches(seed, m));
         }).ToArray();
         var weights = await compute.TrainAsync(jobs, cancellationToken);
         return new ReferenceModels(weights, records, trainedOn);
@@ -80,7 +75,7 @@ public static class OutsiderAttacks
         if (selected.Contains(AttackNames.ModifiedEntropy)) scores[AttackNames.ModifiedEntropy] = ModifiedEntropyAttack.Scores(targetX);
         if (!selected.Any(AttackNames.NeedReferenceModels.Contains)) return Ordered(selected, scores);
 
-        var rng = new DeterministicRandom(Seeds.Mix(seed ^ 0x5EED));
+        var rng = new DeterministicRandom(Seeds.OutsiderRecordPicks(seed));
         var references = await ReferenceModels.TrainAsync(compute, audited, auxiliary, options.ReferenceModels, referenceEpochs, seed, cancellationToken);
         var referenceX = await compute.OutputsAsync(references.Weights, audited, cancellationToken);
         var trainedOnX = references.TrainedOn(audited);
@@ -95,7 +90,7 @@ public static class OutsiderAttacks
         }
         if (selected.Contains(AttackNames.Rmia))
         {
-            var population = Sample(auxiliary, Math.Min(options.RmiaPopulation, auxiliary.Count), rng);
+            var population = RandomSubsets.Pick(auxiliary, Math.Min(options.RmiaPopulation, auxiliary.Count), rng);
             var targetZ = await target.QueryAsync(population, cancellationToken);
             var referenceZ = await compute.OutputsAsync(references.Weights, population, cancellationToken);
             var marginalX = RmiaAttack.MarginalOnline(ReferenceSignals.FromModels(referenceX.Select(o => o.TrueLabelProbabilities()).ToArray(), trainedOnX));
@@ -107,7 +102,7 @@ public static class OutsiderAttacks
         {
             // The shadow classifier learns from records the attacker itself knows the membership of: its auxiliary
             // records, IN or OUT of each reference model.
-            var shadowData = Sample(auxiliary, Math.Min(ShadowRecords, auxiliary.Count), rng);
+            var shadowData = RandomSubsets.Pick(auxiliary, Math.Min(ShadowRecords, auxiliary.Count), rng);
             var shadowOutputs = await compute.OutputsAsync(references.Weights, shadowData, cancellationToken);
             var membership = references.TrainedOn(shadowData);
             var attack = ShadowModelAttack.Train(shadowOutputs.Select((o, m) => new ShadowModelOutputs(o, membership[m])).ToArray());
@@ -118,17 +113,6 @@ public static class OutsiderAttacks
 
     private static Dictionary<string, double[]> Ordered(IReadOnlyList<string> selected, Dictionary<string, double[]> scores)
         => selected.Where(scores.ContainsKey).ToDictionary(a => a, a => scores[a]);
-
-    private static int[] Sample(IReadOnlyList<int> pool, int k, DeterministicRandom rng)
-    {
-        var copy = pool.ToArray();
-        for (int i = 0; i < k; i++)
-        {
-            int j = i + rng.NextInt(copy.Length - i);
-            (copy[i], copy[j]) = (copy[j], copy[i]);
-        }
-        return copy[..k];
-    }
 }
 
 /// <summary>The honest-but-curious server's attack on an update it received.</summary>

@@ -64,8 +64,8 @@ public sealed class AuditSet
                 $"audit set: {perSide} per side requested but the pools hold {members.Length} members and {nonMembers.Length} non-members; lower the audit size or enlarge the pools");
 
         var rng = new DeterministicRandom(seed);
-        var drawnMembers = Sample(members, perSide, rng);
-        var drawnNonMembers = Sample(nonMembers, perSide, rng);
+        var drawnMembers = RandomSubsets.Pick(members, perSide, rng);
+        var drawnNonMembers = RandomSubsets.Pick(nonMembers, perSide, rng);
         var examples = drawnMembers.Select(c => new AuditExample(c.Index, true, c.Device))
             .Concat(drawnNonMembers.Select(c => new AuditExample(c.Index, false, c.Device)))
             .OrderBy(e => e.Index).ToArray();
@@ -75,7 +75,7 @@ public sealed class AuditSet
         if (auxiliaryCandidates.Length < auxiliaryCount)
             throw new ArgumentException(
                 $"audit set: {auxiliaryCount} auxiliary records requested but only {auxiliaryCandidates.Length} of the auxiliary pool are not audited; lower the auxiliary count or enlarge the pool");
-        var auxiliary = Sample(auxiliaryCandidates, auxiliaryCount, rng).Order().ToArray();
+        var auxiliary = RandomSubsets.Pick(auxiliaryCandidates, auxiliaryCount, rng).Order().ToArray();
 
         // The invariant the whole audit rests on: the attacker never holds an audited record.
         if (auxiliary.Any(audited.Contains))
@@ -90,18 +90,6 @@ public sealed class AuditSet
             if (sorted[i].Index == sorted[i - 1].Index)
                 throw new ArgumentException($"audit set: record {sorted[i].Index} appears twice in the {what} pool");
         return sorted;
-    }
-
-    /// <summary>k distinct items, uniformly: a partial Fisher–Yates shuffle of a copy.</summary>
-    private static T[] Sample<T>(T[] pool, int k, DeterministicRandom rng)
-    {
-        var copy = (T[])pool.Clone();
-        for (int i = 0; i < k; i++)
-        {
-            int j = i + rng.NextInt(copy.Length - i);
-            (copy[i], copy[j]) = (copy[j], copy[i]);
-        }
-        return copy[..k];
     }
 }
 

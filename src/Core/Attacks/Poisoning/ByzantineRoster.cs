@@ -15,12 +15,7 @@ public sealed class ByzantineRoster
         long count = (long)Math.Round(fraction * population, MidpointRounding.AwayFromZero);
         count = Math.Clamp(count, 0, population);
         var rng = new DeterministicRandom(Seeds.Derive(experimentSeed, Seeds.None, Seeds.None, SeedPurpose.Byzantine));
-        _malicious = new HashSet<long>((int)count);
-        for (long j = population - count; j < population; j++)
-        {
-            long t = rng.NextInt64(j + 1);
-            _malicious.Add(_malicious.Contains(t) ? j : t);
-        }
+        _malicious = RandomSubsets.Floyd(population, count, rng);
     }
 
     /// <summary>No malicious devices.</summary>

@@ -36,7 +36,7 @@ public sealed class SecAggClient : IDisposable
         _parameters = parameters;
         Id = clientId;
         _secrets = secrets ?? SecretRandomness.Deterministic(seed);
-        _roundingSeed = Seeds.Mix(seed ^ 0x52_4F_55_4E_44_49_4E_47UL); // a stream apart from the secrets'
+        _roundingSeed = Seeds.SecureAggregationRounding(seed);
     }
 
     public long Id { get; }

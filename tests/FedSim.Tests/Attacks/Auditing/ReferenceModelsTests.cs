@@ -60,4 +60,22 @@ public sealed class ReferenceModelsTests
         Assert.Equal(a, b);
         Assert.NotEqual(a, c);
     }
+
+    [Fact]
+    public async Task Reference_model_halves_and_seeds_are_pinned_across_versions()
+    {
+        // Prepare
+        var compute = new RecordingCompute();
+        int[] records = [0, 1, 2, 3, 4, 5, 10, 11];
+
+        // Execute
+        var models = await ReferenceModels.TrainAsync(compute, [0, 1, 2, 3, 4, 5], [10, 11], count: 4, epochs: 2, seed: 31);
+
+        // Assert: a change here silently changes every published LiRA, RMIA and shadow audit
+        var trainedOn = models.TrainedOn(records).Select(m => string.Concat(m.Select(b => b ? '1' : '0')));
+        Assert.Equal(["11000110", "01010100", "10101001", "00111011"], trainedOn);
+        Assert.Equal([762f, 189f, 172f, 675f], compute.Jobs.Select(j => j.Start[0]));
+        Assert.Equal([13057273167091306357UL, 17882757426984635849UL, 12622659238919989071UL, 17021421422314951475UL], compute.Jobs.Select(j => j.Seed));
+        Assert.Equal([[0, 1, 5, 10], [1, 3, 5], [0, 2, 4, 11], [2, 3, 4, 10, 11]], compute.Jobs.Select(j => j.Records));
+    }
 }

@@ -81,4 +81,25 @@ public sealed class AuditSetTests
         Assert.Equal(["1000,0,-1", "1001,0,-1"], lines[3..]);
         Assert.Equal(audit.Examples.Select(e => e.IsMember), audit.IsMember());
     }
+
+    [Fact]
+    public void Audit_set_is_pinned_across_versions()
+    {
+        // Prepare
+        var members = Enumerable.Range(0, 40).Select(i => new AuditCandidate(i, i / 10)).ToArray();
+        var nonMembers = Enumerable.Range(40, 20).Select(i => new AuditCandidate(i, -1)).ToArray();
+        var auxiliary = Enumerable.Range(60, 30).Select(i => (long)i).ToArray();
+
+        // Execute
+        var audit = AuditSet.Draw(members, nonMembers, auxiliary, perSide: 5, auxiliaryCount: 6, seed: 17);
+
+        // Assert: a change here silently changes every published audit
+        AuditExample[] expected =
+        [
+            new(1, true, 0), new(26, true, 2), new(27, true, 2), new(37, true, 3), new(38, true, 3),
+            new(41, false, -1), new(52, false, -1), new(54, false, -1), new(57, false, -1), new(58, false, -1),
+        ];
+        Assert.Equal(expected, audit.Examples);
+        Assert.Equal([60L, 67, 68, 72, 73, 88], audit.AttackerAuxiliary);
+    }
 }
