@@ -51,11 +51,7 @@ public sealed partial class ExperimentGrain
     private List<DevicePlan> PrepareSecureRound(InFlightRound round, ExperimentSetup setup, List<DevicePlan> training)
     {
         var scenario = setup.Scenario;
-        var vanishing = round.Plan.Devices
-            .Where(d => d.Outcome == DeviceOutcome.Dropped)
-            .Select(d => (Plan: d, Stage: SecureAggregationRound.VanishingStage(scenario.Seed, round.Number, d.Device)))
-            .Where(d => d.Stage != SecAggStage.AdvertiseKeys)
-            .ToDictionary(d => d.Plan.Device, d => d.Stage);
+        var vanishing = VanishingAfterKeys(round, scenario.Seed);
         var assigned = training.Concat(round.Plan.Devices.Where(d => vanishing.ContainsKey(d.Device)).Select(d => d with { Steps = d.FullSteps }))
             .OrderBy(d => d.Device).ToList();
         if (assigned.Count == 0) return assigned;
@@ -81,6 +77,22 @@ public sealed partial class ExperimentGrain
             round.SecureCannotRun = true;
             return [];
         }
+        StartSecureRound(round, setup, assigned, vanishing, parameters, encoding, clipNorm);
+        return assigned;
+    }
+
+    /// <summary>The dropped devices that vanish only after advertising their keys, with the stage at which each vanishes.</summary>
+    private static Dictionary<long, SecAggStage> VanishingAfterKeys(InFlightRound round, ulong experimentSeed) =>
+        round.Plan.Devices
+            .Where(d => d.Outcome == DeviceOutcome.Dropped)
+            .Select(d => (Plan: d, Stage: SecureAggregationRound.VanishingStage(experimentSeed, round.Number, d.Device)))
+            .Where(d => d.Stage != SecAggStage.AdvertiseKeys)
+            .ToDictionary(d => d.Plan.Device, d => d.Stage);
+
+    /// <summary>The protocol's server and every participant's role; the participants are awaited from here on.</summary>
+    private static void StartSecureRound(InFlightRound round, ExperimentSetup setup, List<DevicePlan> assigned, Dictionary<long, SecAggStage> vanishing,
+        SecAggParameters parameters, SecAggEncoding encoding, double clipNorm)
+    {
         double weightScale = 1.0 / Math.Max(1, setup.Data.Partition.Max(p => p.Length));
         var roles = assigned.ToDictionary(d => d.Device, d => new SecureAggregationRole(parameters, encoding, weightScale, clipNorm,
             vanishing.TryGetValue(d.Device, out var stage) ? stage : null));
@@ -90,7 +102,6 @@ public sealed partial class ExperimentGrain
         for (int i = 0; i < round.Failures.Count; i++)
             if (vanishing.TryGetValue(round.Failures[i].DeviceId, out var at))
                 round.Failures[i] = round.Failures[i] with { Reason = $"dropped out during the round (before secure aggregation's {Describe(at)})" };
-        return assigned;
     }
 
     public Task SubmitKeysAsync(ClientUpdate statistics, SecAggKeyAdvertisement keys, string sessionId)

@@ -223,48 +223,20 @@ public sealed partial class ExperimentGrain(
         if (_round is not null || State.Finished || _suspended) return;
         try
         {
-            var scenario = Scenario;
             var setup = Setup();
-            int number = State.CompletedRounds + 1;
-            var serverState = State.ServerState();
-            var objective = setup.Algorithm.Objective;
-            var broadcast = objective.Broadcast(serverState, setup.Parameters);
-            long modelBytes = (long)setup.Parameters * sizeof(float);
-            long bytesDown = modelBytes * (1 + broadcast.Count), bytesUp = modelBytes * (1 + objective.ExtraUploadVectors);
-            var plan = RoundPlanner.Plan(number, scenario.Seed, scenario.Devices, scenario.Training.DevicesPerRound, State.SimulatedTotalSeconds,
-                scenario.Heterogeneity, setup.Profiles, device => setup.Data.Shard(device).Count,
-                new RoundWork(scenario.Training.BatchSize, scenario.Training.LocalEpochs, bytesDown, bytesUp), scenario.Training.Sampling);
-
-            var round = new InFlightRound(number, plan, serverState, Stopwatch.StartNew(), bytesDown);
-            foreach (var skipped in plan.Devices.Where(d => d.Outcome != DeviceOutcome.Train))
-                round.Failures.Add(new ClientFailure(skipped.Device, skipped.Reason ?? skipped.Outcome.ToString()));
-            var training = plan.Training.ToList();
-            if (scenario.Privacy.SecureAggregation is not null) training = PrepareSecureRound(round, setup, training);
+            var (round, training, broadcast) = PlanRound(setup, State.CompletedRounds + 1);
             _round = round;
             if (round.Pending.Count == 0)
             {
                 ScheduleCompletion(round);
                 return;
             }
-            round.Watchdog = this.RegisterGrainTimer(TimeOutRoundAsync, number,
+            round.Watchdog = this.RegisterGrainTimer(TimeOutRoundAsync, round.Number,
                 new GrainTimerCreationOptions { DueTime = options.Value.RoundTimeout, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
-
-            string id = this.GetPrimaryKeyString();
-            var global = new GlobalModel(new GlobalModelId(id, number), State.Weights!);
-            int members = training.Count(d => setup.Roster.IsMalicious(d.Device));
-            foreach (var d in training)
-                round.Assignments[d.Device] = new RoundAssignment(id, number,
-                    Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.LocalTraining),
-                    setup.Data.Model, setup.Plan, global, scenario,
-                    MaxSteps: d.Steps < d.FullSteps ? d.Steps : null,
-                    Broadcast: broadcast,
-                    SimulatedSeconds: d.FinishSeconds,
-                    Byzantine: setup.Roster.IsMalicious(d.Device)
-                        ? new ByzantineRole(training.Count, members, Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.Attack))
-                        : null,
-                    SecureAggregation: round.Secure?.RoleOf(d.Device));
+            foreach (var assignment in Assignments(round, setup, training, broadcast))
+                round.Assignments[assignment.Key] = assignment.Value;
             round.Members = LiveSilos();
-            round.MembershipWatch = this.RegisterGrainTimer(WatchMembershipAsync, number,
+            round.MembershipWatch = this.RegisterGrainTimer(WatchMembershipAsync, round.Number,
                 new GrainTimerCreationOptions { DueTime = options.Value.MembershipCheckPeriod, Period = options.Value.MembershipCheckPeriod, KeepAlive = true });
             await DispatchAsync(round, setup, round.Assignments.Keys);
         }
@@ -272,6 +244,51 @@ public sealed partial class ExperimentGrain(
         {
             await FailAsync(ex);
         }
+    }
+
+    /// <summary>
+    /// The round in simulated time (who is sampled, drops out, is late or surplus, and who trains) and what the server
+    /// sends with the model; devices that will not train are failures from the start.
+    /// </summary>
+    private (InFlightRound Round, List<DevicePlan> Training, IReadOnlyDictionary<string, float[]> Broadcast) PlanRound(ExperimentSetup setup, int number)
+    {
+        var scenario = Scenario;
+        var serverState = State.ServerState();
+        var objective = setup.Algorithm.Objective;
+        var broadcast = objective.Broadcast(serverState, setup.Parameters);
+        long modelBytes = (long)setup.Parameters * sizeof(float);
+        long bytesDown = modelBytes * (1 + broadcast.Count), bytesUp = modelBytes * (1 + objective.ExtraUploadVectors);
+        var plan = RoundPlanner.Plan(number, scenario.Seed, scenario.Devices, scenario.Training.DevicesPerRound, State.SimulatedTotalSeconds,
+            scenario.Heterogeneity, setup.Profiles, device => setup.Data.Shard(device).Count,
+            new RoundWork(scenario.Training.BatchSize, scenario.Training.LocalEpochs, bytesDown, bytesUp), scenario.Training.Sampling);
+
+        var round = new InFlightRound(number, plan, serverState, Stopwatch.StartNew(), bytesDown);
+        foreach (var skipped in plan.Devices.Where(d => d.Outcome != DeviceOutcome.Train))
+            round.Failures.Add(new ClientFailure(skipped.Device, skipped.Reason ?? skipped.Outcome.ToString()));
+        var training = plan.Training.ToList();
+        if (scenario.Privacy.SecureAggregation is not null) training = PrepareSecureRound(round, setup, training);
+        return (round, training, broadcast);
+    }
+
+    /// <summary>Each training device's assignment: the global model, the plan, its seeds and its role in attacks and secure aggregation.</summary>
+    private Dictionary<long, RoundAssignment> Assignments(InFlightRound round, ExperimentSetup setup, List<DevicePlan> training,
+        IReadOnlyDictionary<string, float[]> broadcast)
+    {
+        var scenario = Scenario;
+        string id = this.GetPrimaryKeyString();
+        int number = round.Number;
+        var global = new GlobalModel(new GlobalModelId(id, number), State.Weights!);
+        int members = training.Count(d => setup.Roster.IsMalicious(d.Device));
+        return training.ToDictionary(d => d.Device, d => new RoundAssignment(id, number,
+            Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.LocalTraining),
+            setup.Data.Model, setup.Plan, global, scenario,
+            MaxSteps: d.Steps < d.FullSteps ? d.Steps : null,
+            Broadcast: broadcast,
+            SimulatedSeconds: d.FinishSeconds,
+            Byzantine: setup.Roster.IsMalicious(d.Device)
+                ? new ByzantineRole(training.Count, members, Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.Attack))
+                : null,
+            SecureAggregation: round.Secure?.RoleOf(d.Device)));
     }
 
     /// <summary>
@@ -354,80 +371,14 @@ public sealed partial class ExperimentGrain(
         if (_suspended || _round != round) return;
         try
         {
-            var scenario = Scenario;
-            var setup = Setup();
-            var updates = round.Updates.OrderBy(u => u.DeviceId).ToList(); // arrival order must not matter
-            SecureSum? secureSum = null;
-            if (round.Secure is { } secure)
-            {
-                secureSum = await RunSecureAggregationAsync(round, secure);
-                var contributors = secureSum?.Contributors.ToHashSet() ?? [];
-                updates = updates.Where(u => contributors.Contains(u.DeviceId)).ToList();
-            }
-            // Under secure aggregation the coordinator holds no individual update: the pipeline gets the sum alone.
-            var results = round.Secure is not null ? []
-                : updates.Select(u => new ClientResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
-            var failures = round.Failures.OrderBy(f => f.DeviceId).ToList();
-            var context = new RoundContext(round.Number, scenario.Seed, scenario.Devices, round.Plan.Training.Count(), State.CompletedRounds,
-                round.ServerState, setup.AssumedByzantine);
-            var work = new RoundResults(context, State.Weights!, results, failures)
-            {
-                LocalEpsilons = updates.Where(u => u.LocalEpsilon is not null).Select(u => u.LocalEpsilon!.Value).ToList(),
-                SecureSum = secureSum,
-            };
-            if (scenario.Privacy.SecureAggregation is not null)
-                work.Metrics.AddRange(round.Secure?.Metrics ?? SecureRoundState.MetricsOf(0, 0, round.SecureCannotRun));
-            await setup.Pipeline.RunAsync(work, CancellationToken.None);
-
-            long examples = updates.Sum(u => (long)u.Examples);
-            double trainLoss = examples == 0 ? double.NaN : updates.Sum(u => (double)u.MeanTrainLoss * u.Examples) / examples;
-            double simulated = round.Plan.SimulatedSeconds;
-            var report = new RoundReport(round.Number, work.Evaluation?.Accuracy, work.Evaluation?.Loss, updates.Count,
-                Failed: failures.Count - round.Plan.Devices.Count(d => d.Outcome != DeviceOutcome.Train),
-                trainLoss, examples,
-                BytesSent: round.Plan.Devices.Count * round.BytesDown + (round.Secure?.DownBytes ?? 0),
-                BytesReceived: round.Secure?.UpBytes ?? updates.Sum(u => u.BytesUp),
-                SimulatedRoundSeconds: simulated,
-                SimulatedTotalSeconds: State.SimulatedTotalSeconds + simulated,
-                WallSeconds: round.Clock.Elapsed.TotalSeconds,
-                Selected: round.Plan.Devices.Count,
-                Dropped: round.Plan.Count(DeviceOutcome.Dropped),
-                Late: round.Plan.Count(DeviceOutcome.Late),
-                Surplus: round.Plan.Count(DeviceOutcome.Surplus),
-                Metrics: new ValueList<RoundMetric>(work.Metrics),
-                Failures: new ValueList<ClientFailureReport>(failures.Select(f => new ClientFailureReport(f.DeviceId, round.Number, f.Reason))),
-                Clients: new ValueList<ClientRoundRecord>(ClientRecords(round, updates, failures, work.Used)));
-
+            var (work, updates, failures) = await RunPipelineAsync(round);
+            var traffic = new RoundTraffic(round.BytesDown, round.Secure is { } secure ? new SecureTraffic(secure.DownBytes, secure.UpBytes) : null);
+            var report = RoundReportBuilder.Build(round.Plan, updates, failures, work, traffic, State.SimulatedTotalSeconds, round.Clock.Elapsed.TotalSeconds);
             if (_suspended) return; // stopped while the pipeline ran: this round is replayed on resume
-            State.Weights = work.NextWeights ?? State.Weights;
-            State.CompletedRounds = round.Number;
-            State.SimulatedTotalSeconds = report.SimulatedTotalSeconds;
-            State.Store(round.ServerState);
-            State.Reports.Add(report);
-            State.Finished = round.Number >= scenario.Training.Rounds || work.StopReason is not null || work.FinishReason is not null;
-            State.Error = work.StopReason;
-            State.FinishReason = work.FinishReason;
-            try
-            {
-                await WriteCheckpointAsync($"after round {round.Number}");
-            }
-            catch (StorageFailedException)
-            {
-                // Not durable, so not reported: a resume replays this round.
-                State.Reports.Remove(report);
-                State.CompletedRounds = round.Number - 1;
-                throw;
-            }
+            await CommitAsync(round, work, report);
             _round = null;
             metrics.RoundCompleted(report);
-
-            Notify(o => o.OnRoundCompleted(report));
-            if (State.Finished)
-            {
-                Notify(o => o.OnExperimentFinished(StatusNow()));
-                await StopRevivingAsync();
-            }
-            else ScheduleNextRound();
+            await PublishAsync(report);
         }
         catch (InconsistentStateException ex)
         {
@@ -441,6 +392,73 @@ public sealed partial class ExperimentGrain(
         {
             await FailAsync(ex);
         }
+    }
+
+    /// <summary>
+    /// The round's aggregation and the stages after it, on what arrived (sorted by device: arrival order must not
+    /// matter). Under secure aggregation the coordinator holds no individual update: the pipeline gets the sum alone.
+    /// </summary>
+    private async Task<(RoundResults Work, List<ClientUpdate> Updates, List<ClientFailure> Failures)> RunPipelineAsync(InFlightRound round)
+    {
+        var setup = Setup();
+        var updates = round.Updates.OrderBy(u => u.DeviceId).ToList();
+        SecureSum? secureSum = null;
+        if (round.Secure is { } secure)
+        {
+            secureSum = await RunSecureAggregationAsync(round, secure);
+            var contributors = secureSum?.Contributors.ToHashSet() ?? [];
+            updates = updates.Where(u => contributors.Contains(u.DeviceId)).ToList();
+        }
+        var results = round.Secure is not null ? []
+            : updates.Select(u => new ClientResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
+        var failures = round.Failures.OrderBy(f => f.DeviceId).ToList();
+        var context = new RoundContext(round.Number, Scenario.Seed, Scenario.Devices, round.Plan.Training.Count(), State.CompletedRounds,
+            round.ServerState, setup.AssumedByzantine);
+        var work = new RoundResults(context, State.Weights!, results, failures)
+        {
+            LocalEpsilons = updates.Where(u => u.LocalEpsilon is not null).Select(u => u.LocalEpsilon!.Value).ToList(),
+            SecureSum = secureSum,
+        };
+        if (Scenario.Privacy.SecureAggregation is not null)
+            work.Metrics.AddRange(round.Secure?.Metrics ?? SecureRoundState.MetricsOf(0, 0, round.SecureCannotRun));
+        await setup.Pipeline.RunAsync(work, CancellationToken.None);
+        return (work, updates, failures);
+    }
+
+    /// <summary>Makes the round durable: the new model and server state, its report, and whether the run is over.</summary>
+    private async Task CommitAsync(InFlightRound round, RoundResults work, RoundReport report)
+    {
+        State.Weights = work.NextWeights ?? State.Weights;
+        State.CompletedRounds = round.Number;
+        State.SimulatedTotalSeconds = report.SimulatedTotalSeconds;
+        State.Store(round.ServerState);
+        State.Reports.Add(report);
+        State.Finished = round.Number >= Scenario.Training.Rounds || work.StopReason is not null || work.FinishReason is not null;
+        State.Error = work.StopReason;
+        State.FinishReason = work.FinishReason;
+        try
+        {
+            await WriteCheckpointAsync($"after round {round.Number}");
+        }
+        catch (StorageFailedException)
+        {
+            // Not durable, so not reported: a resume replays this round.
+            State.Reports.Remove(report);
+            State.CompletedRounds = round.Number - 1;
+            throw;
+        }
+    }
+
+    /// <summary>Tells the observers, and starts the next round or ends the run.</summary>
+    private async Task PublishAsync(RoundReport report)
+    {
+        Notify(o => o.OnRoundCompleted(report));
+        if (State.Finished)
+        {
+            Notify(o => o.OnExperimentFinished(StatusNow()));
+            await StopRevivingAsync();
+        }
+        else ScheduleNextRound();
     }
 
     private async Task KeepRevivingAsync()
@@ -467,30 +485,6 @@ public sealed partial class ExperimentGrain(
         catch (Exception e)
         {
             LogReminderFailed(logger, e, this.GetPrimaryKeyString());
-        }
-    }
-
-    /// <summary>Every sampled device's line in clients.csv, sorted by device.</summary>
-    private static IEnumerable<ClientRoundRecord> ClientRecords(InFlightRound round, IReadOnlyList<ClientUpdate> updates,
-        IReadOnlyList<ClientFailure> failures, IReadOnlyList<long> used)
-    {
-        var usedSet = used.ToHashSet();
-        var delivered = updates.ToDictionary(u => u.DeviceId);
-        var failed = failures.Select(f => f.DeviceId).ToHashSet();
-        foreach (var device in round.Plan.Devices.OrderBy(d => d.Device))
-        {
-            if (delivered.TryGetValue(device.Device, out var u))
-                yield return new ClientRoundRecord(u.DeviceId, usedSet.Contains(u.DeviceId) ? "used" : "not used", u.Examples, u.Steps,
-                    // Under secure aggregation the coordinator never sees the update, so it cannot know its norm.
-                    u.MeanTrainLoss, round.Secure is null ? AggregationMath.Norm(u.Delta) : double.NaN);
-            else
-                yield return new ClientRoundRecord(device.Device, device.Outcome switch
-                {
-                    DeviceOutcome.Dropped => "dropped",
-                    DeviceOutcome.Late => "late",
-                    DeviceOutcome.Surplus => "surplus",
-                    _ => failed.Contains(device.Device) ? "failed" : "no answer",
-                }, 0, 0, double.NaN, double.NaN);
         }
     }
 
