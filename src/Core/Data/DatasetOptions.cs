@@ -4,22 +4,6 @@ namespace FedSim.Data;
 
 // The dataset section of a scenario (dataset:, dataset.partition:): what to load and how to split it over devices.
 
-public static class DatasetKinds
-{
-    public const string Synthetic = "synthetic";
-    public const string Mnist = "mnist";
-    public const string FashionMnist = "fashion-mnist";
-    public const string Femnist = "femnist";
-    public const string SklearnDigits = "sklearn-digits";
-    public const string SklearnBreastCancer = "sklearn-breast-cancer";
-    public const string Adult = "adult";
-    /// <summary>Location (Bangkok check-ins, Shokri et al. 2017): 30 classes, 446 binary features; a membership-inference target.</summary>
-    public const string Location = "location";
-    /// <summary>A researcher's own CSV file: a header row, a named label column, optionally an owner column.</summary>
-    public const string Csv = "csv";
-    public static readonly string[] All = [Synthetic, Mnist, FashionMnist, Femnist, SklearnDigits, SklearnBreastCancer, Adult, Location, Csv];
-}
-
 public static class PartitionKinds
 {
     public const string Iid = "iid";
@@ -33,7 +17,8 @@ public static class PartitionKinds
 [GenerateSerializer]
 public sealed class DatasetSpec
 {
-    [Id(0), Description("Dataset kind: synthetic | mnist | fashion-mnist | femnist | sklearn-digits | sklearn-breast-cancer | adult | location | csv (your own file: a header row, label_column, optional owner_column).")]
+    // The description lists the kinds found (DatasetKinds), so a new kind needs no edit here.
+    [Id(0), DatasetKindsDescription]
     public string Kind { get; set; } = DatasetKinds.Synthetic;
 
     [Id(1), Description("File or folder holding the dataset (relative paths resolve against the scenario file). Not used by synthetic.")]

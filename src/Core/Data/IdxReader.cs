@@ -12,6 +12,9 @@ public static class IdxReader
     public const int ImagesMagic = 0x00000803;
     public const int LabelsMagic = 0x00000801;
 
+    /// <summary>The four files of an MNIST-layout folder, each plain or gzipped: what a folder must hold to be found.</summary>
+    public static readonly string[] MnistFiles = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+
     public static readonly string[] TrainImagesNames = ["train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train-images.idx3-ubyte"];
     public static readonly string[] TrainLabelsNames = ["train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte", "train-labels.idx1-ubyte"];
     public static readonly string[] TestImagesNames = ["t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"];

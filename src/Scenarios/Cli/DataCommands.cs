@@ -7,7 +7,8 @@ internal static class DataCommands
 {
     public static Command Create(CliContext context)
     {
-        var name = new Argument<string>("NAME") { Description = "Dataset to fetch: mnist, fashion-mnist or adult." };
+        var fetchable = FedSim.Data.DatasetFetcher.Known.Select(d => d.Name).ToList();
+        var name = new Argument<string>("NAME") { Description = $"Dataset to fetch: {string.Join(", ", fetchable.SkipLast(1))} or {fetchable[^1]}." };
         var to = new Option<string>("--to") { Description = "Folder to put the dataset in.", Required = true };
         var mirror = new Option<Uri?>("--mirror")
         {

@@ -24,7 +24,7 @@ public static class ScenarioPaths
     /// </summary>
     public static string? ResolveDatasetPath(DatasetSpec dataset, string baseDirectory)
     {
-        if (dataset.Kind == DatasetKinds.Synthetic) return null;
+        if (DatasetKinds.Of(dataset.Kind) is { IsGenerated: true }) return null;
         if (string.IsNullOrWhiteSpace(dataset.Path))
             return DatasetCatalog.FindInWellKnownPlaces(dataset.Kind);
         return Path.GetFullPath(ExpandHome(dataset.Path), baseDirectory);

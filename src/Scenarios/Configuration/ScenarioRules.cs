@@ -84,13 +84,6 @@ public sealed record FieldRule(string Path)
 /// </summary>
 public static class ScenarioRules
 {
-    /// <summary>Datasets with an image geometry, the only ones a CNN can read.</summary>
-    public static readonly IReadOnlyList<string> ImageDatasets =
-        [DatasetKinds.Mnist, DatasetKinds.FashionMnist, DatasetKinds.Femnist, DatasetKinds.SklearnDigits];
-
-    /// <summary>Datasets whose samples carry their owner (the natural partition splits by it); csv only with dataset.owner_column.</summary>
-    public static readonly IReadOnlyList<string> NaturallyPartitionedDatasets = [DatasetKinds.Femnist, DatasetKinds.Csv];
-
     /// <summary>Longest experiment name: it becomes a folder name and part of grain keys, and file names stop at 255 bytes.</summary>
     public const int MaxNameLength = 100;
 
@@ -180,29 +173,28 @@ public static class ScenarioRules
             yield return new("name", $"name '{spec.Name}' is also the default output folder name, so it cannot be '.' or '..'");
 
         bool kindOk = isValid("dataset.kind");
-        if (kindOk && isValid("model.kind") && spec.Model.Kind == ModelKinds.Cnn && !ImageDatasets.Contains(data.Kind))
-            yield return new("model.kind",
-                $"model.kind 'cnn' needs an image dataset ({string.Join(", ", ImageDatasets)}), but dataset.kind is '{data.Kind}'; use mlp or logistic for it");
-
-        if (kindOk && isValid("dataset.partition.kind") && data.Partition.Kind == PartitionKinds.Natural && !NaturallyPartitionedDatasets.Contains(data.Kind))
-            yield return new("dataset.partition.kind",
-                $"partition 'natural' splits by each sample's owner, which only femnist (its writers) and csv (with dataset.owner_column) record; dataset.kind is '{data.Kind}', so use iid, dirichlet, shards or quantity-skew");
-        else if (kindOk && isValid("dataset.partition.kind") && data.Partition.Kind == PartitionKinds.Natural && data.Kind == DatasetKinds.Csv && data.OwnerColumn is null)
-            yield return new("dataset.partition.kind",
-                "partition 'natural' on a csv dataset needs dataset.owner_column: the header name of the column saying which device (client, site) each row belongs to");
-
-        // Saved scenarios spell out every key with its default, so only a changed value is a mistake here.
-        if (kindOk && data.Kind != DatasetKinds.Csv)
+        var kind = kindOk ? DatasetKinds.Of(data.Kind) : null;
+        if (kind is not null && isValid("model.kind") && spec.Model.Kind == ModelKinds.Cnn && !kind.HasImages)
         {
-            if (isValid("dataset.label_column") && data.LabelColumn != new DatasetSpec().LabelColumn)
-                yield return new("dataset.label_column", $"dataset.label_column only applies to dataset.kind csv (your own CSV file), but dataset.kind is '{data.Kind}'; remove it");
-            if (isValid("dataset.owner_column") && data.OwnerColumn is not null)
-                yield return new("dataset.owner_column", $"dataset.owner_column only applies to dataset.kind csv (your own CSV file), but dataset.kind is '{data.Kind}'; remove it");
+            var images = DatasetKinds.Descriptors.Where(k => k.HasImages).Select(k => k.Name);
+            yield return new("model.kind",
+                $"model.kind 'cnn' needs an image dataset ({string.Join(", ", images)}), but dataset.kind is '{data.Kind}'; use mlp or logistic for it");
         }
 
-        if (kindOk && isValid("devices") && isValid("dataset.test_fraction") && isValid("dataset.partition.kind") && isValid("dataset.partition.min_samples")
-            && isValid("dataset.partition.shards_per_device") && DatasetGeometry.Of(data) is { TrainSamples: { } trainSamples }
-            && data.Kind != DatasetKinds.Synthetic && data.Partition.Kind != PartitionKinds.Natural)
+        if (kind is not null && isValid("dataset.partition.kind") && data.Partition.Kind == PartitionKinds.Natural && !kind.RecordsOwners)
+        {
+            var owners = DatasetKinds.Descriptors.Where(k => k.RecordsOwners).Select(k => $"{k.Name} ({k.Owners})").ToList();
+            yield return new("dataset.partition.kind",
+                $"partition 'natural' splits by each sample's owner, which only {JoinWithAnd(owners)} record; dataset.kind is '{data.Kind}', so use iid, dirichlet, shards or quantity-skew");
+        }
+
+        if (kind is not null)
+            foreach (var f in kind.Check(data, new DatasetRuleContext(spec.Devices, isValid, isSet))) yield return new(f.Path, f.Message);
+
+        // Generated data checks its own sample count (above), in its own words.
+        if (kind is { IsGenerated: false } && isValid("devices") && isValid("dataset.test_fraction") && isValid("dataset.partition.kind") && isValid("dataset.partition.min_samples")
+            && isValid("dataset.partition.shards_per_device") && kind.Geometry(data) is { TrainSamples: { } trainSamples }
+            && data.Partition.Kind != PartitionKinds.Natural)
         {
             int perDevice = data.Partition.Kind is PartitionKinds.Dirichlet or PartitionKinds.QuantitySkew ? Math.Max(1, data.Partition.MinSamples)
                 : data.Partition.Kind == PartitionKinds.Shards ? Math.Max(1, data.Partition.ShardsPerDevice) : 1;
@@ -220,17 +212,9 @@ public static class ScenarioRules
         if (isValid("compute.device") && string.Equals(spec.Compute.Device, ComputeDevices.Cuda, StringComparison.OrdinalIgnoreCase) && CudaProbe.Problem() is { } cuda)
             yield return new("compute.device", cuda);
 
-        if (kindOk && isValid("dataset.samples") && isValid("dataset.test_fraction") && isValid("devices") && data.Kind == DatasetKinds.Synthetic)
+        if (kind is not null && isValid("dataset.path"))
         {
-            long train = (long)Math.Floor(data.Samples * (1 - data.TestFraction));
-            if (train < spec.Devices)
-                yield return new(isSet("dataset.samples") ? "dataset.samples" : "devices",
-                    $"synthetic data has {train} training samples (samples {data.Samples} x (1 - test_fraction {RuleFormat(data.TestFraction)})), fewer than devices ({spec.Devices}); every device needs at least one: raise dataset.samples or lower devices");
-        }
-
-        if (kindOk && isValid("dataset.path"))
-        {
-            foreach (var finding in DatasetLocation(data, baseDirectory, isSet)) yield return finding;
+            foreach (var finding in DatasetLocation(kind, data, baseDirectory, isSet)) yield return finding;
         }
 
         foreach (var finding in Components(spec, isValid)) yield return finding;
@@ -284,20 +268,20 @@ public static class ScenarioRules
         }
     }
 
-    private static IEnumerable<Finding> DatasetLocation(DatasetSpec data, string baseDirectory, Func<string, bool> isSet)
+    private static IEnumerable<Finding> DatasetLocation(DatasetKind kind, DatasetSpec data, string baseDirectory, Func<string, bool> isSet)
     {
-        if (data.Kind == DatasetKinds.Synthetic)
+        if (kind.IsGenerated)
         {
             if (data.Path is not null)
                 yield return new("dataset.path",
-                    "dataset.path is set but dataset.kind is 'synthetic', which generates its data; set dataset.kind to the dataset the path holds, or remove path");
+                    $"dataset.path is set but dataset.kind is '{kind.Name}', which generates its data; set dataset.kind to the dataset the path holds, or remove path");
             yield break;
         }
 
         string? resolved = ScenarioPaths.ResolveDatasetPath(data, baseDirectory);
         if (resolved is null)
         {
-            string where = data.Kind == DatasetKinds.Csv
+            string where = kind.Folder is null
                 ? $"dataset.path is required for dataset kind '{data.Kind}'"
                 : $"dataset.path is required for dataset kind '{data.Kind}' unless one of its well-known places holds it, and {DatasetCatalog.DescribeWellKnownPlaces(data.Kind)}";
             yield return new(isSet("dataset.kind") ? "dataset.kind" : "dataset", $"{where}: {WhereToGet(data.Kind)}");
@@ -307,51 +291,15 @@ public static class ScenarioRules
             string what = $"dataset.path '{data.Path}' does not exist" + (Path.IsPathRooted(data.Path!) ? "" : $" (resolved to {resolved})");
             yield return new("dataset.path", $"{what}; {WhereToGet(data.Kind)}");
         }
-        else if (data.Kind == DatasetKinds.Csv)
+        else
         {
-            foreach (var finding in CsvColumns(data, resolved)) yield return finding;
+            foreach (var f in kind.CheckLocation(data, resolved)) yield return new(f.Path, f.Message);
         }
     }
 
-    /// <summary>The csv header must hold the label (and owner) column and at least one feature column.</summary>
-    private static IEnumerable<Finding> CsvColumns(DatasetSpec data, string path)
-    {
-        if (Directory.Exists(path))
-        {
-            yield return new("dataset.path", $"dataset.path '{data.Path}' is a folder; dataset kind 'csv' needs the path of the CSV file itself");
-            yield break;
-        }
-        IReadOnlyList<string> header;
-        string? problem = null;
-        try { header = CsvDatasetReader.ReadHeader(path); }
-        catch (DatasetException e)
-        {
-            header = [];
-            problem = e.Message;
-        }
-        if (problem is not null)
-        {
-            yield return new("dataset.path", problem);
-            yield break;
-        }
-        var checks = new (string Key, Action Check)[]
-        {
-            ("dataset.label_column", () => CsvDatasetReader.FindColumn(path, header, data.LabelColumn, "label_column")),
-            ("dataset.owner_column", () => { if (data.OwnerColumn is not null) CsvDatasetReader.FindColumn(path, header, data.OwnerColumn, "owner_column"); }),
-            ("dataset.path", () => CsvDatasetReader.LocateColumns(path, header, data.LabelColumn, data.OwnerColumn)),
-        };
-        foreach (var (key, check) in checks)
-        {
-            string? message = null;
-            try { check(); }
-            catch (DatasetException e) { message = e.Message; }
-            if (message is not null)
-            {
-                yield return new(key, message);
-                yield break;
-            }
-        }
-    }
+    /// <summary>"a", "a and b", "a, b and c".</summary>
+    private static string JoinWithAnd(IReadOnlyList<string> items) =>
+        items.Count <= 1 ? string.Concat(items) : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1];
 
     /// <summary>
     /// The model must fit FedSim's flat weight array and the run's weight buffers this machine's memory
@@ -365,15 +313,10 @@ public static class ScenarioRules
             yield return new("model.hidden", "model.hidden is empty, but an mlp needs at least one hidden layer (e.g. [64]); use model.kind logistic for none");
             yield break;
         }
-        var geometry = DatasetGeometry.Of(spec.Dataset);
-        if (geometry is null && spec.Dataset.Kind == DatasetKinds.Csv
-            && ScenarioPaths.ResolveDatasetPath(spec.Dataset, baseDirectory) is { } csv && File.Exists(csv))
-        {
-            int columns;
-            try { columns = CsvDatasetReader.ReadHeader(csv).Count; }
-            catch (DatasetException) { columns = 0; } // reported by the dataset rules
-            if (columns > 0) geometry = DatasetGeometry.ForCsv(columns, spec.Dataset.OwnerColumn is not null);
-        }
+        var kind = DatasetKinds.Require(spec.Dataset.Kind);
+        // Kinds without a fixed shape (csv) tell a lower bound from a look at the file.
+        var geometry = kind.Geometry(spec.Dataset)
+                       ?? (ScenarioPaths.ResolveDatasetPath(spec.Dataset, baseDirectory) is { } path ? kind.GeometryFromFile(spec.Dataset, path) : null);
         if (geometry is null || ModelBudget.Parameters(model, geometry.Features, geometry.Classes, geometry.Image) is not { } parameters) yield break;
 
         string field = model.Kind switch { ModelKinds.Mlp => "model.hidden", ModelKinds.Cnn => "model.dense", _ => "model.kind" };
