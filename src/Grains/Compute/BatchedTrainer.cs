@@ -25,9 +25,6 @@ public static class BatchedTrainer
 {
     static BatchedTrainer() => TorchRuntime.EnsureInitialized();
 
-    private const double AdamBeta2 = 0.999;
-    private const double AdamEpsilon = 1e-8;
-
     /// <param name="models">The pool's named global models on <paramref name="device"/>; without it, every distinct
     /// model the cohort starts from is uploaded for this cohort alone.</param>
     public static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device, GlobalModelsOnDevice? models = null)
@@ -117,13 +114,49 @@ public static class BatchedTrainer
         // Poisson batches vary in size: every step is padded to the cohort's largest batch (padding has weight 0).
         int batch = dp is null ? plan.BatchSize : Math.Max(1, schedules.Max(s => s.MaxBatch));
         var results = new TrainingResult[n];
-
-        // Longest first (stable), so the devices still training at any step are a prefix of the stack.
-        var order = Enumerable.Range(0, n).Where(i => schedules[i].Steps > 0).OrderByDescending(i => schedules[i].Steps).ToArray();
+        var order = StackOrder(schedules);
         for (int i = 0; i < n; i++)
             if (schedules[i].Steps == 0) results[i] = new TrainingResult(new float[total], jobs[i].Shard.Count, 0, 0f);
         if (order.Length == 0) return results;
+        int k = order.Length;
+        var activeAt = ActiveCounts(schedules, order);
 
+        using var scope = torch.NewDisposeScope();
+        // The starting weights, [k, total] on the device. Devices of one round share one named global model, so
+        // it crosses to the device once and is repeated there (not k host copies). Read-only: with one device it
+        // can be the pool's cached model itself.
+        var globals = StackGlobals(jobs, order, total, device, models);
+        var parameters = StackParameters(layout, globals, k, device);
+        using var optimizer = StackedOptimizer.For(plan, parameters, device);
+        var gradientHooks = new StackedGradientHooks(hooks, layout, jobs, order, globals, device);
+        using var gradients = CohortGradients.For(dp, layout, jobs, order, plan.BatchSize, device);
+        using var grad = torch.enable_grad();
+        var lossSum = torch.zeros(k, device: device);
+        using var input = gatherOnDevice
+            ? (BatchSource)new DeviceBatchSource(jobs, order, schedules, activeAt, batch, device, gradients.MeanLoss)
+            : new HostBatchSource(jobs, order, schedules, batch, features, device, hooks, gradients.MeanLoss);
+
+        phases?.EndSetup(device);
+        TrainSteps(new CohortTraining(layout, parameters, batch, input, gradients, gradientHooks, optimizer, lossSum), activeAt);
+        phases?.EndSteps(device);
+        var losses = lossSum.cpu().data<float>().ToArray();
+        var deltas = ExtractDeltas(parameters, globals, k, total);
+        phases?.EndExtract(device);
+        for (int d = 0; d < k; d++)
+        {
+            int job = order[d], deviceSteps = schedules[job].Steps;
+            results[job] = new TrainingResult(deltas[d], jobs[job].Shard.Count, deviceSteps, losses[d] / deviceSteps);
+        }
+        return results;
+    }
+
+    /// <summary>The devices that train at all, longest first (stable), so the devices still training at any step are a prefix of the stack.</summary>
+    private static int[] StackOrder(MinibatchSchedule[] schedules)
+        => Enumerable.Range(0, schedules.Length).Where(i => schedules[i].Steps > 0).OrderByDescending(i => schedules[i].Steps).ToArray();
+
+    /// <summary>For each step of the cohort, how many devices of the stack (a prefix) still train.</summary>
+    private static int[] ActiveCounts(MinibatchSchedule[] schedules, int[] order)
+    {
         int k = order.Length, steps = schedules[order[0]].Steps;
         var activeAt = new int[steps];
         for (int t = 0, a = k; t < steps; t++)
@@ -131,115 +164,75 @@ public static class BatchedTrainer
             while (schedules[order[a - 1]].Steps <= t) a--;
             activeAt[t] = a;
         }
+        return activeAt;
+    }
 
-        using var scope = torch.NewDisposeScope();
-        // The starting weights, [k, total] on the device. Devices of one round share one named global model, so
-        // it crosses to the device once and is repeated there (not k host copies). Read-only: with one device it
-        // can be the pool's cached model itself.
-        var globals = StackGlobals(jobs, order, total, device, models);
+    /// <summary>The trainable parameters, each [k, ...shape], starting from the stacked global weights.</summary>
+    private static Tensor[] StackParameters(ModelLayout layout, Tensor globals, int k, torch.Device device)
+    {
         var parameters = new Tensor[layout.Parameters.Count];
-        var state1 = new Tensor?[parameters.Length];
-        var state2 = new Tensor?[parameters.Length];
         for (int i = 0; i < parameters.Length; i++)
         {
             var info = layout.Parameters[i];
             long[] shape = [k, .. info.Shape.Select(s => (long)s)];
             // An explicit copy: a view could alias `globals`, which the deltas are measured against.
             parameters[i] = torch.empty(shape, device: device).copy_(globals.narrow(1, info.Offset, info.Count).reshape(shape)).requires_grad_(true);
-            if (plan.Optimizer != OptimizerKinds.Sgd) state1[i] = torch.zeros(shape, device: device);
-            if (plan.Optimizer == OptimizerKinds.Adam) state2[i] = torch.zeros(shape, device: device);
         }
-        var gradientHooks = hooks.Where(h => h.AdjustsGradients).ToArray();
-        var noise = dp is null ? null : order.Select(j => new DpNoise(jobs[j].Seed, device)).ToArray();
-        var starts = gradientHooks.Any(h => h.NeedsStartWeights) ? PerParameter(layout, globals, k) : null;
-        var deviceVectors = gradientHooks.Select(h => h.DeviceVector).OfType<string>().Distinct()
-            .ToDictionary(name => name, name => PerParameter(layout, StackVectors(jobs, order, name, total, device), k));
-        using var grad = torch.enable_grad();
-        // Every Scalar a native call reads is held in a local until the cohort is done: TorchSharp 0.107's Scalar
-        // has only a finalizer, so a temporary one (an implicit double -> Scalar, or the alpha 1 that add_(Tensor)
-        // passes itself) can be collected and freed while libtorch is still reading it: the `toFloat` failure at
-        // Scalar.h:140 inside add_ seen in bench runs, or silently a wrong step.
-        var one = HeldScalars.One;
-        using var negativeLearningRate = (-plan.LearningRate).ToScalar();
-        using var momentum = plan.Momentum.ToScalar();
-        double beta1 = plan.Momentum;
-        using var beta1Scalar = beta1.ToScalar();
-        using var oneMinusBeta1 = (1 - beta1).ToScalar();
-        using var beta2 = AdamBeta2.ToScalar();
-        using var oneMinusBeta2 = (1 - AdamBeta2).ToScalar();
-        using var epsilon = AdamEpsilon.ToScalar();
-        using var expectedBatch = ((long)plan.BatchSize).ToScalar();
-        var lossSum = torch.zeros(k, device: device);
-        // DP-SGD sums per-example losses (weight 1) and divides by the expected batch after clipping and noise.
-        bool meanLoss = dp is null;
-        using var input = gatherOnDevice
-            ? (BatchSource)new DeviceBatchSource(jobs, order, schedules, activeAt, batch, device, meanLoss)
-            : new HostBatchSource(jobs, order, schedules, batch, features, device, hooks, meanLoss);
+        return parameters;
+    }
 
-        phases?.EndSetup(device);
-        var views = new Tensor[parameters.Length];
-        for (int t = 0; t < steps; t++)
+    /// <summary>What every step of one cohort reads and updates.</summary>
+    private sealed record CohortTraining(ModelLayout Layout, Tensor[] Parameters, int Batch, BatchSource Input, CohortGradients Gradients,
+        StackedGradientHooks GradientHooks, StackedOptimizer Optimizer, Tensor LossSum)
+    {
+        /// <summary>The stack height: every device that trains at all.</summary>
+        public int K => (int)Parameters[0].shape[0];
+    }
+
+    private static void TrainSteps(CohortTraining cohort, int[] activeAt)
+    {
+        var views = new Tensor[cohort.Parameters.Length];
+        for (int t = 0; t < activeAt.Length; t++)
         {
             using var stepScope = torch.NewDisposeScope();
-            int active = activeAt[t];
-            for (int i = 0; i < parameters.Length; i++)
-                views[i] = active == k ? parameters[i] : parameters[i].narrow(0, 0, active);
-            var (x, y, w) = input.Step(t, active);
-            var tape = dp is null ? null : new List<TapedLayer>(layout.Parameters.Count / 2);
-            var logits = StackedModel.Logits(layout, views, x, active, tape);
-            var nll = F.cross_entropy(logits.reshape(active * batch, layout.Spec.Classes), y.reshape(active * batch), reduction: nn.Reduction.None);
-            var perDevice = (nll.view(active, batch) * w).sum(1);
-            Tensor[]? privateGradients = null;
-            if (dp is null) perDevice.sum().backward();
-            else privateGradients = dp.StackedGradients(layout, perDevice.sum(), tape!, w,
-                torch.stack(noise!.Take(active).Select(s => s.Next(total)).ToArray()), plan.BatchSize);
-
-            using var noGrad = torch.no_grad();
-            (active == k ? lossSum : lossSum.narrow(0, 0, active)).add_(dp is null ? perDevice : perDevice.div(expectedBatch), one);
-            int deviceStep = t + 1; // every device still training is at its own step t + 1
-            for (int i = 0; i < parameters.Length; i++)
-            {
-                var fullGrad = parameters[i].grad;
-                var g = privateGradients?[i] ?? (active == k ? fullGrad! : fullGrad!.narrow(0, 0, active));
-                var p = views[i];
-                foreach (var hook in gradientHooks)
-                    hook.AdjustGradient(g, p, Active(starts?[i], active, k),
-                        hook.DeviceVector is { } name ? Active(deviceVectors[name][i], active, k) : null);
-                switch (plan.Optimizer)
-                {
-                    case OptimizerKinds.Sgd:
-                        p.add_(g, negativeLearningRate);
-                        break;
-                    case OptimizerKinds.Momentum:
-                    {
-                        // PyTorch SGD semantics (dampening 0, no Nesterov): buf = g at the first step, then mu*buf + g.
-                        var buf = active == k ? state1[i]! : state1[i]!.narrow(0, 0, active);
-                        if (t == 0) buf.copy_(g); else buf.mul_(momentum).add_(g, one);
-                        p.add_(buf, negativeLearningRate);
-                        break;
-                    }
-                    default:
-                    {
-                        // PyTorch Adam (Kingma and Ba 2015 with PyTorch's eps placement), bias-corrected by the device's step.
-                        var m = active == k ? state1[i]! : state1[i]!.narrow(0, 0, active);
-                        var v = active == k ? state2[i]! : state2[i]!.narrow(0, 0, active);
-                        m.mul_(beta1Scalar).add_(g, oneMinusBeta1);
-                        v.mul_(beta2).addcmul_(g, g, oneMinusBeta2);
-                        double bc1 = 1 - Math.Pow(beta1, deviceStep), bc2 = 1 - Math.Pow(AdamBeta2, deviceStep);
-                        using var sqrtBc2 = Math.Sqrt(bc2).ToScalar();
-                        using var stepSize = (-plan.LearningRate / bc1).ToScalar();
-                        var denom = v.sqrt().div_(sqrtBc2).add_(epsilon);
-                        p.addcdiv_(m, denom, stepSize);
-                        break;
-                    }
-                }
-                fullGrad?.zero_();
-            }
+            TrainStep(cohort, t, activeAt[t], views);
         }
-        if (noise is not null) foreach (var stream in noise) stream.Dispose();
+    }
 
-        phases?.EndSteps(device);
-        var losses = lossSum.cpu().data<float>().ToArray();
+    /// <summary>One step of the first <paramref name="active"/> devices: forward, gradients, loss sum, hooks and optimizer update.</summary>
+    private static void TrainStep(CohortTraining cohort, int t, int active, Tensor[] views)
+    {
+        var parameters = cohort.Parameters;
+        int k = cohort.K;
+        for (int i = 0; i < parameters.Length; i++)
+            views[i] = active == k ? parameters[i] : parameters[i].narrow(0, 0, active);
+        var (x, y, w) = cohort.Input.Step(t, active);
+        var tape = cohort.Gradients.NewTape();
+        var perDevice = PerDeviceLoss(cohort.Layout, views, x, y, w, active, cohort.Batch, tape);
+        var gradients = cohort.Gradients.Backward(parameters, perDevice, tape, w, active);
+
+        using var noGrad = torch.no_grad();
+        (active == k ? cohort.LossSum : cohort.LossSum.narrow(0, 0, active)).add_(cohort.Gradients.StepLoss(perDevice), HeldScalars.One);
+        int deviceStep = t + 1; // every device still training is at its own step t + 1
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            cohort.GradientHooks.Adjust(i, gradients[i], views[i], active);
+            cohort.Optimizer.Step(i, views[i], gradients[i], active, deviceStep);
+            parameters[i].grad?.zero_();
+        }
+    }
+
+    /// <summary>Each active device's loss [active]: its examples' cross-entropies times their sample weights, summed.</summary>
+    private static Tensor PerDeviceLoss(ModelLayout layout, Tensor[] views, Tensor x, Tensor y, Tensor w, int active, int batch, List<TapedLayer>? tape)
+    {
+        var logits = StackedModel.Logits(layout, views, x, active, tape);
+        var nll = F.cross_entropy(logits.reshape(active * batch, layout.Spec.Classes), y.reshape(active * batch), reduction: nn.Reduction.None);
+        return (nll.view(active, batch) * w).sum(1);
+    }
+
+    /// <summary>Each device's trained weights minus its starting weights, in stack order.</summary>
+    private static float[][] ExtractDeltas(Tensor[] parameters, Tensor globals, int k, int total)
+    {
         // Deltas are formed on the device (one fp32 subtraction, as on the host) and cross back in one copy.
         var deltas = new float[k][];
         using (torch.no_grad())
@@ -253,13 +246,98 @@ public static class BatchedTrainer
                 flat.Slice(d * total, total).CopyTo(deltas[d]);
             }
         }
-        phases?.EndExtract(device);
-        for (int d = 0; d < k; d++)
+        return deltas;
+    }
+
+    /// <summary>
+    /// How a step's gradients are formed, chosen once per cohort: autograd of each device's mean loss, or DP-SGD's
+    /// clipped per-example sums plus each device's noise.
+    /// </summary>
+    private abstract class CohortGradients : IDisposable
+    {
+        public static CohortGradients For(TrainingHook.DpSgdHook? dp, ModelLayout layout, IReadOnlyList<TrainingJob> jobs, int[] order, int expectedBatch,
+            torch.Device device)
+            => dp is null ? new Autograd(order.Length) : new Private(dp, layout, jobs, order, expectedBatch, device);
+
+        /// <summary>Whether each example's loss is weighted 1 / batch size (a mean) rather than 1 (a sum).</summary>
+        public abstract bool MeanLoss { get; }
+
+        /// <summary>A tape for the forward pass, or null when the gradients need none.</summary>
+        public abstract List<TapedLayer>? NewTape();
+
+        /// <summary>Each parameter's gradient [active, ...shape] of the step.</summary>
+        public abstract Tensor[] Backward(Tensor[] parameters, Tensor perDevice, List<TapedLayer>? tape, Tensor weights, int active);
+
+        /// <summary>The step's loss per device [active], as added to the devices' loss sums.</summary>
+        public abstract Tensor StepLoss(Tensor perDevice);
+
+        public virtual void Dispose() { }
+
+        private sealed class Autograd(int k) : CohortGradients
         {
-            int job = order[d], deviceSteps = schedules[job].Steps;
-            results[job] = new TrainingResult(deltas[d], jobs[job].Shard.Count, deviceSteps, losses[d] / deviceSteps);
+            public override bool MeanLoss => true;
+
+            public override List<TapedLayer>? NewTape() => null;
+
+            public override Tensor[] Backward(Tensor[] parameters, Tensor perDevice, List<TapedLayer>? tape, Tensor weights, int active)
+            {
+                perDevice.sum().backward();
+                return parameters.Select(p => Active(p.grad, active, k)!).ToArray();
+            }
+
+            public override Tensor StepLoss(Tensor perDevice) => perDevice;
         }
-        return results;
+
+        /// <summary>DP-SGD sums per-example losses (weight 1) and divides by the expected batch after clipping and noise.</summary>
+        private sealed class Private(TrainingHook.DpSgdHook dp, ModelLayout layout, IReadOnlyList<TrainingJob> jobs, int[] order, int expectedBatch,
+            torch.Device device) : CohortGradients
+        {
+            private readonly DpNoise[] _noise = order.Select(j => new DpNoise(jobs[j].Seed, device)).ToArray();
+            // Held for the whole cohort: never a temporary Scalar in a native call (see HeldScalars).
+            private readonly Scalar _expectedBatch = ((long)expectedBatch).ToScalar();
+
+            public override bool MeanLoss => false;
+
+            public override List<TapedLayer>? NewTape() => new(layout.Parameters.Count / 2);
+
+            public override Tensor[] Backward(Tensor[] parameters, Tensor perDevice, List<TapedLayer>? tape, Tensor weights, int active)
+                => dp.StackedGradients(layout, perDevice.sum(), tape!, weights,
+                    torch.stack(_noise.Take(active).Select(s => s.Next(layout.Count)).ToArray()), expectedBatch);
+
+            public override Tensor StepLoss(Tensor perDevice) => perDevice.div(_expectedBatch);
+
+            public override void Dispose()
+            {
+                foreach (var stream in _noise) stream.Dispose();
+                _expectedBatch.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The plan's gradient hooks with their stacked inputs (start weights, device vectors), applied to the active devices.</summary>
+    private sealed class StackedGradientHooks
+    {
+        private readonly TrainingHook[] _hooks;
+        private readonly Tensor[]? _starts;
+        private readonly Dictionary<string, Tensor[]> _deviceVectors;
+        private readonly int _k;
+
+        public StackedGradientHooks(TrainingHook[] hooks, ModelLayout layout, IReadOnlyList<TrainingJob> jobs, int[] order, Tensor globals, torch.Device device)
+        {
+            _k = order.Length;
+            _hooks = hooks.Where(h => h.AdjustsGradients).ToArray();
+            _starts = _hooks.Any(h => h.NeedsStartWeights) ? PerParameter(layout, globals, _k) : null;
+            _deviceVectors = _hooks.Select(h => h.DeviceVector).OfType<string>().Distinct()
+                .ToDictionary(name => name, name => PerParameter(layout, StackVectors(jobs, order, name, layout.Count, device), _k));
+        }
+
+        /// <summary>Adds every hook's term to the gradient <paramref name="g"/> of parameter <paramref name="index"/> (value <paramref name="p"/>).</summary>
+        public void Adjust(int index, Tensor g, Tensor p, int active)
+        {
+            foreach (var hook in _hooks)
+                hook.AdjustGradient(g, p, Active(_starts?[index], active, _k),
+                    hook.DeviceVector is { } name ? Active(_deviceVectors[name][index], active, _k) : null);
+        }
     }
 
     /// <summary>The first <paramref name="active"/> devices of a stacked tensor (the whole tensor when all are active).</summary>

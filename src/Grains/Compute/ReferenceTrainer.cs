@@ -19,16 +19,13 @@ namespace FedSim.Compute;
 /// The update is written out rather than delegated to TorchSharp's torch.optim, whose step passes each learning
 /// rate as a temporary <see cref="Scalar"/>: TorchSharp 0.107's Scalar has only a finalizer, so a garbage collection
 /// during the native call can free it while libtorch reads it (a `toFloat` failure at Scalar.h:140, or a silently
-/// wrong step). Every Scalar here is held in a local for the whole call. Per step, nothing is allocated on the
+/// wrong step). Every Scalar here is held for the whole call. Per step, nothing is allocated on the
 /// managed heap: the batch is written into one reused host tensor, and the loss is summed on the device and read
 /// once at the end (no per-step item() synchronisation).
 /// </remarks>
 public static class ReferenceTrainer
 {
     static ReferenceTrainer() => TorchRuntime.EnsureInitialized();
-
-    private const double AdamBeta2 = 0.999;
-    private const double AdamEpsilon = 1e-8;
 
     public static TrainingResult Train(TrainingJob job, torch.Device device)
     {
@@ -43,8 +40,6 @@ public static class ReferenceTrainer
         var hooks = TrainingHook.For(plan, layout, job.Shard.Source);
         var dp = hooks.OfType<TrainingHook.DpSgdHook>().FirstOrDefault();
         var schedule = new MinibatchSchedule(job.Shard.Indices, job.Seed, plan.BatchSize, plan.LocalEpochs, job.MaxSteps, poisson: dp is not null);
-        var inputHooks = hooks.Where(h => h.TransformsInputs).ToArray();
-        var gradientHooks = hooks.Where(h => h.AdjustsGradients).ToArray();
         if (schedule.Steps == 0) return new TrainingResult(new float[layout.Count], job.Shard.Count, 0, 0f);
 
         var model = CachedModule(layout, device);
@@ -52,112 +47,265 @@ public static class ReferenceTrainer
         using var grad = torch.enable_grad();
         var parameters = model.parameters().ToArray();
         Load(layout, parameters, job.GlobalWeights, device);
-        // The one-device twin of the batched trainer's hook inputs, in module orientation.
-        Tensor[]? starts = gradientHooks.Any(h => h.NeedsStartWeights) ? Oriented(layout, job.GlobalWeights, device) : null;
-        var deviceVectors = gradientHooks.Select(h => h.DeviceVector).OfType<string>().Distinct()
-            .ToDictionary(name => name, name => Oriented(layout, job.Vector(name), device));
-
+        var gradientHooks = new ModuleGradientHooks(hooks, layout, job, device);
         foreach (var p in parameters) p.grad?.zero_(); // a call that failed mid-way may have left gradients behind
-        var state1 = plan.Optimizer == OptimizerKinds.Sgd ? null : parameters.Select(p => torch.zeros_like(p)).ToArray();
-        var state2 = plan.Optimizer == OptimizerKinds.Adam ? parameters.Select(p => torch.zeros_like(p)).ToArray() : null;
-        // Held for the whole call (see the remarks): never a temporary Scalar in a native call.
-        using var negativeLearningRate = (-plan.LearningRate).ToScalar();
-        using var momentum = plan.Momentum.ToScalar();
-        using var beta1 = ((double)plan.Momentum).ToScalar();
-        using var oneMinusBeta1 = (1 - (double)plan.Momentum).ToScalar();
-        using var beta2 = AdamBeta2.ToScalar();
-        using var oneMinusBeta2 = (1 - AdamBeta2).ToScalar();
-        using var epsilon = AdamEpsilon.ToScalar();
-        var one = HeldScalars.One;
-
-        var data = job.Shard.Source;
-        int features = data.FeatureCount, batch = Math.Max(1, schedule.MaxBatch); // Poisson batches vary in size
-        var x = new HostBuffer([batch, features], ScalarType.Float32);
-        var y = new HostBuffer([batch], ScalarType.Int64);
-        var rows = new int[batch];
-        var labels = new long[batch];
-        var sample = new float[features]; // one sample's features while input hooks transform them
-        var inputShape = InputShape(layout, batch);
-        var lossSum = torch.zeros(1, device: device);
-        using var noise = dp is null ? null : new DpNoise(job.Seed, device);
-        double privateLossSum = 0;
+        using var optimizer = ModuleOptimizer.For(plan, parameters);
+        var batches = new HostBatches(job, layout, schedule, hooks, device);
+        using var gradients = dp is null ? (StepGradients)new Autograd(device) : new Private(dp, layout, job.Seed, plan.BatchSize, device);
         for (int t = 0; t < schedule.Steps; t++)
         {
             using var stepScope = torch.NewDisposeScope();
-            int count = schedule.Batch(t, rows);
-            for (int i = 0; i < count; i++)
-            {
-                int row = rows[i];
-                labels[i] = data.Labels[row];
-                if (inputHooks.Length == 0)
-                {
-                    x.Write(data.Features, row * features, (long)i * features, features);
-                    continue;
-                }
-                Array.Copy(data.Features, row * features, sample, 0, features);
-                foreach (var hook in inputHooks) hook.TransformSample(sample, ref labels[i], job.Seed, row);
-                x.Write(sample, 0, (long)i * features, features);
-            }
-            y.Write(labels, 0, 0, count);
-            inputShape[0] = count;
-            var xs = x.Tensor.narrow(0, 0, count).view(inputShape);
-            var ys = y.Tensor.narrow(0, 0, count);
-            if (device.type != DeviceType.CPU) (xs, ys) = (xs.to(device), ys.to(device));
-
-            if (dp is not null)
-                privateLossSum += PrivateStep(dp, model, parameters, layout, xs, ys, count, noise!.Next(layout.Count), plan.BatchSize);
-            else
-            {
-                var loss = F.cross_entropy(model.forward(xs), ys);
-                loss.backward();
-                using var lossNoGrad = torch.no_grad();
-                lossSum.add_(loss.detach(), one);
-            }
+            var (xs, ys, count) = batches.Step(t);
+            gradients.Backward(model, parameters, xs, ys, count);
 
             using var noGrad = torch.no_grad();
-            for (int i = 0; i < parameters.Length; i++)
-                foreach (var hook in gradientHooks)
-                    hook.AdjustGradient(parameters[i].grad!, parameters[i], starts?[i],
-                        hook.DeviceVector is { } name ? deviceVectors[name][i] : null);
-            int step = t + 1;
-            for (int i = 0; i < parameters.Length; i++)
-            {
-                var p = parameters[i];
-                var g = p.grad!;
-                switch (plan.Optimizer)
-                {
-                    case OptimizerKinds.Sgd:
-                        p.add_(g, negativeLearningRate);
-                        break;
-                    case OptimizerKinds.Momentum:
-                        // torch.optim.SGD with momentum (dampening 0, no Nesterov): buf = g at the first step, then mu*buf + g.
-                        if (t == 0) state1![i].copy_(g); else state1![i].mul_(momentum).add_(g, one);
-                        p.add_(state1[i], negativeLearningRate);
-                        break;
-                    default:
-                    {
-                        // torch.optim.Adam (amsgrad off, no weight decay), bias-corrected by the step count.
-                        state1![i].mul_(beta1).add_(g, oneMinusBeta1);
-                        state2![i].mul_(beta2).addcmul_(g, g, oneMinusBeta2);
-                        double bc1 = 1 - Math.Pow(plan.Momentum, step), bc2 = 1 - Math.Pow(AdamBeta2, step);
-                        using var sqrtBc2 = Math.Sqrt(bc2).ToScalar();
-                        using var stepSize = (-plan.LearningRate / bc1).ToScalar();
-                        var denom = state2[i].sqrt().div_(sqrtBc2).add_(epsilon);
-                        p.addcdiv_(state1[i], denom, stepSize);
-                        break;
-                    }
-                }
-                g.zero_();
-            }
+            gradientHooks.Adjust(parameters);
+            optimizer.Step(parameters, t + 1);
         }
 
-        float meanLoss = (float)((lossSum.cpu().item<float>() + privateLossSum) / schedule.Steps);
-        x.Tensor.Dispose();
-        y.Tensor.Dispose();
+        float meanLoss = gradients.MeanLoss(schedule.Steps);
+        batches.Dispose();
         var trained = Save(layout, parameters);
         var delta = new float[layout.Count];
         for (int i = 0; i < delta.Length; i++) delta[i] = trained[i] - job.GlobalWeights[i];
         return new TrainingResult(delta, job.Shard.Count, schedule.Steps, meanLoss);
+    }
+
+    /// <summary>
+    /// One device's minibatches, written into reused host tensors (through the plan's input hooks, which rewrite a
+    /// copy of each row) and moved to the device.
+    /// </summary>
+    private sealed class HostBatches : IDisposable
+    {
+        private readonly Data.Dataset _data;
+        private readonly MinibatchSchedule _schedule;
+        private readonly TrainingHook[] _inputHooks;
+        private readonly ulong _seed;
+        private readonly torch.Device _device;
+        private readonly int _features;
+        private readonly HostBuffer _x, _y;
+        private readonly int[] _rows;
+        private readonly long[] _labels;
+        private readonly float[] _sample; // one sample's features while input hooks transform them
+        private readonly long[] _inputShape;
+
+        public HostBatches(TrainingJob job, ModelLayout layout, MinibatchSchedule schedule, TrainingHook[] hooks, torch.Device device)
+        {
+            (_data, _schedule, _seed, _device) = (job.Shard.Source, schedule, job.Seed, device);
+            _inputHooks = hooks.Where(h => h.TransformsInputs).ToArray();
+            int batch = Math.Max(1, schedule.MaxBatch); // Poisson batches vary in size
+            _features = _data.FeatureCount;
+            _x = new HostBuffer([batch, _features], ScalarType.Float32);
+            _y = new HostBuffer([batch], ScalarType.Int64);
+            _rows = new int[batch];
+            _labels = new long[batch];
+            _sample = new float[_features];
+            _inputShape = InputShape(layout, batch);
+        }
+
+        /// <summary>Step <paramref name="t"/>'s inputs (shaped for the module) and labels on the device, and their count.</summary>
+        public (Tensor X, Tensor Y, int Count) Step(int t)
+        {
+            int count = _schedule.Batch(t, _rows), features = _features;
+            for (int i = 0; i < count; i++)
+            {
+                int row = _rows[i];
+                _labels[i] = _data.Labels[row];
+                if (_inputHooks.Length == 0)
+                {
+                    _x.Write(_data.Features, row * features, (long)i * features, features);
+                    continue;
+                }
+                Array.Copy(_data.Features, row * features, _sample, 0, features);
+                foreach (var hook in _inputHooks) hook.TransformSample(_sample, ref _labels[i], _seed, row);
+                _x.Write(_sample, 0, (long)i * features, features);
+            }
+            _y.Write(_labels, 0, 0, count);
+            _inputShape[0] = count;
+            var xs = _x.Tensor.narrow(0, 0, count).view(_inputShape);
+            var ys = _y.Tensor.narrow(0, 0, count);
+            if (_device.type != DeviceType.CPU) (xs, ys) = (xs.to(_device), ys.to(_device));
+            return (xs, ys, count);
+        }
+
+        public void Dispose()
+        {
+            _x.Tensor.Dispose();
+            _y.Tensor.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// How a step leaves its gradient in the parameters' .grad, chosen once per call: autograd of the batch's mean loss,
+    /// or DP-SGD one example at a time (<see cref="PrivateStep"/>). Sums the steps' losses for the mean loss.
+    /// </summary>
+    private abstract class StepGradients(torch.Device device) : IDisposable
+    {
+        /// <summary>The plain steps' summed loss, kept on the device and read once at the end.</summary>
+        protected readonly Tensor LossSum = torch.zeros(1, device: device);
+
+        /// <summary>The DP-SGD steps' summed loss, read example by example.</summary>
+        protected double PrivateLossSum;
+
+        public abstract void Backward(Sequential model, Parameter[] parameters, Tensor xs, Tensor ys, int count);
+
+        /// <summary>The mean step loss: both sums enter it (one stays zero), so it is one expression whichever way the steps trained.</summary>
+        public float MeanLoss(int steps) => (float)((LossSum.cpu().item<float>() + PrivateLossSum) / steps);
+
+        public virtual void Dispose() { }
+    }
+
+    private sealed class Autograd(torch.Device device) : StepGradients(device)
+    {
+        public override void Backward(Sequential model, Parameter[] parameters, Tensor xs, Tensor ys, int count)
+        {
+            var loss = F.cross_entropy(model.forward(xs), ys);
+            loss.backward();
+            using var lossNoGrad = torch.no_grad();
+            LossSum.add_(loss.detach(), HeldScalars.One);
+        }
+    }
+
+    private sealed class Private(TrainingHook.DpSgdHook dp, ModelLayout layout, ulong seed, int expectedBatch, torch.Device device)
+        : StepGradients(device)
+    {
+        private readonly DpNoise _noise = new(seed, device);
+
+        public override void Backward(Sequential model, Parameter[] parameters, Tensor xs, Tensor ys, int count)
+            => PrivateLossSum += PrivateStep(dp, model, parameters, layout, xs, ys, count, _noise.Next(layout.Count), expectedBatch);
+
+        public override void Dispose() => _noise.Dispose();
+    }
+
+    /// <summary>The plan's gradient hooks with their inputs (start weights, device vectors) in module orientation.</summary>
+    private sealed class ModuleGradientHooks
+    {
+        private readonly TrainingHook[] _hooks;
+        private readonly Tensor[]? _starts;
+        private readonly Dictionary<string, Tensor[]> _deviceVectors;
+
+        public ModuleGradientHooks(TrainingHook[] hooks, ModelLayout layout, TrainingJob job, torch.Device device)
+        {
+            _hooks = hooks.Where(h => h.AdjustsGradients).ToArray();
+            // The one-device twin of the batched trainer's hook inputs, in module orientation.
+            _starts = _hooks.Any(h => h.NeedsStartWeights) ? Oriented(layout, job.GlobalWeights, device) : null;
+            _deviceVectors = _hooks.Select(h => h.DeviceVector).OfType<string>().Distinct()
+                .ToDictionary(name => name, name => Oriented(layout, job.Vector(name), device));
+        }
+
+        /// <summary>Adds every hook's term to every parameter's .grad, in place.</summary>
+        public void Adjust(Parameter[] parameters)
+        {
+            for (int i = 0; i < parameters.Length; i++)
+                foreach (var hook in _hooks)
+                    hook.AdjustGradient(parameters[i].grad!, parameters[i], _starts?[i],
+                        hook.DeviceVector is { } name ? _deviceVectors[name][i] : null);
+        }
+    }
+
+    /// <summary>
+    /// The update torch.optim applies (SGD, SGD with momentum, Adam), written out for one module's parameters: the
+    /// independent twin of <see cref="StackedOptimizer"/>, kept separate so each checks the other. Its Scalars are held
+    /// for the whole call (see the class remarks).
+    /// </summary>
+    private abstract class ModuleOptimizer : IDisposable
+    {
+        protected readonly Scalar NegativeLearningRate;
+
+        private ModuleOptimizer(TrainingPlan plan) => NegativeLearningRate = (-plan.LearningRate).ToScalar();
+
+        public static ModuleOptimizer For(TrainingPlan plan, Parameter[] parameters) => plan.Optimizer switch
+        {
+            OptimizerKinds.Sgd => new Sgd(plan),
+            OptimizerKinds.Momentum => new Momentum(plan, parameters),
+            _ => new Adam(plan, parameters),
+        };
+
+        /// <summary>Updates every parameter from its .grad at <paramref name="step"/> (1 at the first), then zeroes the gradients.</summary>
+        public void Step(Parameter[] parameters, int step)
+        {
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                var p = parameters[i];
+                var g = p.grad!;
+                Update(i, p, g, step);
+                g.zero_();
+            }
+        }
+
+        protected abstract void Update(int index, Tensor p, Tensor g, int step);
+
+        public virtual void Dispose() => NegativeLearningRate.Dispose();
+
+        private sealed class Sgd(TrainingPlan plan) : ModuleOptimizer(plan)
+        {
+            protected override void Update(int index, Tensor p, Tensor g, int step) => p.add_(g, NegativeLearningRate);
+        }
+
+        /// <summary>torch.optim.SGD with momentum (dampening 0, no Nesterov): buf = g at the first step, then mu*buf + g.</summary>
+        private sealed class Momentum : ModuleOptimizer
+        {
+            private readonly Tensor[] _buffers;
+            private readonly Scalar _momentum;
+
+            public Momentum(TrainingPlan plan, Parameter[] parameters) : base(plan)
+            {
+                _buffers = parameters.Select(p => torch.zeros_like(p)).ToArray();
+                _momentum = plan.Momentum.ToScalar();
+            }
+
+            protected override void Update(int index, Tensor p, Tensor g, int step)
+            {
+                if (step == 1) _buffers[index].copy_(g); else _buffers[index].mul_(_momentum).add_(g, HeldScalars.One);
+                p.add_(_buffers[index], NegativeLearningRate);
+            }
+
+            public override void Dispose()
+            {
+                _momentum.Dispose();
+                base.Dispose();
+            }
+        }
+
+        /// <summary>torch.optim.Adam (amsgrad off, no weight decay), bias-corrected by the step count.</summary>
+        private sealed class Adam : ModuleOptimizer
+        {
+            private const double Beta2 = 0.999;
+            private const double Epsilon = 1e-8;
+
+            private readonly float _learningRate, _beta1;
+            private readonly Tensor[] _firstMoments, _secondMoments;
+            private readonly Scalar _beta1Scalar, _oneMinusBeta1, _beta2, _oneMinusBeta2, _epsilon;
+
+            public Adam(TrainingPlan plan, Parameter[] parameters) : base(plan)
+            {
+                (_learningRate, _beta1) = (plan.LearningRate, plan.Momentum);
+                _firstMoments = parameters.Select(p => torch.zeros_like(p)).ToArray();
+                _secondMoments = parameters.Select(p => torch.zeros_like(p)).ToArray();
+                _beta1Scalar = ((double)plan.Momentum).ToScalar();
+                _oneMinusBeta1 = (1 - (double)plan.Momentum).ToScalar();
+                _beta2 = Beta2.ToScalar();
+                _oneMinusBeta2 = (1 - Beta2).ToScalar();
+                _epsilon = Epsilon.ToScalar();
+            }
+
+            protected override void Update(int index, Tensor p, Tensor g, int step)
+            {
+                _firstMoments[index].mul_(_beta1Scalar).add_(g, _oneMinusBeta1);
+                _secondMoments[index].mul_(_beta2).addcmul_(g, g, _oneMinusBeta2);
+                double bc1 = 1 - Math.Pow(_beta1, step), bc2 = 1 - Math.Pow(Beta2, step);
+                using var sqrtBc2 = Math.Sqrt(bc2).ToScalar();
+                using var stepSize = (-_learningRate / bc1).ToScalar();
+                var denom = _secondMoments[index].sqrt().div_(sqrtBc2).add_(_epsilon);
+                p.addcdiv_(_firstMoments[index], denom, stepSize);
+            }
+
+            public override void Dispose()
+            {
+                foreach (var scalar in new[] { _beta1Scalar, _oneMinusBeta1, _beta2, _oneMinusBeta2, _epsilon }) scalar.Dispose();
+                base.Dispose();
+            }
+        }
     }
 
     /// <summary>This thread's module for the layout on the device: built once and reused, as a training loop reuses
