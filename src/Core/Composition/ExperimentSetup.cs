@@ -61,9 +61,9 @@ internal sealed class ExperimentSetup
         if (privacy.Central is not null || privacy.Local is not null) stages.Add(new PrivacyAccountingStage(privacy, centralAccounting, last));
         if (roster.Count > 0) stages.Add(new ByzantineMetricsStage(roster));
         stages.Add(new EvaluationStage(weights => evaluate(weights, evaluationIndices), every, last));
-        if (scenario.Byzantine is BackdoorOptions backdoor)
+        if (scenario.Byzantine?.EvaluationTrigger(data.Facts) is { } trigger)
         {
-            var triggered = data.TriggeredTest(backdoor.Trigger(data.Facts));
+            var triggered = data.TriggeredTest(trigger);
             stages.Add(new BackdoorStage(weights => evaluateOn(weights, triggered), every, last));
         }
         // The tap reads the round's final metrics (epsilon), so it stays after every stage that adds one.

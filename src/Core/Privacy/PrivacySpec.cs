@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using FedSim.Determinism;
 using System.ComponentModel.DataAnnotations;
 using FedSim.Components;
 using FedSim.Privacy.Mechanisms;
@@ -108,6 +109,16 @@ public abstract class ClippingOptions : ComponentOptions
     /// <summary>S in the first round.</summary>
     public abstract double InitialClipNorm { get; }
 
+    /// <summary>Whether S follows the share of unclipped updates (each device then reports whether it fitted under S).</summary>
+    public virtual bool TracksUnclippedFraction => false;
+
+    /// <summary>
+    /// S for the next round and the noised unclipped fraction it was moved by, after a round that clipped to
+    /// <paramref name="clipNorm"/>; null when S is fixed.
+    /// </summary>
+    public virtual (double NextClipNorm, double NoisedUnclippedFraction)? Adapt(double clipNorm, double expectedParticipants, int unclipped, int used,
+        DeterministicRandom countNoise) => null;
+
     /// <summary>
     /// The noise multiplier of the update sum, given the run's total z: all of it for fixed clipping; what is left
     /// after the clip-count query for adaptive clipping (<see cref="AdaptiveClipping.UpdateNoiseMultiplier"/>).
@@ -157,6 +168,15 @@ public sealed class AdaptiveClippingOptions : ClippingOptions
     public double CountNoiseStd { get; set; }
 
     public override double InitialClipNorm => InitialNorm;
+
+    public override bool TracksUnclippedFraction => true;
+
+    public override (double NextClipNorm, double NoisedUnclippedFraction)? Adapt(double clipNorm, double expectedParticipants, int unclipped, int used,
+        DeterministicRandom countNoise)
+    {
+        var next = Create(clipNorm, expectedParticipants).Update(unclipped, used, expectedParticipants, countNoise);
+        return (next.NextClipNorm, next.NoisedUnclippedFraction);
+    }
 
     /// <summary>σ_b for a round of <paramref name="expectedParticipants"/> expected devices.</summary>
     public double CountNoise(double expectedParticipants) => CountNoiseStd > 0 ? CountNoiseStd : expectedParticipants / 20;

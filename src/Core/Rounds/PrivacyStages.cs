@@ -41,7 +41,7 @@ public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAc
             // The protocol failed (or had nobody to aggregate): nothing is released and the model stays.
             round.Metrics.Add(new RoundMetric("used", 0));
             round.Metrics.Add(new RoundMetric("clip_norm", PrivacyState.ClipNormOf(round.Context.State, central.Clipping)));
-            if (central.Clipping is AdaptiveClippingOptions) round.Metrics.Add(new RoundMetric("unclipped_fraction", null));
+            if (central.Clipping.TracksUnclippedFraction) round.Metrics.Add(new RoundMetric("unclipped_fraction", null));
             return;
         }
         var state = round.Context.State;
@@ -84,10 +84,9 @@ public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAc
         round.Used = used;
         round.Metrics.Add(new RoundMetric("used", used.Count));
         round.Metrics.Add(new RoundMetric("clip_norm", clipNorm));
-        if (clipping is AdaptiveClippingOptions adaptive)
+        var countNoise = new DeterministicRandom(Seeds.ClippingCountNoise(round.Context.ExperimentSeed, round.Context.Round));
+        if (clipping.Adapt(clipNorm, m, unclipped, used.Count, countNoise) is { } next)
         {
-            var countNoise = new DeterministicRandom(Seeds.ClippingCountNoise(round.Context.ExperimentSeed, round.Context.Round));
-            var next = adaptive.Create(clipNorm, m).Update(unclipped, used.Count, m, countNoise);
             state.Scalars[PrivacyState.ClipNorm] = next.NextClipNorm;
             round.Metrics.Add(new RoundMetric("unclipped_fraction", next.NoisedUnclippedFraction));
         }

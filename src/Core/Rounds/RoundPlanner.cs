@@ -48,7 +48,7 @@ public static class RoundPlanner
     {
         int wanted = (int)Math.Min(population, (long)Math.Ceiling(devicesPerRound * (1 + heterogeneity.OverSelection) - 1e-9));
         var sampled = Sample(round, seed, population, wanted, heterogeneity, profiles.Trace, roundStartSeconds, sampling);
-        if (sampling is PoissonSamplingOptions) devicesPerRound = int.MaxValue; // no target cohort to cut the arrivals to
+        if (sampling is { TargetsCohortSize: false }) devicesPerRound = int.MaxValue; // no target cohort to cut the arrivals to
 
         double deadline = heterogeneity.DeadlineSeconds;
         var plans = new List<DevicePlan>(sampled.Length);
@@ -99,11 +99,8 @@ public static class RoundPlanner
     }
 
     /// <summary>
-    /// The round's sampled devices, sorted. Poisson sampling (<paramref name="sampling"/>) takes each device with
-    /// probability q and keeps those available; <paramref name="count"/> is then unused. Fixed-size sampling with every
-    /// device always available is exactly <see cref="CohortSampler.Sample"/> (so scenarios without availability keep
-    /// their numbers); otherwise devices are drawn one by one without replacement from the same seeded stream, skipping
-    /// unavailable ones, until enough are found or the population is exhausted.
+    /// The round's sampled devices, sorted: the scenario's sampling kind draws them (fixed size when it names none, see
+    /// <see cref="SamplingOptions.Sample"/>), skipping the devices that availability or the trace rule out this round.
     /// </summary>
     public static long[] Sample(int round, ulong seed, long population, int count, HeterogeneitySpec heterogeneity, DeviceTrace trace,
         double roundStartSeconds, SamplingOptions? sampling = null)
@@ -114,23 +111,7 @@ public static class RoundPlanner
             if (trace.Find(device) is { } entry && !entry.AvailableAt(roundStartSeconds)) return false;
             return heterogeneity.Availability >= 1 || Draw(seed, round, device, SeedPurpose.Availability) < heterogeneity.Availability;
         }
-        if (sampling is PoissonSamplingOptions poisson) return poisson.Sample(round, seed, population, everyoneAvailable ? null : Available);
-        if (everyoneAvailable) return CohortSampler.Sample(population, count, seed, round);
-
-        // Lazy Fisher–Yates over 0..N-1: only swapped positions are stored, so memory is O(draws), not O(N).
-        var rng = new DeterministicRandom(Seeds.Derive(seed, round, Seeds.None, SeedPurpose.CohortSampling));
-        var swapped = new Dictionary<long, long>();
-        var chosen = new List<long>(count);
-        for (long i = 0; i < population && chosen.Count < count; i++)
-        {
-            long j = i + rng.NextInt64(population - i);
-            long atJ = swapped.GetValueOrDefault(j, j);
-            swapped[j] = swapped.GetValueOrDefault(i, i);
-            if (Available(atJ)) chosen.Add(atJ);
-        }
-        var result = chosen.ToArray();
-        Array.Sort(result);
-        return result;
+        return (sampling ?? FixedSizeSamplingOptions.Default).Sample(round, seed, population, count, everyoneAvailable ? null : Available);
     }
 
     /// <summary>Samples processed by the first <paramref name="steps"/> steps over a shard of <paramref name="n"/> (short last batch per epoch).</summary>

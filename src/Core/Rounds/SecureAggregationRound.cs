@@ -33,7 +33,7 @@ public static class SecureAggregationRound
     /// within it); otherwise FedAvg's weighted sum with the weight appended, in the configured clip range.
     /// </summary>
     public static SecAggEncoding Encoding(PrivacySpec privacy, int parameters, double clipNorm) => privacy.Central is { } central
-        ? new SecAggEncoding(parameters, central.Clipping is AdaptiveClippingOptions ? SecAggExtraCoordinate.UnclippedBit : SecAggExtraCoordinate.None, clipNorm)
+        ? new SecAggEncoding(parameters, central.Clipping.TracksUnclippedFraction ? SecAggExtraCoordinate.UnclippedBit : SecAggExtraCoordinate.None, clipNorm)
         : new SecAggEncoding(parameters, SecAggExtraCoordinate.Weight, privacy.SecureAggregation!.ClipRange);
 
     /// <summary>The protocol's parameters for <paramref name="devices"/> participants; throws ArgumentException when they cannot run.</summary>

@@ -43,11 +43,11 @@ public sealed class BackdoorTests
     public void Backdoor_trigger_is_the_bottom_right_patch()
     {
         // 4 × 4 pixels of a 28 × 28 image: rows 24–27, columns 24–27 → indices 24·28 + 24 = 696 ... 27·28 + 27 = 783.
-        var indices = new BackdoorOptions { PatchSize = 4 }.Trigger(Mnist).FeatureIndices(784, Mnist.Image);
+        var indices = new BackdoorOptions { PatchSize = 4 }.EvaluationTrigger(Mnist)!.FeatureIndices(784, Mnist.Image);
 
         Assert.Equal(16, indices.Length);
         Assert.Equal(696, indices[0]);
         Assert.Equal(783, indices[^1]);
-        Assert.Equal(1.0, new BackdoorOptions().Trigger(Mnist).PoisonFraction);
+        Assert.Equal(1.0, new BackdoorOptions().EvaluationTrigger(Mnist)!.PoisonFraction);
     }
 }

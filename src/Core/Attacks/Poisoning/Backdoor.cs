@@ -41,5 +41,5 @@ public sealed class BackdoorOptions : ByzantineOptions
     }
 
     /// <summary>The trigger as evaluation applies it to test inputs (same pixels and value as in training).</summary>
-    public BackdoorTrigger Trigger(DataFacts data) => new(PatchSize, data.MaxFeature, TargetLabel, 1.0);
+    public override BackdoorTrigger? EvaluationTrigger(DataFacts data) => new BackdoorTrigger(PatchSize, data.MaxFeature, TargetLabel, 1.0);
 }

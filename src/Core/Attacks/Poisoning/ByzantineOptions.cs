@@ -35,6 +35,12 @@ public abstract class ByzantineOptions : ComponentOptions
     public virtual IEnumerable<PlanModifier> TrainingModifiers(DataFacts data) => [];
 
     /// <summary>
+    /// The trigger whose success the coordinator measures on the test set each evaluation round (backdoor_accuracy);
+    /// null for attacks without one.
+    /// </summary>
+    public virtual BackdoorTrigger? EvaluationTrigger(DataFacts data) => null;
+
+    /// <summary>
     /// The updates the members send, one per honest update given (same order). Non-colluding attacks get one
     /// update at a time. Must not modify the inputs.
     /// </summary>
