@@ -142,13 +142,24 @@ public static class CsvDatasetReader
         if (rows == 0)
             throw new DatasetException($"{path}: the header is there but no data rows follow it.");
 
+        var (features, featureNames, numeric) = Encode(columns.Where((_, c) => c != labelAt && c != ownerAt).ToList(), rows);
+        var (labelIds, classNames) = labels.Classes();
+        var (ownerIds, ownerNames) = ownerAt >= 0 ? NumberOwners(owners, ownerOfRow) : (null, null);
+        TextCells.RequireTwoClasses(path, labelIds, classNames);
+        return new Table(features, featureNames, numeric, labelIds, classNames, ownerIds, ownerNames, missingPerRow.ToArray());
+    }
+
+    /// <summary>
+    /// The feature columns as one row-major matrix: a numeric column is one feature, a categorical one a one-hot block
+    /// named column=value; also the names and the positions of the numeric features.
+    /// </summary>
+    private static (float[] Features, string[] Names, int[] Numeric) Encode(IReadOnlyList<Column> featureColumns, int rows)
+    {
         var featureNames = new List<string>();
         var numeric = new List<int>();
         var blocks = new List<(Column Column, int Offset)>();
-        for (int c = 0; c < columns.Length; c++)
+        foreach (var column in featureColumns)
         {
-            if (c == labelAt || c == ownerAt) continue;
-            var column = columns[c];
             column.Finish(rows);
             blocks.Add((column, featureNames.Count));
             if (column.IsNumeric)
@@ -163,20 +174,16 @@ public static class CsvDatasetReader
         var features = new float[(long)rows * width];
         foreach (var (column, offset) in blocks)
             column.WriteInto(features, width, offset);
+        return (features, featureNames.ToArray(), numeric.ToArray());
+    }
 
-        var (labelIds, classNames) = labels.Classes();
-        int[]? ownerIds = null;
-        string[]? ownerNames = null;
-        if (ownerAt >= 0)
-        {
-            // Owners numbered by sorted name, so device ids do not depend on row order.
-            ownerNames = owners.Keys.Order(StringComparer.Ordinal).ToArray();
-            var rank = ownerNames.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
-            var remap = owners.ToDictionary(p => p.Value, p => rank[p.Key]);
-            ownerIds = ownerOfRow.Select(o => remap[o]).ToArray();
-        }
-        TextCells.RequireTwoClasses(path, labelIds, classNames);
-        return new Table(features, featureNames.ToArray(), numeric.ToArray(), labelIds, classNames, ownerIds, ownerNames, missingPerRow.ToArray());
+    /// <summary>Each row's owner as an index into the owners' names, numbered by sorted name so device ids do not depend on row order.</summary>
+    private static (int[]? Ids, string[]? Names) NumberOwners(Dictionary<string, int> owners, List<int> ownerOfRow)
+    {
+        var ownerNames = owners.Keys.Order(StringComparer.Ordinal).ToArray();
+        var rank = ownerNames.Select((n, i) => (n, i)).ToDictionary(t => t.n, t => t.i, StringComparer.Ordinal);
+        var remap = owners.ToDictionary(p => p.Value, p => rank[p.Key]);
+        return (ownerOfRow.Select(o => remap[o]).ToArray(), ownerNames);
     }
 
     private static SepReader OpenSep(TextReader text) =>

@@ -40,23 +40,7 @@ public sealed class SweepFile
     {
         var errors = new List<ScenarioError>();
         void Error(Mark at, string message) => errors.Add(new ScenarioError(path, (int)Math.Max(1, at.Line), (int)Math.Max(1, at.Column), message));
-        var (text, unreadable) = GuardedYaml.ReadText(path, "comparison file");
-        if (text is null)
-        {
-            Error(new Mark(0, 1, 1), unreadable!);
-            return (null, errors);
-        }
-        var (stream, invalid) = GuardedYaml.Parse(text);
-        if (stream is null)
-        {
-            Error(invalid!.Value.At, invalid.Value.Message);
-            return (null, errors);
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            Error(new Mark(0, 1, 1), "a comparison file is a mapping: base: (or scenario:), grid:, seeds:, and optionally name:, target_accuracy:, concurrency:, output:");
-            return (null, errors);
-        }
+        if (ReadRoot(path, Error) is not { } root) return (null, errors);
 
         string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         string name = System.IO.Path.GetFileNameWithoutExtension(path);
@@ -88,40 +72,13 @@ public sealed class SweepFile
                     else Error(value.Start, "scenario: expected a mapping holding a whole scenario (name:, dataset:, training:, ...)");
                     break;
                 case "set":
-                    if (value is not YamlMappingNode fixedKeys) { Error(value.Start, "set: expected a mapping of scenario keys to one value each, e.g. training.rounds: 30"); break; }
-                    foreach (var (setKey, setValue) in fixedKeys.Children)
-                    {
-                        string dotted = (setKey as YamlScalarNode)?.Value ?? "";
-                        if (UnknownKey(dotted, "set") is { } problem) { Error(setKey.Start, problem); continue; }
-                        set.Add(new SweepAxis(dotted, [setValue], setKey.Start));
-                    }
+                    ReadSet(value, set, Error);
                     break;
                 case "grid":
-                    if (value is not YamlMappingNode axes) { Error(value.Start, "grid: expected a mapping of scenario keys to lists of values, e.g. strategy.aggregator.kind: [mean, median]"); break; }
-                    foreach (var (axisKey, axisValues) in axes.Children)
-                    {
-                        string dotted = (axisKey as YamlScalarNode)?.Value ?? "";
-                        if (UnknownKey(dotted, "grid") is { } problem) { Error(axisKey.Start, problem); continue; }
-                        if (axisValues is not YamlSequenceNode { Children.Count: > 0 } list)
-                        {
-                            Error(axisValues.Start, $"grid '{dotted}': expected a non-empty list of values, e.g. [a, b]");
-                            continue;
-                        }
-                        if (grid.Any(a => a.Key == dotted)) { Error(axisKey.Start, $"grid key '{dotted}' appears twice"); continue; }
-                        grid.Add(new SweepAxis(dotted, list.Children.ToList(), axisKey.Start));
-                    }
+                    ReadGrid(value, grid, Error);
                     break;
                 case "seeds":
-                    if (value is not YamlSequenceNode { Children.Count: > 0 } seedList) { Error(value.Start, "seeds: expected a non-empty list of non-negative integers, e.g. [1, 2, 3]"); break; }
-                    foreach (var s in seedList.Children)
-                    {
-                        if (ulong.TryParse(Scalar(s), NumberStyles.None, CultureInfo.InvariantCulture, out var seed))
-                        {
-                            if (seeds.Contains(seed)) Error(s.Start, $"seed {seed} is listed twice");
-                            else seeds.Add(seed);
-                        }
-                        else Error(s.Start, $"seeds: '{Scalar(s)}' is not a non-negative integer");
-                    }
+                    ReadSeeds(value, seeds, Error);
                     break;
                 case "target_accuracy":
                     if (double.TryParse(Scalar(value), NumberStyles.Float, CultureInfo.InvariantCulture, out var t) && t > 0 && t <= 1) target = t;
@@ -150,6 +107,83 @@ public sealed class SweepFile
             Path = path, Name = name, BaseScenario = baseScenario!, BaseDirectory = baseDirectory, BaseSource = baseSource,
             Grid = grid, Set = set, Seeds = seeds, TargetAccuracy = target, Concurrency = concurrency, Output = output,
         }, errors);
+    }
+
+    /// <summary>The file's root mapping, or null after reporting why it cannot be read (unreadable, invalid YAML, not a mapping).</summary>
+    private static YamlMappingNode? ReadRoot(string path, Action<Mark, string> error)
+    {
+        var (text, unreadable) = GuardedYaml.ReadText(path, "comparison file");
+        if (text is null)
+        {
+            error(new Mark(0, 1, 1), unreadable!);
+            return null;
+        }
+        var (stream, invalid) = GuardedYaml.Parse(text);
+        if (stream is null)
+        {
+            error(invalid!.Value.At, invalid.Value.Message);
+            return null;
+        }
+        if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode root) return root;
+        error(new Mark(0, 1, 1), "a comparison file is a mapping: base: (or scenario:), grid:, seeds:, and optionally name:, target_accuracy:, concurrency:, output:");
+        return null;
+    }
+
+    /// <summary><c>set:</c>, scenario keys with one value each.</summary>
+    private static void ReadSet(YamlNode value, List<SweepAxis> set, Action<Mark, string> error)
+    {
+        if (value is not YamlMappingNode fixedKeys)
+        {
+            error(value.Start, "set: expected a mapping of scenario keys to one value each, e.g. training.rounds: 30");
+            return;
+        }
+        foreach (var (setKey, setValue) in fixedKeys.Children)
+        {
+            string dotted = (setKey as YamlScalarNode)?.Value ?? "";
+            if (UnknownKey(dotted, "set") is { } problem) { error(setKey.Start, problem); continue; }
+            set.Add(new SweepAxis(dotted, [setValue], setKey.Start));
+        }
+    }
+
+    /// <summary><c>grid:</c>, scenario keys with a non-empty list of values each, every key once.</summary>
+    private static void ReadGrid(YamlNode value, List<SweepAxis> grid, Action<Mark, string> error)
+    {
+        if (value is not YamlMappingNode axes)
+        {
+            error(value.Start, "grid: expected a mapping of scenario keys to lists of values, e.g. strategy.aggregator.kind: [mean, median]");
+            return;
+        }
+        foreach (var (axisKey, axisValues) in axes.Children)
+        {
+            string dotted = (axisKey as YamlScalarNode)?.Value ?? "";
+            if (UnknownKey(dotted, "grid") is { } problem) { error(axisKey.Start, problem); continue; }
+            if (axisValues is not YamlSequenceNode { Children.Count: > 0 } list)
+            {
+                error(axisValues.Start, $"grid '{dotted}': expected a non-empty list of values, e.g. [a, b]");
+                continue;
+            }
+            if (grid.Any(a => a.Key == dotted)) { error(axisKey.Start, $"grid key '{dotted}' appears twice"); continue; }
+            grid.Add(new SweepAxis(dotted, list.Children.ToList(), axisKey.Start));
+        }
+    }
+
+    /// <summary><c>seeds:</c>, distinct non-negative integers.</summary>
+    private static void ReadSeeds(YamlNode value, List<ulong> seeds, Action<Mark, string> error)
+    {
+        if (value is not YamlSequenceNode { Children.Count: > 0 } seedList)
+        {
+            error(value.Start, "seeds: expected a non-empty list of non-negative integers, e.g. [1, 2, 3]");
+            return;
+        }
+        foreach (var s in seedList.Children)
+        {
+            if (ulong.TryParse(Scalar(s), NumberStyles.None, CultureInfo.InvariantCulture, out var seed))
+            {
+                if (seeds.Contains(seed)) error(s.Start, $"seed {seed} is listed twice");
+                else seeds.Add(seed);
+            }
+            else error(s.Start, $"seeds: '{Scalar(s)}' is not a non-negative integer");
+        }
     }
 
     /// <summary>Why <paramref name="dotted"/> is not a scenario key (with the closest one), or null when it is.</summary>
