@@ -260,7 +260,7 @@ public sealed partial class ClientAttackerGrain(
         try
         {
             var experimentData = Data.Get(scenario);
-            bool acts = options.Selected.Contains(AttackNames.GradientAscent)
+            bool acts = Ascends(options)
                         && AttackerTapStage.IsAudited(a.Round + 1, scenario.Audit.Every, scenario.Training.Rounds);
             var targets = acts ? Targets(scenario, experimentData, index, device) : null;
             var compute = Compute(pool, scenario);
@@ -318,7 +318,7 @@ public sealed partial class ClientAttackerGrain(
         StartAudit(truth.Round, async () =>
         {
             var experimentData = Data.Get(scenario);
-            bool active = ascent?.Released is not null && options.Selected.Contains(AttackNames.GradientAscent);
+            bool active = ascent?.Released is not null && Ascends(options);
             // Members are records of devices that have contributed; a target of a device that never did is neither.
             var examples = (active ? ascent!.Targets : Targets(scenario, experimentData, index, device))
                 .Where(e => !e.IsMember || contributors.Contains(e.Device)).ToArray();
@@ -326,18 +326,19 @@ public sealed partial class ClientAttackerGrain(
             var compute = Compute(pool, scenario);
             var records = examples.Select(e => (int)e.Index).ToArray();
             var outputs = await compute.OutputsAsync(active ? [ascent!.Released!, release.Weights] : [release.Weights], records);
-            var now = outputs[^1];
+            var evidence = new ClientEvidence(outputs[^1], active ? outputs[0] : null, device, release.Round - 1);
             double delta = DeltaOf(scenario, truth);
             var results = new List<AuditRecord>();
-            if (active)
-                results.Add(AuditJudge.Judge(AttackNames.GradientAscent, ThreatModels.Client, index, truth.Round, examples,
-                    ClientAttacks.ActiveScores(outputs[0], now), truth.Epsilon, delta, note: $"device {device} ascended on these records in round {release.Round - 1}"));
-            if (options.Selected.Contains(AttackNames.Loss))
-                results.Add(AuditJudge.Judge(AttackNames.Loss, ThreatModels.Client, index, truth.Round, examples, LossAttack.Scores(now), truth.Epsilon, delta,
-                    note: active ? null : $"no ascent before this audit (device {device} was not sampled in round {release.Round - 1}, or gradient-ascent is off)"));
+            foreach (var attack in options.SelectedAttacks.Cast<ClientAttack>())
+                if (attack.Score(evidence) is { } verdict)
+                    results.Add(AuditJudge.Judge(attack.Name, ThreatModels.Client, index, truth.Round, examples, verdict.Scores, truth.Epsilon, delta,
+                        note: verdict.Note));
             return results;
         });
     }
+
+    /// <summary>Whether a selected attack reads the client's gradient ascent, so the client has to perform it.</summary>
+    private static bool Ascends(ClientAttackerOptions options) => options.SelectedAttacks.Any(a => a.Uses(AttackNeeds.GradientAscent));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Client attacker (device {Device}) failed to train in round {Round}")]
     private static partial void LogTrainingFailed(ILogger logger, Exception ex, long device, int round);

@@ -18,7 +18,10 @@ public static class ThreatModels
     public const string Client = "client";
 }
 
-/// <summary>Names of the membership-inference attacks, as written in <c>attacks[].attacks</c> and in attack.json.</summary>
+/// <summary>
+/// The spellings code and tests use for the built-in membership-inference attacks (<c>attacks[].attacks</c>, attack.json);
+/// each attack's descriptor (<see cref="MembershipAttacks"/>) is what declares it, and a new attack needs none.
+/// </summary>
 public static class AttackNames
 {
     public const string Loss = "loss";
@@ -31,9 +34,6 @@ public static class AttackNames
     public const string Update = "update";
     public const string LocalLoss = "local-loss";
     public const string GradientAscent = "gradient-ascent";
-
-    /// <summary>Attacks that need the attacker's reference (shadow) models.</summary>
-    public static readonly IReadOnlyList<string> NeedReferenceModels = [Shadow, LiraOnline, LiraOffline, Rmia];
 }
 
 /// <summary>What an attacker's options may check against the rest of the scenario.</summary>
@@ -52,13 +52,17 @@ public sealed record AttackerFacts(int Devices, string StrategyKind, ClientObjec
 public abstract class AttackerOptions : ComponentOptions
 {
     /// <summary>The attacks this kind can run, in report order.</summary>
-    public abstract IReadOnlyList<string> Available { get; }
+    public IReadOnlyList<string> Available => MembershipAttacks.NamesFor(Kind);
 
-    /// <summary>The attacks written in the file; empty means all of <see cref="Available"/>.</summary>
+    /// <summary>The attacks written in the file; empty means every attack of this kind that runs by default.</summary>
     protected abstract string[] Chosen { get; }
 
-    /// <summary>The attacks to run, in <see cref="Available"/> order, each once.</summary>
-    public IReadOnlyList<string> Selected => Chosen.Length == 0 ? Available : Available.Where(Chosen.Contains).ToArray();
+    /// <summary>The attacks to run, in report order, each once.</summary>
+    public IReadOnlyList<MembershipAttack> SelectedAttacks => MembershipAttacks.For(Kind)
+        .Where(a => Chosen.Length == 0 ? a.RunsByDefault : Chosen.Contains(a.Name)).ToArray();
+
+    /// <summary>The names of <see cref="SelectedAttacks"/>.</summary>
+    public IReadOnlyList<string> Selected => SelectedAttacks.Select(a => a.Name).ToArray();
 
     /// <summary>Findings relating this attacker to the rest of the scenario, as keys under <paramref name="path"/>.</summary>
     public virtual IEnumerable<ComponentFinding> Check(AttackerFacts facts, string path) => [];
@@ -72,9 +76,7 @@ public abstract class AttackerOptions : ComponentOptions
 [Description("Outsider: black-box queries (loss, logits) to the released global model; reference models trained on its own data.")]
 public sealed class OutsiderAttackerOptions : AttackerOptions
 {
-    [Id(0), Description("Attacks to run (empty: all): loss (Yeom et al. 2018), confidence and modified-entropy (Song and Mittal 2021), shadow (Shokri et al. 2017), lira-online and lira-offline (Carlini et al. 2022), rmia (Zarifzadeh et al. 2024).")]
-    [AllowedValues(AttackNames.Loss, AttackNames.Confidence, AttackNames.ModifiedEntropy, AttackNames.Shadow,
-        AttackNames.LiraOnline, AttackNames.LiraOffline, AttackNames.Rmia)]
+    [Id(0), MembershipAttacksDescription(ThreatModels.Outsider), MembershipAttackNames(ThreatModels.Outsider)]
     public string[] Attacks { get; set; } = [];
 
     [Id(1), Description("Reference models the attacker trains per audit (shadow, LiRA, RMIA); even, so every audited record is IN for exactly half of them.")]
@@ -97,11 +99,6 @@ public sealed class OutsiderAttackerOptions : AttackerOptions
     [Range(0, double.MaxValue, MinimumIsExclusive = true)]
     public double RmiaGamma { get; set; } = 1.0;
 
-    private static readonly string[] All =
-        [AttackNames.Loss, AttackNames.Confidence, AttackNames.ModifiedEntropy, AttackNames.Shadow, AttackNames.LiraOnline, AttackNames.LiraOffline, AttackNames.Rmia];
-
-    public override IReadOnlyList<string> Available => All;
-
     protected override string[] Chosen => Attacks;
 
     public override IEnumerable<ComponentFinding> Check(AttackerFacts facts, string path)
@@ -109,9 +106,9 @@ public sealed class OutsiderAttackerOptions : AttackerOptions
         if (ReferenceModels % 2 != 0)
             yield return new($"{path}.reference_models",
                 $"{path}.reference_models is {ReferenceModels}; give an even number so every audited record is IN for exactly half of the reference models");
-        if (ReferenceModels < 4 && Selected.Any(a => a is AttackNames.LiraOnline or AttackNames.LiraOffline))
-            yield return new($"{path}.reference_models",
-                $"{path}.reference_models is {ReferenceModels}; LiRA fits a spread to each side, so it needs at least 2 reference models per side (reference_models ≥ 4)");
+        // Attacks that share a rule (both LiRA variants) report it once.
+        foreach (var finding in SelectedAttacks.Cast<OutsiderAttack>().SelectMany(a => a.Check(this, path)).Distinct())
+            yield return finding;
     }
 }
 
@@ -124,15 +121,12 @@ public sealed class OutsiderAttackerOptions : AttackerOptions
 [Description("Server: the honest-but-curious coordinator; attacks each device's update (only the aggregate under secure aggregation).")]
 public sealed class ServerAttackerOptions : AttackerOptions
 {
-    [Id(0), Description("Attacks to run (empty: all): update (the loss reduction a single device's update gives each candidate record) and local-loss (the loss attack on the device's own model, the global model plus its update).")]
-    [AllowedValues(AttackNames.Update, AttackNames.LocalLoss)]
+    [Id(0), MembershipAttacksDescription(ThreatModels.Server), MembershipAttackNames(ThreatModels.Server)]
     public string[] Attacks { get; set; } = [];
 
     [Id(1), Description("Devices per audited round whose single updates are attacked (those with the lowest device numbers among the round's used updates).")]
     [Range(1, int.MaxValue)]
     public int MaxDevices { get; set; } = 10;
-
-    public override IReadOnlyList<string> Available => [AttackNames.Update, AttackNames.LocalLoss];
 
     protected override string[] Chosen => Attacks;
 }
@@ -147,8 +141,7 @@ public sealed class ServerAttackerOptions : AttackerOptions
 [Description("Client: a malicious participant that sees each global model and does gradient ascent on the records it tests (Nasr et al. 2019).")]
 public sealed class ClientAttackerOptions : AttackerOptions
 {
-    [Id(0), Description("Attacks to run (empty: all): gradient-ascent (active: the loss drop after its ascent) and loss (passive: the loss on the global model it receives).")]
-    [AllowedValues(AttackNames.GradientAscent, AttackNames.Loss)]
+    [Id(0), MembershipAttacksDescription(ThreatModels.Client), MembershipAttackNames(ThreatModels.Client)]
     public string[] Attacks { get; set; } = [];
 
     [Id(1), Description("The registered device the attacker controls (-1: one drawn from the seed).")]
@@ -158,8 +151,6 @@ public sealed class ClientAttackerOptions : AttackerOptions
     [Id(2), Description("Full-batch gradient-ascent steps on the tested records, at the training learning rate, added to its honest update (the loss is unbounded above: a few steps, not epochs).")]
     [Range(1, 100)]
     public int AscentSteps { get; set; } = 1;
-
-    public override IReadOnlyList<string> Available => [AttackNames.GradientAscent, AttackNames.Loss];
 
     protected override string[] Chosen => Attacks;
 

@@ -74,7 +74,8 @@ public sealed class AuditHonestyTests(ITestOutputHelper output) : IDisposable
     private async Task<IReadOnlyDictionary<string, MembershipMetrics>> AuditOutsider(float[] target)
     {
         var set = new AuditJudge(_data.Partition, _data.HeldOut).Draw(Enumerable.Range(0, 8).Select(d => (long)d), 250, auxiliary: true, seed: 11)!;
-        var options = new OutsiderAttackerOptions { ReferenceModels = 4, RmiaPopulation = 250 };
+        // Every registered attack, the opt-in ones too.
+        var options = new OutsiderAttackerOptions { Attacks = [.. new OutsiderAttackerOptions().Available], ReferenceModels = 4, RmiaPopulation = 250 };
         var scores = await OutsiderAttacks.ScoreAsync(options, new Released(Compute, target), Compute,
             set.Examples.Select(e => (int)e.Index).ToArray(), set.AttackerAuxiliary.Select(i => (int)i).ToArray(), referenceEpochs: 25, seed: 13);
         var metrics = scores.ToDictionary(s => s.Key, s => MembershipMetrics.Of(new AuditScores(s.Value, set.IsMember())));
