@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using FedSim.Models;
 using FedSim.Composition;
+using FedSim.Strategies;
 
 namespace FedSim.ClusterTests;
 
@@ -37,11 +38,11 @@ public sealed class SecureAggregationClusterTests(OneSiloCluster one)
     }
 
     /// <summary>The round-1 deltas of every sampled device, as the coordinator receives them without secure aggregation.</summary>
-    private async Task<Dictionary<long, ClientUpdate>> PlainUpdates(string id, ScenarioSpec scenario)
+    private async Task<Dictionary<long, DeviceUpdate>> PlainUpdates(string id, ScenarioSpec scenario)
     {
         var plain = Scenario(scenario.Seed, dropout: 0, secure: false, perRound: scenario.Training.DevicesPerRound);
         Assert.Null((await Run(CoordinatorInbox.Prefix + id, plain)).Error);
-        return CoordinatorInbox.Of(CoordinatorInbox.Prefix + id).OfType<ClientUpdate>().ToDictionary(u => u.DeviceId);
+        return CoordinatorInbox.Of(CoordinatorInbox.Prefix + id).OfType<DeviceUpdate>().ToDictionary(u => u.DeviceId);
     }
 
     /// <summary>
@@ -49,7 +50,7 @@ public sealed class SecureAggregationClusterTests(OneSiloCluster one)
     /// encodes (w·Δ, w·c) with w = n / n_max, quantizes with the round's quantizer, the sum is taken mod 2^32 and read
     /// back; the mean is the update sum over the weight sum; the server step adds it (learning rate 1).
     /// </summary>
-    private float[] ExpectedModel(ScenarioSpec scenario, Dictionary<long, ClientUpdate> plain, IReadOnlyCollection<long> contributors, int protocolDevices)
+    private float[] ExpectedModel(ScenarioSpec scenario, Dictionary<long, DeviceUpdate> plain, IReadOnlyCollection<long> contributors, int protocolDevices)
     {
         var data = Data(scenario);
         var global = ModelLayout.Initialize(data.Model, Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.ModelInit));
@@ -89,14 +90,14 @@ public sealed class SecureAggregationClusterTests(OneSiloCluster one)
         // Assert: what the coordinator ever received. Statistics carry no delta; no float vector arrives at all; the
         // only vectors are masked, and none resembles its device's quantized update.
         var received = CoordinatorInbox.Of(id);
-        Assert.All(received.OfType<ClientUpdate>(), u => Assert.Empty(u.Delta));
-        Assert.All(received.OfType<ClientUpdate>(), u => Assert.Null(u.Extras));
+        Assert.All(received.OfType<DeviceUpdate>(), u => Assert.Empty(u.Delta));
+        Assert.All(received.OfType<DeviceUpdate>(), u => Assert.Null(u.Extras));
         Assert.All(received, m => Assert.Contains(m.GetType(), new[]
         {
             typeof(ScenarioSpec), // the test starting the run
             typeof(int), // the test following it: GetStatusSinceAsync(reports seen)
             typeof(string), // the protocol session a device's keys are for
-            typeof(ClientUpdate), typeof(ClientFailureReport), typeof(SecAggKeyAdvertisement), typeof(SecAggShareBundle),
+            typeof(DeviceUpdate), typeof(DeviceFailure), typeof(SecAggKeyAdvertisement), typeof(SecAggShareBundle),
             typeof(SecAggMaskedInput), typeof(SecAggUnmaskResponse),
         }));
         var masked = received.OfType<SecAggMaskedInput>().ToList();

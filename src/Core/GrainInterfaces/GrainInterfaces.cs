@@ -1,12 +1,13 @@
 using Orleans.Concurrency;
 using FedSim.Scenario;
 using FedSim.Rounds;
+using FedSim.Strategies;
 
 namespace FedSim.GrainInterfaces;
 
 /// <summary>
 /// A simulated device: owns its private data shard and device profile, trains locally on its silo's
-/// compute pool when assigned a round, and reports only a <see cref="ClientUpdate"/> back to the
+/// compute pool when assigned a round, and reports only a <see cref="DeviceUpdate"/> back to the
 /// experiment. Keyed by "experimentId/deviceIndex". No method returns raw samples.
 /// </summary>
 public interface IDeviceGrain : IGrainWithStringKey
@@ -70,10 +71,10 @@ public interface IExperimentGrain : IGrainWithStringKey
     Task CancelAsync(string reason);
 
     /// <summary>A device's update for the current round.</summary>
-    Task SubmitUpdateAsync(ClientUpdate update);
+    Task SubmitUpdateAsync(DeviceUpdate update);
 
     /// <summary>A device that could not train this round.</summary>
-    Task ReportFailureAsync(ClientFailureReport failure);
+    Task ReportFailureAsync(DeviceFailure failure);
 
     /// <summary>
     /// Under secure aggregation, a device that trained: its statistics (the delta left empty: the update stays on the
@@ -81,7 +82,7 @@ public interface IExperimentGrain : IGrainWithStringKey
     /// <paramref name="sessionId"/> (<see cref="Privacy.SecureAggregation.SecAggParameters.SessionId"/>): keys sent for
     /// an earlier attempt at the round, before the coordinator was revived, are ignored.
     /// </summary>
-    Task SubmitKeysAsync(ClientUpdate statistics, Privacy.SecureAggregation.SecAggKeyAdvertisement keys, string sessionId);
+    Task SubmitKeysAsync(DeviceUpdate statistics, Privacy.SecureAggregation.SecAggKeyAdvertisement keys, string sessionId);
 
     /// <summary>Progress and the reports of all finished rounds; answered even while a round completes.</summary>
     [AlwaysInterleave]
@@ -112,7 +113,7 @@ public interface IExperimentGrain : IGrainWithStringKey
 public interface ICoalitionGrain : IGrainWithStringKey
 {
     /// <summary>A member's honest update, with the round's role (how many members to wait for).</summary>
-    Task ContributeAsync(ClientUpdate honest, ByzantineRole role, ScenarioSpec scenario);
+    Task ContributeAsync(DeviceUpdate honest, ByzantineRole role, ScenarioSpec scenario);
 
     /// <summary>A member that failed to train: the coalition stops waiting for it.</summary>
     Task WithdrawAsync(long device, ByzantineRole role, ScenarioSpec scenario);

@@ -1,5 +1,6 @@
 using FedSim.Scenario;
 using FedSim.Rounds;
+using FedSim.Strategies;
 
 namespace FedSim.GrainInterfaces;
 
@@ -66,7 +67,7 @@ public sealed record ByzantineRole([property: Id(0)] int CohortSize, [property: 
 /// update travels masked); <see cref="LocalEpsilon"/> is the device's own ε under local DP.
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record ClientUpdate(
+public sealed record DeviceUpdate(
     [property: Id(0)] long DeviceId,
     [property: Id(1)] int Round,
     [property: Id(2)] float[] Delta,
@@ -84,7 +85,7 @@ public sealed record ClientUpdate(
 /// <param name="TrainLoss">Its mean local training loss (NaN when it did not deliver).</param>
 /// <param name="UpdateNorm">L2 norm of the update it sent (NaN when it did not deliver).</param>
 [GenerateSerializer, Immutable]
-public sealed record ClientRoundRecord(
+public sealed record DeviceRoundRecord(
     [property: Id(0)] long Device,
     [property: Id(1)] string Status,
     [property: Id(2)] int Examples,
@@ -121,14 +122,14 @@ public sealed record RoundReport(
     [property: Id(14)] int Late = 0,
     [property: Id(15)] int Surplus = 0,
     [property: Id(16)] ValueList<RoundMetric>? Metrics = null,
-    [property: Id(17)] ValueList<ClientFailureReport>? Failures = null,
-    [property: Id(18)] ValueList<ClientRoundRecord>? Clients = null)
+    [property: Id(17)] ValueList<DeviceFailure>? Failures = null,
+    [property: Id(18)] ValueList<DeviceRoundRecord>? Clients = null)
 {
-    public IReadOnlyList<ClientRoundRecord> AllClients => Clients ?? ValueList<ClientRoundRecord>.Empty;
+    public IReadOnlyList<DeviceRoundRecord> AllClients => Clients ?? ValueList<DeviceRoundRecord>.Empty;
 
     public IReadOnlyList<RoundMetric> AllMetrics => Metrics ?? ValueList<RoundMetric>.Empty;
 
-    public IReadOnlyList<ClientFailureReport> AllFailures => Failures ?? ValueList<ClientFailureReport>.Empty;
+    public IReadOnlyList<DeviceFailure> AllFailures => Failures ?? ValueList<DeviceFailure>.Empty;
 
     public double? Metric(string name) => AllMetrics.FirstOrDefault(m => m.Name == name)?.Value;
 }
@@ -157,11 +158,3 @@ public sealed record ExperimentEntry(
     [property: Id(2)] ulong Seed,
     [property: Id(3)] int Rounds,
     [property: Id(4)] DateTime Submitted);
-
-/// <summary>A sampled device that could not deliver a usable update this round.</summary>
-[GenerateSerializer, Immutable]
-public sealed record ClientFailureReport(
-    [property: Id(0)] long DeviceId,
-    [property: Id(1)] int Round,
-    [property: Id(2)] string Reason,
-    [property: Id(3)] bool StorageFailed = false);

@@ -11,7 +11,7 @@ public sealed record ModelScore(double Accuracy, double Loss);
 /// the server step, evaluation, attack metrics. Stages read what earlier ones wrote and add their own
 /// metrics; any stage may ask the run to stop.
 /// </summary>
-public sealed class RoundResults(RoundContext context, float[] globalWeights, IReadOnlyList<ClientResult> results, IReadOnlyList<ClientFailure> failures)
+public sealed class RoundResults(RoundContext context, float[] globalWeights, IReadOnlyList<DeviceResult> results, IReadOnlyList<DeviceFailure> failures)
 {
     public RoundContext Context { get; } = context;
 
@@ -19,9 +19,9 @@ public sealed class RoundResults(RoundContext context, float[] globalWeights, IR
     public float[] GlobalWeights { get; } = globalWeights;
 
     /// <summary>Usable client results, sorted by device.</summary>
-    public IReadOnlyList<ClientResult> Results { get; } = results;
+    public IReadOnlyList<DeviceResult> Results { get; } = results;
 
-    public IReadOnlyList<ClientFailure> Failures { get; } = failures;
+    public IReadOnlyList<DeviceFailure> Failures { get; } = failures;
 
     /// <summary>The server's own update on its root data (FLTrust), when the aggregator wants one.</summary>
     public float[]? ServerUpdate { get; set; }

@@ -5,7 +5,7 @@ namespace FedSim.Strategies;
 
 /// <summary>Everything an aggregator sees of one round: the results (sorted by device) and the failures.</summary>
 /// <param name="ServerUpdate">The server's own update on its root data (FLTrust), when the aggregator asked for one.</param>
-public sealed record AggregationInput(RoundContext Context, IReadOnlyList<ClientResult> Results, IReadOnlyList<ClientFailure> Failures,
+public sealed record AggregationInput(RoundContext Context, IReadOnlyList<DeviceResult> Results, IReadOnlyList<DeviceFailure> Failures,
     float[]? ServerUpdate = null);
 
 /// <summary>

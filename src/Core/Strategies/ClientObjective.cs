@@ -57,8 +57,8 @@ public class ClientObjective
     /// Server side, before aggregation: rewrites results (FedNova normalises each delta by its local work) and
     /// returns the factor the aggregate is multiplied by.
     /// </summary>
-    public virtual (IReadOnlyList<ClientResult> Results, double Scale) Normalize(IReadOnlyList<ClientResult> results) => (results, 1.0);
+    public virtual (IReadOnlyList<DeviceResult> Results, double Scale) Normalize(IReadOnlyList<DeviceResult> results) => (results, 1.0);
 
     /// <summary>Server side, after aggregation: updates the objective's own server state from the results the aggregator used.</summary>
-    public virtual void UpdateServerState(ServerState state, IReadOnlyList<ClientResult> used, RoundContext context) { }
+    public virtual void UpdateServerState(ServerState state, IReadOnlyList<DeviceResult> used, RoundContext context) { }
 }

@@ -21,11 +21,21 @@ public sealed record RoundContext(int Round, ulong ExperimentSeed, long Populati
 /// <param name="Examples">Local training examples (the example weight of weighted means).</param>
 /// <param name="Steps">Local optimizer steps actually taken (FedNova's τ; less than planned for kept partial work).</param>
 /// <param name="Extras">Extra vectors the client objective sends (SCAFFOLD's "scaffold.delta_c").</param>
-public sealed record ClientResult(long DeviceId, float[] Delta, int Examples, int Steps = 0,
+public sealed record DeviceResult(long DeviceId, float[] Delta, int Examples, int Steps = 0,
     IReadOnlyDictionary<string, float[]>? Extras = null)
 {
     public float[]? Extra(string name) => Extras?.GetValueOrDefault(name);
 }
 
-/// <summary>A client that was asked to train but gave no usable result, and why.</summary>
-public sealed record ClientFailure(long DeviceId, string Reason);
+/// <summary>
+/// A sampled device without a usable update in a round, and why: what the device reports to the coordinator when it
+/// fails, what the coordinator records for devices that dropped out, were late or sent a non-finite update, and what
+/// aggregators and failures.csv see.
+/// </summary>
+/// <param name="StorageFailed">The device's state could not be stored: the run's failure, not the device's (the run stops).</param>
+[GenerateSerializer, Immutable]
+public sealed record DeviceFailure(
+    [property: Id(0)] long DeviceId,
+    [property: Id(1)] int Round,
+    [property: Id(2)] string Reason,
+    [property: Id(3)] bool StorageFailed = false);

@@ -10,6 +10,7 @@ using FedSim.Rounds;
 using Microsoft.Extensions.Logging;
 using FedSim.Composition;
 using FedSim.Persistence;
+using FedSim.Strategies;
 
 namespace FedSim.Attackers;
 
@@ -280,13 +281,13 @@ public sealed partial class ClientAttackerGrain(
                 await state.WriteStateAsync();
             }
             long bytes = (long)delta.Length * sizeof(float);
-            await experiment.SubmitUpdateAsync(new ClientUpdate(device, a.Round, delta, result.Examples, result.Steps, result.MeanLoss,
+            await experiment.SubmitUpdateAsync(new DeviceUpdate(device, a.Round, delta, result.Examples, result.Steps, result.MeanLoss,
                 a.SimulatedSeconds, bytes, bytes));
         }
         catch (Exception ex)
         {
             LogTrainingFailed(logger, ex, device, a.Round);
-            await experiment.ReportFailureAsync(new ClientFailureReport(device, a.Round, ex.Message));
+            await experiment.ReportFailureAsync(new DeviceFailure(device, a.Round, ex.Message));
         }
     }
 

@@ -10,12 +10,12 @@ namespace FedSim.Coordination;
 /// </summary>
 public sealed class CoalitionGrain : Grain, ICoalitionGrain
 {
-    private readonly SortedDictionary<long, ClientUpdate> _honest = new();
+    private readonly SortedDictionary<long, DeviceUpdate> _honest = new();
     private readonly HashSet<long> _withdrawn = [];
-    private readonly Dictionary<long, ClientUpdate> _crafted = [];
+    private readonly Dictionary<long, DeviceUpdate> _crafted = [];
     private bool _submitted;
 
-    public async Task ContributeAsync(ClientUpdate honest, ByzantineRole role, ScenarioSpec scenario)
+    public async Task ContributeAsync(DeviceUpdate honest, ByzantineRole role, ScenarioSpec scenario)
     {
         if (_submitted && _crafted.TryGetValue(honest.DeviceId, out var crafted))
         {

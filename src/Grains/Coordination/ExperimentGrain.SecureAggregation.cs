@@ -72,7 +72,7 @@ public sealed partial class ExperimentGrain
         {
             // A Poisson cohort can be too small for the protocol; nobody trains for nothing.
             foreach (var d in assigned.Where(d => !vanishing.ContainsKey(d.Device)))
-                round.Failures.Add(new ClientFailure(d.Device, $"secure aggregation cannot run with {assigned.Count} device(s) this round ({e.Message}); the round keeps the model"));
+                round.Failures.Add(new DeviceFailure(d.Device, round.Number, $"secure aggregation cannot run with {assigned.Count} device(s) this round ({e.Message}); the round keeps the model"));
             round.Pending.Clear();
             round.SecureCannotRun = true;
             return [];
@@ -104,7 +104,7 @@ public sealed partial class ExperimentGrain
                 round.Failures[i] = round.Failures[i] with { Reason = $"dropped out during the round (before secure aggregation's {Describe(at)})" };
     }
 
-    public Task SubmitKeysAsync(ClientUpdate statistics, SecAggKeyAdvertisement keys, string sessionId)
+    public Task SubmitKeysAsync(DeviceUpdate statistics, SecAggKeyAdvertisement keys, string sessionId)
     {
         var round = _round;
         if (round is not { Secure: { } secure } || round.Completing || statistics.Round != round.Number
@@ -150,7 +150,7 @@ public sealed partial class ExperimentGrain
             {
                 aborted = e.Message;
                 foreach (long device in advertised.Order())
-                    round.Failures.Add(new ClientFailure(device, $"{e.Message}; the round keeps the model"));
+                    round.Failures.Add(new DeviceFailure(device, round.Number, $"{e.Message}; the round keeps the model"));
                 // Devices still holding the round's secrets let them go.
                 await Task.WhenAll(advertised.Select(d => Silently(() => Device(d).UnmaskAsync(round.Number, new SecAggUnmaskRequest(d, [])))));
             }

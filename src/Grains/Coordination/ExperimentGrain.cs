@@ -131,28 +131,28 @@ public sealed partial class ExperimentGrain(
         return Task.CompletedTask;
     }
 
-    public Task SubmitUpdateAsync(ClientUpdate update)
+    public Task SubmitUpdateAsync(DeviceUpdate update)
     {
         var round = _round;
         if (round is null || round.Completing || update.Round != round.Number || !round.Pending.Remove(update.DeviceId))
             return Task.CompletedTask; // stale: from a replayed or timed-out round
         if (FirstNonFinite(update.Delta) is int bad)
-            round.Failures.Add(new ClientFailure(update.DeviceId, $"update has a non-finite value at index {bad}; rejected"));
+            round.Failures.Add(new DeviceFailure(update.DeviceId, round.Number, $"update has a non-finite value at index {bad}; rejected"));
         else if (update.Extras?.FirstOrDefault(e => FirstNonFinite(e.Value) is not null) is { Key: { } name })
-            round.Failures.Add(new ClientFailure(update.DeviceId, $"update's {name} has a non-finite value; rejected"));
+            round.Failures.Add(new DeviceFailure(update.DeviceId, round.Number, $"update's {name} has a non-finite value; rejected"));
         else
             round.Updates.Add(update);
         if (round.Pending.Count == 0) ScheduleCompletion(round);
         return Task.CompletedTask;
     }
 
-    public Task ReportFailureAsync(ClientFailureReport failure)
+    public Task ReportFailureAsync(DeviceFailure failure)
     {
         if (failure.StorageFailed) return FailAsync(new StorageFailedException(failure.Reason));
         var round = _round;
         if (round is null || round.Completing || failure.Round != round.Number || !round.Pending.Remove(failure.DeviceId))
             return Task.CompletedTask;
-        round.Failures.Add(new ClientFailure(failure.DeviceId, failure.Reason));
+        round.Failures.Add(new DeviceFailure(failure.DeviceId, round.Number, failure.Reason));
         if (round.Pending.Count == 0) ScheduleCompletion(round);
         return Task.CompletedTask;
     }
@@ -264,7 +264,7 @@ public sealed partial class ExperimentGrain(
 
         var round = new InFlightRound(number, plan, serverState, Stopwatch.StartNew(), bytesDown);
         foreach (var skipped in plan.Devices.Where(d => d.Outcome != DeviceOutcome.Train))
-            round.Failures.Add(new ClientFailure(skipped.Device, skipped.Reason ?? skipped.Outcome.ToString()));
+            round.Failures.Add(new DeviceFailure(skipped.Device, round.Number, skipped.Reason ?? skipped.Outcome.ToString()));
         var training = plan.Training.ToList();
         if (scenario.Privacy.SecureAggregation is not null) training = PrepareSecureRound(round, setup, training);
         return (round, training, broadcast);
@@ -359,7 +359,7 @@ public sealed partial class ExperimentGrain(
         var round = _round;
         if (round is null || round.Number != number || round.Completing) return Task.CompletedTask;
         foreach (long device in round.Pending)
-            round.Failures.Add(new ClientFailure(device, $"no answer within {options.Value.RoundTimeout}"));
+            round.Failures.Add(new DeviceFailure(device, round.Number, $"no answer within {options.Value.RoundTimeout}"));
         round.Pending.Clear();
         ScheduleCompletion(round);
         return Task.CompletedTask;
@@ -398,7 +398,7 @@ public sealed partial class ExperimentGrain(
     /// The round's aggregation and the stages after it, on what arrived (sorted by device: arrival order must not
     /// matter). Under secure aggregation the coordinator holds no individual update: the pipeline gets the sum alone.
     /// </summary>
-    private async Task<(RoundResults Work, List<ClientUpdate> Updates, List<ClientFailure> Failures)> RunPipelineAsync(InFlightRound round)
+    private async Task<(RoundResults Work, List<DeviceUpdate> Updates, List<DeviceFailure> Failures)> RunPipelineAsync(InFlightRound round)
     {
         var setup = Setup();
         var updates = round.Updates.OrderBy(u => u.DeviceId).ToList();
@@ -410,7 +410,7 @@ public sealed partial class ExperimentGrain(
             updates = updates.Where(u => contributors.Contains(u.DeviceId)).ToList();
         }
         var results = round.Secure is not null ? []
-            : updates.Select(u => new ClientResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
+            : updates.Select(u => new DeviceResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
         var failures = round.Failures.OrderBy(f => f.DeviceId).ToList();
         var context = new RoundContext(round.Number, Scenario.Seed, Scenario.Devices, round.Plan.Training.Count(), State.CompletedRounds,
             round.ServerState, setup.AssumedByzantine);
@@ -578,8 +578,8 @@ public sealed partial class ExperimentGrain(
         public Stopwatch Clock { get; } = clock;
         public long BytesDown { get; } = bytesDown;
         public HashSet<long> Pending { get; } = [.. plan.Training.Select(d => d.Device)];
-        public List<ClientUpdate> Updates { get; } = [];
-        public List<ClientFailure> Failures { get; } = [];
+        public List<DeviceUpdate> Updates { get; } = [];
+        public List<DeviceFailure> Failures { get; } = [];
         /// <summary>The round's secure aggregation, when the scenario has it.</summary>
         public SecureRoundState? Secure { get; set; }
         /// <summary>The cohort was too small for the protocol: nobody trained and the round keeps the model.</summary>

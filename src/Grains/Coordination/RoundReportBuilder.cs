@@ -22,7 +22,7 @@ public static class RoundReportBuilder
     /// <param name="updates">The updates that reached aggregation, sorted by device.</param>
     /// <param name="failures">Every sampled device without a usable update (dropped, late and surplus ones included), sorted by device.</param>
     /// <param name="simulatedTotalBefore">Simulated seconds of the rounds before this one.</param>
-    public static RoundReport Build(RoundPlan plan, IReadOnlyList<ClientUpdate> updates, IReadOnlyList<ClientFailure> failures,
+    public static RoundReport Build(RoundPlan plan, IReadOnlyList<DeviceUpdate> updates, IReadOnlyList<DeviceFailure> failures,
         RoundResults work, RoundTraffic traffic, double simulatedTotalBefore, double wallSeconds)
     {
         int round = work.Context.Round;
@@ -42,14 +42,14 @@ public static class RoundReportBuilder
             Late: plan.Count(DeviceOutcome.Late),
             Surplus: plan.Count(DeviceOutcome.Surplus),
             Metrics: new ValueList<RoundMetric>(work.Metrics),
-            Failures: new ValueList<ClientFailureReport>(failures.Select(f => new ClientFailureReport(f.DeviceId, round, f.Reason))),
-            Clients: new ValueList<ClientRoundRecord>(ClientRecords(plan, updates, failures, work.Used, updatesHidden: traffic.Secure is not null)));
+            Failures: new ValueList<DeviceFailure>(failures.Select(f => f with { Round = round })),
+            Clients: new ValueList<DeviceRoundRecord>(ClientRecords(plan, updates, failures, work.Used, updatesHidden: traffic.Secure is not null)));
     }
 
     /// <summary>Every sampled device's line in clients.csv, sorted by device.</summary>
     /// <param name="updatesHidden">Under secure aggregation the coordinator never sees an update, so it cannot know its norm.</param>
-    public static IEnumerable<ClientRoundRecord> ClientRecords(RoundPlan plan, IReadOnlyList<ClientUpdate> updates,
-        IReadOnlyList<ClientFailure> failures, IReadOnlyList<long> used, bool updatesHidden)
+    public static IEnumerable<DeviceRoundRecord> ClientRecords(RoundPlan plan, IReadOnlyList<DeviceUpdate> updates,
+        IReadOnlyList<DeviceFailure> failures, IReadOnlyList<long> used, bool updatesHidden)
     {
         var usedSet = used.ToHashSet();
         var delivered = updates.ToDictionary(u => u.DeviceId);
@@ -57,10 +57,10 @@ public static class RoundReportBuilder
         foreach (var device in plan.Devices.OrderBy(d => d.Device))
         {
             if (delivered.TryGetValue(device.Device, out var u))
-                yield return new ClientRoundRecord(u.DeviceId, usedSet.Contains(u.DeviceId) ? "used" : "not used", u.Examples, u.Steps,
+                yield return new DeviceRoundRecord(u.DeviceId, usedSet.Contains(u.DeviceId) ? "used" : "not used", u.Examples, u.Steps,
                     u.MeanTrainLoss, updatesHidden ? double.NaN : AggregationMath.Norm(u.Delta));
             else
-                yield return new ClientRoundRecord(device.Device, device.Outcome switch
+                yield return new DeviceRoundRecord(device.Device, device.Outcome switch
                 {
                     DeviceOutcome.Dropped => "dropped",
                     DeviceOutcome.Late => "late",

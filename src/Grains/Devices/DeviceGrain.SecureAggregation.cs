@@ -22,7 +22,7 @@ public sealed partial class DeviceGrain
         public string SessionId => Role.Parameters.SessionId;
     }
 
-    private async Task JoinSecureAggregationAsync(RoundAssignment a, SecureAggregationRole role, ClientUpdate trained, bool honest,
+    private async Task JoinSecureAggregationAsync(RoundAssignment a, SecureAggregationRole role, DeviceUpdate trained, bool honest,
         IExperimentGrain experiment)
     {
         var vector = Encode(role, trained, honest);
@@ -52,7 +52,7 @@ public sealed partial class DeviceGrain
     /// and reports whether it fitted under S (adaptive clipping). A malicious device skips clipping: the server
     /// cannot enforce it under secure aggregation, only the quantizer's clip range bounds it.
     /// </summary>
-    private float[] Encode(SecureAggregationRole role, ClientUpdate trained, bool honest)
+    private float[] Encode(SecureAggregationRole role, DeviceUpdate trained, bool honest)
     {
         var encoding = role.Encoding;
         var delta = trained.Delta;

@@ -116,7 +116,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     /// <summary>Hands the round's outcome to the coordinator by the assignment's route (chosen once, see <see cref="DeviceSteps.RouteOf"/>).</summary>
     private Task DeliverOutcomeAsync(RoundAssignment a, DeviceRoundOutcome outcome, IExperimentGrain experiment) => outcome switch
     {
-        DeviceRoundOutcome.Declined declined => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, declined.Reason)),
+        DeviceRoundOutcome.Declined declined => experiment.ReportFailureAsync(new DeviceFailure(DeviceIndex, a.Round, declined.Reason)),
         DeviceRoundOutcome.Trained { Update: var update } => DeviceSteps.RouteOf(a) switch
         {
             DeliveryRoute.Coalition => AnswerAsync(() => Coalition(a).ContributeAsync(update, a.Byzantine!, a.Scenario)),
@@ -136,7 +136,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
         LogStateNotStored(logger, ex, DeviceIndex, a.Round);
         try
         {
-            await DeliverAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message, StorageFailed: true)));
+            await DeliverAsync(() => experiment.ReportFailureAsync(new DeviceFailure(DeviceIndex, a.Round, ex.Message, StorageFailed: true)));
         }
         catch (Exception lost) when (IsUndeliverable(lost))
         {
@@ -157,7 +157,7 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
             finally
             {
                 // Whatever the withdrawal did, the coordinator must hear of the failure (or it waits for the round timeout).
-                await AnswerAsync(() => experiment.ReportFailureAsync(new ClientFailureReport(DeviceIndex, a.Round, ex.Message)));
+                await AnswerAsync(() => experiment.ReportFailureAsync(new DeviceFailure(DeviceIndex, a.Round, ex.Message)));
             }
         }
         catch (Exception lost) when (IsUndeliverable(lost))

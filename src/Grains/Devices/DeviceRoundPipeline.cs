@@ -16,7 +16,7 @@ public abstract record DeviceRoundOutcome
     public sealed record Declined(string Reason) : DeviceRoundOutcome;
 
     /// <summary>The device trained: its update, crafted already when it attacks alone (a coalition crafts its members').</summary>
-    public sealed record Trained(ClientUpdate Update) : DeviceRoundOutcome;
+    public sealed record Trained(DeviceUpdate Update) : DeviceRoundOutcome;
 }
 
 /// <summary>How a device's update leaves it, decided once per assignment.</summary>
@@ -136,17 +136,17 @@ public static class DeviceSteps
     }
 
     /// <summary>The update with its statistics and simulated traffic (float32 model and broadcast down, delta and extras up).</summary>
-    public static ClientUpdate Update(DeviceRound round, TrainingResult result, ClientOutputs outputs, double? localEpsilon)
+    public static DeviceUpdate Update(DeviceRound round, TrainingResult result, ClientOutputs outputs, double? localEpsilon)
     {
         var a = round.Assignment;
         long bytesDown = (long)a.Global.Weights.Length * sizeof(float) + round.Broadcast.Values.Sum(v => (long)v.Length * sizeof(float));
         long bytesUp = (long)result.Delta.Length * sizeof(float) + outputs.ExtraBytes;
-        return new ClientUpdate(round.Device, a.Round, result.Delta, result.Examples, result.Steps, result.MeanLoss,
+        return new DeviceUpdate(round.Device, a.Round, result.Delta, result.Examples, result.Steps, result.MeanLoss,
             a.SimulatedSeconds, bytesDown, bytesUp, outputs.Extras.Count == 0 ? null : outputs.Extras, localEpsilon);
     }
 
     /// <summary>The update a device attacking alone sends; honest and colluding devices' updates pass unchanged.</summary>
-    public static ClientUpdate CraftAlone(DeviceRound round, ClientUpdate update)
+    public static DeviceUpdate CraftAlone(DeviceRound round, DeviceUpdate update)
     {
         if (round.Attack is not { Colludes: false } attack || round.Assignment.Byzantine is not { } role) return update;
         var context = new PoisoningContext(round.Assignment.Round, role.CohortSize, role.Members, role.CraftSeed);

@@ -155,13 +155,13 @@ public static class SecAggBench
 
     private static SecAggBenchRow MeasurePlain(int n, SecAggBenchOptions options, Serializer serializer)
     {
-        var results = new List<ClientResult>(n);
+        var results = new List<DeviceResult>(n);
         long up = 0;
         for (int d = 0; d < n; d++)
         {
             var delta = UpdateOf(d, options.VectorLength, options.ClipRange);
-            up += serializer.SerializeToArray(new ClientUpdate(d, 1, delta, 600, 60, 0.5f, 1.0, 0, 0)).Length;
-            results.Add(new ClientResult(d, delta, 600));
+            up += serializer.SerializeToArray(new DeviceUpdate(d, 1, delta, 600, 60, 0.5f, 1.0, 0, 0)).Length;
+            results.Add(new DeviceResult(d, delta, 600));
         }
         var start = ThreadCpuClock.Read();
         AggregationMath.WeightedMean(results.Select(r => r.Delta).ToList(), results.Select(r => (double)r.Examples).ToList());

@@ -20,14 +20,14 @@ public sealed class RoundReportBuilderTests
         new DevicePlan(5, DeviceOutcome.Late, 0, 5, 30, "late"),
     ], SimulatedSeconds: 12.5);
 
-    private static readonly ClientUpdate[] Updates =
+    private static readonly DeviceUpdate[] Updates =
     [
         new(1, 4, [3f, 4f], Examples: 30, Steps: 5, MeanTrainLoss: 1.0f, 7, 100, 40),
         new(2, 4, [0f, 1f], Examples: 10, Steps: 5, MeanTrainLoss: 2.0f, 8, 100, 40),
     ];
 
-    private static readonly ClientFailure[] Failures =
-        [new(3, "training failed"), new(4, "dropped out"), new(5, "late"), new(6, "surplus")];
+    private static readonly DeviceFailure[] Failures =
+        [new(3, 4, "training failed"), new(4, 4, "dropped out"), new(5, 4, "late"), new(6, 4, "surplus")];
 
     private static RoundResults Work()
     {

@@ -91,7 +91,7 @@ public sealed class DeviceRoundPipelineTests
     {
         // Prepare: the same trained update on an honest, a sign-flipping and a colluding (ALIE) device.
         var role = new ByzantineRole(CohortSize: 5, Members: 1, CraftSeed: 9);
-        var update = new ClientUpdate(1, 3, [1f, -2f], 10, 2, 0.5f, 0, 0, 0);
+        var update = new DeviceUpdate(1, 3, [1f, -2f], 10, 2, 0.5f, 0, 0, 0);
         var (honest, data) = Assignment(Scenario());
         var (flipping, _) = Assignment(Scenario(s => s.Byzantine = new SignFlipOptions { Fraction = 0.2 }), role);
         var (colluding, _) = Assignment(Scenario(s => s.Byzantine = new LittleIsEnoughOptions { Fraction = 0.2 }), role);

@@ -9,7 +9,7 @@ namespace FedSim.Tests.Privacy;
 /// <summary>DP-FedAvg's aggregation, the secure mean and the accounting stage, on hand-built rounds.</summary>
 public sealed class PrivacyStageTests
 {
-    private static RoundResults Round(int round, IReadOnlyList<ClientResult> results, ServerState? state = null, ulong seed = 3)
+    private static RoundResults Round(int round, IReadOnlyList<DeviceResult> results, ServerState? state = null, ulong seed = 3)
         => new(new RoundContext(round, seed, 100, results.Count, round - 1, state ?? new ServerState()), new float[results.FirstOrDefault()?.Delta.Length ?? 4],
             results, []);
 
@@ -19,7 +19,7 @@ public sealed class PrivacyStageTests
     public void Dp_fedavg_clips_every_update_sums_with_equal_weight_and_divides_by_the_expected_participants()
     {
         // Prepare: a long update (norm 5) and a short one (norm 0.5), very different example counts; a vanishing z.
-        var results = new[] { new ClientResult(1, [3f, 4f, 0f], 1000), new ClientResult(2, [0f, 0f, 0.5f], 1) };
+        var results = new[] { new DeviceResult(1, [3f, 4f, 0f], 1000), new DeviceResult(2, [0f, 0f, 0.5f], 1) };
         var stage = new CentralDpAggregationStage(Central(1e-9, 1.0), new CentralDpAccounting(0.1, 1e-9, 4.0, 1e-5), 3);
         var round = Round(1, results);
 
@@ -37,7 +37,7 @@ public sealed class PrivacyStageTests
     {
         // Prepare: zero updates, so the result is the noise alone: σ = z·S / m = 2 · 0.5 / 10 = 0.1.
         const int n = 20_000;
-        var results = Enumerable.Range(0, 5).Select(d => new ClientResult(d, new float[n], 1)).ToList();
+        var results = Enumerable.Range(0, 5).Select(d => new DeviceResult(d, new float[n], 1)).ToList();
         var stage = new CentralDpAggregationStage(Central(2.0, 0.5), new CentralDpAccounting(0.1, 2.0, 10.0, 1e-5), n);
         var round = Round(1, results);
         var again = Round(1, results);
@@ -59,7 +59,7 @@ public sealed class PrivacyStageTests
         // Prepare: every update (norm 1) is longer than the initial S = 0.1, target quantile 0.5, no count noise worth the name.
         var clipping = new AdaptiveClippingOptions { InitialNorm = 0.1, TargetQuantile = 0.5, LearningRate = 0.2, CountNoiseStd = 1e-9 };
         var central = new CentralDpSpec { NoiseMultiplier = 1e-9, Clipping = clipping };
-        var results = Enumerable.Range(0, 4).Select(d => new ClientResult(d, [1f, 0f], 1)).ToList();
+        var results = Enumerable.Range(0, 4).Select(d => new DeviceResult(d, [1f, 0f], 1)).ToList();
         var state = new ServerState();
         var stage = new CentralDpAggregationStage(central, new CentralDpAccounting(0.1, 1e-9, 4.0, 1e-5), 2);
 

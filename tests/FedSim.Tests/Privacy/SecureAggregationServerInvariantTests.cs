@@ -40,7 +40,7 @@ public sealed class SecureAggregationServerInvariantTests
     /// <summary>Types that can hold one client's update in the clear.</summary>
     private static readonly Type[] PlaintextUpdateTypes =
     [
-        typeof(float[]), typeof(double[]), typeof(QuantizedUpdate), typeof(FedSim.GrainInterfaces.ClientUpdate),
+        typeof(float[]), typeof(double[]), typeof(QuantizedUpdate), typeof(FedSim.GrainInterfaces.DeviceUpdate),
         typeof(Span<float>), typeof(ReadOnlySpan<float>), typeof(Memory<float>), typeof(ReadOnlyMemory<float>),
         typeof(IEnumerable<float>), typeof(IReadOnlyList<float>), typeof(List<float>),
         typeof(Span<double>), typeof(ReadOnlySpan<double>), typeof(IEnumerable<double>), typeof(IReadOnlyList<double>),

@@ -134,7 +134,7 @@ public class ClientsCsvTests
     public void Clients_csv_has_one_line_per_sampled_device_with_empty_cells_for_devices_that_sent_nothing()
     {
         var report = new RoundReport(3, 0.5, 1.0, 1, 0, 0.5, 10, 1, 1, 1, 1, 1,
-            Clients: new FedSim.ValueList<ClientRoundRecord>([new(4, "used", 10, 2, 0.25, 1.5), new(9, "dropped", 0, 0, double.NaN, double.NaN)]));
+            Clients: new FedSim.ValueList<DeviceRoundRecord>([new(4, "used", 10, 2, 0.25, 1.5), new(9, "dropped", 0, 0, double.NaN, double.NaN)]));
 
         string csv = ClientsCsv.Format([report]);
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FedSim.GrainInterfaces;
 using FedSim.Scenarios.Reports;
+using FedSim.Strategies;
 
 namespace FedSim.Tests.Reports;
 
@@ -219,7 +220,7 @@ public class FailureReasonTests
     [Fact]
     public void Failure_reasons_are_counted_with_their_details_cut_off()
     {
-        var failures = new FedSim.ValueList<ClientFailureReport>([
+        var failures = new FedSim.ValueList<DeviceFailure>([
             new(1, 1, "update has a non-finite value at index 12; rejected"),
             new(2, 1, "update has a non-finite value at index 40; rejected"),
             new(3, 1, "dropped out during the round"),

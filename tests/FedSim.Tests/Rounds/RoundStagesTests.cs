@@ -14,11 +14,11 @@ namespace FedSim.Tests.Rounds;
 /// <summary>The stages after aggregation, the pipeline that runs them, and the setup that chooses them from a scenario.</summary>
 public sealed class RoundStagesTests
 {
-    private static RoundResults Round(int number, IReadOnlyList<ClientResult> results, IReadOnlyList<ClientFailure>? failures = null,
+    private static RoundResults Round(int number, IReadOnlyList<DeviceResult> results, IReadOnlyList<DeviceFailure>? failures = null,
         ServerState? state = null) =>
         new(new RoundContext(number, 1, 100, results.Count, number - 1, state ?? new ServerState()), [1f, 1f], results, failures ?? []);
 
-    private static readonly ClientResult[] TwoUpdates = [new(1, [1f, 0f], Examples: 30), new(2, [0f, 2f], Examples: 10)];
+    private static readonly DeviceResult[] TwoUpdates = [new(1, [1f, 0f], Examples: 30), new(2, [0f, 2f], Examples: 10)];
 
     [Fact]
     public async Task The_pipeline_runs_its_stages_in_order_and_stops_at_the_first_that_ends_the_run()
@@ -100,7 +100,7 @@ public sealed class RoundStagesTests
         // Prepare: the streak lives in the server state, as it does across a resume.
         var state = new ServerState();
         var guard = new ProgressGuardStage(limit: 2);
-        ClientFailure[] failures = [new(1, "update has a non-finite value at index 3"), new(2, "update has a non-finite value at index 9")];
+        DeviceFailure[] failures = [new(1, 1, "update has a non-finite value at index 3"), new(2, 1, "update has a non-finite value at index 9")];
 
         // Execute
         var first = Round(1, [], failures, state);

@@ -67,7 +67,7 @@ public sealed class ClientObjectiveTests
         // devices and two used updates: Δc = (0.5, 0.5) and (1.5, −0.5) → Σ = (2, 0) → c = (1, 1) + (0.5, 0).
         var state = new ServerState();
         state.Vectors[ScaffoldObjective.ServerControl] = [1f, 1f];
-        ClientResult[] used =
+        DeviceResult[] used =
         [
             new(0, [0f, 0f], 1, 4, new Dictionary<string, float[]> { [ScaffoldObjective.ControlDelta] = [0.5f, 0.5f] }),
             new(1, [0f, 0f], 1, 4, new Dictionary<string, float[]> { [ScaffoldObjective.ControlDelta] = [1.5f, -0.5f] }),
@@ -83,7 +83,7 @@ public sealed class ClientObjectiveTests
     [Fact]
     public void Scaffold_server_update_without_a_control_delta_is_an_error()
     {
-        ClientResult[] used = [new(5, [0f], 1, 4)];
+        DeviceResult[] used = [new(5, [0f], 1, 4)];
 
         var error = Assert.Throws<InvalidOperationException>(
             () => new ScaffoldObjective().UpdateServerState(new ServerState(), used, FedAvgTests.Context()));
@@ -112,7 +112,7 @@ public sealed class ClientObjectiveTests
         //   p = (1/4, 3/4);  τ_eff = 1/4·2 + 3/4·4 = 3.5
         //   weighted mean of normalised: (1·(1, 2) + 3·(2, 0))/4 = (1.75, 0.5);  × τ_eff = (6.125, 1.75)
         // (FedAvg would give (1·(2, 4) + 3·(8, 0))/4 = (6.5, 1): B's longer local run pulls harder.)
-        ClientResult[] results = [new(0, [2f, 4f], 1, Steps: 2), new(1, [8f, 0f], 3, Steps: 4)];
+        DeviceResult[] results = [new(0, [2f, 4f], 1, Steps: 2), new(1, [8f, 0f], 3, Steps: 4)];
 
         // Execute
         var (normalized, scale) = new NormalizedObjective(localMomentum: 0).Normalize(results);
@@ -130,7 +130,7 @@ public sealed class ClientObjectiveTests
     [Fact]
     public void FedNova_drops_results_without_local_steps()
     {
-        ClientResult[] results = [new(0, [2f], 1, Steps: 0), new(1, [4f], 1, Steps: 2)];
+        DeviceResult[] results = [new(0, [2f], 1, Steps: 0), new(1, [4f], 1, Steps: 2)];
 
         var (normalized, scale) = new NormalizedObjective(0).Normalize(results);
 

@@ -12,7 +12,7 @@ public sealed class FedAvgTests
     internal static RoundContext Context(int round = 1, ServerState? state = null, long population = 100)
         => new(round, 1, population, 10, round - 1, state ?? new ServerState());
 
-    internal static AggregationInput Input(params ClientResult[] results) => new(Context(), results, []);
+    internal static AggregationInput Input(params DeviceResult[] results) => new(Context(), results, []);
 
     [Fact]
     public void FedAvg_weights_updates_by_example_count()
@@ -34,7 +34,7 @@ public sealed class FedAvgTests
     {
         var algorithm = ScenarioComposition.Algorithm(new ScenarioSpec { Strategy = new FedAvgOptions { ServerLearningRate = 0.5 } }, 0);
 
-        var update = algorithm.Aggregator.Aggregate(Input(new ClientResult(0, [2f, -4f], 5))).Update!;
+        var update = algorithm.Aggregator.Aggregate(Input(new DeviceResult(0, [2f, -4f], 5))).Update!;
         var next = algorithm.ServerOptimizer.Step([0f, 0f], update, new ServerState());
 
         Assert.Equal(new[] { 1f, -2f }, next);
@@ -43,7 +43,7 @@ public sealed class FedAvgTests
     [Fact]
     public void Mean_gives_nothing_when_every_client_failed()
     {
-        var result = new MeanAggregator().Aggregate(new AggregationInput(Context(), [], [new ClientFailure(7, "timeout")]));
+        var result = new MeanAggregator().Aggregate(new AggregationInput(Context(), [], [new DeviceFailure(7, 1, "timeout")]));
 
         Assert.Null(result.Update);
         Assert.Empty(result.Used);
@@ -54,7 +54,7 @@ public sealed class FedAvgTests
     {
         var delta = new float[] { 2f };
 
-        var result = new MeanAggregator().Aggregate(Input(new ClientResult(4, delta, 1), new ClientResult(9, [4f], 1)));
+        var result = new MeanAggregator().Aggregate(Input(new DeviceResult(4, delta, 1), new DeviceResult(9, [4f], 1)));
 
         Assert.Equal([4L, 9L], result.Used);
         Assert.Equal(2f, delta[0]);

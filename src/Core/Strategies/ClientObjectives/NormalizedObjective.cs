@@ -12,13 +12,13 @@ public sealed class NormalizedObjective(double localMomentum) : ClientObjective
     /// <summary>Each delta is divided by its own device's work a_i, so the server needs them one by one.</summary>
     public override bool ServerReadsIndividualResults => true;
 
-    public override (IReadOnlyList<ClientResult> Results, double Scale) Normalize(IReadOnlyList<ClientResult> results)
+    public override (IReadOnlyList<DeviceResult> Results, double Scale) Normalize(IReadOnlyList<DeviceResult> results)
     {
         var kept = results.Where(r => r.Steps > 0).ToList();
         if (kept.Count == 0) return (kept, 1.0);
         double totalExamples = kept.Sum(r => (double)r.Examples);
         double tauEffective = 0;
-        var normalized = new List<ClientResult>(kept.Count);
+        var normalized = new List<DeviceResult>(kept.Count);
         foreach (var r in kept)
         {
             double a = LocalWork(r.Steps, localMomentum);

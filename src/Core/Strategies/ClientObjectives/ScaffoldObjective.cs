@@ -59,7 +59,7 @@ public sealed class ScaffoldObjective : ClientObjective
         return new ClientOutputs(nextState, new Dictionary<string, float[]> { [ControlDelta] = delta });
     }
 
-    public override void UpdateServerState(ServerState state, IReadOnlyList<ClientResult> used, RoundContext context)
+    public override void UpdateServerState(ServerState state, IReadOnlyList<DeviceResult> used, RoundContext context)
     {
         if (used.Count == 0) return;
         var c = state.Vector(ServerControl, used[0].Delta.Length);

@@ -24,7 +24,7 @@ public sealed class AttackerTapStageTests
     /// <summary>A finished round: devices 4 and 7 delivered, the aggregator used only 7; the run reports ε (at δ = 1e-6, the tap's).</summary>
     private static RoundResults Round(int number)
     {
-        var results = new[] { new ClientResult(4, [1f, 1f], 10), new ClientResult(7, [3f, -1f], 30) };
+        var results = new[] { new DeviceResult(4, [1f, 1f], 10), new DeviceResult(7, [3f, -1f], 30) };
         var round = new RoundResults(new RoundContext(number, 1, 10, 2, number - 1, new ServerState()), [0.5f, 0.5f], results, [])
         {
             Update = [3.0, -1.0],

@@ -99,7 +99,7 @@ public sealed class AggregatorContractTests
     [MemberData(nameof(Kinds))]
     public void Aggregator_gives_no_update_when_every_client_failed(string kind)
     {
-        var input = new AggregationInput(Context(), [], [new ClientFailure(3, "timeout")], [1f, 0f]);
+        var input = new AggregationInput(Context(), [], [new DeviceFailure(3, 1, "timeout")], [1f, 0f]);
 
         var result = Create(kind).Aggregate(input);
 
@@ -112,30 +112,30 @@ public sealed class AggregatorContractTests
 
     private static RoundContext Context() => new(1, 1, 1000, 11, 0, new ServerState(), AssumedByzantine: 1);
 
-    private static AggregationInput Input(ClientResult[] results, float[] server) => new(Context(), results, [], server);
+    private static AggregationInput Input(DeviceResult[] results, float[] server) => new(Context(), results, [], server);
 
     /// <summary>Distinct device ids in ascending order, Gaussian deltas, varied example counts, and a server update.</summary>
-    private static (ClientResult[] Results, float[] Server) RandomRound(ulong seed, int count)
+    private static (DeviceResult[] Results, float[] Server) RandomRound(ulong seed, int count)
     {
         var rng = new DeterministicRandom(seed);
         long device = 0;
-        var results = new ClientResult[count];
+        var results = new DeviceResult[count];
         for (int k = 0; k < count; k++)
         {
             device += 1 + rng.NextInt(50);
             var delta = new float[Dimension];
             for (int i = 0; i < Dimension; i++) delta[i] = (float)(0.5 + rng.NextGaussian());
-            results[k] = new ClientResult(device, delta, 1 + rng.NextInt(100));
+            results[k] = new DeviceResult(device, delta, 1 + rng.NextInt(100));
         }
         var server = new float[Dimension];
         for (int i = 0; i < Dimension; i++) server[i] = (float)(0.5 + 0.3 * rng.NextGaussian());
         return (results, server);
     }
 
-    private static ClientResult[] Shuffled(ClientResult[] results, ulong seed)
+    private static DeviceResult[] Shuffled(DeviceResult[] results, ulong seed)
     {
-        var copy = (ClientResult[])results.Clone();
-        new DeterministicRandom(seed).Shuffle<ClientResult>(copy);
+        var copy = (DeviceResult[])results.Clone();
+        new DeterministicRandom(seed).Shuffle<DeviceResult>(copy);
         return copy;
     }
 }

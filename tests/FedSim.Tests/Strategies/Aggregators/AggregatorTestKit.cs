@@ -10,9 +10,9 @@ internal static class AggregatorTestKit
 
     /// <summary>Results for devices 0, 1, 2, ... with one example each (robust aggregators ignore the weights).</summary>
     public static AggregationInput Input(params float[][] deltas)
-        => Input(deltas.Select((d, i) => new ClientResult(i, d, 1)).ToArray());
+        => Input(deltas.Select((d, i) => new DeviceResult(i, d, 1)).ToArray());
 
-    public static AggregationInput Input(IReadOnlyList<ClientResult> results, float[]? serverUpdate = null, int assumedByzantine = 0)
+    public static AggregationInput Input(IReadOnlyList<DeviceResult> results, float[]? serverUpdate = null, int assumedByzantine = 0)
         => new(new RoundContext(1, 1, 100, results.Count, 0, new ServerState(), assumedByzantine), results, [], serverUpdate);
 
     public static void AssertClose(IReadOnlyList<double> expected, double[]? actual, double tolerance = 1e-12)

@@ -74,7 +74,7 @@ public sealed class BulyanTests
     public void Bulyan_with_f_zero_is_the_unweighted_mean()
     {
         // θ = n and β = n: every update is selected and every value kept; (1 + 2 + 6)/3 = 3.
-        var result = new BulyanAggregator(f: 0).Aggregate(Input([new ClientResult(0, [1f], 10), new ClientResult(1, [2f], 1), new ClientResult(2, [6f], 1)]));
+        var result = new BulyanAggregator(f: 0).Aggregate(Input([new DeviceResult(0, [1f], 10), new DeviceResult(1, [2f], 1), new DeviceResult(2, [6f], 1)]));
 
         AssertClose([3], result.Update);
     }

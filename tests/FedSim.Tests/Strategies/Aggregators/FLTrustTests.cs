@@ -12,7 +12,7 @@ public sealed class FLTrustTests
     //   g3 = (−5, 0): cos = −1,   TS = 0
     //   g4 = (0, 7):  cos = 0,    TS = 0
     //   Σ TS = 1.6; aggregate = (1·(1, 0) + 0.6·(0.6, 0.8)) / 1.6 = (1.36/1.6, 0.48/1.6) = (0.85, 0.3).
-    private static readonly ClientResult[] Clients =
+    private static readonly DeviceResult[] Clients =
     [
         new(1, [2f, 0f], 10), new(2, [3f, 4f], 10), new(3, [-5f, 0f], 10), new(4, [0f, 7f], 10),
     ];

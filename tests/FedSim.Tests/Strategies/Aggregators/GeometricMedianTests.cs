@@ -96,8 +96,8 @@ public sealed class GeometricMedianTests(ScenarioTestFiles files) : IClassFixtur
     {
         // Prepare: points 0, 1, 10 on a line. Unweighted the median is 1; with examples 1, 1, 3 the point at 10
         // holds more than half the weight, so the weighted median is 10 (RFA's αᵢ ∝ examples).
-        ClientResult[] equal = [new(0, [0f], 1), new(1, [1f], 1), new(2, [10f], 1)];
-        ClientResult[] weighted = [new(0, [0f], 1), new(1, [1f], 1), new(2, [10f], 3)];
+        DeviceResult[] equal = [new(0, [0f], 1), new(1, [1f], 1), new(2, [10f], 1)];
+        DeviceResult[] weighted = [new(0, [0f], 1), new(1, [1f], 1), new(2, [10f], 3)];
 
         // Execute
         var unweightedResult = Converged().Aggregate(Input(equal));

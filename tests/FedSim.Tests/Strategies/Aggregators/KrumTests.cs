@@ -28,7 +28,7 @@ public sealed class KrumTests
     public void Krum_picks_the_update_closest_to_its_neighbours()
     {
         // Prepare: devices 10..14 carry v0..v4; v1 has the lowest score (2).
-        var input = Input(FivePoints.Select((d, i) => new ClientResult(10 + i, d, 1)).ToArray());
+        var input = Input(FivePoints.Select((d, i) => new DeviceResult(10 + i, d, 1)).ToArray());
 
         // Execute
         var result = new KrumAggregator(f: 1).Aggregate(input);

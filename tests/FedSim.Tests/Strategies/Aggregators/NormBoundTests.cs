@@ -34,7 +34,7 @@ public sealed class NormBoundTests
     {
         // Prepare: M = 5. (3, 4) has norm 5 and passes; (0, 10) has norm 10 and becomes (0, 5).
         // Example weights 1 and 3: ((3·1 + 0·3)/4, (4·1 + 5·3)/4) = (0.75, 4.75).
-        var input = Input([new ClientResult(0, [3f, 4f], 1), new ClientResult(1, [0f, 10f], 3)]);
+        var input = Input([new DeviceResult(0, [3f, 4f], 1), new DeviceResult(1, [0f, 10f], 3)]);
 
         // Execute
         var result = new NormBoundAggregator(5).Aggregate(input);
@@ -49,8 +49,8 @@ public sealed class NormBoundTests
     public void Norm_bound_takes_the_boost_out_of_a_model_replacement_update()
     {
         // Prepare: nine honest updates (0.1, 0) and one backdoor update boosted ×100 to (0, 10); M = 0.5.
-        var results = Enumerable.Range(0, 9).Select(i => new ClientResult(i, [0.1f, 0f], 1))
-            .Append(new ClientResult(9, [0f, 10f], 1)).ToArray();
+        var results = Enumerable.Range(0, 9).Select(i => new DeviceResult(i, [0.1f, 0f], 1))
+            .Append(new DeviceResult(9, [0f, 10f], 1)).ToArray();
 
         // Execute
         var plain = new MeanAggregator().Aggregate(Input(results)).Update!;

@@ -42,7 +42,7 @@ public sealed class TrimmedMeanTests
     public void Trimmed_mean_with_beta_zero_is_the_plain_mean()
     {
         // Prepare: (1 + 2 + 6)/3 = 3, unweighted even though the example counts differ.
-        var input = Input([new ClientResult(0, [1f], 1), new ClientResult(1, [2f], 50), new ClientResult(2, [6f], 100)]);
+        var input = Input([new DeviceResult(0, [1f], 1), new DeviceResult(1, [2f], 50), new DeviceResult(2, [6f], 100)]);
 
         // Execute
         var result = new TrimmedMeanAggregator(0).Aggregate(input);
