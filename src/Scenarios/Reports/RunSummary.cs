@@ -14,34 +14,9 @@ namespace FedSim.Scenarios.Reports;
 /// <param name="Classes">Label classes.</param>
 /// <param name="Features">Features per sample.</param>
 /// <param name="Partition">Partition kind with its parameter, e.g. "dirichlet(alpha=0.5)".</param>
-/// <param name="PartitionStatistics">One line describing the split; <see cref="DescribePartition"/> builds it.</param>
+/// <param name="PartitionStatistics">One line describing the split (<see cref="Data.PartitionStatistics.Describe"/>).</param>
 public sealed record DatasetInfo(
-    string Kind, int TrainSamples, int TestSamples, int Classes, int Features, string Partition, string PartitionStatistics)
-{
-    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-
-    /// <summary>
-    /// A one-line description of how samples (and, when given, label classes) spread over devices, e.g.
-    /// "100 devices; samples/device min 12, median 58, mean 60.0, max 231, sd 31.2; classes/device mean 2.0 (min 1, max 3)".
-    /// </summary>
-    public static string DescribePartition(IReadOnlyList<int> samplesPerDevice, IReadOnlyList<int>? classesPerDevice = null)
-    {
-        if (samplesPerDevice.Count == 0) return "0 devices";
-        var sorted = samplesPerDevice.Order().ToArray();
-        double mean = sorted.Average();
-        double sd = Math.Sqrt(sorted.Sum(x => (x - mean) * (x - mean)) / sorted.Length);
-        // Median of an even count is the mean of the two middle values.
-        double median = sorted.Length % 2 == 1
-            ? sorted[sorted.Length / 2]
-            : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2.0;
-        string line = string.Create(Inv,
-            $"{sorted.Length} devices; samples/device min {sorted[0]}, median {median:0.#}, mean {mean:0.0}, max {sorted[^1]}, sd {sd:0.0}");
-        if (classesPerDevice is { Count: > 0 })
-            line += string.Create(Inv,
-                $"; classes/device mean {classesPerDevice.Average():0.0} (min {classesPerDevice.Min()}, max {classesPerDevice.Max()})");
-        return line;
-    }
-}
+    string Kind, int TrainSamples, int TestSamples, int Classes, int Features, string Partition, string PartitionStatistics);
 
 /// <summary>The model trained: written to summary.json under "model".</summary>
 /// <param name="Kind">logistic | mlp | cnn.</param>

@@ -146,13 +146,6 @@ public class RunSummaryTests
     }
 
     [Fact]
-    public void Partition_description_gives_spread_of_samples_and_classes()
-    {
-        string line = DatasetInfo.DescribePartition([10, 40, 20, 30], [1, 2, 2, 3]);
-        Assert.Equal("4 devices; samples/device min 10, median 25, mean 25.0, max 40, sd 11.2; classes/device mean 2.0 (min 1, max 3)", line);
-    }
-
-    [Fact]
     public void Threshold_keys_keep_two_decimals_and_extra_precision()
     {
         Assert.Equal("0.90", RunSummary.ThresholdKey(0.9));
