@@ -109,3 +109,27 @@ public static class ComponentCatalog
         return new ComponentFamily(family.Name, baseType, kinds);
     }
 }
+
+/// <summary>
+/// Finds a descriptor family (dataset kinds, membership attacks): one instance of every concrete subclass of the
+/// family's base type in the base type's assembly, so a new member is one new file.
+/// </summary>
+public static class Descriptors
+{
+    /// <summary>
+    /// One instance of each concrete <typeparamref name="T"/> (each has a parameterless constructor), in the order
+    /// <paramref name="order"/> gives; two that share a <paramref name="key"/> are a programming error, reported with
+    /// <paramref name="describe"/> naming the key.
+    /// </summary>
+    public static IReadOnlyList<T> Discover<T, TKey>(Func<IEnumerable<T>, IEnumerable<T>> order, Func<T, TKey> key, Func<TKey, string> describe)
+        where T : class
+    {
+        var found = order(typeof(T).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && typeof(T).IsAssignableFrom(t))
+            .Select(t => (T)Activator.CreateInstance(t)!)).ToList();
+        var duplicate = found.GroupBy(key).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new InvalidOperationException($"{describe(duplicate.Key)} is declared by {string.Join(" and ", duplicate.Select(d => d.GetType().Name))}");
+        return found;
+    }
+}

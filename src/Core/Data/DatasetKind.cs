@@ -159,18 +159,8 @@ public static class DatasetKinds
     public static DatasetKind Require(string name) =>
         Of(name) ?? throw new DatasetException($"unknown dataset kind '{name}'; use one of: {string.Join(", ", All)}.");
 
-    private static IReadOnlyList<DatasetKind> Discover()
-    {
-        var kinds = typeof(DatasetKind).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && typeof(DatasetKind).IsAssignableFrom(t))
-            .Select(t => (DatasetKind)Activator.CreateInstance(t)!)
-            .OrderBy(k => k.Order).ThenBy(k => k.Name, StringComparer.Ordinal)
-            .ToList();
-        var duplicate = kinds.GroupBy(k => k.Name).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
-            throw new InvalidOperationException($"dataset kind '{duplicate.Key}' is declared by {string.Join(" and ", duplicate.Select(k => k.GetType().Name))}");
-        return kinds;
-    }
+    private static IReadOnlyList<DatasetKind> Discover() => Components.Descriptors.Discover<DatasetKind, string>(
+        kinds => kinds.OrderBy(k => k.Order).ThenBy(k => k.Name, StringComparer.Ordinal), k => k.Name, name => $"dataset kind '{name}'");
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using FedSim.Components;
 
 namespace FedSim.Attacks.Auditing;
 
@@ -20,14 +21,9 @@ public static class MembershipAttacks
 
     private static IReadOnlyList<MembershipAttack> Discover()
     {
-        var attacks = typeof(MembershipAttack).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && typeof(MembershipAttack).IsAssignableFrom(t))
-            .Select(t => (MembershipAttack)Activator.CreateInstance(t)!)
-            .OrderBy(a => a.ThreatModel, StringComparer.Ordinal).ThenBy(a => a.Order).ThenBy(a => a.Name, StringComparer.Ordinal)
-            .ToList();
-        var duplicate = attacks.GroupBy(a => (a.ThreatModel, a.Name)).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
-            throw new InvalidOperationException($"{duplicate.Key.ThreatModel} attack '{duplicate.Key.Name}' is declared by {string.Join(" and ", duplicate.Select(a => a.GetType().Name))}");
+        var attacks = Descriptors.Discover<MembershipAttack, (string ThreatModel, string Name)>(
+            found => found.OrderBy(a => a.ThreatModel, StringComparer.Ordinal).ThenBy(a => a.Order).ThenBy(a => a.Name, StringComparer.Ordinal),
+            a => (a.ThreatModel, a.Name), key => $"{key.ThreatModel} attack '{key.Name}'");
         var greedy = attacks.FirstOrDefault(a => (a.Needs & ~a.Granted) != 0);
         if (greedy is not null)
             throw new InvalidOperationException($"{greedy.GetType().Name} needs {greedy.Needs & ~greedy.Granted}, which the {greedy.ThreatModel} threat model does not grant");

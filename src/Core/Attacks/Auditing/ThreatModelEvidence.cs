@@ -10,8 +10,19 @@ namespace FedSim.Attacks.Auditing;
 /// <param name="TrainedOn">Per reference model, whether it trained on each audited record.</param>
 public sealed record ReferenceEvidence(ReferenceModels Models, ModelOutputs[] Outputs, bool[][] TrainedOn)
 {
-    /// <summary>Each audited record's signal on the reference models that trained on it (IN) and on those that did not (OUT).</summary>
-    public ReferenceSignals Signals(Func<ModelOutputs, double[]> signal) => ReferenceSignals.FromModels(Outputs.Select(signal).ToArray(), TrainedOn);
+    // Attacks that read the same signal (LiRA online and offline) share one computation per audit.
+    private readonly Dictionary<string, ReferenceSignals> _signals = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Each audited record's signal on the reference models that trained on it (IN) and on those that did not (OUT),
+    /// computed once per audit for each <paramref name="name"/>.
+    /// </summary>
+    public ReferenceSignals Signals(string name, Func<ModelOutputs, double[]> signal)
+    {
+        if (!_signals.TryGetValue(name, out var signals))
+            _signals[name] = signals = ReferenceSignals.FromModels(Outputs.Select(signal).ToArray(), TrainedOn);
+        return signals;
+    }
 }
 
 /// <summary>

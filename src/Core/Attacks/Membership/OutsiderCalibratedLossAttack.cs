@@ -23,7 +23,7 @@ public sealed class OutsiderCalibratedLossAttack : OutsiderAttack
     public override Task<double[]> ScoreAsync(OutsiderEvidence evidence, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(evidence);
-        return Task.FromResult(Scores(evidence.Target.Losses(), evidence.References.Signals(o => o.Losses())));
+        return Task.FromResult(Scores(evidence.Target.Losses(), evidence.References.Signals(nameof(ModelOutputs.Losses), o => o.Losses())));
     }
 
     /// <summary>mean(OUT losses) − target loss, per record.</summary>

@@ -22,7 +22,7 @@ public abstract class OutsiderLiraAttack : OutsiderAttack
     public override Task<double[]> ScoreAsync(OutsiderEvidence evidence, CancellationToken cancellationToken = default)
     {
         var variance = evidence.Options.LiraVariance == "per-example" ? LiraVariance.PerExample : LiraVariance.Global;
-        var signals = evidence.References.Signals(o => o.LogitScaledConfidences());
+        var signals = evidence.References.Signals(nameof(ModelOutputs.LogitScaledConfidences), o => o.LogitScaledConfidences());
         return Task.FromResult(Score(evidence.Target.LogitScaledConfidences(), signals, variance));
     }
 

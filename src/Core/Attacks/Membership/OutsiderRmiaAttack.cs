@@ -22,7 +22,7 @@ public sealed class OutsiderRmiaAttack : OutsiderAttack
         var population = RandomSubsets.Pick(evidence.Auxiliary, Math.Min(options.RmiaPopulation, evidence.Auxiliary.Count), evidence.Picks);
         var targetZ = await evidence.Released.QueryAsync(population, cancellationToken);
         var referenceZ = await evidence.Compute.OutputsAsync(references.Models.Weights, population, cancellationToken);
-        var marginalX = RmiaAttack.MarginalOnline(references.Signals(o => o.TrueLabelProbabilities()));
+        var marginalX = RmiaAttack.MarginalOnline(references.Signals(nameof(ModelOutputs.TrueLabelProbabilities), o => o.TrueLabelProbabilities()));
         var marginalZ = RmiaAttack.MarginalOnline(ReferenceSignals.FromModels(referenceZ.Select(o => o.TrueLabelProbabilities()).ToArray(),
             references.Models.TrainedOn(population)));
         return RmiaAttack.Scores(evidence.Target.TrueLabelProbabilities(), marginalX, targetZ.TrueLabelProbabilities(), marginalZ, options.RmiaGamma);
