@@ -1,5 +1,3 @@
-using FedSim.Scenario;
-
 namespace FedSim.Data;
 
 /// <summary>

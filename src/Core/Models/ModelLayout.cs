@@ -1,4 +1,3 @@
-using FedSim.Scenario;
 using FedSim.Data;
 using FedSim.Determinism;
 

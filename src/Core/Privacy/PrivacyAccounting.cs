@@ -1,4 +1,3 @@
-using FedSim.Scenario;
 using FedSim.Privacy.Accounting;
 using FedSim.Rounds;
 

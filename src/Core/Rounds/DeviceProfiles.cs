@@ -1,6 +1,4 @@
 using Bogus;
-using FedSim.Scenario;
-using FedSim.GrainInterfaces;
 using FedSim.Determinism;
 
 namespace FedSim.Rounds;

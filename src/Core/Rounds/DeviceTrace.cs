@@ -1,6 +1,4 @@
 using System.Globalization;
-using FedSim.Scenario;
-using FedSim.GrainInterfaces;
 
 namespace FedSim.Rounds;
 

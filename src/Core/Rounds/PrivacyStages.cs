@@ -1,5 +1,4 @@
 using System.Globalization;
-using FedSim.GrainInterfaces;
 using FedSim.Determinism;
 using FedSim.Privacy;
 using FedSim.Privacy.Accounting;

@@ -1,4 +1,3 @@
-using FedSim.GrainInterfaces;
 using FedSim.Strategies;
 
 namespace FedSim.Rounds;

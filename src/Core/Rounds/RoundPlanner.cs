@@ -1,4 +1,3 @@
-using FedSim.Scenario;
 using FedSim.Determinism;
 
 namespace FedSim.Rounds;

@@ -1,5 +1,4 @@
 using FedSim.Attacks.Poisoning;
-using FedSim.GrainInterfaces;
 using FedSim.Strategies;
 using FedSim.Strategies.Algorithms;
 

@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using FedSim.Components;
-using FedSim.Scenario;
 using FedSim.Strategies;
 using FedSim.Determinism;
 

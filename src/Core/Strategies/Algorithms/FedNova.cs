@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using FedSim.Components;
-using FedSim.Scenario;
 using FedSim.Strategies.ClientObjectives;
 using FedSim.Strategies.ServerOptimizers;
 using FedSim.Training;

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using FedSim.Components;
-using FedSim.Scenario;
 using FedSim.Strategies.Aggregators;
 using FedSim.Training;
 
