@@ -26,6 +26,34 @@ public sealed class AttackerState
     [Id(3)] public Dictionary<int, ClientAscent> Ascents { get; set; } = [];
 }
 
+/// <summary>
+/// An audit handed to an attacker and not yet finished, with everything it reads: kept durable from the moment the
+/// round hands it over (before the coordinator's checkpoint of that round), so an attack stopped or a silo lost
+/// mid-audit runs it again, with the same inputs and seeds, when the attacker is next activated (<c>fedsim attack --resume</c>).
+/// </summary>
+[GenerateSerializer]
+public sealed class PendingAudit
+{
+    [Id(0)] public required ScenarioSpec Scenario { get; init; }
+    [Id(1)] public required RoundTruth Truth { get; init; }
+    /// <summary>Outsider and client: the model released after the audited round.</summary>
+    [Id(2)] public ReleasedModel? Release { get; init; }
+    /// <summary>Server: what it saw of the audited round.</summary>
+    [Id(3)] public ServerObservation? View { get; init; }
+    /// <summary>The devices that had contributed when the audit was handed over (sorted).</summary>
+    [Id(4)] public List<long> Contributors { get; init; } = [];
+    /// <summary>Client: the ascent this audit measures, if it made one.</summary>
+    [Id(5)] public ClientAscent? Ascent { get; init; }
+}
+
+/// <summary>An attacker's unfinished audits by round, kept apart from <see cref="AttackerState"/> so the per-round
+/// truth is not rewritten with model-sized inputs.</summary>
+[GenerateSerializer]
+public sealed class PendingAuditState
+{
+    [Id(0)] public Dictionary<int, PendingAudit> Audits { get; set; } = [];
+}
+
 /// <summary>A malicious client's ascent round: whom it targeted (truth kept for the judge) and the model released after it.</summary>
 [GenerateSerializer]
 public sealed class ClientAscent
@@ -37,11 +65,13 @@ public sealed class ClientAscent
 /// <summary>
 /// What every attacker grain shares: the judge's truth (who contributed), audits started in the background and
 /// collected into durable state, and the report. An audit runs on the thread pool (its heavy parts on the compute
-/// pool), never on the grain's scheduler, so no call waits for one.
+/// pool), never on the grain's scheduler, so no call waits for one. Its inputs are durable until it finishes
+/// (<see cref="PendingAudit"/>): an activation restarts the audits a stopped one left unfinished.
 /// </summary>
-public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> state, ExperimentDataCache data, ILogger logger) : Grain
+public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> state, IPersistentState<PendingAuditState> pending,
+    ExperimentDataCache data, ILogger logger) : Grain
 {
-    private int _pending;
+    private int _running;
 
     protected AttackerKey Key { get; private set; }
 
@@ -54,11 +84,12 @@ public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         Key = AttackerKey.Parse(this.GetPrimaryKeyString());
+        foreach (var audit in pending.State.Audits.Values.OrderBy(a => a.Truth.Round).ToList()) Run(audit);
         return Task.CompletedTask;
     }
 
     public Task<AttackerReport> GetReportAsync()
-        => Task.FromResult(new AttackerReport(Key.Index, ThreatModel, State.Audits.ToArray(), _pending, State.Failures.ToArray()));
+        => Task.FromResult(new AttackerReport(Key.Index, ThreatModel, State.Audits.ToArray(), _running, State.Failures.ToArray()));
 
     /// <summary>Records the round's truth (idempotent: a replayed round adds nothing new).</summary>
     protected Task RememberAsync(RoundTruth truth)
@@ -70,13 +101,27 @@ public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> 
     }
 
     /// <summary>
-    /// Runs <paramref name="audit"/> in the background and stores what it returns (replacing this attacker's earlier
-    /// audits of the same round, so a replayed round does not count twice). <paramref name="audit"/> runs on the thread
-    /// pool and must not touch grain state.
+    /// Makes <paramref name="audit"/> durable, then runs it in the background (<see cref="AuditAsync"/>); it returns
+    /// once the audit is stored, so the round that handed it over is checkpointed only after.
     /// </summary>
-    protected void StartAudit(int round, Func<Task<IReadOnlyList<AuditRecord>>> audit)
+    protected async Task StartAuditAsync(PendingAudit audit)
     {
-        _pending++;
+        pending.State.Audits[audit.Truth.Round] = audit;
+        await pending.WriteStateAsync();
+        Run(audit);
+    }
+
+    /// <summary>
+    /// What one audit finds, from its durable inputs alone. Runs on the thread pool and must not touch grain state.
+    /// </summary>
+    protected abstract Task<IReadOnlyList<AuditRecord>> AuditAsync(PendingAudit audit);
+
+    /// <summary>Runs an audit and stores what it returns (replacing this attacker's earlier audits of the same round, so
+    /// a replayed round does not count twice), then forgets its inputs.</summary>
+    private void Run(PendingAudit audit)
+    {
+        int round = audit.Truth.Round;
+        _running++;
         // Long audits (reference models) must not lose their activation to idle collection.
         DelayDeactivation(TimeSpan.FromHours(6));
         _ = RunAsync();
@@ -85,20 +130,26 @@ public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> 
         {
             try
             {
-                var records = await Task.Run(audit);
+                var records = await Task.Run(() => AuditAsync(audit));
                 State.Audits.RemoveAll(a => a.Round == round);
                 State.Audits.AddRange(records);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                // The silo is stopping under the audit (its compute pool stopped): not a failure. The inputs stay
+                // pending, so the next activation (fedsim attack --resume) runs the audit again from its start.
+                _running--;
+                LogAuditStopped(logger, this.GetPrimaryKeyString(), round);
+                return;
             }
             catch (Exception ex)
             {
                 LogAuditFailed(logger, ex, this.GetPrimaryKeyString(), round);
                 State.Failures.Add($"{ThreatModel} attacker {Key.Index}, round {round}: {ex.Message}");
             }
-            finally
-            {
-                _pending--;
-                await state.WriteStateAsync();
-            }
+            _running--;
+            await state.WriteStateAsync();
+            if (pending.State.Audits.Remove(round)) await pending.WriteStateAsync();
         }
     }
 
@@ -111,6 +162,9 @@ public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> 
     protected PoolAttackerCompute Compute(IComputePool pool, ScenarioSpec scenario)
         => new(pool, data.Get(scenario), ScenarioComposition.Training(scenario).BasePlan());
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Attacker {Attacker} stopped its audit of round {Round}; it runs again from its start on resume")]
+    private static partial void LogAuditStopped(ILogger logger, string attacker, int round);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Attacker {Attacker} failed to audit round {Round}")]
     private static partial void LogAuditFailed(ILogger logger, Exception ex, string attacker, int round);
 }
@@ -122,8 +176,9 @@ public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> 
 /// </summary>
 public sealed class OutsiderAttackerGrain(
     [PersistentState("attacker", FedSimStorage.Checkpoints)] IPersistentState<AttackerState> state,
+    [PersistentState("attacker-audits", FedSimStorage.Checkpoints)] IPersistentState<PendingAuditState> pending,
     IComputePool pool, ExperimentDataCache data, ILogger<OutsiderAttackerGrain> logger)
-    : AttackerGrainBase(state, data, logger), IOutsiderAttackerGrain
+    : AttackerGrainBase(state, pending, data, logger), IOutsiderAttackerGrain
 {
     protected override string ThreatModel => ThreatModels.Outsider;
 
@@ -131,23 +186,24 @@ public sealed class OutsiderAttackerGrain(
     {
         await RememberAsync(truth);
         if (release is null || !truth.Audit) return;
-        int index = Key.Index;
+        await StartAuditAsync(new PendingAudit { Scenario = scenario, Truth = truth, Release = release, Contributors = [.. State.Contributors] });
+    }
+
+    protected override async Task<IReadOnlyList<AuditRecord>> AuditAsync(PendingAudit audit)
+    {
+        var (scenario, truth, index) = (audit.Scenario, audit.Truth, Key.Index);
         var options = (OutsiderAttackerOptions)scenario.Attacks[index];
-        var contributors = State.Contributors.ToArray();
-        StartAudit(truth.Round, async () =>
-        {
-            var experimentData = Data.Get(scenario);
-            var set = new AuditJudge(experimentData.Partition, experimentData.HeldOut)
-                .Draw(contributors, scenario.Audit.Members, auxiliary: true, AuditSeed(scenario, index));
-            if (set is null) return [];
-            var compute = Compute(pool, scenario);
-            var audited = set.Examples.Select(e => (int)e.Index).ToArray();
-            var auxiliary = set.AttackerAuxiliary.Select(i => (int)i).ToArray();
-            var scores = await OutsiderAttacks.ScoreAsync(options, new QueriedModel(compute, release), compute, audited, auxiliary,
-                ReferenceEpochs(options, scenario, truth.Round), Seeds.Derive(scenario.Seed, truth.Round, index, SeedPurpose.AttackReference));
-            return scores.Select(s => AuditJudge.Judge(s.Key, ThreatModels.Outsider, index, truth.Round, set.Examples, s.Value,
-                truth.Epsilon, DeltaOf(scenario, truth))).ToArray();
-        });
+        var experimentData = Data.Get(scenario);
+        var set = new AuditJudge(experimentData.Partition, experimentData.HeldOut)
+            .Draw(audit.Contributors, scenario.Audit.Members, auxiliary: true, AuditSeed(scenario, index));
+        if (set is null) return [];
+        var compute = Compute(pool, scenario);
+        var audited = set.Examples.Select(e => (int)e.Index).ToArray();
+        var auxiliary = set.AttackerAuxiliary.Select(i => (int)i).ToArray();
+        var scores = await OutsiderAttacks.ScoreAsync(options, new QueriedModel(compute, audit.Release!), compute, audited, auxiliary,
+            ReferenceEpochs(options, scenario, truth.Round), Seeds.Derive(scenario.Seed, truth.Round, index, SeedPurpose.AttackReference));
+        return scores.Select(s => AuditJudge.Judge(s.Key, ThreatModels.Outsider, index, truth.Round, set.Examples, s.Value,
+            truth.Epsilon, DeltaOf(scenario, truth))).ToArray();
     }
 
     /// <summary>
@@ -169,8 +225,9 @@ public sealed class OutsiderAttackerGrain(
 /// </summary>
 public sealed class ServerAttackerGrain(
     [PersistentState("attacker", FedSimStorage.Checkpoints)] IPersistentState<AttackerState> state,
+    [PersistentState("attacker-audits", FedSimStorage.Checkpoints)] IPersistentState<PendingAuditState> pending,
     IComputePool pool, ExperimentDataCache data, ILogger<ServerAttackerGrain> logger)
-    : AttackerGrainBase(state, data, logger), IServerAttackerGrain
+    : AttackerGrainBase(state, pending, data, logger), IServerAttackerGrain
 {
     public const string AggregateOnlyNote = "secure aggregation hides individual updates: attacked the aggregate only";
 
@@ -180,14 +237,13 @@ public sealed class ServerAttackerGrain(
     {
         await RememberAsync(truth);
         if (view is null || !truth.Audit) return;
-        int index = Key.Index;
-        var options = (ServerAttackerOptions)scenario.Attacks[index];
-        StartAudit(truth.Round, () => AuditAsync(scenario, options, index, truth, view));
+        await StartAuditAsync(new PendingAudit { Scenario = scenario, Truth = truth, View = view });
     }
 
-    private async Task<IReadOnlyList<AuditRecord>> AuditAsync(ScenarioSpec scenario, ServerAttackerOptions options, int index,
-        RoundTruth truth, ServerObservation view)
+    protected override async Task<IReadOnlyList<AuditRecord>> AuditAsync(PendingAudit audit)
     {
+        var (scenario, truth, view, index) = (audit.Scenario, audit.Truth, audit.View!, Key.Index);
+        var options = (ServerAttackerOptions)scenario.Attacks[index];
         var experimentData = Data.Get(scenario);
         var judge = new AuditJudge(experimentData.Partition, experimentData.HeldOut);
         var compute = Compute(pool, scenario);
@@ -239,8 +295,9 @@ public sealed class ServerAttackerGrain(
 /// </summary>
 public sealed partial class ClientAttackerGrain(
     [PersistentState("attacker", FedSimStorage.Checkpoints)] IPersistentState<AttackerState> state,
+    [PersistentState("attacker-audits", FedSimStorage.Checkpoints)] IPersistentState<PendingAuditState> pending,
     IComputePool pool, ExperimentDataCache data, ILogger<ClientAttackerGrain> logger)
-    : AttackerGrainBase(state, data, logger), IClientAttackerGrain
+    : AttackerGrainBase(state, pending, data, logger), IClientAttackerGrain
 {
     protected override string ThreatModel => ThreatModels.Client;
 
@@ -311,31 +368,33 @@ public sealed partial class ClientAttackerGrain(
         if (!truth.Audit) return;
         // Ascents older than the one this audit measures are done with (their weights are model-sized).
         foreach (int old in State.Ascents.Keys.Where(r => r < release.Round - 1).ToArray()) State.Ascents.Remove(old);
-        int index = Key.Index;
+        State.Ascents.TryGetValue(release.Round - 1, out var ascent);
+        await StartAuditAsync(new PendingAudit { Scenario = scenario, Truth = truth, Release = release, Contributors = [.. State.Contributors], Ascent = ascent });
+    }
+
+    protected override async Task<IReadOnlyList<AuditRecord>> AuditAsync(PendingAudit audit)
+    {
+        var (scenario, truth, release, ascent, index) = (audit.Scenario, audit.Truth, audit.Release!, audit.Ascent, Key.Index);
         var options = (ClientAttackerOptions)scenario.Attacks[index];
         long device = options.DeviceFor(scenario.Seed, scenario.Devices, index);
-        var contributors = State.Contributors.ToHashSet();
-        State.Ascents.TryGetValue(release.Round - 1, out var ascent);
-        StartAudit(truth.Round, async () =>
-        {
-            var experimentData = Data.Get(scenario);
-            bool active = ascent?.Released is not null && Ascends(options);
-            // Members are records of devices that have contributed; a target of a device that never did is neither.
-            var examples = (active ? ascent!.Targets : Targets(scenario, experimentData, index, device))
-                .Where(e => !e.IsMember || contributors.Contains(e.Device)).ToArray();
-            if (!examples.Any(e => e.IsMember) || examples.All(e => e.IsMember)) return [];
-            var compute = Compute(pool, scenario);
-            var records = examples.Select(e => (int)e.Index).ToArray();
-            var outputs = await compute.OutputsAsync(active ? [ascent!.Released!, release.Weights] : [release.Weights], records);
-            var evidence = new ClientEvidence(outputs[^1], active ? outputs[0] : null, device, release.Round - 1);
-            double delta = DeltaOf(scenario, truth);
-            var results = new List<AuditRecord>();
-            foreach (var attack in options.SelectedAttacks.Cast<ClientAttack>())
-                if (attack.Score(evidence) is { } verdict)
-                    results.Add(AuditJudge.Judge(attack.Name, ThreatModels.Client, index, truth.Round, examples, verdict.Scores, truth.Epsilon, delta,
-                        note: verdict.Note));
-            return results;
-        });
+        var contributors = audit.Contributors.ToHashSet();
+        var experimentData = Data.Get(scenario);
+        bool active = ascent?.Released is not null && Ascends(options);
+        // Members are records of devices that have contributed; a target of a device that never did is neither.
+        var examples = (active ? ascent!.Targets : Targets(scenario, experimentData, index, device))
+            .Where(e => !e.IsMember || contributors.Contains(e.Device)).ToArray();
+        if (!examples.Any(e => e.IsMember) || examples.All(e => e.IsMember)) return [];
+        var compute = Compute(pool, scenario);
+        var records = examples.Select(e => (int)e.Index).ToArray();
+        var outputs = await compute.OutputsAsync(active ? [ascent!.Released!, release.Weights] : [release.Weights], records);
+        var evidence = new ClientEvidence(outputs[^1], active ? outputs[0] : null, device, release.Round - 1);
+        double delta = DeltaOf(scenario, truth);
+        var results = new List<AuditRecord>();
+        foreach (var attack in options.SelectedAttacks.Cast<ClientAttack>())
+            if (attack.Score(evidence) is { } verdict)
+                results.Add(AuditJudge.Judge(attack.Name, ThreatModels.Client, index, truth.Round, examples, verdict.Scores, truth.Epsilon, delta,
+                    note: verdict.Note));
+        return results;
     }
 
     /// <summary>Whether a selected attack reads the client's gradient ascent, so the client has to perform it.</summary>

@@ -27,8 +27,10 @@ public static class BatchedTrainer
 
     /// <param name="models">The pool's named global models on <paramref name="device"/>; without it, every distinct
     /// model the cohort starts from is uploaded for this cohort alone.</param>
-    public static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device, GlobalModelsOnDevice? models = null)
-        => Train(cohort, device, gatherOnDevice: device.type != DeviceType.CPU, models: models);
+    /// <param name="stop">Cancelled: the cohort stops before its next step with <see cref="OperationCanceledException"/>.</param>
+    public static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device, GlobalModelsOnDevice? models = null,
+        CancellationToken stop = default)
+        => Train(cohort, device, gatherOnDevice: device.type != DeviceType.CPU, models: models, stop: stop);
 
     /// <summary>As <see cref="Train(IReadOnlyList{TrainingJob}, torch.Device)"/>, adding each phase's time to
     /// <paramref name="phases"/> (benchmarks; it synchronizes the device at phase boundaries).</summary>
@@ -40,7 +42,7 @@ public static class BatchedTrainer
     /// False: gather each step's rows in C# into one host buffer (CPU: no second copy of the dataset).
     /// </param>
     internal static TrainingResult[] Train(IReadOnlyList<TrainingJob> cohort, torch.Device device, bool gatherOnDevice,
-        TrainerPhaseTimes? phases = null, GlobalModelsOnDevice? models = null)
+        TrainerPhaseTimes? phases = null, GlobalModelsOnDevice? models = null, CancellationToken stop = default)
     {
         ArgumentNullException.ThrowIfNull(cohort);
         ArgumentNullException.ThrowIfNull(device);
@@ -63,12 +65,12 @@ public static class BatchedTrainer
         var sources = cohort.Select(j => j.Shard.Source).Distinct().ToArray();
         // Modifiers that rewrite samples run on host-side rows, so such cohorts assemble their batches on the host.
         if (TrainingHook.For(first.Plan, layout, sources[0]).Any(h => h.TransformsInputs)) gatherOnDevice = false;
-        if (sources.Length == 1) return TrainOne(cohort, layout, device, gatherOnDevice, phases, models);
+        if (sources.Length == 1) return TrainOne(cohort, layout, device, gatherOnDevice, phases, models, stop);
         var results = new TrainingResult[cohort.Count];
         foreach (var source in sources)
         {
             var idx = Enumerable.Range(0, cohort.Count).Where(i => cohort[i].Shard.Source == source).ToArray();
-            var part = TrainOne(idx.Select(i => cohort[i]).ToArray(), layout, device, gatherOnDevice, phases, models);
+            var part = TrainOne(idx.Select(i => cohort[i]).ToArray(), layout, device, gatherOnDevice, phases, models, stop);
             for (int i = 0; i < idx.Length; i++) results[idx[i]] = part[i];
         }
         return results;
@@ -103,7 +105,7 @@ public static class BatchedTrainer
     }
 
     private static TrainingResult[] TrainOne(IReadOnlyList<TrainingJob> jobs, ModelLayout layout, torch.Device device, bool gatherOnDevice,
-        TrainerPhaseTimes? phases, GlobalModelsOnDevice? models)
+        TrainerPhaseTimes? phases, GlobalModelsOnDevice? models, CancellationToken stop)
     {
         phases?.Begin(device);
         var plan = jobs[0].Plan;
@@ -137,7 +139,7 @@ public static class BatchedTrainer
             : new HostBatchSource(jobs, order, schedules, batch, features, device, hooks, gradients.MeanLoss);
 
         phases?.EndSetup(device);
-        TrainSteps(new CohortTraining(layout, parameters, batch, input, gradients, gradientHooks, optimizer, lossSum), activeAt);
+        TrainSteps(new CohortTraining(layout, parameters, batch, input, gradients, gradientHooks, optimizer, lossSum), activeAt, stop);
         phases?.EndSteps(device);
         var losses = lossSum.cpu().data<float>().ToArray();
         var deltas = ExtractDeltas(parameters, globals, k, total);
@@ -189,11 +191,12 @@ public static class BatchedTrainer
         public int K => (int)Parameters[0].shape[0];
     }
 
-    private static void TrainSteps(CohortTraining cohort, int[] activeAt)
+    private static void TrainSteps(CohortTraining cohort, int[] activeAt, CancellationToken stop)
     {
         var views = new Tensor[cohort.Parameters.Length];
         for (int t = 0; t < activeAt.Length; t++)
         {
+            stop.ThrowIfCancellationRequested();
             using var stepScope = torch.NewDisposeScope();
             TrainStep(cohort, t, activeAt[t], views);
         }

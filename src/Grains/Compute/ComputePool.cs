@@ -63,8 +63,9 @@ public sealed class ComputePool : IComputePool, IDisposable
     }
 
     private ComputePool(Binding binding, ILogger? logger)
-        : this(binding.Options, jobs => BatchedTrainer.Train(jobs, binding.Device.Value, binding.Models), job => EvaluateOn(binding.Device.Value, job), logger,
-            evaluateExamples: job => ModelEvaluator.EvaluateExamples(job, binding.Device.Value), models: binding.Models)
+        : this(binding.Options, jobs => BatchedTrainer.Train(jobs, binding.Device.Value, binding.Models, binding.Stopping.Token),
+            job => EvaluateOn(binding.Device.Value, job), logger,
+            evaluateExamples: job => ModelEvaluator.EvaluateExamples(job, binding.Device.Value), models: binding.Models, stopping: binding.Stopping)
     {
     }
 
@@ -79,9 +80,11 @@ public sealed class ComputePool : IComputePool, IDisposable
         ILogger? logger = null,
         TimeSpan? disposeJoinTimeout = null,
         Func<ExampleOutputsJob, ExampleOutputs>? evaluateExamples = null,
-        GlobalModelsOnDevice? models = null)
+        GlobalModelsOnDevice? models = null,
+        CancellationTokenSource? stopping = null)
     {
         _models = models;
+        _stopping = stopping;
         ArgumentNullException.ThrowIfNull(options);
         Options = options.Resolve(cudaAvailable: string.Equals(options.Device?.Trim(), "cuda", StringComparison.OrdinalIgnoreCase));
         _trainCohort = trainCohort ?? throw new ArgumentNullException(nameof(trainCohort));
@@ -199,9 +202,14 @@ public sealed class ComputePool : IComputePool, IDisposable
     /// </summary>
     public bool WorkersStopped { get; private set; }
 
+    /// <summary>Cancelled by <see cref="Dispose"/>: the trainer stops a running cohort at its next step (a reference
+    /// model of an audit trains for many epochs in one cohort, too long for a stop to wait for).</summary>
+    private readonly CancellationTokenSource? _stopping;
+
     /// <summary>
     /// Faults every job that has not started (queued or waiting for room) with <see cref="ObjectDisposedException"/>,
-    /// lets running cohorts finish and deliver their results, and waits a bounded time for the workers to stop.
+    /// stops running training cohorts at their next step (their jobs fault the same way; a running evaluation
+    /// finishes), and waits a bounded time for the workers to stop.
     /// </summary>
     public void Dispose()
     {
@@ -228,6 +236,7 @@ public sealed class ComputePool : IComputePool, IDisposable
         var error = new ObjectDisposedException(nameof(ComputePool), "The compute pool was disposed before this job started.");
         foreach (var p in abandoned) p.TryFail(error);
         ComputePoolLog.Disposed(_logger, abandoned.Count);
+        _stopping?.Cancel();
 
         bool stopped = true;
         foreach (var worker in _workers)
@@ -497,6 +506,13 @@ public sealed class ComputePool : IComputePool, IDisposable
             return;
         }
 
+        if (error is OperationCanceledException && _stopping is { IsCancellationRequested: true })
+        {
+            // Stopped by Dispose mid-cohort: the same news as a job the disposal found waiting, not a compute failure.
+            var stopped = new ObjectDisposedException(nameof(ComputePool), "The compute pool was disposed while this job trained.");
+            foreach (var p in jobs) p.TryFail(stopped);
+            return;
+        }
         var failure = DescribeFailure(jobs, error);
         try
         {
@@ -543,7 +559,8 @@ public sealed class ComputePool : IComputePool, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var resolved = options.Resolve();
         // Created on first use, on a worker: a cpu pool does not load libtorch until it has work.
-        return new Binding(resolved, new Lazy<torch.Device>(() => TorchDevices.Resolve(resolved.Device)), new GlobalModelsOnDevice());
+        return new Binding(resolved, new Lazy<torch.Device>(() => TorchDevices.Resolve(resolved.Device)), new GlobalModelsOnDevice(),
+            new CancellationTokenSource());
     }
 
     internal static string FormatBytes(long bytes) => bytes switch
@@ -554,7 +571,7 @@ public sealed class ComputePool : IComputePool, IDisposable
         _ => $"{bytes} B",
     };
 
-    private sealed record Binding(ComputePoolOptions Options, Lazy<torch.Device> Device, GlobalModelsOnDevice Models);
+    private sealed record Binding(ComputePoolOptions Options, Lazy<torch.Device> Device, GlobalModelsOnDevice Models, CancellationTokenSource Stopping);
 
     // Plans compare by value (modifiers included), so equal plans share a group without a hand-built key.
     private readonly record struct GroupKey(bool Evaluation, string Model, Training.TrainingPlan? Plan);

@@ -5,7 +5,7 @@ using FedSim.Scenarios.Running;
 namespace FedSim.Scenarios.Cli;
 
 /// <summary>
-/// <c>fedsim attack FILE [--output DIR] [--quiet]</c>: trains the federation the file describes, as <c>fedsim run</c>
+/// <c>fedsim attack FILE [--output DIR] [--quiet] [--overwrite | --resume]</c>: trains the federation the file describes, as <c>fedsim run</c>
 /// does, while its <c>attacks:</c> audit it; writes attack.json, attack_devices.csv, roc.png and audit_sets/ beside
 /// the usual results.
 /// </summary>
@@ -16,11 +16,23 @@ internal static class AttackCommand
         var file = new Argument<string>("FILE") { Description = "Scenario file (YAML) with an attacks: list." };
         var output = new Option<string?>("--output", "-o") { Description = "Results folder (default: the file's 'output', else results/<name>)." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output; print only the results folder." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the results of an earlier run in the output folder." };
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Continue the interrupted attack in the output folder: training from its last finished round, audits that were running from their start.",
+        };
 
         var command = new Command("attack", "Train a scenario's federation and run its membership-inference attackers (attacks:).");
         command.Arguments.Add(file);
         command.Options.Add(output);
         command.Options.Add(quiet);
+        command.Options.Add(overwrite);
+        command.Options.Add(resume);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(overwrite) && result.GetValue(resume))
+                result.AddError("--overwrite and --resume exclude each other: --resume continues the attack in the folder, --overwrite replaces it.");
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             string path = parse.GetValue(file)!;
@@ -35,9 +47,9 @@ internal static class AttackCommand
                 context.Error.WriteLine($"{path}: the scenario lists no attacker; add an attacks: list, e.g. 'attacks: [{{kind: outsider}}, {{kind: server}}]' (see examples/README.md)");
                 return ExitCodes.InvalidInput;
             }
-            var options = new RunOptions(parse.GetValue(output), Quiet: parse.GetValue(quiet));
-            await context.Services.RunAttack(loaded.Spec, Path.GetFullPath(path), options, cancellationToken);
-            return ExitCodes.Success;
+            var options = new RunOptions(parse.GetValue(output), Quiet: parse.GetValue(quiet), Overwrite: parse.GetValue(overwrite), Resume: parse.GetValue(resume));
+            var outcome = await context.Services.RunAttack(loaded.Spec, Path.GetFullPath(path), options, cancellationToken);
+            return outcome.Status == Reports.RunStatuses.Interrupted ? RunCommand.Interrupted(context, outcome, loaded.Spec, $"fedsim attack {path}") : ExitCodes.Success;
         });
         return command;
     }

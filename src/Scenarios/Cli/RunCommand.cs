@@ -69,18 +69,27 @@ internal static class RunCommand
                 ClusterOptions.Target(parse, cluster, clusterId, required: false));
             // The runner's console reports progress and where the results went.
             var outcome = await context.Services.RunExperiment(loaded.Spec!, Path.GetFullPath(path), options, cancellationToken);
-            if (outcome.Status != RunStatuses.Interrupted) return ExitCodes.Success;
-            if (context.Interruption.TryClaimMessage())
-            {
-                int planned = outcome.Summary?.RoundsPlanned ?? loaded.Spec!.Training.Rounds;
-                context.Error.WriteLine(outcome.Detached
-                    ? $"fedsim: stopped following after {outcome.Reports.Count} of {planned} rounds; experiment {outcome.ExperimentId} goes on in the cluster " +
-                      $"(fedsim status {outcome.ExperimentId} --cluster ...; follow it again with the same command and --resume)"
-                    : $"fedsim: interrupted after {outcome.Reports.Count} of {planned} rounds; " +
-                      $"the finished rounds are in {outcome.OutputDirectory} (summary.json: \"status\": \"interrupted\")");
-            }
-            return context.Interruption.ExitCode;
+            return outcome.Status == RunStatuses.Interrupted ? Interrupted(context, outcome, loaded.Spec!, $"fedsim run {path}") : ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The one line about a run a signal stopped (what it kept, how to go on) and the exit code the signal asks for.
+    /// <paramref name="command"/> is the command as typed, without flags: the line completes it with the folder and --resume.
+    /// </summary>
+    internal static int Interrupted(CliContext context, RunOutcome outcome, FedSim.Scenario.ScenarioSpec spec, string command)
+    {
+        if (context.Interruption.TryClaimMessage())
+        {
+            int planned = outcome.Summary?.RoundsPlanned ?? spec.Training.Rounds;
+            string resume = $"{command} --output {outcome.OutputDirectory} --resume";
+            context.Error.WriteLine(outcome.Detached
+                ? $"fedsim: stopped following after {outcome.Reports.Count} of {planned} rounds; experiment {outcome.ExperimentId} goes on in the cluster " +
+                  $"(fedsim status {outcome.ExperimentId} --cluster ...; follow it again with `{resume} --cluster ...`)"
+                : $"fedsim: interrupted after {outcome.Reports.Count} of {planned} rounds; " +
+                  $"the finished rounds are in {outcome.OutputDirectory} (summary.json: \"status\": \"interrupted\"); continue with `{resume}`");
+        }
+        return context.Interruption.ExitCode;
     }
 }

@@ -10,7 +10,16 @@ namespace FedSim.Scenarios.Compare;
 public delegate Task<IReadOnlyList<RoundReport>> CompareRunExecutor(SweepRun run, string folder, CancellationToken cancellationToken);
 
 /// <summary>What a comparison produced.</summary>
-public sealed record CompareOutcome(string OutputDirectory, IReadOnlyList<CompareRow> Rows, int RunsSkipped, int RunsExecuted);
+/// <param name="RunsSkipped">Runs finished by an earlier start, kept as they were.</param>
+/// <param name="RunsExecuted">Runs trained to the end by this start.</param>
+/// <param name="RunsStopped">Interrupted: runs stopped mid-training (their folders say so and keep their finished rounds).</param>
+/// <param name="Interrupted">A stop was asked for: <see cref="Rows"/> is empty and no comparison output was written.</param>
+public sealed record CompareOutcome(string OutputDirectory, IReadOnlyList<CompareRow> Rows, int RunsSkipped, int RunsExecuted,
+    int RunsStopped = 0, bool Interrupted = false)
+{
+    /// <summary>Runs whose results are complete in their folders.</summary>
+    public int RunsFinished => RunsSkipped + RunsExecuted;
+}
 
 /// <summary>
 /// <c>fedsim compare</c>: runs every configuration × seed of a sweep, at most <see cref="SweepFile.Concurrency"/> at a
@@ -28,7 +37,7 @@ public static class CompareRunner
     {
         Directory.CreateDirectory(outputDirectory);
         var results = new CompareRunResult?[runs.Count];
-        int skipped = 0, executed = 0, finished = 0;
+        int skipped = 0, executed = 0, stopped = 0, finished = 0;
         using var slots = new SemaphoreSlim(sweep.Concurrency);
         var tasks = runs.Select(async (run, i) =>
         {
@@ -51,29 +60,55 @@ public static class CompareRunner
                 string accuracy = result.FinalAccuracy is { } a ? a.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a";
                 lock (progress) progress.WriteLine($"[{Interlocked.Increment(ref finished)}/{runs.Count}] {run.FolderName}: final accuracy {accuracy} ({result.WallSeconds:0.0} s)");
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref stopped);
+            }
             finally { slots.Release(); }
         }).ToList();
-        await Task.WhenAll(tasks);
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Runs still waiting for a slot: not started. Those that ran counted themselves above.
+        }
+        if (cancellationToken.IsCancellationRequested)
+            return new CompareOutcome(outputDirectory, [], skipped, executed, stopped, Interrupted: true);
 
         var keys = sweep.Grid.Select(a => a.Key).ToList();
         var rows = results.Select(r => r!).GroupBy(r => r.Run.Configuration.Index)
             .Select(g => new CompareRow(g.First().Run.Configuration, g.OrderBy(r => sweep.Seeds.ToList().IndexOf(r.Run.Seed)).ToList(), sweep.TargetAccuracy))
             .OrderBy(r => r.Configuration.Index).ToList();
-        WriteOutputs(sweep, rows, keys, outputDirectory);
+        try
+        {
+            WriteOutputs(sweep, rows, keys, outputDirectory, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new CompareOutcome(outputDirectory, [], skipped, executed, Interrupted: true);
+        }
         return new CompareOutcome(outputDirectory, rows, skipped, executed);
     }
 
-    public static void WriteOutputs(SweepFile sweep, IReadOnlyList<CompareRow> rows, IReadOnlyList<string> keys, string outputDirectory)
+    /// <summary>compare.csv, the figures and report.html; cancellation stops between them (each file is written whole or not at all).</summary>
+    public static void WriteOutputs(SweepFile sweep, IReadOnlyList<CompareRow> rows, IReadOnlyList<string> keys, string outputDirectory,
+        CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         string csv = CompareCsv.Format(rows, keys);
         AtomicFile.WriteAllText(Path.Combine(outputDirectory, CompareCsv.FileName), csv);
+        cancellationToken.ThrowIfCancellationRequested();
         var accuracy = CompareFigures.AccuracyPerRound(rows, $"{sweep.Name}: test accuracy per round");
+        cancellationToken.ThrowIfCancellationRequested();
         var final = CompareFigures.FinalAccuracy(rows, keys, $"{sweep.Name}: final test accuracy");
         AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.AccuracyFile), accuracy);
         AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.FinalAccuracyFile), final);
         byte[]? privacy = null;
         if (rows.Any(r => r.Epsilon is not null))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             privacy = CompareFigures.AccuracyAgainstEpsilon(rows, $"{sweep.Name}: final test accuracy against ε");
             AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.PrivacyFile), privacy);
         }
@@ -87,6 +122,7 @@ public static class CompareRunner
         if (privacy is not null)
             notes.Add("epsilon_mean: the ε spent by the last round (the accountant's, at the scenario's privacy.delta), mean over seeds.");
         notes.Add($"Each run's own results folder is under {RunsFolder}/.");
+        cancellationToken.ThrowIfCancellationRequested();
         AtomicFile.WriteAllText(Path.Combine(outputDirectory, CompareReport.FileName),
             CompareReport.Build($"FedSim comparison: {sweep.Name}", csv, accuracy, final, notes, privacy));
     }

@@ -57,7 +57,8 @@ public static class CompareSession
         var console = new RunConsole(Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
             { Out = new Spectre.Console.AnsiConsoleOutput(TextWriter.Null) }), spec.Name, spec.Training.Rounds, quiet: true);
         var outcome = await ExperimentRunner.RunInFolderAsync(silo, spec, ExperimentId(run), results, console, Stopwatch.StartNew(), quiet: true, cancellationToken);
-        cancellationToken.ThrowIfCancellationRequested();
+        // Stopped mid-run: its folder says "interrupted"; the comparison counts it as stopped, not finished.
+        if (outcome.Status == RunStatuses.Interrupted) throw new OperationCanceledException(cancellationToken);
         return outcome.Reports;
     }
 

@@ -16,7 +16,7 @@ namespace FedSim.Scenarios.Running;
 /// <para>
 /// The silo does not listen to Ctrl+C itself (the CLI's <c>Interruption</c> does, and the runner stops the silo in
 /// order), and it stops in the order that keeps libtorch safe: the compute pool first (queued jobs fail at once,
-/// running cohorts finish), then the grains and the host, then pending finalizers, so no tensor is still being
+/// running training cohorts stop at their next step), then the grains and the host, then pending finalizers, so no tensor is still being
 /// trained or freed when the process exits and libtorch's static destructors run.
 /// </para>
 /// </summary>
@@ -82,7 +82,7 @@ public sealed class EmbeddedSilo : IExperimentHost
         StartAsync(configure, configureLogging: null, cancellationToken);
 
     /// <summary>
-    /// Stops in order: drains the compute pool (nothing new starts; running cohorts finish), stops the silo, disposes
+    /// Stops in order: drains the compute pool (nothing new starts; running cohorts stop at their next step), stops the silo, disposes
     /// the host, then runs pending finalizers so TorchSharp's native handles are released now, on a live runtime,
     /// not raced by process exit.
     /// </summary>

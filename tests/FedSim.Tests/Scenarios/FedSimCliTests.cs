@@ -277,7 +277,8 @@ public sealed class FedSimCliTests : IClassFixture<ScenarioTestFiles>
 
         // Assert
         Assert.Equal(ExitCodes.Cancelled, exit);
-        Assert.Equal("fedsim: interrupted after 3 of 10 rounds; the finished rounds are in /tmp/results/cut (summary.json: \"status\": \"interrupted\")",
+        Assert.Equal("fedsim: interrupted after 3 of 10 rounds; the finished rounds are in /tmp/results/cut (summary.json: \"status\": \"interrupted\"); " +
+                     $"continue with `fedsim run {path} --output /tmp/results/cut --resume`",
             stderr.ToString().Trim());
     }
 
