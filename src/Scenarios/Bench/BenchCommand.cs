@@ -10,13 +10,19 @@ namespace FedSim.Scenarios.Bench;
 /// </summary>
 public static class BenchCommand
 {
-    /// <summary>Exit codes, the same as the rest of the CLI: 0 ok, 1 runtime failure, 2 invalid input.</summary>
-    private const int Success = 0, InvalidInput = 2;
+    /// <summary>Exit codes, the same as the rest of the CLI: 0 ok, 1 runtime failure, 2 invalid input, 130 interrupted
+    /// (the CLI turns it into 143 for SIGTERM).</summary>
+    private const int Success = 0, InvalidInput = 2, Interrupted = 130;
 
     /// <param name="stdout">Where the table (or the JSON with --json) goes; default the console.</param>
     /// <param name="stderr">Where progress and errors go; default the console's error stream.</param>
     /// <param name="environment">Test hook: sizes, Python candidates and script search folders.</param>
-    public static Command Create(TextWriter? stdout = null, TextWriter? stderr = null, BenchEnvironment? environment = null)
+    /// <param name="claimInterruptionMessage">
+    /// True when the line about an interruption is this command's to print (the CLI prints one such line in all);
+    /// null: always print it.
+    /// </param>
+    public static Command Create(TextWriter? stdout = null, TextWriter? stderr = null, BenchEnvironment? environment = null,
+        Func<bool>? claimInterruptionMessage = null)
     {
         var device = new Option<string>("--device", "-d")
         {
@@ -43,13 +49,18 @@ public static class BenchCommand
         {
             var @out = stdout ?? Console.Out;
             var err = stderr ?? Console.Error;
+            string phase = "start-up";
             try
             {
                 if (parse.GetValue(baseline) && parse.GetValue(noBaseline))
                     throw new BenchUsageException("--baseline and --no-baseline contradict each other; give one.");
                 var options = new BenchOptions(parse.GetValue(device) ?? "auto", parse.GetValue(quick), !parse.GetValue(noBaseline),
                     parse.GetValue(python), parse.GetValue(mlpDevices), parse.GetValue(cnnDevices), parse.GetValue(roundDevices));
-                var report = await BenchRunner.RunAsync(options, environment, line => err.WriteLine($"bench: {line}"), cancellationToken);
+                var report = await BenchRunner.RunAsync(options, environment, line =>
+                {
+                    phase = line;
+                    err.WriteLine($"bench: {line}");
+                }, cancellationToken);
 
                 await WriteReportAsync(report.ToJson(), parse.GetValue(output), parse.GetValue(json), report.Render, @out, 132, cancellationToken);
                 return Success;
@@ -58,6 +69,13 @@ public static class BenchCommand
             {
                 err.WriteLine($"fedsim bench: {e.Message}");
                 return InvalidInput;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Figures are only compared within one whole run (the machine's load changes between runs): keep none.
+                if (claimInterruptionMessage?.Invoke() ?? true)
+                    err.WriteLine($"fedsim: interrupted while measuring {phase}; nothing was written (a bench's figures compare only within one whole run: run it again)");
+                return Interrupted;
             }
         });
         return command;

@@ -106,7 +106,7 @@ internal static class CompareCommand
                 ? $"all {runs} runs finished (kept in {Path.Combine(outcome.OutputDirectory, CompareRunner.RunsFolder)}), the report was not written"
                 : $"{outcome.RunsFinished} of {runs} runs finished and kept in {Path.Combine(outcome.OutputDirectory, CompareRunner.RunsFolder)}, " +
                   $"{outcome.RunsStopped} stopped mid-run (their folders say \"interrupted\" and keep their finished rounds), {notStarted} not started";
-            context.Error.WriteLine($"fedsim: interrupted: {kept}; run `fedsim compare {path}` again (with the same --output) to continue: " +
+            context.Error.WriteLine($"fedsim: interrupted: {kept}; run `fedsim compare {path} --output {outcome.OutputDirectory}` again to continue: " +
                                     "finished runs are kept, stopped ones resume from their last finished round");
         }
         return context.Interruption.ExitCode;

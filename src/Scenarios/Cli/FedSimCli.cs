@@ -55,7 +55,7 @@ public static class FedSimCli
         root.Subcommands.Add(SchemaCommand.Create(context));
         root.Subcommands.Add(DataCommands.Create(context));
         root.Subcommands.Add(PrivacyCommands.Create(context));
-        root.Subcommands.Add(Bench.BenchCommand.Create(stdout, stderr));
+        root.Subcommands.Add(Bench.BenchCommand.Create(stdout, stderr, claimInterruptionMessage: interruption.TryClaimMessage));
 
         ParseResult parse = root.Parse(args);
         bool debug = services.Debug || parse.GetValue(verbose);

@@ -26,8 +26,16 @@ internal static class ValidateCommand
         command.SetAction(parse =>
         {
             int exit = ExitCodes.Success;
-            foreach (var path in parse.GetValue(files)!)
+            var paths = parse.GetValue(files)!;
+            for (int checkedFiles = 0; checkedFiles < paths.Length; checkedFiles++)
             {
+                string path = paths[checkedFiles];
+                if (context.Interruption.Requested)
+                {
+                    if (context.Interruption.TryClaimMessage())
+                        context.Error.WriteLine($"fedsim: interrupted after validating {checkedFiles} of {paths.Length} files (the lines above are their results)");
+                    return context.Interruption.ExitCode;
+                }
                 var loaded = ScenarioLoader.Load(path);
                 if (loaded.Succeeded)
                 {

@@ -43,16 +43,20 @@ public static class AttackRunner
     public static async Task<IReadOnlyList<AttackerReport>> WaitForAuditsAsync(TrainedFederation run, CancellationToken cancellationToken)
     {
         var grains = run.Scenario.Attacks.Select((options, i) => AttackerKey.Grain(run.Grains, run.ExperimentId, i, options)).ToArray();
-        bool told = false;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var nextNote = TimeSpan.Zero;
         while (true)
         {
             var reports = await Task.WhenAll(grains.Select(g => g.GetReportAsync()));
             int pending = reports.Sum(r => r.Pending);
             if (pending == 0) return reports;
-            if (!told && !run.Quiet)
+            if (waited.Elapsed >= nextNote && !run.Quiet)
             {
-                Console.WriteLine($"waiting for {pending} audit(s) still running...");
-                told = true;
+                // Reference models can train for minutes: say so now and then, so a long wait does not look like a hang.
+                Console.WriteLine(nextNote == TimeSpan.Zero
+                    ? $"waiting for {pending} audit(s) still running..."
+                    : $"waiting for {pending} audit(s) still running ({waited.Elapsed.TotalSeconds:0} s)");
+                nextNote = waited.Elapsed + TimeSpan.FromSeconds(15);
             }
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
         }

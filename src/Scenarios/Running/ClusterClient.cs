@@ -94,8 +94,7 @@ public sealed class ClusterClient : IExperimentHost
         long active;
         try
         {
-            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-            await connection.OpenAsync(cancellationToken);
+            await using var connection = await OpenAsync(connectionString, cancellationToken);
             await using var command = new Npgsql.NpgsqlCommand(
                 "SELECT COUNT(*) FROM orleans_membership WHERE deployment_id = @cluster AND status = 3 AND proxy_port > 0", connection);
             command.Parameters.AddWithValue("cluster", clusterId);
@@ -113,6 +112,31 @@ public sealed class ClusterClient : IExperimentHost
         if (active == 0)
             throw new ClusterUnavailableException($"no silo of cluster '{clusterId}' is running (none active in its membership table): start its silos " +
                                                   "(README, \"Run on a cluster\") or check --cluster-id");
+    }
+
+    /// <summary>
+    /// An open connection. Npgsql does not cancel an open while a server that accepted the connection stays silent (a
+    /// hung database), so a cancelled open is abandoned to its own timeout, which then disposes the connection.
+    /// </summary>
+    private static async Task<Npgsql.NpgsqlConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = new Npgsql.NpgsqlConnection(connectionString);
+        var opening = connection.OpenAsync(cancellationToken);
+        try
+        {
+            await opening.WaitAsync(cancellationToken);
+            return connection;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !opening.IsCompleted)
+        {
+            _ = opening.ContinueWith(_ => connection.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            throw;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -196,6 +196,36 @@ public sealed class MultiSiloTests(PostgresServer server) : IDisposable
         Assert.Equal(0, await RemindersAsync(cluster.ConnectionString, experimentId)); // a finished run stops its reminder
     }
 
+    [ClusterFact]
+    public async Task Ctrl_C_on_a_process_following_the_cluster_stops_following_and_resume_follows_it_to_the_embedded_metrics()
+    {
+        // Prepare
+        string scenario = await WriteScenarioAsync(rounds: 6);
+        string reference = await EmbeddedRunAsync(scenario);
+        using var cluster = await LocalCluster.StartAsync(server, 2);
+        string submitted = Path.Combine(_folder, "followed");
+
+        // Execute: a real `fedsim run --cluster` process gets Ctrl+C after round 2; the experiment goes on in the cluster.
+        using var follower = Processes.FedSimProcess.Start(_folder, "run", scenario, "--cluster", cluster.ConnectionString,
+            "--cluster-id", cluster.ClusterId, "--output", submitted);
+        await LocalCluster.WaitForRoundsAsync(submitted, 2, Task.Delay(Timeout.Infinite));
+        var clock = Stopwatch.StartNew();
+        follower.Signal(Processes.FedSimProcess.SigInt);
+        int exit = await follower.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        double seconds = clock.Elapsed.TotalSeconds;
+        var (resumedExit, errors) = await RunAsync(["run", scenario, "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId,
+            "--output", submitted, "--resume", "--quiet"]);
+
+        // Assert
+        Assert.True(exit == 130, follower.Transcript());
+        Assert.True(seconds < 30, $"{seconds:0.0} s to stop following");
+        string line = Assert.Single(follower.Stderr.Where(l => l.Trim().Length > 0));
+        Assert.StartsWith("fedsim: stopped following after", line);
+        Assert.Contains($"--output {submitted} --resume --cluster ...", line);
+        Assert.True(resumedExit == 0, errors + cluster.Transcript());
+        Assert.Equal(reference, MetricsOf(submitted));
+    }
+
     private async Task<string> WriteScenarioAsync(int rounds, bool secureAggregation = false)
     {
         string path = Path.Combine(_folder, $"mnist-{rounds}{(secureAggregation ? "-secagg" : "")}.yaml");

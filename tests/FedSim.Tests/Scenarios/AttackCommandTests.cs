@@ -70,4 +70,22 @@ public sealed class AttackCommandTests(ScenarioTestFiles files) : IClassFixture<
         Assert.Contains("even number", run.Error);
         Assert.Empty(calls);
     }
+
+    [Fact]
+    public async Task Attack_passes_resume_and_overwrite_on_and_refuses_both_at_once()
+    {
+        // Prepare
+        var calls = new List<(ScenarioSpec Spec, RunOptions Options)>();
+        string path = files.Write("resumed.yaml", "name: resumed\nattacks:\n  - kind: outsider\n    attacks: [loss]\n");
+
+        // Execute
+        var resumed = await Run(Recording(calls), "attack", path, "--resume");
+        var overwritten = await Run(Recording(calls), "attack", path, "--overwrite");
+        var both = await Run(Recording(calls), "attack", path, "--resume", "--overwrite");
+
+        // Assert
+        Assert.Equal((0, 0, 2), (resumed.Exit, overwritten.Exit, both.Exit));
+        Assert.Equal([(true, false), (false, true)], calls.Select(c => (c.Options.Resume, c.Options.Overwrite)));
+        Assert.Contains("--overwrite and --resume exclude each other", both.Error);
+    }
 }
