@@ -189,6 +189,8 @@ public sealed class SweepFile
     /// <summary>Why <paramref name="dotted"/> is not a scenario key (with the closest one), or null when it is.</summary>
     private static string? UnknownKey(string dotted, string section)
     {
+        // Each run's seed is one of seeds: (written over any other), so a seed axis would silently repeat one run.
+        if (dotted == "seed") return $"{section} key 'seed': a comparison's seeds are its seeds: list (each configuration runs with every one); put the values there";
         if (ScenarioModel.Find(dotted) is not null || IsKindKey(dotted)) return null;
         string? close = Suggestions.Closest(dotted, ScenarioModel.AllFields.Select(f => f.Path).ToList());
         return $"{section} key '{dotted}' is not a scenario key{(close is null ? "" : $"; did you mean '{close}'?")} " +

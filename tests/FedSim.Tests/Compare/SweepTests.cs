@@ -90,6 +90,7 @@ public sealed class SweepTests : IDisposable
     [InlineData("base: base.yaml\ngridd: {}\n", 2, 1, "did you mean 'grid'")]
     [InlineData("grid:\n  training.rounds: [1]\n", 1, 1, "base: FILE.yaml")]
     [InlineData("base: missing.yaml\n", 1, 7, "cannot read the base scenario")]
+    [InlineData("base: base.yaml\ngrid:\n  seed: [1, 2]\n", 3, 3, "put the values there")]
     public void Bad_comparison_files_are_reported_at_the_line_and_column(string text, int line, int column, string phrase)
     {
         Write("base.yaml", Base);
