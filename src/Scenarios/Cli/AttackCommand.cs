@@ -23,7 +23,9 @@ internal static class AttackCommand
         };
 
         var command = new Command("attack", "Train a scenario's federation and run its membership-inference attackers (attacks:).");
+        var set = SetOption.Create();
         command.Arguments.Add(file);
+        command.Options.Add(set);
         command.Options.Add(output);
         command.Options.Add(quiet);
         command.Options.Add(overwrite);
@@ -36,7 +38,8 @@ internal static class AttackCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             string path = parse.GetValue(file)!;
-            var loaded = ScenarioLoader.Load(path);
+            var sets = parse.GetValue(set) ?? [];
+            var loaded = ScenarioOverrides.Load(path, sets);
             if (!loaded.Succeeded)
             {
                 foreach (var error in loaded.Errors) context.Error.WriteLine(error);
@@ -49,7 +52,7 @@ internal static class AttackCommand
             }
             var options = new RunOptions(parse.GetValue(output), Quiet: parse.GetValue(quiet), Overwrite: parse.GetValue(overwrite), Resume: parse.GetValue(resume));
             var outcome = await context.Services.RunAttack(loaded.Spec, Path.GetFullPath(path), options, cancellationToken);
-            return outcome.Status == Reports.RunStatuses.Interrupted ? RunCommand.Interrupted(context, outcome, loaded.Spec, $"fedsim attack {path}") : ExitCodes.Success;
+            return outcome.Status == Reports.RunStatuses.Interrupted ? RunCommand.Interrupted(context, outcome, loaded.Spec, $"fedsim attack {path}{SetOption.Echo(sets)}") : ExitCodes.Success;
         });
         return command;
     }

@@ -43,7 +43,9 @@ internal static class RunCommand
         var clusterId = ClusterOptions.Id();
 
         var command = new Command("run", "Validate a scenario file and run it on an embedded silo, or submit it to a running cluster (--cluster).");
+        var set = SetOption.Create();
         command.Arguments.Add(file);
+        command.Options.Add(set);
         command.Options.Add(output);
         command.Options.Add(seed);
         command.Options.Add(quiet);
@@ -59,7 +61,8 @@ internal static class RunCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             string path = parse.GetValue(file)!;
-            var loaded = ScenarioLoader.Load(path);
+            var sets = parse.GetValue(set) ?? [];
+            var loaded = ScenarioOverrides.Load(path, sets);
             if (!loaded.Succeeded)
             {
                 foreach (var error in loaded.Errors) context.Error.WriteLine(error);
@@ -69,7 +72,7 @@ internal static class RunCommand
                 ClusterOptions.Target(parse, cluster, clusterId, required: false));
             // The runner's console reports progress and where the results went.
             var outcome = await context.Services.RunExperiment(loaded.Spec!, Path.GetFullPath(path), options, cancellationToken);
-            return outcome.Status == RunStatuses.Interrupted ? Interrupted(context, outcome, loaded.Spec!, $"fedsim run {path}") : ExitCodes.Success;
+            return outcome.Status == RunStatuses.Interrupted ? Interrupted(context, outcome, loaded.Spec!, $"fedsim run {path}{SetOption.Echo(sets)}") : ExitCodes.Success;
         });
         return command;
     }

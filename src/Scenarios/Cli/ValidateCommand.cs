@@ -22,7 +22,9 @@ internal static class ValidateCommand
         });
 
         var command = new Command("validate", "Check scenario files without running them.");
+        var set = SetOption.Create();
         command.Arguments.Add(files);
+        command.Options.Add(set);
         command.SetAction(parse =>
         {
             int exit = ExitCodes.Success;
@@ -36,7 +38,7 @@ internal static class ValidateCommand
                         context.Error.WriteLine($"fedsim: interrupted after validating {checkedFiles} of {paths.Length} files (the lines above are their results)");
                     return context.Interruption.ExitCode;
                 }
-                var loaded = ScenarioLoader.Load(path);
+                var loaded = ScenarioOverrides.Load(path, parse.GetValue(set) ?? []);
                 if (loaded.Succeeded)
                 {
                     context.Out.WriteLine($"{path}: ok");

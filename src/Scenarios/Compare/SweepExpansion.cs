@@ -81,9 +81,9 @@ public static class SweepExpansion
     /// </summary>
     public static IEnumerable<SweepStep> Enumerate(SweepFile sweep, CancellationToken cancellationToken = default)
     {
-        var baseRoot = (YamlMappingNode)Reparse(Serialize(sweep.BaseScenario));
-        foreach (var fixedKey in sweep.Set) Set(baseRoot, fixedKey.Key, Reparse(Serialize(fixedKey.Values[0])));
-        string baseText = Serialize(baseRoot);
+        var baseRoot = (YamlMappingNode)YamlTree.Copy(sweep.BaseScenario);
+        foreach (var fixedKey in sweep.Set) YamlTree.Set(baseRoot, fixedKey.Key, YamlTree.Copy(fixedKey.Values[0]));
+        string baseText = YamlTree.Serialize(baseRoot);
         // The base alone first: its own problems are reported at their own lines in its own file.
         var baseResult = ScenarioLoader.Parse(baseText, sweep.BaseSource, sweep.BaseDirectory);
         if (!baseResult.Succeeded)
@@ -100,10 +100,10 @@ public static class SweepExpansion
             foreach (ulong seed in sweep.Seeds)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var root = (YamlMappingNode)Reparse(baseText);
-                for (int axis = 0; axis < combination.Count; axis++) Set(root, sweep.Grid[axis].Key, Reparse(Serialize(combination[axis])));
-                Set(root, "seed", new YamlScalarNode(seed.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-                var result = ScenarioLoader.Parse(Serialize(root), sweep.BaseSource, sweep.BaseDirectory);
+                var root = (YamlMappingNode)YamlTree.Reparse(baseText);
+                for (int axis = 0; axis < combination.Count; axis++) YamlTree.Set(root, sweep.Grid[axis].Key, YamlTree.Copy(combination[axis]));
+                YamlTree.Set(root, "seed", new YamlScalarNode(seed.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                var result = ScenarioLoader.Parse(YamlTree.Serialize(root), sweep.BaseSource, sweep.BaseDirectory);
                 if (result.Succeeded)
                 {
                     yield return new SweepStep(new SweepRun(configuration, seed, result.Spec!), []);
@@ -135,24 +135,6 @@ public static class SweepExpansion
         return result;
     }
 
-    /// <summary>Writes <paramref name="value"/> at a dotted key, creating (or replacing non-mapping) sections on the way.</summary>
-    private static void Set(YamlMappingNode root, string dotted, YamlNode value)
-    {
-        var parts = dotted.Split('.');
-        var current = root;
-        for (int i = 0; i < parts.Length - 1; i++)
-        {
-            var key = new YamlScalarNode(parts[i]);
-            if (!current.Children.TryGetValue(key, out var next) || next is not YamlMappingNode section)
-            {
-                section = new YamlMappingNode();
-                current.Children[key] = section;
-            }
-            current = section;
-        }
-        current.Children[new YamlScalarNode(parts[^1])] = value;
-    }
-
     /// <summary>A value as the user wrote it, in one line: scalars as they are, sections and lists in flow style.</summary>
     public static string Show(YamlNode node) => node switch
     {
@@ -161,20 +143,4 @@ public static class SweepExpansion
         YamlMappingNode map => "{" + string.Join(", ", map.Children.Select(c => $"{Show(c.Key)}: {Show(c.Value)}")) + "}",
         _ => node.ToString(),
     };
-
-    private static string Serialize(YamlNode node)
-    {
-        var stream = new YamlStream(new YamlDocument(node));
-        var text = new StringBuilder();
-        using var writer = new StringWriter(text);
-        stream.Save(writer, assignAnchors: false);
-        return text.ToString();
-    }
-
-    private static YamlNode Reparse(string text)
-    {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(text));
-        return stream.Documents[0].RootNode;
-    }
 }

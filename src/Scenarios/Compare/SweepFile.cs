@@ -186,20 +186,13 @@ public sealed class SweepFile
         }
     }
 
-    /// <summary>Why <paramref name="dotted"/> is not a scenario key (with the closest one), or null when it is.</summary>
+    /// <summary>Why <paramref name="dotted"/> cannot be a key of <paramref name="section"/>, or null when it can.</summary>
     private static string? UnknownKey(string dotted, string section)
     {
         // Each run's seed is one of seeds: (written over any other), so a seed axis would silently repeat one run.
         if (dotted == "seed") return $"{section} key 'seed': a comparison's seeds are its seeds: list (each configuration runs with every one); put the values there";
-        if (ScenarioModel.Find(dotted) is not null || IsKindKey(dotted)) return null;
-        string? close = Suggestions.Closest(dotted, ScenarioModel.AllFields.Select(f => f.Path).ToList());
-        return $"{section} key '{dotted}' is not a scenario key{(close is null ? "" : $"; did you mean '{close}'?")} " +
-               "(keys are dotted paths such as training.rounds or strategy.aggregator.kind)";
+        return YamlTree.UnknownKey(dotted) is { } problem ? $"{section} key {problem}" : null;
     }
-
-    /// <summary>"strategy.aggregator.kind": the kind of a component section is a key too.</summary>
-    private static bool IsKindKey(string dotted)
-        => dotted.EndsWith(".kind", StringComparison.Ordinal) && ScenarioModel.Find(dotted[..^5]) is { Family: not null };
 
     /// <summary>
     /// The base scenario's mapping. A file that cannot be read is reported at <c>base:</c>; a YAML problem inside it

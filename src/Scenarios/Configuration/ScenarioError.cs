@@ -2,11 +2,14 @@ using FedSim.Scenario;
 
 namespace FedSim.Scenarios.Configuration;
 
-/// <summary>One problem in a scenario file, at a 1-based line and column.</summary>
+/// <summary>
+/// One problem in a scenario file, at a 1-based line and column; or, with line 0, in something that has no lines
+/// (a <c>--set</c> override, named in <see cref="File"/>).
+/// </summary>
 public sealed record ScenarioError(string File, int Line, int Column, string Message)
 {
-    /// <summary>The compiler-style form editors and terminals link: <c>FILE:LINE:COLUMN: message</c>.</summary>
-    public override string ToString() => $"{File}:{Line}:{Column}: {Message}";
+    /// <summary>The compiler-style form editors and terminals link: <c>FILE:LINE:COLUMN: message</c> (line 0: <c>FILE: message</c>).</summary>
+    public override string ToString() => Line == 0 ? $"{File}: {Message}" : $"{File}:{Line}:{Column}: {Message}";
 }
 
 /// <summary>Either a loaded, validated scenario or every problem found in it.</summary>
