@@ -26,4 +26,7 @@ public sealed class ModelSpecOptions
 
     [Id(3), Description("CNN: width of the dense layer after the convolutions.")]
     public int Dense { get; set; } = 512;
+
+    [Id(4), Description("Start from this model instead of fresh weights: a model.safetensors an earlier run wrote (or PyTorch saved under the same names and shapes, see model.json); relative to the scenario file.")]
+    public string? Init { get; set; }
 }

@@ -88,7 +88,10 @@ public sealed partial class ExperimentGrain(
         }
         var experimentData = data.Get(scenario);
         State.Scenario = scenario;
-        State.Weights = ModelLayout.Initialize(experimentData.Model, Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.ModelInit));
+        // A pretrained model (model.init, resolved to an absolute path readable by every silo, as datasets are) or fresh weights.
+        State.Weights = scenario.Model.Init is { } pretrained
+            ? ModelFile.Read(pretrained, experimentData.Model)
+            : ModelLayout.Initialize(experimentData.Model, Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.ModelInit));
         await WriteCheckpointAsync("before the first round");
         LogStarted(logger, this.GetPrimaryKeyString(), SiloName);
         await GrainFactory.GetGrain<IExperimentRegistryGrain>(0)

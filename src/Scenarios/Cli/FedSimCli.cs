@@ -18,6 +18,7 @@ public static class FedSimCli
     [
         typeof(FedSim.Data.DatasetException), typeof(FedSim.Data.PartitionException), typeof(FedSim.Privacy.Accounting.PrivacyParameterException),
         typeof(Reports.ResultsFolderInUseException), typeof(Reports.ResultsFolderOccupiedException), typeof(Reports.CannotResumeException),
+        typeof(FedSim.Compute.ModelFileException),
     ];
 
     /// <summary>Runs the CLI in-process: parses <paramref name="args"/>, runs the command, returns the exit code.

@@ -54,6 +54,8 @@ public static class ScenarioPaths
         resolved.Dataset.Path = ResolveDatasetPath(spec.Dataset, baseDirectory);
         if (!string.IsNullOrWhiteSpace(spec.Heterogeneity.Trace))
             resolved.Heterogeneity.Trace = Path.GetFullPath(ExpandHome(spec.Heterogeneity.Trace), baseDirectory);
+        if (!string.IsNullOrWhiteSpace(spec.Model.Init))
+            resolved.Model.Init = Path.GetFullPath(ExpandHome(spec.Model.Init), baseDirectory);
         return resolved;
     }
 
@@ -80,6 +82,11 @@ public static class ScenarioPaths
             string target = Path.GetFullPath(spec.Heterogeneity.Trace, baseDirectory);
             saved.Heterogeneity.Trace = Path.GetRelativePath(Path.GetFullPath(outputDirectory), target).Replace('\\', '/');
         }
+        if (!string.IsNullOrWhiteSpace(spec.Model.Init) && !IsAnchored(spec.Model.Init))
+        {
+            string target = Path.GetFullPath(spec.Model.Init, baseDirectory);
+            saved.Model.Init = Path.GetRelativePath(Path.GetFullPath(outputDirectory), target).Replace('\\', '/');
+        }
         return saved;
     }
 
@@ -92,7 +99,7 @@ public static class ScenarioPaths
         Path.GetDirectoryName(Path.GetFullPath(scenarioFile)) ?? Directory.GetCurrentDirectory();
 
     // Researchers write "~/data/mnist"; the shell does not expand it inside a YAML file.
-    private static string ExpandHome(string path) =>
+    internal static string ExpandHome(string path) =>
         path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
             : path;

@@ -219,6 +219,7 @@ public static class ScenarioRules
 
         foreach (var finding in Components(spec, isValid)) yield return finding;
         foreach (var finding in Heterogeneity(spec, baseDirectory, isValid)) yield return finding;
+        foreach (var finding in ModelInit(spec, baseDirectory, isValid)) yield return finding;
         foreach (var finding in PrivacyRules.Check(spec, baseDirectory, isValid)) yield return finding;
     }
 
@@ -238,6 +239,15 @@ public static class ScenarioRules
         if (isValid("attacks") && isValid("strategy") && isValid("devices"))
             foreach (var attacker in spec.Attacks)
                 foreach (var f in attacker.Check(ScenarioComposition.Attackers(spec), "attacks")) yield return new(f.Path, f.Message);
+    }
+
+    /// <summary>model.init names a file that exists; whether it fits the model is checked once the dataset is read (ModelFile).</summary>
+    private static IEnumerable<Finding> ModelInit(ScenarioSpec spec, string baseDirectory, Func<string, bool> isValid)
+    {
+        if (!isValid("model.init") || spec.Model.Init is not { } init) yield break;
+        string resolved = Path.GetFullPath(ScenarioPaths.ExpandHome(init), baseDirectory);
+        if (!File.Exists(resolved))
+            yield return new("model.init", $"model.init '{init}' does not exist (resolved to {resolved}); give a model.safetensors an earlier run wrote into its results folder");
     }
 
     private static IEnumerable<Finding> Heterogeneity(ScenarioSpec spec, string baseDirectory, Func<string, bool> isValid)

@@ -35,7 +35,8 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
     /// file of the user's; a test checks that a finished run leaves nothing else, so a new output must be added here.
     /// </summary>
     public static readonly IReadOnlyList<string> RunFileNames =
-        [ScenarioFileName, MetricsCsv.FileName, SummaryJson.FileName, MetricsPlot.FileName, DevicesCsv.FileName, LogFileName, FailuresCsv.FileName, ClientsCsv.FileName];
+        [ScenarioFileName, MetricsCsv.FileName, SummaryJson.FileName, MetricsPlot.FileName, DevicesCsv.FileName, LogFileName, FailuresCsv.FileName, ClientsCsv.FileName,
+         Compute.ModelFile.WeightsFileName, Compute.ModelFile.ArchitectureFileName];
 
     private readonly object _gate = new();
     // Keyed by round so a round replayed after a coordinator restart replaces its earlier report.
@@ -178,6 +179,16 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
     {
         DevicesCsv.Write(Paths.Devices, devices);
         return Paths.Devices;
+    }
+
+    /// <summary>
+    /// Writes the trained global model: model.safetensors (PyTorch names and shapes, loadable by the safetensors and
+    /// torch packages, and by <c>model.init</c>) and model.json (the architecture it belongs to).
+    /// </summary>
+    public void WriteModel(Models.ModelSpec model, float[] weights, string scenarioName)
+    {
+        AtomicFile.WriteAllBytes(Path.Combine(Directory, Compute.ModelFile.WeightsFileName), Compute.ModelFile.ToSafetensors(model, weights));
+        AtomicFile.WriteAllText(Path.Combine(Directory, Compute.ModelFile.ArchitectureFileName), Compute.ModelFile.Describe(model, scenarioName));
     }
 
     /// <summary>

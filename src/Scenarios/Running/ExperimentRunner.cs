@@ -64,7 +64,9 @@ public static class ExperimentRunner
         var spec = ScenarioPaths.ResolveForRun(scenario, baseDirectory, options.OutputDirectory, options.Seed);
         // Read the dataset before anything starts (cached process-wide, so the silo reuses it): a bad file fails
         // here with its file:line message, before a results folder or a silo exists.
-        DatasetCatalog.Load(spec.Dataset, Directory.GetCurrentDirectory(), spec.Seed);
+        var split = DatasetCatalog.Load(spec.Dataset, Directory.GetCurrentDirectory(), spec.Seed);
+        // A pretrained model that does not fit the scenario's model is the user's to fix: say so before anything starts.
+        if (spec.Model.Init is { } pretrained) ModelFile.Read(pretrained, ModelSpecFactory.Create(spec.Model, split.Train));
         using var results = ResultsFolder.Open(spec.Output!, options.Overwrite, options.Resume);
         string checkpoints = Path.Combine(results.Directory, CheckpointFolder);
         string experimentId = options.Resume ? ResumedExperimentId(results, spec, checkpoints) : NewExperimentId(spec, checkpoints);
@@ -145,6 +147,8 @@ public static class ExperimentRunner
             // The folder's reports: on a cluster a follower may have joined late (--resume) and seen only the newer ones.
             var reports = results.Reports;
             results.WriteDevices(Participants(spec, data, reports));
+            var model = await silo.Grains.GetGrain<IExperimentGrain>(experimentId).GetGlobalModelAsync();
+            results.WriteModel(data.Model, model.Weights, spec.Name);
             var summary = results.Complete(SummaryInput(spec, data, silo, wall) with { FinishReason = status.FinishReason });
             console.WriteSummary(summary, results.Directory);
             if (afterTraining is not null)
