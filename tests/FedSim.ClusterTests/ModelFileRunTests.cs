@@ -74,6 +74,30 @@ public sealed class ModelFileRunTests : IDisposable
         Assert.False(Directory.Exists(refused));
     }
 
+    [Fact]
+    public async Task Per_device_evaluation_writes_each_devices_accuracy_and_the_distribution_over_devices()
+    {
+        // Prepare
+        string scenario = Path.Combine(_folder, "pretrain.yaml");
+        await File.WriteAllTextAsync(scenario, Scenario.Replace("rounds: 15", "rounds: 4"));
+        string output = Path.Combine(_folder, "per-device");
+
+        // Execute
+        int exit = await RunAsync(["run", scenario, "--output", output, "--quiet", "--set", "evaluation.per_device=true", "--set", "evaluation.every=2"]);
+
+        // Assert: rounds 2 and 4 evaluated for all 20 devices; the metrics are the file's distribution.
+        Assert.Equal(0, exit);
+        var rows = File.ReadAllLines(Path.Combine(output, DeviceAccuracyCsv.FileName)).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal([2, 4], rows.Select(r => int.Parse(r[0], System.Globalization.CultureInfo.InvariantCulture)).Distinct());
+        var last = rows.Where(r => r[0] == "4").Select(r => double.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
+        Assert.Equal(20, last.Count);
+        var metrics = MetricsCsv.Read(Path.Combine(output, MetricsCsv.FileName));
+        Assert.Equal(last.Average(), metrics[3].Metric(Rounds.DeviceEvaluationStage.MeanMetric)!.Value, precision: 12);
+        Assert.Equal(last[0], metrics[3].Metric(Rounds.DeviceEvaluationStage.MinMetric));
+        Assert.Null(metrics[0].Metric(Rounds.DeviceEvaluationStage.MeanMetric));
+        Assert.EndsWith(",test_accuracy", File.ReadLines(Path.Combine(output, ClientsCsv.FileName)).First());
+    }
+
     private static Task<int> RunAsync(string[] args) => FedSimCli.RunAsync(args, TextWriter.Null, TextWriter.Null);
 
     public void Dispose()

@@ -37,6 +37,9 @@ public sealed class ExperimentData
     public ModelSpec Model { get; }
     public PartitionStatistics Statistics { get; }
 
+    /// <summary>Each device's own test records when the scenario evaluates per device (<see cref="DeviceTestSplit"/>); else null.</summary>
+    public DeviceTests? DeviceTests { get; init; }
+
     /// <summary>What attacks and triggers may know about the data's shape.</summary>
     public DataFacts Facts => _facts ??= new DataFacts(Split.Train.ClassCount, Split.Train.FeatureCount,
         Split.Train.Features.Length == 0 ? 1f : Split.Train.Features.Max(), Split.Train.Image);
@@ -121,12 +124,20 @@ public sealed class ExperimentDataCache
         var split = DatasetCatalog.Load(scenario.Dataset, Directory.GetCurrentDirectory(), scenario.Seed);
         ulong partitionSeed = Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.Partition);
         var partition = Partitioners.Partition(split.Train, scenario.Dataset.Partition, scenario.Devices, partitionSeed);
+        DeviceTests? deviceTests = null;
+        if (scenario.Evaluation.PerDevice)
+        {
+            deviceTests = DeviceTestSplit.Natural(split.Train, split.Test, partition);
+            if (deviceTests is null)
+                (partition, deviceTests) = DeviceTestSplit.Holdout(split.Train, partition, scenario.Evaluation.DeviceTestFraction,
+                    Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.DeviceEvaluation));
+        }
         int[][]? heldOut = null;
         if (scenario.Attacks.Length > 0)
             (partition, heldOut) = AuditHoldout.Split(partition, scenario.Audit.Holdout,
                 Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.AuditHoldout));
         var model = ModelSpecFactory.Create(scenario.Model, split.Train);
-        return new ExperimentData(split, partition, model, PartitionStatistics.Compute(split.Train, partition), heldOut);
+        return new ExperimentData(split, partition, model, PartitionStatistics.Compute(split.Train, partition), heldOut) { DeviceTests = deviceTests };
     }
 
     /// <summary>
@@ -141,5 +152,6 @@ public sealed class ExperimentDataCache
         s.Dataset,
         s.Model,
         Holdout = s.Attacks.Length > 0 ? s.Audit.Holdout : (double?)null,
+        DeviceTest = s.Evaluation.PerDevice ? s.Evaluation.DeviceTestFraction : (double?)null,
     });
 }

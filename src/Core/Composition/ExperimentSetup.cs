@@ -1,3 +1,4 @@
+using FedSim.Determinism;
 using FedSim.Attacks.Auditing;
 using FedSim.Attacks.Poisoning;
 using FedSim.Scenario;
@@ -37,7 +38,8 @@ internal sealed class ExperimentSetup
         Func<float[], int[]?, Task<ModelScore>> evaluate,
         Func<float[], Dataset, Task<ModelScore>> evaluateOn,
         Func<float[], int[], Task<float[]>> trainRoot,
-        IAttackerChannel? attackers = null)
+        IAttackerChannel? attackers = null,
+        Func<float[], Dataset, int[], Task<bool[]>>? correct = null)
     {
         int cohort = scenario.Training.ExpectedCohort(scenario.Devices);
         int assumed = scenario.Byzantine?.ExpectedPerCohort(cohort) ?? 0;
@@ -61,6 +63,11 @@ internal sealed class ExperimentSetup
         if (privacy.Central is not null || privacy.Local is not null) stages.Add(new PrivacyAccountingStage(privacy, centralAccounting, last));
         if (roster.Count > 0) stages.Add(new ByzantineMetricsStage(roster));
         stages.Add(new EvaluationStage(weights => evaluate(weights, evaluationIndices), every, last));
+        if (data.DeviceTests is { } tests && correct is not null)
+            stages.Add(new DeviceEvaluationStage((weights, rows) => correct(weights, tests.Source, rows), tests,
+                // Round 0 of the purpose's stream: apart from the holdout coin (Seeds.None), the same sample every round.
+                DeviceTestSplit.Evaluated(scenario.Devices, scenario.Evaluation.MaxDevices, Seeds.Derive(scenario.Seed, 0, Seeds.None, SeedPurpose.DeviceEvaluation)),
+                every, last));
         if (scenario.Byzantine?.EvaluationTrigger(data.Facts) is { } trigger)
         {
             var triggered = data.TriggeredTest(trigger);

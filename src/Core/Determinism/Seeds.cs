@@ -19,6 +19,8 @@ public enum SeedPurpose
     ServerRoot = 14,
     /// <summary>Secure aggregation: a client's key pairs, self-mask seed, share polynomials and rounding; the round's neighbour graph.</summary>
     SecureAggregation = 15,
+    /// <summary>Per-device evaluation: the per-record coin of a device's test holdout, and the sample of devices evaluated.</summary>
+    DeviceEvaluation = 16,
     // 20+: membership-inference audits (a gap left so other features' new purposes keep their own numbers).
     /// <summary>The per-record coin that holds a record out of its device's training for the audit.</summary>
     AuditHoldout = 20,

@@ -123,7 +123,8 @@ public sealed record RoundReport(
     [property: Id(15)] int Surplus = 0,
     [property: Id(16)] ValueList<RoundMetric>? Metrics = null,
     [property: Id(17)] ValueList<DeviceFailure>? Failures = null,
-    [property: Id(18)] ValueList<DeviceRoundRecord>? Clients = null)
+    [property: Id(18)] ValueList<DeviceRoundRecord>? Clients = null,
+    [property: Id(19)] ValueList<Rounds.DeviceAccuracy>? DeviceAccuracies = null)
 {
     public IReadOnlyList<DeviceRoundRecord> AllClients => Clients ?? ValueList<DeviceRoundRecord>.Empty;
 

@@ -37,6 +37,9 @@ public sealed class RoundResults(RoundContext context, float[] globalWeights, IR
     /// <summary>Accuracy and loss of the next model on the held-out test data, when evaluated this round.</summary>
     public ModelScore? Evaluation { get; set; }
 
+    /// <summary>Per-device evaluation: each evaluated device's accuracy (evaluation rounds only).</summary>
+    public IReadOnlyList<DeviceAccuracy>? DeviceAccuracies { get; set; }
+
     public List<RoundMetric> Metrics { get; } = [];
 
     /// <summary>Set by a stage that ends the run; the reason is reported to the user.</summary>

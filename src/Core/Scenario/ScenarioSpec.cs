@@ -103,6 +103,15 @@ public sealed class EvaluationSpec
 
     [Id(1), Description("Cap on test samples used per evaluation (0 = the whole test set).")]
     public int MaxSamples { get; set; } = 0;
+
+    [Id(2), Description("Also evaluate the global model on each device's own test records (metrics device_accuracy_mean/_p10/_min, device_accuracy.csv): a dataset's per-owner test split (femnist's writers, with natural partition), else a per-device holdout.")]
+    public bool PerDevice { get; set; }
+
+    [Id(3), Description("Per-device evaluation without natural test records: the share of each device's records held out of its training for its own test set.")]
+    public double DeviceTestFraction { get; set; } = 0.2;
+
+    [Id(4), Description("Per-device evaluation: at most this many devices are evaluated, the same seeded sample every time (0 = all).")]
+    public int MaxDevices { get; set; } = 1000;
 }
 
 public static class ComputeDevices

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Diagnostics;
 using FedSim.Compute;
 using FedSim.Scenario;
@@ -183,7 +184,21 @@ public sealed partial class ExperimentGrain(
         (weights, indices) => ScoreAsync(weights, null, indices),
         (weights, dataset) => ScoreAsync(weights, dataset, null),
         TrainRootAsync,
-        new Attackers.GrainAttackerChannel(GrainFactory, this.GetPrimaryKeyString(), Scenario));
+        new Attackers.GrainAttackerChannel(GrainFactory, this.GetPrimaryKeyString(), Scenario),
+        CorrectAsync);
+
+    /// <summary>Whether the model classifies each row right: one per-example pass through the pool for all devices' rows.</summary>
+    private async Task<bool[]> CorrectAsync(float[] weights, Dataset dataset, int[] rows)
+    {
+        var outputs = await pool.EvaluateExamplesAsync(new ExampleOutputsJob(data.Get(Scenario).Model, [weights], dataset, rows));
+        var logits = outputs.Logits[0];
+        int classes = outputs.Classes;
+        return rows.Select((row, i) =>
+        {
+            var scores = logits.AsSpan(i * classes, classes);
+            return scores.IndexOf(TensorPrimitives.Max(scores)) == dataset.Labels[row];
+        }).ToArray();
+    }
 
     private async Task<ModelScore> ScoreAsync(float[] weights, Dataset? dataset, int[]? indices)
     {

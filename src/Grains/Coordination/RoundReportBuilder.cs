@@ -43,7 +43,8 @@ public static class RoundReportBuilder
             Surplus: plan.Count(DeviceOutcome.Surplus),
             Metrics: new ValueList<RoundMetric>(work.Metrics),
             Failures: new ValueList<DeviceFailure>(failures.Select(f => f with { Round = round })),
-            Clients: new ValueList<DeviceRoundRecord>(ClientRecords(plan, updates, failures, work.Used, updatesHidden: traffic.Secure is not null)));
+            Clients: new ValueList<DeviceRoundRecord>(ClientRecords(plan, updates, failures, work.Used, updatesHidden: traffic.Secure is not null)),
+            DeviceAccuracies: work.DeviceAccuracies is { } accuracies ? new ValueList<DeviceAccuracy>(accuracies) : null);
     }
 
     /// <summary>Every sampled device's line in clients.csv, sorted by device.</summary>

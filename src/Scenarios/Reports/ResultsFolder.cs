@@ -36,7 +36,7 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
     /// </summary>
     public static readonly IReadOnlyList<string> RunFileNames =
         [ScenarioFileName, MetricsCsv.FileName, SummaryJson.FileName, MetricsPlot.FileName, DevicesCsv.FileName, LogFileName, FailuresCsv.FileName, ClientsCsv.FileName,
-         Compute.ModelFile.WeightsFileName, Compute.ModelFile.ArchitectureFileName];
+         Compute.ModelFile.WeightsFileName, Compute.ModelFile.ArchitectureFileName, DeviceAccuracyCsv.FileName];
 
     private readonly object _gate = new();
     // Keyed by round so a round replayed after a coordinator restart replaces its earlier report.
@@ -169,6 +169,8 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
             MetricsCsv.Write(Paths.Metrics, _reports.Values);
             FailuresCsv.Write(Paths.Failures, _reports.Values);
             ClientsCsv.Write(Paths.Clients, _reports.Values);
+            if (_reports.Values.Any(r => r.DeviceAccuracies is not null))
+                AtomicFile.WriteAllText(Path.Combine(Directory, DeviceAccuracyCsv.FileName), DeviceAccuracyCsv.Format(_reports.Values));
         }
     }
 
