@@ -75,7 +75,7 @@ public sealed class ModelFileRunTests : IDisposable
     }
 
     [Fact]
-    public async Task Per_device_evaluation_writes_each_devices_accuracy_and_the_distribution_over_devices()
+    public async Task Per_device_and_personalized_evaluation_write_each_devices_accuracy_and_the_distribution_over_devices()
     {
         // Prepare
         string scenario = Path.Combine(_folder, "pretrain.yaml");
@@ -83,7 +83,8 @@ public sealed class ModelFileRunTests : IDisposable
         string output = Path.Combine(_folder, "per-device");
 
         // Execute
-        int exit = await RunAsync(["run", scenario, "--output", output, "--quiet", "--set", "evaluation.per_device=true", "--set", "evaluation.every=2"]);
+        int exit = await RunAsync(["run", scenario, "--output", output, "--quiet", "--set", "evaluation.per_device=true", "--set", "evaluation.every=2",
+            "--set", "personalization.local_steps=3"]);
 
         // Assert: rounds 2 and 4 evaluated for all 20 devices; the metrics are the file's distribution.
         Assert.Equal(0, exit);
@@ -96,6 +97,8 @@ public sealed class ModelFileRunTests : IDisposable
         Assert.Equal(last[0], metrics[3].Metric(Rounds.DeviceEvaluationStage.MinMetric));
         Assert.Null(metrics[0].Metric(Rounds.DeviceEvaluationStage.MeanMetric));
         Assert.EndsWith(",test_accuracy", File.ReadLines(Path.Combine(output, ClientsCsv.FileName)).First());
+        var personalized = rows.Where(r => r[0] == "4").Select(r => double.Parse(r[4], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(personalized.Average(), metrics[3].Metric(Rounds.PersonalizationStage.Metric + "_mean")!.Value, precision: 12);
     }
 
     private static Task<int> RunAsync(string[] args) => FedSimCli.RunAsync(args, TextWriter.Null, TextWriter.Null);

@@ -12,6 +12,11 @@ using FedSim.Strategies.Algorithms;
 
 namespace FedSim.Composition;
 
+/// <summary>What per-device and personalized evaluation need from the compute pool (the coordinator supplies it).</summary>
+/// <param name="Correct">For weights and rows of a dataset: whether the model classifies each row right.</param>
+/// <param name="FineTune">For the global weights, the round and the devices: each device's copy fine-tuned on its own training records.</param>
+public sealed record DeviceEvaluationCompute(Func<float[], Dataset, int[], Task<bool[]>> Correct, Func<float[], int, IReadOnlyList<long>, Task<float[][]>> FineTune);
+
 /// <summary>
 /// What the coordinator builds once from a scenario: the algorithm's parts, who is malicious, device profiles,
 /// the base training plan and the stage pipeline. Pure apart from the evaluation and root-training delegates
@@ -34,12 +39,28 @@ internal sealed class ExperimentSetup
     /// <summary>What DP-FedAvg's accountant assumes each round (null without central DP).</summary>
     public CentralDpAccounting? CentralAccounting { get; init; }
 
+    /// <summary>Per-device evaluation, then personalized evaluation when the scenario fine-tunes before testing.</summary>
+    private static IEnumerable<IRoundStage> DeviceEvaluationStages(ScenarioSpec scenario, DeviceTests tests, DeviceEvaluationCompute compute)
+    {
+        // Round 0 of the purpose's stream: apart from the holdout coin (Seeds.None), the same sample every round.
+        var evaluated = DeviceTestSplit.Evaluated(scenario.Devices, scenario.Evaluation.MaxDevices, Seeds.Derive(scenario.Seed, 0, Seeds.None, SeedPurpose.DeviceEvaluation));
+        yield return new DeviceEvaluationStage((weights, rows) => compute.Correct(weights, tests.Source, rows), tests, evaluated,
+            scenario.Evaluation.Every, scenario.Training.Rounds);
+        if (scenario.Personalization.LocalSteps > 0)
+            yield return new PersonalizationStage(compute.FineTune, async (weights, device) =>
+            {
+                var rows = tests.Rows[device];
+                var right = await compute.Correct(weights, tests.Source, rows);
+                return (double)right.Count(r => r) / rows.Length;
+            });
+    }
+
     public static ExperimentSetup Build(ScenarioSpec scenario, ExperimentData data,
         Func<float[], int[]?, Task<ModelScore>> evaluate,
         Func<float[], Dataset, Task<ModelScore>> evaluateOn,
         Func<float[], int[], Task<float[]>> trainRoot,
         IAttackerChannel? attackers = null,
-        Func<float[], Dataset, int[], Task<bool[]>>? correct = null)
+        DeviceEvaluationCompute? deviceEvaluation = null)
     {
         int cohort = scenario.Training.ExpectedCohort(scenario.Devices);
         int assumed = scenario.Byzantine?.ExpectedPerCohort(cohort) ?? 0;
@@ -63,11 +84,7 @@ internal sealed class ExperimentSetup
         if (privacy.Central is not null || privacy.Local is not null) stages.Add(new PrivacyAccountingStage(privacy, centralAccounting, last));
         if (roster.Count > 0) stages.Add(new ByzantineMetricsStage(roster));
         stages.Add(new EvaluationStage(weights => evaluate(weights, evaluationIndices), every, last));
-        if (data.DeviceTests is { } tests && correct is not null)
-            stages.Add(new DeviceEvaluationStage((weights, rows) => correct(weights, tests.Source, rows), tests,
-                // Round 0 of the purpose's stream: apart from the holdout coin (Seeds.None), the same sample every round.
-                DeviceTestSplit.Evaluated(scenario.Devices, scenario.Evaluation.MaxDevices, Seeds.Derive(scenario.Seed, 0, Seeds.None, SeedPurpose.DeviceEvaluation)),
-                every, last));
+        if (data.DeviceTests is { } tests && deviceEvaluation is not null) stages.AddRange(DeviceEvaluationStages(scenario, tests, deviceEvaluation));
         if (scenario.Byzantine?.EvaluationTrigger(data.Facts) is { } trigger)
         {
             var triggered = data.TriggeredTest(trigger);

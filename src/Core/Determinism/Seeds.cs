@@ -21,6 +21,8 @@ public enum SeedPurpose
     SecureAggregation = 15,
     /// <summary>Per-device evaluation: the per-record coin of a device's test holdout, and the sample of devices evaluated.</summary>
     DeviceEvaluation = 16,
+    /// <summary>Personalized evaluation: a device's fine-tuning minibatches.</summary>
+    Personalization = 17,
     // 20+: membership-inference audits (a gap left so other features' new purposes keep their own numbers).
     /// <summary>The per-record coin that holds a record out of its device's training for the audit.</summary>
     AuditHoldout = 20,

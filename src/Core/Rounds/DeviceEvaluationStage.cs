@@ -2,9 +2,10 @@ using FedSim.Data;
 
 namespace FedSim.Rounds;
 
-/// <summary>One device's accuracy of the global model on its own test records.</summary>
+/// <summary>One device's accuracy of the global model on its own test records, and of its fine-tuned copy when personalized.</summary>
 [GenerateSerializer, Immutable]
-public sealed record DeviceAccuracy([property: Id(0)] long Device, [property: Id(1)] int Examples, [property: Id(2)] double Accuracy);
+public sealed record DeviceAccuracy([property: Id(0)] long Device, [property: Id(1)] int Examples, [property: Id(2)] double Accuracy,
+    [property: Id(3)] double? Personalized = null);
 
 /// <summary>
 /// Per-device evaluation (<c>evaluation.per_device</c>): on evaluation rounds, the next global model is scored on every
@@ -20,10 +21,9 @@ public sealed class DeviceEvaluationStage(Func<float[], int[], Task<bool[]>> cor
 
     public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
     {
-        bool due = round.Context.Round % every == 0 || round.Context.Round == lastRound || round.FinishReason is not null;
-        if (!due)
+        if (!Due(round, every, lastRound))
         {
-            foreach (string name in new[] { MeanMetric, P10Metric, MinMetric }) round.Metrics.Add(new RoundMetric(name, null));
+            AddDistribution(round, "device_accuracy", []);
             return;
         }
         var devices = evaluated.Where(d => tests.Rows[d].Length > 0).ToArray();
@@ -39,11 +39,20 @@ public sealed class DeviceEvaluationStage(Func<float[], int[], Task<bool[]>> cor
             accuracies.Add(new DeviceAccuracy(device, n, (double)hits / n));
         }
         round.DeviceAccuracies = accuracies;
-        var sorted = accuracies.Select(a => a.Accuracy).Order().ToArray();
-        round.Metrics.Add(new RoundMetric(MeanMetric, sorted.Length == 0 ? null : sorted.Average()));
-        round.Metrics.Add(new RoundMetric(P10Metric, sorted.Length == 0 ? null : Percentile(sorted, 0.10)));
-        round.Metrics.Add(new RoundMetric(MinMetric, sorted.Length == 0 ? null : sorted[0]));
+        AddDistribution(round, "device_accuracy", accuracies.Select(a => a.Accuracy));
     }
+
+    /// <summary>NAME_mean, NAME_p10 and NAME_min of <paramref name="values"/> (empty cells when there are none).</summary>
+    internal static void AddDistribution(RoundResults round, string name, IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        round.Metrics.Add(new RoundMetric($"{name}_mean", sorted.Length == 0 ? null : sorted.Average()));
+        round.Metrics.Add(new RoundMetric($"{name}_p10", sorted.Length == 0 ? null : Percentile(sorted, 0.10)));
+        round.Metrics.Add(new RoundMetric($"{name}_min", sorted.Length == 0 ? null : sorted[0]));
+    }
+
+    internal static bool Due(RoundResults round, int every, int lastRound)
+        => round.Context.Round % every == 0 || round.Context.Round == lastRound || round.FinishReason is not null;
 
     /// <summary>
     /// The <paramref name="q"/> quantile of sorted values, linear between the two nearest order statistics at position

@@ -185,7 +185,21 @@ public sealed partial class ExperimentGrain(
         (weights, dataset) => ScoreAsync(weights, dataset, null),
         TrainRootAsync,
         new Attackers.GrainAttackerChannel(GrainFactory, this.GetPrimaryKeyString(), Scenario),
-        CorrectAsync);
+        new DeviceEvaluationCompute(CorrectAsync, FineTuneAsync));
+
+    /// <summary>
+    /// Each device's copy of <paramref name="weights"/> after personalization.local_steps steps on its own shard, with
+    /// the devices' own plan (enough epochs for the steps; the step cap ends it), all devices in one pool cohort.
+    /// </summary>
+    private async Task<float[][]> FineTuneAsync(float[] weights, int round, IReadOnlyList<long> devices)
+    {
+        var experimentData = data.Get(Scenario);
+        int steps = Scenario.Personalization.LocalSteps;
+        var plan = ScenarioComposition.Training(Scenario).BasePlan() with { LocalEpochs = steps };
+        var trained = await Task.WhenAll(devices.Select(device => pool.TrainAsync(new TrainingJob(device, experimentData.Model, plan, weights,
+            experimentData.Shard(device), Seeds.Derive(Scenario.Seed, round, device, SeedPurpose.Personalization), MaxSteps: steps))));
+        return trained.Select(t => weights.Select((w, i) => w + t.Delta[i]).ToArray()).ToArray();
+    }
 
     /// <summary>Whether the model classifies each row right: one per-example pass through the pool for all devices' rows.</summary>
     private async Task<bool[]> CorrectAsync(float[] weights, Dataset dataset, int[] rows)

@@ -126,6 +126,7 @@ public static class ScenarioRules
         new("evaluation.max_samples") { Minimum = 0 },
         new("evaluation.device_test_fraction") { ExclusiveMinimum = 0, ExclusiveMaximum = 1 },
         new("evaluation.max_devices") { Minimum = 0 },
+        new("personalization.local_steps") { Minimum = 0 },
         new("compute.device") { AllowedValues = ComputeDevices.All },
         new("compute.cohort_size") { Minimum = 0, Maximum = MaxCohortSize },
         new("compute.workers") { Minimum = 0, Maximum = MaxWorkers },
@@ -223,6 +224,7 @@ public static class ScenarioRules
         foreach (var finding in Components(spec, isValid)) yield return finding;
         foreach (var finding in Heterogeneity(spec, baseDirectory, isValid)) yield return finding;
         foreach (var finding in ModelInit(spec, baseDirectory, isValid)) yield return finding;
+        foreach (var finding in Personalization(spec, isValid)) yield return finding;
         foreach (var finding in PrivacyRules.Check(spec, baseDirectory, isValid)) yield return finding;
     }
 
@@ -242,6 +244,14 @@ public static class ScenarioRules
         if (isValid("attacks") && isValid("strategy") && isValid("devices"))
             foreach (var attacker in spec.Attacks)
                 foreach (var f in attacker.Check(ScenarioComposition.Attackers(spec), "attacks")) yield return new(f.Path, f.Message);
+    }
+
+    /// <summary>Personalized evaluation tests each device on its own records, so it needs per-device evaluation.</summary>
+    private static IEnumerable<Finding> Personalization(ScenarioSpec spec, Func<string, bool> isValid)
+    {
+        if (isValid("personalization.local_steps") && spec.Personalization.LocalSteps > 0 && !spec.Evaluation.PerDevice)
+            yield return new("personalization.local_steps",
+                "personalization.local_steps fine-tunes each device's copy before testing it on its own records; set evaluation.per_device: true as well");
     }
 
     /// <summary>model.init names a file that exists; whether it fits the model is checked once the dataset is read (ModelFile).</summary>

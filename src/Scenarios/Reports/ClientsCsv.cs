@@ -47,7 +47,8 @@ public static class ClientsCsv
 
 /// <summary>
 /// device_accuracy.csv (per-device evaluation only): every evaluated device in every evaluation round, sampled or not:
-/// <c>round</c>, <c>device</c>, <c>test_examples</c> (its own test records), <c>test_accuracy</c> (of the model after the round).
+/// <c>round</c>, <c>device</c>, <c>test_examples</c> (its own test records), <c>test_accuracy</c> (of the model after the round),
+/// and with personalization <c>personalized_accuracy</c> (of its fine-tuned copy, on the same records).
 /// </summary>
 public static class DeviceAccuracyCsv
 {
@@ -56,11 +57,17 @@ public static class DeviceAccuracyCsv
     public static string Format(IEnumerable<RoundReport> reports)
     {
         var inv = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder("round,device,test_examples,test_accuracy\n");
-        foreach (var report in reports.OrderBy(r => r.Round))
+        var ordered = reports.OrderBy(r => r.Round).ToList();
+        bool personalized = ordered.Any(r => r.DeviceAccuracies?.Any(a => a.Personalized is not null) == true);
+        var sb = new StringBuilder("round,device,test_examples,test_accuracy").Append(personalized ? ",personalized_accuracy\n" : "\n");
+        foreach (var report in ordered)
             foreach (var a in report.DeviceAccuracies ?? (IEnumerable<FedSim.Rounds.DeviceAccuracy>)[])
+            {
                 sb.Append(report.Round.ToString(inv)).Append(',').Append(a.Device.ToString(inv)).Append(',')
-                  .Append(a.Examples.ToString(inv)).Append(',').Append(MetricsCsv.Num(a.Accuracy)).Append('\n');
+                  .Append(a.Examples.ToString(inv)).Append(',').Append(MetricsCsv.Num(a.Accuracy));
+                if (personalized) sb.Append(',').Append(a.Personalized is { } p ? MetricsCsv.Num(p) : "");
+                sb.Append('\n');
+            }
         return sb.ToString();
     }
 }

@@ -109,4 +109,36 @@ public sealed class DeviceEvaluationTests
     }
 
     private static double? Metric(RoundResults round, string name) => round.Metrics.Single(m => m.Name == name).Value;
+
+    [Fact]
+    public async Task Personalization_fine_tunes_every_evaluated_devices_copy_and_reports_its_distribution()
+    {
+        // Prepare: devices 4 and 7 were evaluated this round; fine-tuning adds the device id to every weight, and a
+        // copy's accuracy is its first weight / 10 (so 0.4 and 0.7: the stage must keep each device with its own copy).
+        var round = new RoundResults(new RoundContext(6, 1, 8, 2, 5, new ServerState()), [0f], [], [])
+        {
+            NextWeights = [0f, 1f],
+            DeviceAccuracies = [new DeviceAccuracy(4, 10, 0.5), new DeviceAccuracy(7, 20, 0.25)],
+        };
+        (int Round, long[] Devices)? asked = null;
+        var stage = new PersonalizationStage((weights, number, devices) =>
+        {
+            asked = (number, devices.ToArray());
+            return Task.FromResult(devices.Select(d => weights.Select(w => w + d).ToArray()).ToArray());
+        }, (weights, device) => Task.FromResult(weights[0] / 10.0));
+        var notEvaluated = new RoundResults(new RoundContext(7, 1, 8, 2, 6, new ServerState()), [0f], [], []) { NextWeights = [0f] };
+
+        // Execute
+        await stage.RunAsync(round, CancellationToken.None);
+        await stage.RunAsync(notEvaluated, CancellationToken.None);
+
+        // Assert
+        Assert.Equal(6, asked!.Value.Round);
+        Assert.Equal([4L, 7], asked.Value.Devices);
+        Assert.Equal([(4L, 0.5, 0.4), (7L, 0.25, 0.7)], round.DeviceAccuracies!.Select(a => (a.Device, a.Accuracy, Math.Round(a.Personalized!.Value, 6))));
+        Assert.Equal(0.55, Metric(round, "personalized_accuracy_mean")!.Value, precision: 6);
+        Assert.Equal(0.43, Metric(round, "personalized_accuracy_p10")!.Value, precision: 6);
+        Assert.Equal(0.4, Metric(round, "personalized_accuracy_min")!.Value, precision: 6);
+        Assert.Null(Metric(notEvaluated, "personalized_accuracy_mean"));
+    }
 }
