@@ -134,6 +134,9 @@ internal static class CompareCommand
         if (sweep.TargetAccuracy is { } t) table.AddColumn(new TableColumn($"rounds to {t:0.##}").RightAligned());
         bool backdoor = outcome.Rows.Any(r => r.BackdoorAccuracy is not null);
         if (backdoor) table.AddColumn(new TableColumn("backdoor accuracy").RightAligned());
+        // Per-device evaluation: the worst-off devices (10th percentile) are what personalization is for.
+        var devices = CompareRow.DeviceMetrics.Where(m => m.EndsWith("_p10", StringComparison.Ordinal) && outcome.Rows.Any(r => r.Metric(m) is not null)).ToList();
+        foreach (string metric in devices) table.AddColumn(new TableColumn(metric.Replace('_', ' ')).RightAligned());
         var inv = CultureInfo.InvariantCulture;
         foreach (var row in outcome.Rows)
         {
@@ -149,6 +152,7 @@ internal static class CompareCommand
                 cells.Add(mean is { } m ? string.Create(inv, $"{m:0.#} ({reached}/{row.Runs.Count})") : $"- (0/{row.Runs.Count})");
             }
             if (backdoor) cells.Add(row.BackdoorAccuracy is { } b ? string.Create(inv, $"{b.Mean:0.0000}") : "");
+            cells.AddRange(devices.Select(m => row.Metric(m) is { } d ? string.Create(inv, $"{d.Mean:0.0000}") : ""));
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No });

@@ -12,10 +12,13 @@ public sealed record CompareRunResult(SweepRun Run, IReadOnlyList<RoundReport> R
     /// <summary>Test accuracy of the last evaluated round (the last round is always evaluated).</summary>
     public double? FinalAccuracy => Reports.LastOrDefault(r => r.TestAccuracy is not null)?.TestAccuracy;
 
-    public double? FinalBackdoorAccuracy => Reports.Select(r => r.Metric(Rounds.BackdoorStage.Metric)).LastOrDefault(v => v is not null);
+    /// <summary>The last value a round metric took (a metric filled on evaluation rounds only: its last evaluation); null when it never had one.</summary>
+    public double? FinalMetric(string name) => Reports.Select(r => r.Metric(name)).LastOrDefault(v => v is not null);
+
+    public double? FinalBackdoorAccuracy => FinalMetric(Rounds.BackdoorStage.Metric);
 
     /// <summary>ε spent by the end of the run (privacy.central or privacy.local), null for a run without DP.</summary>
-    public double? FinalEpsilon => Reports.Select(r => r.Metric(Rounds.PrivacyAccountingStage.Epsilon)).LastOrDefault(v => v is not null);
+    public double? FinalEpsilon => FinalMetric(Rounds.PrivacyAccountingStage.Epsilon);
 
     public int? RoundsTo(double target) => Reports.FirstOrDefault(r => r.TestAccuracy >= target)?.Round;
 
@@ -45,13 +48,24 @@ public sealed record CompareRow(SweepConfiguration Configuration, IReadOnlyList<
 {
     public MeanInterval FinalAccuracy => MeanInterval.Of(Runs.Select(r => r.FinalAccuracy ?? double.NaN).Where(double.IsFinite).ToList());
 
-    public MeanInterval? BackdoorAccuracy => Runs.Any(r => r.FinalBackdoorAccuracy is not null)
-        ? MeanInterval.Of(Runs.Select(r => r.FinalBackdoorAccuracy).OfType<double>().ToList())
+    public MeanInterval? BackdoorAccuracy => Metric(Rounds.BackdoorStage.Metric);
+
+    public MeanInterval? Epsilon => Metric(Rounds.PrivacyAccountingStage.Epsilon);
+
+    /// <summary>A round metric's final value over the seeds (null when no run has it).</summary>
+    public MeanInterval? Metric(string name) => Runs.Any(r => r.FinalMetric(name) is not null)
+        ? MeanInterval.Of(Runs.Select(r => r.FinalMetric(name)).OfType<double>().ToList())
         : null;
 
-    public MeanInterval? Epsilon => Runs.Any(r => r.FinalEpsilon is not null)
-        ? MeanInterval.Of(Runs.Select(r => r.FinalEpsilon).OfType<double>().ToList())
-        : null;
+    /// <summary>
+    /// The distribution over devices a comparison reports when its runs evaluate per device: the global model's mean and
+    /// 10th percentile over devices, and the personalized copies' (each the mean over seeds of the last evaluation).
+    /// </summary>
+    public static readonly string[] DeviceMetrics =
+    [
+        Rounds.DeviceEvaluationStage.MeanMetric, Rounds.DeviceEvaluationStage.P10Metric,
+        Rounds.PersonalizationStage.Metric + "_mean", Rounds.PersonalizationStage.Metric + "_p10",
+    ];
 
     /// <summary>Mean rounds to the target over the seeds that reached it, and how many did.</summary>
     public (double? Mean, int Reached) RoundsToTarget
@@ -68,7 +82,8 @@ public sealed record CompareRow(SweepConfiguration Configuration, IReadOnlyList<
 /// <summary>
 /// compare.csv: one row per configuration, its varied keys as columns, mean and 95% Student-t interval of the
 /// final accuracy over seeds, rounds to the target, traffic and simulated time, the ε spent (runs with differential
-/// privacy: the mean over seeds of the last round's ε) and the backdoor's accuracy when there is one; wall time last (it is the only
+/// privacy: the mean over seeds of the last round's ε), the backdoor's accuracy when there is one, and with per-device
+/// evaluation the mean and 10th percentile over devices (global and personalized); wall time last (it is the only
 /// column that differs between two identical comparisons).
 /// </summary>
 public static class CompareCsv
@@ -81,12 +96,14 @@ public static class CompareCsv
     {
         bool backdoor = rows.Any(r => r.BackdoorAccuracy is not null);
         bool privacy = rows.Any(r => r.Epsilon is not null);
+        var devices = CompareRow.DeviceMetrics.Where(m => rows.Any(r => r.Metric(m) is not null)).ToList();
         var header = new List<string> { "config" };
         header.AddRange(keys);
         header.AddRange(["seeds", "final_accuracy_mean", "final_accuracy_ci95_low", "final_accuracy_ci95_high", "final_accuracy_sd",
             "rounds_to_target", "reached_target", "bytes_total", "simulated_seconds"]);
         if (privacy) header.Add("epsilon_mean");
         if (backdoor) header.AddRange(["backdoor_accuracy_mean", "backdoor_accuracy_ci95_low", "backdoor_accuracy_ci95_high"]);
+        header.AddRange(devices);
         header.Add("wall_seconds");
 
         var sb = new StringBuilder(string.Join(',', header)).Append('\n');
@@ -109,6 +126,7 @@ public static class CompareCsv
                 var b = row.BackdoorAccuracy;
                 cells.AddRange([Num(b?.Mean), Num(b?.Low), Num(b?.High)]);
             }
+            cells.AddRange(devices.Select(m => Num(row.Metric(m)?.Mean)));
             cells.Add(Num(row.Runs.Average(r => r.WallSeconds)));
             sb.Append(string.Join(',', cells)).Append('\n');
         }

@@ -99,6 +99,40 @@ public sealed class CompareTableTests
     }
 
     [Fact]
+    public void Per_device_runs_add_the_last_evaluations_mean_and_p10_over_devices_global_and_personalized()
+    {
+        // Prepare: evaluated in rounds 1 and 3 (round 2's cells empty); the last evaluation is each run's value.
+        static CompareRunResult PerDevice(SweepConfiguration config, ulong seed, double p10, double? personalizedP10)
+        {
+            RoundMetric[] Metrics(int round) => round == 2
+                ? [new("device_accuracy_mean", null), new("device_accuracy_p10", null), new("personalized_accuracy_mean", null), new("personalized_accuracy_p10", null)]
+                : [new("device_accuracy_mean", 0.8), new("device_accuracy_p10", p10 * round / 3),
+                   new("personalized_accuracy_mean", personalizedP10 is null ? null : 0.9), new("personalized_accuracy_p10", personalizedP10 * round / 3)];
+            var reports = Enumerable.Range(1, 3).Select(r => new RoundReport(r, 0.8, 0.2, 10, 0, 0.5, 100, 1000, 900, 2, 2.0 * r, 1,
+                Metrics: new ValueList<RoundMetric>(Metrics(r)))).ToList();
+            return new CompareRunResult(new SweepRun(config, seed, new ScenarioSpec()), reports, 10);
+        }
+        var plain = new SweepConfiguration(1, [("personalization.local_steps", "0")]);
+        var tuned = new SweepConfiguration(2, [("personalization.local_steps", "5")]);
+        var rows = new List<CompareRow>
+        {
+            new(plain, [PerDevice(plain, 1, 0.5, null), PerDevice(plain, 2, 0.7, null)], null),
+            new(tuned, [PerDevice(tuned, 1, 0.5, 0.8), PerDevice(tuned, 2, 0.7, 0.9)], null),
+        };
+
+        // Execute
+        var lines = CompareCsv.Format(rows, ["personalization.local_steps"]).TrimEnd('\n').Split('\n');
+
+        // Assert
+        var header = lines[0].Split(',');
+        string Cell(int line, string column) => lines[line].Split(',')[Array.IndexOf(header, column)];
+        Assert.Equal(["device_accuracy_mean", "device_accuracy_p10", "personalized_accuracy_mean", "personalized_accuracy_p10", "wall_seconds"], header[^5..]);
+        Assert.Equal(("0.6", ""), (Cell(1, "device_accuracy_p10"), Cell(1, "personalized_accuracy_p10")));
+        Assert.Equal(("0.6", "0.85"), (Cell(2, "device_accuracy_p10"), Cell(2, "personalized_accuracy_p10")));
+        Assert.DoesNotContain("device_accuracy", CompareCsv.Format([new(plain, [Run(plain, 1, 0.5)], null)], ["personalization.local_steps"]));
+    }
+
+    [Fact]
     public void Report_html_embeds_the_table_and_figures_without_external_references()
     {
         string html = CompareReport.Build("t <1>", "config,a\n\"x, y\",2\n", [1, 2, 3], [4, 5], ["note & more"]);
