@@ -105,7 +105,7 @@ public sealed partial class GoldenOutputTests : IDisposable
 
     internal static bool Updating => Environment.GetEnvironmentVariable("FEDSIM_GOLDEN_UPDATE") == "1";
 
-    private static string RepositoryRoot { get; } = FindRepositoryRoot();
+    internal static string RepositoryRoot { get; } = FindRepositoryRoot();
 
     internal static string GoldenRoot => Path.Combine(RepositoryRoot, "tests", "FedSim.ClusterTests", "Golden");
 

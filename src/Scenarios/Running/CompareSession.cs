@@ -32,8 +32,10 @@ public static class CompareSession
         }, log.AttachTo, cancellationToken);
         try
         {
-            return await CompareRunner.RunAsync(sweep, runs, outputDirectory,
+            var outcome = await CompareRunner.RunAsync(sweep, runs, outputDirectory,
                 (run, folder, ct) => RunOneAsync(silo, sweep, run, folder, ct), progress, cancellationToken);
+            silo.NothingInFlight = !outcome.Interrupted;
+            return outcome;
         }
         finally
         {

@@ -49,6 +49,15 @@ public sealed class EmbeddedSilo : IExperimentHost
     /// </summary>
     public static bool NativeWorkOutlived { get; private set; }
 
+    /// <summary>
+    /// Set once the silo's work ended cleanly (a completed run, a finished comparison): its stop may then be graceful,
+    /// every grain deactivated, within a bound. A stop after an interruption or a failure stays immediate.
+    /// </summary>
+    public bool NothingInFlight { get; set; }
+
+    /// <summary>How long a graceful stop may take before the host is stopped anyway.</summary>
+    private static readonly TimeSpan GracefulStopBound = TimeSpan.FromSeconds(10);
+
     /// <param name="configure">FedSim's silo options (the compute pool's settings).</param>
     /// <param name="configureLogging">Where the silo's logs go; default: nowhere.</param>
     /// <param name="cancellationToken">Cancels start-up; a half-started silo is stopped again before this throws.</param>
@@ -87,10 +96,11 @@ public sealed class EmbeddedSilo : IExperimentHost
     /// not raced by process exit.
     /// </summary>
     /// <remarks>
-    /// The silo stops ungracefully: its grains hold nothing worth saving (results are on disk, checkpoints in memory
-    /// die with the process), and a graceful stop waited 10 s and more for grains whose devices' jobs the drained
-    /// pool had just failed. A stop that throws (a silo interrupted while starting) is logged, not rethrown: it must
-    /// not hide why the run stopped.
+    /// After an interruption or a failure the silo stops ungracefully: its grains hold nothing worth saving (results
+    /// and checkpoints are on disk), and a graceful stop waited 10 s and more for grains whose devices' jobs the
+    /// drained pool had just failed. When <see cref="NothingInFlight"/> says the work ended cleanly, the stop is
+    /// graceful (bounded), so a completed run's log holds no shutdown warnings. A stop that throws (a silo
+    /// interrupted while starting) is logged, not rethrown: it must not hide why the run stopped.
     /// </remarks>
     public async ValueTask DisposeAsync()
     {
@@ -104,7 +114,8 @@ public sealed class EmbeddedSilo : IExperimentHost
         }
         try
         {
-            await _host.StopAsync(new CancellationToken(canceled: true));
+            using var bound = new CancellationTokenSource(GracefulStopBound);
+            await _host.StopAsync(NothingInFlight ? bound.Token : new CancellationToken(canceled: true));
         }
         catch (Exception e)
         {

@@ -93,6 +93,7 @@ public static class ExperimentRunner
             var console = RunConsole.ForTerminal(spec.Name, spec.Training.Rounds, options.Quiet);
             var outcome = await RunInFolderAsync(silo, spec, experimentId, results, console, wall, options.Quiet, cancellationToken, afterTraining);
             note.Information("{Status} after {Rounds} rounds", outcome.Status, outcome.Reports.Count);
+            if (silo is EmbeddedSilo embedded) embedded.NothingInFlight = outcome.Status == RunStatuses.Completed;
             return outcome;
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested && silo is null)

@@ -28,6 +28,7 @@ public sealed class RunLog : IDisposable
             .MinimumLevel.Override("Orleans", LogEventLevel.Warning)
             .MinimumLevel.Override("Polly", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .Filter.ByExcluding(IsWatchdogMisfire)
             .WriteTo.File(logFile,
                 outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}",
                 formatProvider: System.Globalization.CultureInfo.InvariantCulture);
@@ -63,6 +64,25 @@ public sealed class RunLog : IDisposable
     public Serilog.ILogger ForContext(string sourceContext) => _logger.ForContext(Serilog.Core.Constants.SourceContextPropertyName, sourceContext);
 
     private static bool IsFedSim(LogEvent e) => FromSource(e, "FedSim.");
+
+    /// <summary>
+    /// Orleans 10.4's watchdog compares its participant check's last timestamp with now; before that thread's first
+    /// pass the timestamp is still 0, so a platform tick that comes first reports a "stall" as long as the machine has
+    /// been up (hours, in a process seconds old). A stall longer than this process has lived is that misfire; a real
+    /// one is shorter and still logged.
+    /// </summary>
+    private static bool IsWatchdogMisfire(LogEvent e) =>
+        FromSource(e, "Orleans.Runtime.Watchdog")
+        && e.Properties.TryGetValue("TimeSinceLastTick", out var value) && value is ScalarValue { Value: TimeSpan stall }
+        && stall > DateTime.Now - ProcessStart;
+
+    private static readonly DateTime ProcessStart = StartOfThisProcess();
+
+    private static DateTime StartOfThisProcess()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return self.StartTime;
+    }
 
     private static bool FromSource(LogEvent e, string prefix) =>
         e.Properties.TryGetValue(Serilog.Core.Constants.SourceContextPropertyName, out var context)
