@@ -77,5 +77,7 @@ case "$cmd" in
     if [ "${fresh:-0}" = 1 ]; then
       as_server "$bin/psql" -h "$dir" -p "$(cat "$dir/port")" -U fedsim -d postgres -qAt -c 'CREATE DATABASE fedsim' >/dev/null
     fi
+    # The teardown, on stderr (stdout is the connection string alone): silos first, so none retries a database going away.
+    echo "local-postgres: to tear down, stop the silos (kill -TERM PID; each exits within 8 s), then: $0 stop $dir" >&2
     connection ;;
 esac

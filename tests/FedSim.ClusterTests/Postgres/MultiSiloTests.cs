@@ -226,6 +226,29 @@ public sealed class MultiSiloTests(PostgresServer server, Xunit.Abstractions.ITe
         Assert.Equal(reference, MetricsOf(submitted));
     }
 
+    [ClusterFact]
+    public async Task A_silo_stops_on_SIGTERM_within_10_seconds_while_its_database_is_down()
+    {
+        // Prepare: a running silo, then its database gone.
+        using var cluster = await LocalCluster.StartAsync(server, 1);
+        var silo = cluster.Silos[0];
+        server.Stop();
+        try
+        {
+            // Execute
+            var (exit, seconds) = silo.Terminate(TimeSpan.FromSeconds(30));
+            output.WriteLine(FormattableString.Invariant($"silo SIGTERM with PostgreSQL down: exit {exit} after {seconds:0.00} s"));
+
+            // Assert: bounded, and it says so.
+            Assert.True(exit == 0 && seconds < 10, $"exit {exit} after {seconds:0.0} s\n{silo.Tail(20)}");
+            Assert.Contains(silo.Lines, l => l.Contains("FedSim silo stopped", StringComparison.Ordinal));
+        }
+        finally
+        {
+            server.Start();
+        }
+    }
+
     private async Task<string> WriteScenarioAsync(int rounds, bool secureAggregation = false)
     {
         string path = Path.Combine(_folder, $"mnist-{rounds}{(secureAggregation ? "-secagg" : "")}.yaml");

@@ -48,7 +48,7 @@ public sealed class PostgresServer : IAsyncLifetime
         }
         var (exit, output) = Run("start", Folder, _ownsServer ? FreePort().ToString() : "");
         if (exit != 0) throw new InvalidOperationException($"local-postgres.sh start failed ({exit}): {output}");
-        _baseConnection = output.Trim().Split('\n')[^1];
+        _baseConnection = output.Split('\n').Last(l => l.StartsWith("Host=", StringComparison.Ordinal)).Trim();
         await Task.CompletedTask;
     }
 

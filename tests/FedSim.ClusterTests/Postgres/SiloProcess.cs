@@ -87,6 +87,14 @@ internal sealed class SiloProcess : IDisposable
         }
     }
 
+    /// <summary>SIGTERM, as an operator or a container runtime stops a silo; returns its exit code and the seconds it took (-1: still running after <paramref name="patience"/>).</summary>
+    public (int Exit, double Seconds) Terminate(TimeSpan patience)
+    {
+        var clock = Stopwatch.StartNew();
+        _ = KillSignal(_process.Id, 15);
+        return _process.WaitForExit(patience) ? (_process.ExitCode, clock.Elapsed.TotalSeconds) : (-1, clock.Elapsed.TotalSeconds);
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, as when a machine dies.</summary>
     public void Kill()
     {
