@@ -77,6 +77,9 @@ public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> 
 
     protected AttackerState State => state.State;
 
+    /// <summary>Writes <see cref="State"/> (the derived grains' one way to it: the state object is the base's).</summary>
+    protected Task SaveStateAsync() => state.WriteStateAsync();
+
     protected ExperimentDataCache Data => data;
 
     protected abstract string ThreatModel { get; }
@@ -335,7 +338,7 @@ public sealed partial class ClientAttackerGrain(
                 delta = (float[])delta.Clone();
                 for (int i = 0; i < delta.Length; i++) delta[i] += ascended[i] - a.Global.Weights[i];
                 State.Ascents[a.Round] = new ClientAscent { Targets = [.. targets!] };
-                await state.WriteStateAsync();
+                await SaveStateAsync();
             }
             long bytes = (long)delta.Length * sizeof(float);
             await experiment.SubmitUpdateAsync(new DeviceUpdate(device, a.Round, delta, result.Examples, result.Steps, result.MeanLoss,
@@ -363,7 +366,7 @@ public sealed partial class ClientAttackerGrain(
         if (State.Ascents.TryGetValue(release.Round, out var acted) && acted.Released is null)
         {
             acted.Released = release.Weights;
-            await state.WriteStateAsync();
+            await SaveStateAsync();
         }
         if (!truth.Audit) return;
         // Ascents older than the one this audit measures are done with (their weights are model-sized).

@@ -219,7 +219,7 @@ public sealed class MultiSiloTests(PostgresServer server, Xunit.Abstractions.ITe
 
         // Assert
         Assert.True(exit == 130, follower.Transcript());
-        string line = Assert.Single(follower.Stderr.Where(l => l.Trim().Length > 0));
+        string line = Assert.Single(follower.Stderr, l => l.Trim().Length > 0);
         Assert.StartsWith("fedsim: stopped following after", line);
         Assert.Contains($"--output {submitted} --resume --cluster ...", line);
         Assert.True(resumedExit == 0, errors + cluster.Transcript());

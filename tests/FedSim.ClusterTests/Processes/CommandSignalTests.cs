@@ -52,7 +52,7 @@ public sealed class CommandSignalTests(ITestOutputHelper output) : IDisposable
         Row("compare (started again)", "SIGTERM", againExit, againSeconds, "the same");
         Assert.True(exit == 130, fedsim.Transcript());
         Assert.Equal(143, againExit);
-        string line = Assert.Single(fedsim.Stderr.Where(l => l.Trim().Length > 0));
+        string line = Assert.Single(fedsim.Stderr, l => l.Trim().Length > 0);
         Assert.Contains("1 of 2 runs finished and kept", line);
         Assert.Contains("1 stopped mid-run", line);
         Assert.Contains($"`fedsim compare {sweep} --output {results}`", line);

@@ -85,7 +85,7 @@ internal static class FakePython
             "#!/bin/sh\n" +
             "if [ \"$1\" = \"-c\" ]; then echo 9.9.9-fake; exit 0; fi\n" +
             $"cat <<'JSON'\n{json}\nJSON\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
     }
 }

@@ -66,7 +66,7 @@ public class DatasetFetcherTests
     }
 
     [Fact]
-    public void Re_compressed_file_is_accepted_by_its_content_hash()
+    public async Task Re_compressed_file_is_accepted_by_its_content_hash()
     {
         // Prepare: the same bytes gzipped differently have another file hash but the same content hash.
         string dir = TestData.TempDir();
@@ -77,8 +77,8 @@ public class DatasetFetcherTests
         var wrong = known with { ContentSha256 = new string('0', 64) };
 
         // Execute
-        var ok = DatasetFetcher.VerifyAsync(path, known).GetAwaiter().GetResult();
-        var bad = DatasetFetcher.VerifyAsync(path, wrong).GetAwaiter().GetResult();
+        var ok = await DatasetFetcher.VerifyAsync(path, known);
+        var bad = await DatasetFetcher.VerifyAsync(path, wrong);
 
         // Assert
         Assert.Null(ok);

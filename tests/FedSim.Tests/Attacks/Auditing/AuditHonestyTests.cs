@@ -9,7 +9,6 @@ using FedSim.Training;
 using Xunit.Abstractions;
 using FedSim.Models;
 using FedSim.Composition;
-using FedSim.Attackers;
 
 namespace FedSim.Tests.Attacks.Auditing;
 
