@@ -87,4 +87,24 @@ public class AdultReaderTests
         Assert.StartsWith(Path.Combine(dir, "adult.data") + ":2:", e.Message);
         Assert.Contains("age is 'forty'", e.Message);
     }
+
+    [Fact]
+    public void A_folder_without_the_adult_files_is_an_error_at_the_scenarios_dataset_path_with_the_fetch_command()
+    {
+        // Prepare: adult.data alone.
+        string dir = Directory.CreateTempSubdirectory("fedsim-adult-missing-").FullName;
+        File.WriteAllText(Path.Combine(dir, "adult.data"), "");
+        string scenario = Path.Combine(dir, "adult.yaml");
+        File.WriteAllText(scenario, $"name: adult\ndataset:\n  kind: adult\n  path: {dir}\n");
+
+        // Execute
+        var loaded = FedSim.Scenarios.Configuration.ScenarioLoader.Load(scenario);
+
+        // Assert: validation (not the run) finds it, at line 4, naming the missing file and how to get it.
+        var error = Assert.Single(loaded.Errors);
+        Assert.Equal((4, 9), (error.Line, error.Column));
+        Assert.StartsWith($"{Path.Combine(dir, "adult.test")}: file not found", error.Message);
+        Assert.Contains("fedsim data fetch adult --to DIR", error.Message);
+        Directory.Delete(dir, recursive: true);
+    }
 }

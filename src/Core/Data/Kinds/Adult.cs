@@ -1,3 +1,5 @@
+using FedSim.Components;
+
 namespace FedSim.Data.Kinds;
 
 /// <summary>UCI Adult (census income): adult.data for training, adult.test for testing, one-hot encoded by <see cref="AdultReader"/>.</summary>
@@ -17,6 +19,15 @@ public sealed class AdultDataset : DatasetKind
     public override string? FindIn(string folder) => DirWith(folder, "adult.data", "adult.test");
 
     public override DatasetGeometry Geometry(DatasetSpec spec) => new(Features, 2, null, 32_561);
+
+    /// <summary>Both files beside each other, checked when the scenario is validated, so the error has its line and the way to get them.</summary>
+    public override IEnumerable<ComponentFinding> CheckLocation(DatasetSpec spec, string path)
+    {
+        string folder = Directory.Exists(path) ? path : Path.GetDirectoryName(path)!;
+        foreach (string file in new[] { "adult.data", "adult.test" })
+            if (!File.Exists(Path.Combine(folder, file)))
+                yield return new("dataset.path", $"{Path.Combine(folder, file)}: file not found; the Adult folder must hold adult.data and adult.test: {WhereToGet}");
+    }
 
     // Either file names the pair: the reader wants their folder.
     public override DatasetSplit Load(DatasetSpec spec, string? path, ulong seed) =>
