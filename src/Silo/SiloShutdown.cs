@@ -24,6 +24,7 @@ public static partial class SiloShutdown
                 await Task.Delay(Limit);
                 LogStopBounded(logger, Limit.TotalSeconds);
                 logs.Dispose();
+                Console.Out.Flush();
                 Environment.Exit(0);
             });
         });

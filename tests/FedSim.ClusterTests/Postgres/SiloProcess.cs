@@ -92,7 +92,10 @@ internal sealed class SiloProcess : IDisposable
     {
         var clock = Stopwatch.StartNew();
         _ = KillSignal(_process.Id, 15);
-        return _process.WaitForExit(patience) ? (_process.ExitCode, clock.Elapsed.TotalSeconds) : (-1, clock.Elapsed.TotalSeconds);
+        if (!_process.WaitForExit(patience)) return (-1, clock.Elapsed.TotalSeconds);
+        double seconds = clock.Elapsed.TotalSeconds;
+        _process.WaitForExit(); // without a timeout it also waits for the redirected output to be read to its end
+        return (_process.ExitCode, seconds);
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as when a machine dies.</summary>
