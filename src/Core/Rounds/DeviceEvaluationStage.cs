@@ -17,13 +17,15 @@ public sealed record DeviceAccuracy([property: Id(0)] long Device, [property: Id
 public sealed class DeviceEvaluationStage(Func<float[], int[], Task<bool[]>> correct, DeviceTests tests, IReadOnlyList<long> evaluated, int every, int lastRound)
     : IRoundStage
 {
-    public const string MeanMetric = "device_accuracy_mean", P10Metric = "device_accuracy_p10", MinMetric = "device_accuracy_min";
+    /// <summary>The metrics' stem: <see cref="AddDistribution"/> reports NAME_mean, NAME_p10 and NAME_min.</summary>
+    public const string Name = "device_accuracy";
+    public const string MeanMetric = Name + "_mean", P10Metric = Name + "_p10", MinMetric = Name + "_min";
 
     public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
     {
-        if (!Due(round, every, lastRound))
+        if (!EvaluationStage.IsDue(round, every, lastRound))
         {
-            AddDistribution(round, "device_accuracy", []);
+            AddDistribution(round, Name, []);
             return;
         }
         var devices = evaluated.Where(d => tests.Rows[d].Length > 0).ToArray();
@@ -39,7 +41,7 @@ public sealed class DeviceEvaluationStage(Func<float[], int[], Task<bool[]>> cor
             accuracies.Add(new DeviceAccuracy(device, n, (double)hits / n));
         }
         round.DeviceAccuracies = accuracies;
-        AddDistribution(round, "device_accuracy", accuracies.Select(a => a.Accuracy));
+        AddDistribution(round, Name, accuracies.Select(a => a.Accuracy));
     }
 
     /// <summary>NAME_mean, NAME_p10 and NAME_min of <paramref name="values"/> (empty cells when there are none).</summary>
@@ -50,9 +52,6 @@ public sealed class DeviceEvaluationStage(Func<float[], int[], Task<bool[]>> cor
         round.Metrics.Add(new RoundMetric($"{name}_p10", sorted.Length == 0 ? null : Percentile(sorted, 0.10)));
         round.Metrics.Add(new RoundMetric($"{name}_min", sorted.Length == 0 ? null : sorted[0]));
     }
-
-    internal static bool Due(RoundResults round, int every, int lastRound)
-        => round.Context.Round % every == 0 || round.Context.Round == lastRound || round.FinishReason is not null;
 
     /// <summary>
     /// The <paramref name="q"/> quantile of sorted values, linear between the two nearest order statistics at position

@@ -70,9 +70,12 @@ public sealed class EvaluationStage(Func<float[], Task<ModelScore>> evaluate, in
 {
     public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
     {
-        if (round.Context.Round % every == 0 || round.Context.Round == lastRound || round.FinishReason is not null)
-            round.Evaluation = await evaluate(round.NextWeights!);
+        if (IsDue(round, every, lastRound)) round.Evaluation = await evaluate(round.NextWeights!);
     }
+
+    /// <summary>Whether <paramref name="round"/> is an evaluation round: every <paramref name="every"/>th, the last planned, and one that ends the run early.</summary>
+    public static bool IsDue(RoundResults round, int every, int lastRound)
+        => round.Context.Round % every == 0 || round.Context.Round == lastRound || round.FinishReason is not null;
 }
 
 /// <summary>
@@ -85,7 +88,7 @@ public sealed class BackdoorStage(Func<float[], Task<ModelScore>> evaluateTrigge
 
     public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
     {
-        bool due = round.Context.Round % every == 0 || round.Context.Round == lastRound || round.FinishReason is not null;
+        bool due = EvaluationStage.IsDue(round, every, lastRound);
         round.Metrics.Add(new RoundMetric(Metric, due ? (await evaluateTriggered(round.NextWeights!)).Accuracy : null));
     }
 }

@@ -253,6 +253,8 @@ public sealed class ComputePool : IComputePool, IDisposable
             }
         }
         WorkersStopped = stopped;
+        // A worker still inside a cohort may yet read the token; only stopped workers let it go.
+        if (stopped) _stopping?.Dispose();
         // Safe even under a cohort still running: its leases hold their own reference to the storage.
         _models?.Dispose();
     }

@@ -207,11 +207,7 @@ public sealed partial class ExperimentGrain(
         var outputs = await pool.EvaluateExamplesAsync(new ExampleOutputsJob(data.Get(Scenario).Model, [weights], dataset, rows));
         var logits = outputs.Logits[0];
         int classes = outputs.Classes;
-        return rows.Select((row, i) =>
-        {
-            var scores = logits.AsSpan(i * classes, classes);
-            return scores.IndexOf(TensorPrimitives.Max(scores)) == dataset.Labels[row];
-        }).ToArray();
+        return rows.Select((row, i) => TensorPrimitives.IndexOfMax<float>(logits.AsSpan(i * classes, classes)) == dataset.Labels[row]).ToArray();
     }
 
     private async Task<ModelScore> ScoreAsync(float[] weights, Dataset? dataset, int[]? indices)
