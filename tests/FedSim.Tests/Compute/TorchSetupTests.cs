@@ -30,6 +30,41 @@ public class TorchSetupTests
     }
 
     [Fact]
+    public void The_outputs_libtorch_is_a_hard_link_to_the_package_caches_copy_which_the_patch_leaves_unchanged()
+    {
+        // Prepare: the package cache's files, where this output's came from
+        string output = Path.GetDirectoryName(NativeLibraryInOutput())!;
+        string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } packages
+            ? packages : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        string? cachedLibTorch = Directory.Exists(Path.Combine(cache, "libtorch-cpu-linux-x64"))
+            ? Directory.GetFiles(Path.Combine(cache, "libtorch-cpu-linux-x64"), "libtorch_cpu.so", SearchOption.AllDirectories).SingleOrDefault()
+            : null;
+        if (!OperatingSystem.IsLinux() || cachedLibTorch is null || !File.Exists(Path.Combine(output, "libtorch_cpu.so"))) return;
+        string cachedShim = Directory.GetFiles(Path.Combine(cache, "torchsharp"), ElfVersionRequirements.TorchSharpNativeLibrary, SearchOption.AllDirectories)
+            .Single(f => f.Contains("linux-x64", StringComparison.Ordinal));
+
+        // Execute
+        var (outputDevice, outputInode) = DeviceAndInode(Path.Combine(output, "libtorch_cpu.so"));
+        var (cacheDevice, cacheInode) = DeviceAndInode(cachedLibTorch);
+        var shimRequirement = ElfVersionRequirements.Read(cachedShim).Single(r => r.Name == ElfVersionRequirements.PatchedVersion);
+
+        // Assert: one file on the disk where a link can be made (Directory.Build.props), and the libstdc++ patch
+        // (build/ElfVersionPatch.targets) replaced the output's shim instead of writing through a link into the cache.
+        if (outputDevice == cacheDevice) Assert.Equal(cacheInode, outputInode);
+        Assert.False(shimRequirement.IsWeak, $"{cachedShim} was patched in the package cache");
+    }
+
+    /// <summary>stat's device and inode numbers of a file (.NET has no API for either).</summary>
+    private static (string Device, string Inode) DeviceAndInode(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-L", "-c", "%d %i", path])
+            { RedirectStandardOutput = true })!;
+        var fields = stat.StandardOutput.ReadToEnd().Split(' ', StringSplitOptions.TrimEntries);
+        stat.WaitForExit();
+        return (fields[0], fields[1]);
+    }
+
+    [Fact]
     public void Elf_reader_sees_the_system_libstdcxx_versions()
     {
         if (ElfVersionRequirements.FindSystemLibStdCxx() is not { } libstdcxx) return;
