@@ -264,7 +264,7 @@ public sealed class CommandSignalTests(ITestOutputHelper output) : IDisposable
         attacks:
           - kind: outsider
             reference_models: 4
-            reference_epochs: 40
+            reference_epochs: 15
           - kind: server
             max_devices: 5
           - kind: client
