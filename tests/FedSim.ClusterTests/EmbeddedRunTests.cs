@@ -61,6 +61,59 @@ public sealed class EmbeddedRunTests : IDisposable
     }
 
     [Fact]
+    public async Task A_run_records_the_files_it_read_with_their_hashes_and_saves_only_the_dataset_keys_its_kind_reads()
+    {
+        // Prepare: Fashion-MNIST without dataset.path, read from Debian's dataset-fashion-mnist folder (.ci/run installs it).
+        if (!Directory.Exists(FedSim.Scenarios.Configuration.ScenarioPaths.FashionMnistDefault))
+        {
+            Assert.Null(Environment.GetEnvironmentVariable("CI")); // CI installs the package: this test must run there
+            return;
+        }
+        string scenario = Path.Combine(_folder, "fashion.yaml");
+        await File.WriteAllTextAsync(scenario, """
+            name: fashion
+            devices: 60
+            dataset:
+              kind: fashion-mnist
+            model:
+              kind: logistic
+            training:
+              rounds: 1
+              devices_per_round: 2
+            evaluation:
+              max_samples: 200
+            """);
+        string output = Path.Combine(_folder, "fashion");
+
+        // Execute
+        int exit = await FedSimCli.RunAsync(["run", scenario, "--output", output, "--quiet"], TextWriter.Null, TextWriter.Null);
+
+        // Assert: the four IDX files, each with its size and SHA-256 as computed here from its bytes
+        Assert.Equal(0, exit);
+        var provenance = SummaryJson.Read(Path.Combine(output, "summary.json")).Provenance!;
+        string folder = FedSim.Data.DatasetCatalog.FindInWellKnownPlaces("fashion-mnist")!;
+        Assert.Equal(4, provenance.Files.Count);
+        foreach (var file in provenance.Files)
+        {
+            Assert.Equal("dataset", file.Role);
+            Assert.Equal(folder, Path.GetDirectoryName(file.Path));
+            Assert.Equal(new FileInfo(file.Path).Length, file.Bytes);
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file.Path))), file.Sha256);
+        }
+        Assert.Matches("^[0-9a-f]{40}$", provenance.Commit);
+        Assert.StartsWith("libtorch-cpu-linux-x64 ", provenance.Libtorch);
+        Assert.True(File.Exists(provenance.LibtorchFile), provenance.LibtorchFile);
+        Assert.Contains("Math Kernel Library", provenance.Blas); // NuGet's libtorch carries MKL
+        Assert.Equal("cpu", provenance.ComputeDevice);
+        Assert.Contains(scenario, provenance.CommandLine);
+        var saved = await File.ReadAllTextAsync(Path.Combine(output, "scenario.yaml"));
+        Assert.Contains($"path: {folder}\n", saved);
+        Assert.DoesNotContain("samples:", saved.Replace("max_samples:", "", StringComparison.Ordinal).Replace("min_samples:", "", StringComparison.Ordinal));
+        Assert.DoesNotContain("test_fraction:", saved.Replace("device_test_fraction:", "", StringComparison.Ordinal));
+        Assert.DoesNotContain("label_column:", saved);
+    }
+
+    [Fact]
     public async Task Seed_flag_overrides_the_file_and_is_recorded_in_the_scenario_as_run()
     {
         string scenario = Path.Combine(_folder, "tiny.yaml");

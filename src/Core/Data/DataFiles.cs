@@ -13,6 +13,7 @@ internal static class DataFiles
     public static Stream OpenMaybeGzip(string path)
     {
         if (!File.Exists(path)) throw new DatasetException($"{path}: file not found.");
+        RecordRead(path);
         FileStream file;
         try
         {
@@ -28,6 +29,36 @@ internal static class DataFiles
         if (read == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
             return new BufferedStream(new CheckedGzipStream(file, path), 1 << 16);
         return file;
+    }
+
+    // The files a load reads, for the run's provenance. A load runs on one thread from start to end (DatasetCatalog
+    // calls the reader synchronously), so a thread-local list sees exactly that load's files.
+    [ThreadStatic] private static List<string>? _reads;
+
+    /// <summary>
+    /// Collects the full path of every file the readers open on this thread until the returned scope is disposed;
+    /// <paramref name="files"/> then holds them in the order first read, each once.
+    /// </summary>
+    public static IDisposable RecordReads(out IReadOnlyList<string> files)
+    {
+        var outer = _reads;
+        var list = new List<string>();
+        _reads = list;
+        files = list;
+        return new ReadScope(outer);
+    }
+
+    /// <summary>Notes that a reader opened <paramref name="path"/> (readers that open files themselves call this).</summary>
+    public static void RecordRead(string path)
+    {
+        if (_reads is not { } reads) return;
+        string full = Path.GetFullPath(path);
+        if (!reads.Contains(full)) reads.Add(full);
+    }
+
+    private sealed class ReadScope(List<string>? outer) : IDisposable
+    {
+        public void Dispose() => _reads = outer;
     }
 
     /// <summary>Reads a whole (possibly gzipped) file into memory.</summary>

@@ -72,7 +72,11 @@ public sealed class Dataset
 }
 
 /// <summary>A dataset's training part (partitioned over devices) and its held-out test part (server-side evaluation).</summary>
-public sealed record DatasetSplit(Dataset Train, Dataset Test);
+public sealed record DatasetSplit(Dataset Train, Dataset Test)
+{
+    /// <summary>Every file the load read (full paths, in the order first read); empty for generated data.</summary>
+    public IReadOnlyList<string> SourceFiles { get; init; } = [];
+}
 
 /// <summary>What attacks and triggers may know about a dataset's shape.</summary>
 /// <param name="Classes">Label classes.</param>

@@ -107,6 +107,10 @@ public static class DatasetCatalog
     private static DatasetSplit LoadUncached(DatasetKind kind, string? path, DatasetSpec spec, ulong seed)
     {
         Interlocked.Increment(ref _loads);
-        return kind.Load(spec, path, seed);
+        using (DataFiles.RecordReads(out var files))
+        {
+            var split = kind.Load(spec, path, seed);
+            return split with { SourceFiles = [.. files] };
+        }
     }
 }

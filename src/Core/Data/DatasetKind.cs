@@ -46,6 +46,25 @@ public abstract class DatasetKind
     /// <summary>Whether dataset.label_column and dataset.owner_column mean something to this kind; the others refuse them.</summary>
     public virtual bool ReadsColumns => false;
 
+    /// <summary>Whether its files carry their own test split, so that dataset.test_fraction is not read.</summary>
+    public virtual bool HasOwnTestSplit => false;
+
+    /// <summary>Whether dataset.samples sets how much data it makes (generated kinds).</summary>
+    public virtual bool ReadsSampleCount => IsGenerated;
+
+    /// <summary>
+    /// Whether this kind reads the dataset section's key <paramref name="key"/> (its scenario name, "test_fraction"):
+    /// the scenario saved beside a run writes only these, so it shows what shaped the data and nothing else.
+    /// </summary>
+    public bool Reads(string key) => key switch
+    {
+        "path" => !IsGenerated,
+        "samples" => ReadsSampleCount,
+        "test_fraction" => !HasOwnTestSplit,
+        "label_column" or "owner_column" => ReadsColumns,
+        _ => true,
+    };
+
     /// <summary>The official download <c>fedsim data fetch</c> uses, or null when the data has none.</summary>
     public virtual KnownDataset? Download => null;
 

@@ -15,7 +15,7 @@ public static class PartitionKinds
 }
 
 [GenerateSerializer]
-public sealed class DatasetSpec
+public sealed class DatasetSpec : FedSim.Components.IKindDependentSection
 {
     // The description lists the kinds found (DatasetKinds), so a new kind needs no edit here.
     [Id(0), DatasetKindsDescription]
@@ -38,6 +38,9 @@ public sealed class DatasetSpec
 
     [Id(6), Description("csv only: the header name of a column naming each row's owner (device, client, site); enables partition natural, one device per owner.")]
     public string? OwnerColumn { get; set; }
+
+    /// <summary>An unknown kind reads every key (the scenario checks name the kind itself).</summary>
+    public bool Applies(string key) => DatasetKinds.Of(Kind)?.Reads(key) ?? true;
 }
 
 [GenerateSerializer]

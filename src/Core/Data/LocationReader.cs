@@ -35,6 +35,7 @@ public static class LocationReader
               ?? throw new DatasetException($"{path}: holds neither {Archive} nor {CsvName}; set dataset.path to the Location archive or its extracted CSV.")
             : path;
         if (!File.Exists(file)) throw new DatasetException($"{file}: no such file; set dataset.path to {Archive} or its extracted {CsvName} file.");
+        DataFiles.RecordRead(file);
         using var stream = File.OpenRead(file);
         if (!file.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) && !file.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase))
             return Parse(file, stream);

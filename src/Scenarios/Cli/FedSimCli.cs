@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using FedSim.Scenarios.Configuration;
+using FedSim.Scenarios.Reports;
 
 namespace FedSim.Scenarios.Cli;
 
@@ -38,6 +39,7 @@ public static class FedSimCli
         CliServices? services = null)
     {
         services ??= CliServices.Default;
+        Provenance.Command.Value = ["fedsim", .. args];
         var cancellationToken = interruption.Token;
         var context = new CliContext(stdout, stderr, services, interruption);
         var verbose = new Option<bool>("--verbose", "-v")

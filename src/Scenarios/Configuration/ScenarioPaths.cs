@@ -64,7 +64,8 @@ public static class ScenarioPaths
     /// CLI overrides applied, paths kept the way the user wrote them, only re-anchored to the saved file's folder.
     /// <c>output</c> becomes <c>.</c> (this folder), so a copied results folder re-runs into itself, never into the
     /// original; a relative dataset path stays relative, rewritten to reach the same data from the results folder;
-    /// absolute and <c>~/</c> paths, and an omitted path, are kept as written.
+    /// absolute and <c>~/</c> paths are kept as written. A dataset given without a path gets the folder it was found
+    /// in (absolute), so the saved file says which files the run read.
     /// </summary>
     public static ScenarioSpec ForResultsFolder(ScenarioSpec spec, string baseDirectory, string outputDirectory, ulong? seedOverride = null)
     {
@@ -77,6 +78,8 @@ public static class ScenarioPaths
             // Forward slashes: the file reads the same on every platform.
             saved.Dataset.Path = Path.GetRelativePath(Path.GetFullPath(outputDirectory), target).Replace('\\', '/');
         }
+        else if (string.IsNullOrWhiteSpace(spec.Dataset.Path))
+            saved.Dataset.Path = ResolveDatasetPath(spec.Dataset, baseDirectory);
         if (!string.IsNullOrWhiteSpace(spec.Heterogeneity.Trace) && !IsAnchored(spec.Heterogeneity.Trace))
         {
             string target = Path.GetFullPath(spec.Heterogeneity.Trace, baseDirectory);

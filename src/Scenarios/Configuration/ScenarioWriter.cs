@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using FedSim.Components;
 using FedSim.Scenario;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -51,6 +52,7 @@ public static partial class ScenarioWriter
         {
             var fieldValue = field.Property.GetValue(value);
             if (fieldValue is null) continue; // null means "default behaviour"; omitting the key says the same
+            if (value is IKindDependentSection section && !section.Applies(field.Name)) continue; // not read by this kind
             if (withDescriptions && field.Description is { } description)
                 emitter.Emit(new Comment(description, false));
             emitter.Emit(Plain(field.Name));

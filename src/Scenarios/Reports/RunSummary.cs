@@ -82,6 +82,9 @@ public sealed record RunSummaryInput(
     /// <summary>The training data's quality summary, when the runner computed one.</summary>
     public FedSim.Data.DataQuality? DataQuality { get; init; }
 
+    /// <summary>What produced the run: builds, machine, command and the files read (<see cref="Reports.Provenance.Collect"/>).</summary>
+    public Provenance? Provenance { get; init; }
+
     /// <summary>Fills the fields the scenario already knows; the runner supplies the measured rest.</summary>
     public static RunSummaryInput FromScenario(
         ScenarioSpec scenario, DatasetInfo? dataset, ModelInfo? model, IReadOnlyDictionary<string, object?> compute, double wallSeconds) =>
@@ -152,6 +155,8 @@ public sealed record RunSummary
     public PrivacySummary? Privacy { get; init; }
     [JsonPropertyName("fedsim_version")]
     public required string FedSimVersion { get; init; }
+    /// <summary>The commit, runtime, libtorch, BLAS, machine, command line and every file read with its SHA-256; null in summaries from before it existed.</summary>
+    public Provenance? Provenance { get; init; }
 
     /// <summary>
     /// Failures grouped by reason, the device-specific details (an index, a time) cut off so that "update has a
@@ -226,6 +231,7 @@ public sealed record RunSummary
                     ordered.LastOrDefault()?.Metric("local_epsilon"), input.EpsilonBudget)
                 : null,
             FedSimVersion = input.FedSimVersion ?? CurrentVersion,
+            Provenance = input.Provenance,
         };
     }
 

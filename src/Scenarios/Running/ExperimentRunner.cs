@@ -236,7 +236,8 @@ public static class ExperimentRunner
     {
         var compute = new Dictionary<string, object?>();
         if (silo is { OwnsExperiments: false }) compute["cluster"] = true;
-        if (silo?.ComputeSnapshot() is { } poolMetrics && data is not null)
+        var poolMetrics = silo?.ComputeSnapshot();
+        if (poolMetrics is not null && data is not null)
         {
             compute["device"] = poolMetrics.Device;
             compute["workers"] = poolMetrics.Workers;
@@ -251,7 +252,11 @@ public static class ExperimentRunner
             : new DatasetInfo(spec.Dataset.Kind, data.Split.Train.Count, data.Split.Test.Count, data.Split.Train.ClassCount,
                 data.Split.Train.FeatureCount, spec.Dataset.Partition.Kind, data.Statistics.Describe());
         var model = data is null ? null : new ModelInfo(data.Model.Kind, ModelLayout.For(data.Model).Count, data.Model.Key);
-        return RunSummaryInput.FromScenario(spec, dataset, model, compute, wall.Elapsed.TotalSeconds) with { DataQuality = data?.Quality };
+        return RunSummaryInput.FromScenario(spec, dataset, model, compute, wall.Elapsed.TotalSeconds) with
+        {
+            DataQuality = data?.Quality,
+            Provenance = Provenance.Collect(spec, data?.Split.SourceFiles ?? [], poolMetrics?.Device),
+        };
     }
 
     /// <summary>A failed run still says so in its folder; failing to say so must not hide the original error.</summary>

@@ -34,11 +34,27 @@ public sealed class ScenarioPathsTests
     [Theory]
     [InlineData("/srv/datasets/mnist")]
     [InlineData("~/datasets/mnist")]
-    [InlineData(null)]
-    public void Saved_scenario_keeps_absolute_home_and_omitted_dataset_paths_as_written(string? path)
+    public void Saved_scenario_keeps_absolute_and_home_dataset_paths_as_written(string? path)
     {
         var saved = ScenarioPaths.ForResultsFolder(Spec(path), "/work/project", "/tmp/elsewhere");
 
         Assert.Equal(path, saved.Dataset.Path);
+    }
+
+    [Fact]
+    public void Saved_scenario_names_the_folder_a_dataset_without_a_path_was_found_in()
+    {
+        // Prepare: Fashion-MNIST without a path, found in Debian's dataset-fashion-mnist folder (.ci/run installs it).
+        var spec = Spec(null);
+        spec.Dataset.Kind = DatasetKinds.FashionMnist;
+        if (!Directory.Exists(ScenarioPaths.FashionMnistDefault)) return;
+
+        // Execute
+        var saved = ScenarioPaths.ForResultsFolder(spec, "/work/project", "/tmp/elsewhere");
+
+        // Assert
+        Assert.Equal(DatasetCatalog.FindInWellKnownPlaces(DatasetKinds.FashionMnist), saved.Dataset.Path);
+        Assert.NotNull(saved.Dataset.Path);
+        Assert.Null(spec.Dataset.Path); // the loaded spec is left as written
     }
 }

@@ -33,6 +33,8 @@ public sealed class AdultDataset : DatasetKind
     public override DatasetSplit Load(DatasetSpec spec, string? path, ulong seed) =>
         AdultReader.LoadFolder(Directory.Exists(path) ? path! : Path.GetDirectoryName(path!)!);
 
+    public override bool HasOwnTestSplit => true;
+
     public override object CacheKey(DatasetSpec spec, string? path, ulong seed) => new FilesKey(path!);
 
     /// <summary>UCI's own location of the Adult files (dataset 2). The hashes are the project's pinned copies

@@ -18,6 +18,8 @@ public sealed class FashionMnistDataset : DatasetKind
 
     public override DatasetSplit Load(DatasetSpec spec, string? path, ulong seed) => IdxReader.LoadFolder(path!, Name);
 
+    public override bool HasOwnTestSplit => true;
+
     public override object CacheKey(DatasetSpec spec, string? path, ulong seed) => new FilesKey(path!);
 
     /// <summary>The hashes of Debian's dataset-fashion-mnist files and of their content.</summary>

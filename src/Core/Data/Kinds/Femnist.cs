@@ -25,5 +25,7 @@ public sealed class FemnistDataset : DatasetKind
 
     public override DatasetSplit Load(DatasetSpec spec, string? path, ulong seed) => LeafJsonReader.LoadFolder(path!, Name);
 
+    public override bool HasOwnTestSplit => true;
+
     public override object CacheKey(DatasetSpec spec, string? path, ulong seed) => new FilesKey(path!);
 }

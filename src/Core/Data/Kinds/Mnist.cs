@@ -18,6 +18,8 @@ public sealed class MnistDataset : DatasetKind
 
     public override DatasetSplit Load(DatasetSpec spec, string? path, ulong seed) => IdxReader.LoadFolder(path!, Name);
 
+    public override bool HasOwnTestSplit => true;
+
     public override object CacheKey(DatasetSpec spec, string? path, ulong seed) => new FilesKey(path!);
 
     /// <summary>The project's pinned copies (shared/datasets/SHA256SUMS); the train-image file there was re-compressed,
