@@ -177,10 +177,17 @@ public sealed class HtmlPage(string title)
         return sb.Append("</table>\n").ToString();
     }
 
-    /// <summary>Objects as key/value tables, lists of objects as tables (one column per key), lists of values in one line.</summary>
-    private static string JsonHtml(JsonElement element) => element.ValueKind switch
+    /// <summary>
+    /// Objects as key/value tables, lists of objects as tables (one column per key), lists of values in one line;
+    /// a number named "..._bytes" or "..._seconds" with its unit.
+    /// </summary>
+    private static string JsonHtml(JsonElement element) => JsonHtml(element, "");
+
+    private static string JsonHtml(JsonElement element, string name) => element.ValueKind switch
     {
-        JsonValueKind.Object => KeyValueTable(element.EnumerateObject().Select(p => (p.Name.Replace('_', ' '), JsonHtml(p.Value)))),
+        JsonValueKind.Object => KeyValueTable(element.EnumerateObject().Select(p => (p.Name.Replace('_', ' '), JsonHtml(p.Value, p.Name)))),
+        JsonValueKind.Number when name.EndsWith("bytes", StringComparison.Ordinal) => Encode(ReportUnits.Bytes(element.GetDouble())),
+        JsonValueKind.Number when name.EndsWith("seconds", StringComparison.Ordinal) => Encode(ReportUnits.Seconds(element.GetDouble())),
         JsonValueKind.Array when element.EnumerateArray().Any() && element.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Object) =>
             JsonObjectList(element.EnumerateArray().ToList()),
         JsonValueKind.Array => JsonValueList(element.EnumerateArray().ToList()),
@@ -194,7 +201,7 @@ public sealed class HtmlPage(string title)
     private static string JsonObjectList(IReadOnlyList<JsonElement> items)
     {
         var keys = items.SelectMany(i => i.EnumerateObject().Select(p => p.Name)).Distinct().ToList();
-        var rows = items.Select(i => new HtmlRow(keys.Select(k => new HtmlCell(i.TryGetProperty(k, out var v) ? JsonHtml(v) : "")).ToList())).ToList();
+        var rows = items.Select(i => new HtmlRow(keys.Select(k => new HtmlCell(i.TryGetProperty(k, out var v) ? JsonHtml(v, k) : "")).ToList())).ToList();
         return TableHtml(new HtmlTable(keys.Select(k => new HtmlColumn(k.Replace('_', ' '))).ToList(), rows) { Sortable = false });
     }
 
