@@ -173,7 +173,7 @@ public sealed class EmbeddedRunTests : IDisposable
         var summary = SummaryJson.Read(Path.Combine(output, "summary.json"));
         Assert.Equal((RunStatuses.Interrupted, 0, 7UL), (summary.Status, summary.Rounds, summary.Seed));
         Assert.Equal(
-            [".fedsim.lock", "fedsim.log", "notes.txt", "scenario.yaml", "summary.json"],
+            [".fedsim.lock", "fedsim.log", "notes.txt", "report.html", "scenario.yaml", "summary.json"],
             Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Contains("seed: 7", await File.ReadAllTextAsync(Path.Combine(output, "scenario.yaml")));
     }

@@ -100,31 +100,38 @@ public static class CompareRunner
         string csv = CompareCsv.Format(rows, keys);
         AtomicFile.WriteAllText(Path.Combine(outputDirectory, CompareCsv.FileName), csv);
         cancellationToken.ThrowIfCancellationRequested();
-        var accuracy = CompareFigures.AccuracyPerRound(rows, $"{sweep.Name}: test accuracy per round");
+        var (accuracy, accuracyNotes) = CompareFigures.AccuracyPerRound(rows, CompareFigures.FacetKey(sweep.Grid, sweep.Facet), $"{sweep.Name}: test accuracy per round");
         cancellationToken.ThrowIfCancellationRequested();
         var final = CompareFigures.FinalAccuracy(rows, keys, $"{sweep.Name}: final test accuracy");
         AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.AccuracyFile), accuracy);
         AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.FinalAccuracyFile), final);
-        byte[]? privacy = null;
+        var figures = new List<ReportFigure>
+        {
+            new("Accuracy per round", "test accuracy per round, mean over seeds", accuracy),
+            new("Final accuracy", "final test accuracy by configuration, mean over seeds with 95% intervals", final),
+        };
         if (rows.Any(r => r.Epsilon is not null))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            privacy = CompareFigures.AccuracyAgainstEpsilon(rows, $"{sweep.Name}: final test accuracy against ε");
+            var privacy = CompareFigures.AccuracyAgainstEpsilon(rows, $"{sweep.Name}: final test accuracy against ε");
             AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, CompareFigures.PrivacyFile), privacy);
+            figures.Add(new("Accuracy against ε", "final test accuracy against the epsilon spent", privacy));
         }
         var notes = new List<string>
         {
             $"Base scenario: {sweep.BaseSource}; grid: {(keys.Count == 0 ? "none" : string.Join(" × ", sweep.Grid.Select(a => $"{a.Key} ({a.Values.Count})")))}; seeds: {string.Join(", ", sweep.Seeds)}.",
-            "Final accuracy is the test accuracy of the last round; the interval is a two-sided 95% Student-t interval over seeds (empty for one seed).",
+            "Final accuracy is the test accuracy of the last round: the mean over seeds ± the half-width of its two-sided 95% Student-t interval, in percentage points (no interval for one seed).",
         };
         if (sweep.TargetAccuracy is { } t)
-            notes.Add($"rounds_to_target: mean first round reaching {t:0.###} over the seeds that reached it (reached_target says how many).");
-        if (privacy is not null)
-            notes.Add("epsilon_mean: the ε spent by the last round (the accountant's, at the scenario's privacy.delta), mean over seeds.");
-        notes.Add($"Each run's own results folder is under {RunsFolder}/.");
+            notes.Add($"Rounds to {ReportUnits.Level(t)}: the mean first round reaching it over the seeds that reached it (in brackets: how many did).");
+        if (rows.Any(r => r.Epsilon is not null))
+            notes.Add("ε spent: the ε of the last round (the accountant's, at the scenario's privacy.delta), mean over seeds.");
+        notes.AddRange(accuracyNotes);
+        notes.Add($"Each run's own results folder, with its report.html, is under {RunsFolder}/; compare.csv holds this table's numbers unrounded.");
         cancellationToken.ThrowIfCancellationRequested();
-        AtomicFile.WriteAllText(Path.Combine(outputDirectory, CompareReport.FileName),
-            CompareReport.Build($"FedSim comparison: {sweep.Name}", csv, accuracy, final, notes, privacy));
+        var report = new CompareReportInput($"FedSim comparison: {sweep.Name}", keys, rows, notes, figures,
+            relative => Path.Exists(Path.Combine(outputDirectory, relative)));
+        AtomicFile.WriteAllText(Path.Combine(outputDirectory, CompareReport.FileName), CompareReport.Build(report));
     }
 
     /// <summary>

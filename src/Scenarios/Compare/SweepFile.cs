@@ -30,10 +30,18 @@ public sealed class SweepFile
     public double? TargetAccuracy { get; init; }
     public int Concurrency { get; init; }
     public string? Output { get; init; }
+    /// <summary>
+    /// The grid key report.html and accuracy.png split the accuracy figure by, one panel per value (<c>facet:</c>);
+    /// <see cref="NoFacet"/> for one panel; null to let the figure choose (<see cref="CompareFigures.FacetKey"/>).
+    /// </summary>
+    public string? Facet { get; init; }
 
     public const int DefaultConcurrency = 4;
 
-    private static readonly string[] Keys = ["name", "base", "scenario", "set", "grid", "seeds", "target_accuracy", "concurrency", "output"];
+    /// <summary><c>facet: none</c>: every configuration in one panel.</summary>
+    public const string NoFacet = "none";
+
+    private static readonly string[] Keys = ["name", "base", "scenario", "set", "grid", "seeds", "target_accuracy", "concurrency", "output", "facet"];
 
     /// <summary>Reads and checks a comparison file; problems are located errors in the result, never exceptions.</summary>
     public static (SweepFile? File, IReadOnlyList<ScenarioError> Errors) Load(string path)
@@ -52,6 +60,7 @@ public sealed class SweepFile
         double? target = null;
         int concurrency = DefaultConcurrency;
         string? output = null;
+        (string Key, Mark At)? facet = null;
 
         foreach (var (keyNode, value) in root.Children)
         {
@@ -91,6 +100,10 @@ public sealed class SweepFile
                 case "output":
                     output = Scalar(value) is { Length: > 0 } o ? System.IO.Path.GetFullPath(o, folder) : null;
                     break;
+                case "facet":
+                    if (Scalar(value) is { Length: > 0 } f) facet = (f, value.Start);
+                    else Error(value.Start, "facet: expected one grid key, e.g. facet: strategy.aggregator.kind, or facet: none");
+                    break;
                 default:
                     string? near = Suggestions.Closest(key, Keys);
                     Error(keyNode.Start, $"unknown key '{key}' in a comparison file{(near is null ? "" : $"; did you mean '{near}'?")}; valid keys are: {string.Join(", ", Keys)}");
@@ -101,11 +114,13 @@ public sealed class SweepFile
             Error(root.Start, "a comparison file needs the scenario it varies: base: FILE.yaml, or an inline scenario: mapping");
         if (seeds.Count == 0 && !errors.Any(e => e.Message.StartsWith("seeds")))
             seeds.Add(ulong.TryParse(Scalar(FindKey(baseScenario, "seed")), out var baseSeed) ? baseSeed : 1);
+        if (facet is { } chosen && FacetProblem(chosen.Key, grid) is { } facetProblem) Error(chosen.At, facetProblem);
         if (errors.Count > 0) return (null, errors);
         return (new SweepFile
         {
             Path = path, Name = name, BaseScenario = baseScenario!, BaseDirectory = baseDirectory, BaseSource = baseSource,
             Grid = grid, Set = set, Seeds = seeds, TargetAccuracy = target, Concurrency = concurrency, Output = output,
+            Facet = facet?.Key,
         }, errors);
     }
 
@@ -125,7 +140,7 @@ public sealed class SweepFile
             return null;
         }
         if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode root) return root;
-        error(new Mark(0, 1, 1), "a comparison file is a mapping: base: (or scenario:), grid:, seeds:, and optionally name:, target_accuracy:, concurrency:, output:");
+        error(new Mark(0, 1, 1), "a comparison file is a mapping: base: (or scenario:), grid:, seeds:, and optionally name:, target_accuracy:, concurrency:, output:, facet:");
         return null;
     }
 
@@ -184,6 +199,16 @@ public sealed class SweepFile
             }
             else error(s.Start, $"seeds: '{Scalar(s)}' is not a non-negative integer");
         }
+    }
+
+    /// <summary>Why <paramref name="key"/> cannot split the accuracy figure (it is not one of the grid's keys), or null when it can.</summary>
+    private static string? FacetProblem(string key, IReadOnlyList<SweepAxis> grid)
+    {
+        if (key == NoFacet || grid.Any(a => a.Key == key)) return null;
+        var keys = grid.Select(a => a.Key).ToList();
+        if (keys.Count == 0) return $"facet: '{key}' is not a grid key (this comparison has no grid); remove facet:, or write facet: {NoFacet}";
+        string? near = Suggestions.Closest(key, keys);
+        return $"facet: '{key}' is not a grid key{(near is null ? "" : $"; did you mean '{near}'?")}; facet by one of {string.Join(", ", keys)}, or write facet: {NoFacet} for one panel";
     }
 
     /// <summary>Why <paramref name="dotted"/> cannot be a key of <paramref name="section"/>, or null when it can.</summary>

@@ -37,8 +37,9 @@ public sealed record AttackEntry(
 
 /// <summary>
 /// What <c>fedsim attack</c> writes beside the usual results: attack.json (one entry per attack, threat model and
-/// audited round), attack_devices.csv (which devices leak most), roc.png (the last audit of each attack, log-log)
-/// and audit_sets/ (the audited records and their truth, one CSV per attacker and round), plus the console table.
+/// audited round), attack_devices.csv (which devices leak most), roc.png (the last audit of each attack, log-log),
+/// audit_sets/ (the audited records and their truth, one CSV per attacker and round) and report.html (the run's
+/// report with the attack table and the ROC figure), plus the console table.
 /// </summary>
 public static class AttackResults
 {
@@ -63,7 +64,8 @@ public static class AttackResults
         AtomicFile.WriteAllText(devices, DevicesCsv(audits));
         written.Add(devices);
         string roc = Path.Combine(directory, RocPlot.FileName);
-        RocPlot.Save(roc, Curves(audits), title);
+        byte[] rocPng = RocPlot.Render(Curves(audits), title);
+        AtomicFile.WriteAllBytes(roc, rocPng);
         written.Add(roc);
         string sets = Path.Combine(directory, AuditSetsFolder);
         Directory.CreateDirectory(sets);
@@ -73,6 +75,7 @@ public static class AttackResults
             AtomicFile.WriteAllText(path, AuditSetText(audit));
             written.Add(path);
         }
+        written.Add(RunReport.Write(directory, new AttackSection(Entries(audits), rocPng)));
         return written;
     }
 
@@ -127,7 +130,7 @@ public static class AttackResults
     public static IReadOnlyList<RocSeries> Curves(IEnumerable<AuditRecord> audits) => Headline(audits)
         .GroupBy(a => (a.Attacker, a.Attack))
         .Select(g => g.MaxBy(a => a.Round)!)
-        .Select(a => new RocSeries($"{a.ThreatModel} {a.Attack} (r{a.Round})", RocCurve.From(a.ToScores())))
+        .Select(a => new RocSeries($"{a.ThreatModel} {a.Attack} (r{a.Round})", RocCurve.From(a.ToScores()), a.Dp?.Epsilon, a.Dp?.Delta ?? 0))
         .ToArray();
 
     public static string AuditSetText(AuditRecord audit)

@@ -131,16 +131,4 @@ public sealed class CompareTableTests
         Assert.Equal(("0.6", "0.85"), (Cell(2, "device_accuracy_p10"), Cell(2, "personalized_accuracy_p10")));
         Assert.DoesNotContain("device_accuracy", CompareCsv.Format([new(plain, [Run(plain, 1, 0.5)], null)], ["personalization.local_steps"]));
     }
-
-    [Fact]
-    public void Report_html_embeds_the_table_and_figures_without_external_references()
-    {
-        string html = CompareReport.Build("t <1>", "config,a\n\"x, y\",2\n", [1, 2, 3], [4, 5], ["note & more"]);
-
-        Assert.Contains("<td>x, y</td>", html);
-        Assert.Contains("t &lt;1&gt;", html);
-        Assert.Contains("data:image/png;base64,AQID", html);
-        Assert.DoesNotContain("http", html);
-        Assert.DoesNotContain("<script", html);
-    }
 }

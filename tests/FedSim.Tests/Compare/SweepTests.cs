@@ -91,6 +91,9 @@ public sealed class SweepTests : IDisposable
     [InlineData("grid:\n  training.rounds: [1]\n", 1, 1, "base: FILE.yaml")]
     [InlineData("base: missing.yaml\n", 1, 7, "cannot read the base scenario")]
     [InlineData("base: base.yaml\ngrid:\n  seed: [1, 2]\n", 3, 3, "put the values there")]
+    [InlineData("base: base.yaml\ngrid:\n  training.rounds: [1, 2]\nfacet: training.round\n", 4, 8, "did you mean 'training.rounds'")]
+    [InlineData("facet: strategy.kind\nbase: base.yaml\n", 1, 8, "facet: none")]
+    [InlineData("base: base.yaml\nfacet: []\n", 2, 8, "one grid key")]
     public void Bad_comparison_files_are_reported_at_the_line_and_column(string text, int line, int column, string phrase)
     {
         Write("base.yaml", Base);
@@ -102,6 +105,22 @@ public sealed class SweepTests : IDisposable
         var error = Assert.Single(errors);
         Assert.Equal((line, column), (error.Line, error.Column));
         Assert.Contains(phrase, error.Message);
+    }
+
+    [Theory]
+    [InlineData("", null)]                          // the figure chooses: the key with the most values
+    [InlineData("facet: byzantine\n", "byzantine")]
+    [InlineData("facet: none\n", null)]             // one panel
+    public void Facet_names_a_grid_key_or_none_and_defaults_to_the_key_with_the_most_values(string facet, string? expected)
+    {
+        Write("base.yaml", Base);
+        string file = Write("facet.yaml", "base: base.yaml\ngrid:\n  byzantine: [null, {kind: sign-flip, fraction: 0.2}]\n" +
+                                          "  strategy.kind: [fedavg, fedprox, scaffold]\n" + facet);
+
+        var (sweep, errors) = SweepFile.Load(file);
+
+        Assert.Empty(errors);
+        Assert.Equal(facet.Length == 0 ? "strategy.kind" : expected, CompareFigures.FacetKey(sweep!.Grid, sweep.Facet));
     }
 
     [Fact]

@@ -32,8 +32,9 @@ public class ResultsFolderTests
         Assert.True(new FileInfo(p.Plot).Length > 10_000);
         Assert.StartsWith(DevicesCsv.Header + "\n2,Galaxy,", File.ReadAllText(p.Devices));
         Assert.Equal(0.91, summary.BestAccuracy);
+        Assert.Contains("<td>91.0 % (round 3)</td>", File.ReadAllText(Path.Combine(p.Directory, RunReport.FileName)));
         Assert.Equal(
-            [".fedsim.lock", "clients.csv", "devices.csv", "failures.csv", "metrics.csv", "metrics.png", "scenario.yaml", "summary.json"],
+            [".fedsim.lock", "clients.csv", "devices.csv", "failures.csv", "metrics.csv", "metrics.png", "report.html", "scenario.yaml", "summary.json"],
             Directory.GetFiles(p.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
