@@ -164,7 +164,7 @@ public static class CompareFigures
         var plot = new Plot();
         plot.Font.Set(MetricsPlot.FontName);
         plot.Title(title);
-        plot.YLabel("Final test accuracy (mean, 95% CI)");
+        plot.YLabel("Final test accuracy (%, mean, 95% CI)");
         string ValueOf(CompareRow row, string key) => row.Configuration.Settings.FirstOrDefault(s => s.Key == key).Value ?? "";
         var groups = keys.Count == 0 ? ["base"] : rows.Select(r => ValueOf(r, keys[0])).Distinct().ToList();
         var series = keys.Count < 2 ? [""] : rows.Select(r => ValueOf(r, keys[1])).Distinct().ToList();
@@ -180,15 +180,15 @@ public static class CompareFigures
                 var cell = rows.Where(r => (keys.Count == 0 || ValueOf(r, keys[0]) == groups[g]) && (keys.Count < 2 || ValueOf(r, keys[1]) == series[s])).ToList();
                 if (cell.Count == 0) continue;
                 var acc = MeanInterval.Of(cell.SelectMany(c => c.Runs).Select(r => r.FinalAccuracy ?? double.NaN).Where(double.IsFinite).ToList());
-                var bar = new Bar
+                double position = g - 0.4 + width1 * (s + 0.5);
+                plot.Add.Bars(new List<Bar> { new() { Position = position, Value = 100 * acc.Mean, FillColor = palette.GetColor(s), Size = width1 * 0.9 } });
+                if (acc is { Low: { } low, High: { } high })
                 {
-                    Position = g - 0.4 + width1 * (s + 0.5),
-                    Value = acc.Mean,
-                    Error = acc.High is { } hi ? hi - acc.Mean : 0,
-                    FillColor = palette.GetColor(s),
-                    Size = width1 * 0.9,
-                };
-                plot.Add.Bars(new List<Bar> { bar });
+                    // The interval as a line clipped to what an accuracy can be (a wide interval over two seeds runs past 0-100 %).
+                    var interval = plot.Add.Line(position, 100 * Math.Max(0, low), position, 100 * Math.Min(1, high));
+                    interval.Color = Colors.Black;
+                    interval.LineWidth = 1.5f;
+                }
             }
         }
         if (keys.Count >= 2)
@@ -199,7 +199,7 @@ public static class CompareFigures
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.ToArray());
         if (keys.Count > 0) plot.XLabel(keys[0]);
-        plot.Axes.SetLimitsY(0, 1.05);
+        plot.Axes.SetLimitsY(0, 105);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
 
@@ -215,7 +215,7 @@ public static class CompareFigures
         plot.Font.Set(MetricsPlot.FontName);
         plot.Title(title);
         plot.XLabel("ε spent (log scale); points labelled with their grid values");
-        plot.YLabel("Final test accuracy (mean, 95% CI)");
+        plot.YLabel("Final test accuracy (%, mean, 95% CI)");
         // ScottPlot has no log axis: plot log10 ε and label the ticks with ε itself.
         double[] xs = points.Select(p => Math.Log10(p.Epsilon)).ToArray();
         double[] ys = points.Select(p => p.Accuracy.Mean).ToArray();
@@ -250,7 +250,7 @@ public static class CompareFigures
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.ToArray());
         }
         if (xs.Length > 0) plot.Axes.SetLimitsX(xs.Min() - 0.3, xs.Max() + 0.3);
-        plot.Axes.SetLimitsY(0, 1.05);
+        plot.Axes.SetLimitsY(0, 105);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }
 }

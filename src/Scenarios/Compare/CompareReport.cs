@@ -59,7 +59,7 @@ public static class CompareReport
     {
         var measures = new List<Measure>
         {
-            new(new HtmlColumn("final accuracy", true, "test accuracy of the last round: mean over seeds ± half-width of the 95% Student-t interval, in points"),
+            new(new HtmlColumn("final accuracy", true, "test accuracy of the last round: mean over seeds ± half-width of the 95% Student-t interval, in points (an interval past 0 or 100 %: its clipped ends in brackets)"),
                 r => Accuracy(r.FinalAccuracy), run => HtmlCell.Number(ReportUnits.Percent(run.FinalAccuracy), run.FinalAccuracy)),
         };
         if (rows.FirstOrDefault()?.Target is { } target)

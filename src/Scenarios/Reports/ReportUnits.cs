@@ -18,11 +18,17 @@ public static class ReportUnits
     /// <summary>An accuracy level as a percentage without trailing zeros: 0.8 → "80 %", 0.975 → "97.5 %".</summary>
     public static string Level(double fraction) => string.Create(Inv, $"{fraction * 100:0.##} %");
 
-    /// <summary>A mean fraction with the half-width of its interval in percentage points: "84.9 % ± 1.2" (no interval: "84.9 %").</summary>
+    /// <summary>
+    /// A mean fraction with the half-width of its interval in percentage points: "84.9 % ± 1.2" (no interval: "84.9 %").
+    /// An interval reaching past 0 or 100 % (two seeds that disagree) is shown as its clipped ends: "49.8 % [0.0, 100.0]".
+    /// </summary>
     public static string PercentPlusMinus(double? mean, double? halfWidth)
     {
-        if (Finite(mean) is null) return Missing;
-        return Finite(halfWidth) is { } h ? string.Create(Inv, $"{Percent(mean)} ± {h * 100:0.0}") : Percent(mean);
+        if (Finite(mean) is not { } m) return Missing;
+        if (Finite(halfWidth) is not { } h) return Percent(m);
+        return m - h < 0 || m + h > 1
+            ? string.Create(Inv, $"{Percent(m)} [{Math.Max(0, m - h) * 100:0.0}, {Math.Min(1, m + h) * 100:0.0}]")
+            : string.Create(Inv, $"{Percent(m)} ± {h * 100:0.0}");
     }
 
     /// <summary>Bytes in decimal units, one decimal from kB up: 3537600 → "3.5 MB", 812 → "812 B".</summary>

@@ -19,6 +19,7 @@ public sealed class RunReportTests
     {
         Assert.Equal("84.9 % ± 1.2", ReportUnits.PercentPlusMinus(0.84875, 0.0123));
         Assert.Equal("84.9 %", ReportUnits.PercentPlusMinus(0.84875, null));
+        Assert.Equal("49.8 % [0.0, 100.0]", ReportUnits.PercentPlusMinus(0.498, 2.827)); // two seeds that disagree: clipped ends
         Assert.Equal("3.5 MB", ReportUnits.Bytes(3_537_600));
         Assert.Equal("812 B", ReportUnits.Bytes(812));
         Assert.Equal("1.0 MB", ReportUnits.Bytes(999_999));   // not "1000.0 kB"
