@@ -11,6 +11,8 @@ namespace FedSim.ClusterTests;
 [Collection(nameof(OneSiloCollection))]
 public sealed class AttackerClusterTests(OneSiloCluster one)
 {
+    private static readonly ViewGuarantee NoDp = new(null, null, "no DP mechanism is on");
+
     private static ScenarioSpec Audited()
     {
         var scenario = TestScenarios.SmallSynthetic(devices: 10, perRound: 10, rounds: 4, seed: 17);
@@ -86,7 +88,7 @@ public sealed class AttackerClusterTests(OneSiloCluster one)
         var grain = one.Cluster.GrainFactory.GetGrain<IServerAttackerGrain>(new AttackerKey("secagg", 0).ToString());
 
         // Execute
-        await grain.ObserveAsync(scenario, new RoundTruth(1, [0, 1, 2, 3, 4, 5], Audit: true),
+        await grain.ObserveAsync(scenario, new RoundTruth(1, [0, 1, 2, 3, 4, 5], Audit: true, NoDp, NoDp),
             new ServerObservation(1, global, Individual: null, aggregate, SecureAggregation: true));
         var report = (await Settled([grain]))[0];
 

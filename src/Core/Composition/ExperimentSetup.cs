@@ -93,7 +93,7 @@ internal sealed class ExperimentSetup
         // The tap reads the round's final metrics (epsilon), so it stays after every stage that adds one.
         if (scenario.Attacks.Length > 0 && attackers is not null)
             stages.Add(new AttackerTapStage(scenario.Attacks, attackers, scenario.Audit.Every, last, ScenarioComposition.SecureAggregationHidesUpdates(scenario),
-                epsilonDelta: privacy.Central is not null || privacy.Local is not null ? privacy.Delta : null));
+                ScenarioComposition.PrivacyCoverage(scenario)));
         stages.Add(new ProgressGuardStage(scenario.Training.MaxRoundsWithoutUpdates));
 
         return new ExperimentSetup

@@ -73,4 +73,8 @@ public static class ScenarioComposition
     /// aggregate (the coordinator then holds no individual update at all, only masked vectors and their sum).
     /// </summary>
     public static bool SecureAggregationHidesUpdates(ScenarioSpec scenario) => scenario.Privacy.SecureAggregation is not null;
+
+    /// <summary>Which views the scenario's DP mechanisms protect (what each threat model's audit is checked against).</summary>
+    public static PrivacyCoverage PrivacyCoverage(ScenarioSpec scenario) => new(scenario.Privacy.Central is not null, scenario.Privacy.Local is not null,
+        SecureAggregationHidesUpdates(scenario), scenario.Privacy.Delta);
 }

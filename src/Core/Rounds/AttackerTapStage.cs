@@ -21,16 +21,16 @@ public interface IAttackerChannel
 /// </summary>
 /// <param name="every">Audit every k rounds (and at <paramref name="lastRound"/>).</param>
 /// <param name="secureAggregation">Whether secure aggregation hides individual updates from the server.</param>
-/// <param name="epsilonDelta">
-/// The δ at which the run's <c>epsilon</c> metric is accounted (the privacy section's δ when DP is on): the DP bound
-/// TPR ≤ e^ε·FPR + δ holds only at that δ, so the judge must not fall back to the audit's own δ when ε is reported.
+/// <param name="coverage">
+/// The run's DP mechanisms: which view each covers, at the δ their ε is accounted at (the DP bound TPR ≤ e^ε·FPR + δ
+/// holds only at that δ, so the judge must not fall back to the audit's own δ when an ε applies).
 /// </param>
 public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, IAttackerChannel channel, int every, int lastRound, bool secureAggregation,
-    double? epsilonDelta = null)
+    PrivacyCoverage coverage)
     : IRoundStage
 {
-    /// <summary>The round metric read as the run's DP guarantee (added by the privacy stage, when DP is on).</summary>
-    public const string EpsilonMetric = "epsilon";
+    /// <summary>The round metric read as central DP's ε, or local DP's when it runs alone (added by the privacy stage).</summary>
+    public const string EpsilonMetric = PrivacyAccountingStage.Epsilon;
 
     public bool SecureAggregation => secureAggregation;
 
@@ -40,8 +40,11 @@ public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, I
     {
         int number = round.Context.Round;
         bool audit = IsAudited(number, every, lastRound);
-        double? epsilon = Metric(round, EpsilonMetric);
-        var truth = new RoundTruth(number, round.Used.Order().ToArray(), audit, epsilon, epsilon is null ? null : epsilonDelta);
+        // The accounting stage reports central DP's ε as epsilon (local DP's beside it as local_epsilon), or local DP's alone.
+        double? central = coverage.Central ? Metric(round, EpsilonMetric) : null;
+        double? local = !coverage.Local ? null : Metric(round, coverage.Central ? PrivacyAccountingStage.LocalEpsilon : EpsilonMetric);
+        var truth = new RoundTruth(number, round.Used.Order().ToArray(), audit,
+            coverage.For(ThreatModels.Outsider, central, local), coverage.For(ThreatModels.Server, central, local));
         var released = new ReleasedModel(number, round.NextWeights ?? round.GlobalWeights);
         for (int i = 0; i < attackers.Count; i++)
         {

@@ -160,8 +160,6 @@ public abstract partial class AttackerGrainBase(IPersistentState<AttackerState> 
     protected static ulong AuditSeed(ScenarioSpec scenario, int attacker, long device = Seeds.None)
         => Seeds.AttackerAudit(scenario.Seed, attacker, device);
 
-    protected static double DeltaOf(ScenarioSpec scenario, RoundTruth truth) => truth.Delta ?? scenario.Audit.Delta;
-
     protected PoolAttackerCompute Compute(IComputePool pool, ScenarioSpec scenario)
         => new(pool, data.Get(scenario), ScenarioComposition.Training(scenario).BasePlan());
 
@@ -206,7 +204,7 @@ public sealed class OutsiderAttackerGrain(
         var scores = await OutsiderAttacks.ScoreAsync(options, new QueriedModel(compute, audit.Release!), compute, audited, auxiliary,
             ReferenceEpochs(options, scenario, truth.Round), Seeds.Derive(scenario.Seed, truth.Round, index, SeedPurpose.AttackReference));
         return scores.Select(s => AuditJudge.Judge(s.Key, ThreatModels.Outsider, index, truth.Round, set.Examples, s.Value,
-            truth.Epsilon, DeltaOf(scenario, truth))).ToArray();
+            truth.GuaranteeFor(ThreatModels.Outsider), scenario.Audit.Delta)).ToArray();
     }
 
     /// <summary>
@@ -250,7 +248,7 @@ public sealed class ServerAttackerGrain(
         var experimentData = Data.Get(scenario);
         var judge = new AuditJudge(experimentData.Partition, experimentData.HeldOut);
         var compute = Compute(pool, scenario);
-        double delta = DeltaOf(scenario, truth);
+        var (guarantee, delta) = (truth.GuaranteeFor(ThreatModels.Server), scenario.Audit.Delta);
         var records = new List<AuditRecord>();
         var attacks = options.Selected;
         if (attacks.Count == 0) return records;
@@ -262,7 +260,7 @@ public sealed class ServerAttackerGrain(
             if (set is null) return records;
             var scores = await ServerAttacks.ScoreAsync(compute, view.GlobalWeights, view.Aggregate, set.Examples.Select(e => (int)e.Index).ToArray(), attacks);
             foreach (var (attack, s) in scores)
-                records.Add(AuditJudge.Judge(attack, ThreatModels.Server, index, truth.Round, set.Examples, s, truth.Epsilon, delta, note: AggregateOnlyNote));
+                records.Add(AuditJudge.Judge(attack, ThreatModels.Server, index, truth.Round, set.Examples, s, guarantee, delta, note: AggregateOnlyNote));
             return records;
         }
 
@@ -276,7 +274,7 @@ public sealed class ServerAttackerGrain(
             var scores = await ServerAttacks.ScoreAsync(compute, view.GlobalWeights, update.Delta, set.Examples.Select(e => (int)e.Index).ToArray(), attacks);
             foreach (var (attack, s) in scores)
             {
-                records.Add(AuditJudge.Judge(attack, ThreatModels.Server, index, truth.Round, set.Examples, s, truth.Epsilon, delta, device: update.Device));
+                records.Add(AuditJudge.Judge(attack, ThreatModels.Server, index, truth.Round, set.Examples, s, guarantee, delta, device: update.Device));
                 pooled[attack].AddRange(s);
             }
             examples.AddRange(set.Examples);
@@ -284,7 +282,7 @@ public sealed class ServerAttackerGrain(
         }
         if (examples.Count > 0)
             foreach (string attack in attacks)
-                records.Add(AuditJudge.Judge(attack, ThreatModels.Server, index, truth.Round, examples, [.. pooled[attack]], truth.Epsilon, delta,
+                records.Add(AuditJudge.Judge(attack, ThreatModels.Server, index, truth.Round, examples, [.. pooled[attack]], guarantee, delta,
                     note: $"single updates of {devices} devices, each record scored on its own device's update"));
         return records;
     }
@@ -391,11 +389,10 @@ public sealed partial class ClientAttackerGrain(
         var records = examples.Select(e => (int)e.Index).ToArray();
         var outputs = await compute.OutputsAsync(active ? [ascent!.Released!, release.Weights] : [release.Weights], records);
         var evidence = new ClientEvidence(outputs[^1], active ? outputs[0] : null, device, release.Round - 1);
-        double delta = DeltaOf(scenario, truth);
         var results = new List<AuditRecord>();
         foreach (var attack in options.SelectedAttacks.Cast<ClientAttack>())
             if (attack.Score(evidence) is { } verdict)
-                results.Add(AuditJudge.Judge(attack.Name, ThreatModels.Client, index, truth.Round, examples, verdict.Scores, truth.Epsilon, delta,
+                results.Add(AuditJudge.Judge(attack.Name, ThreatModels.Client, index, truth.Round, examples, verdict.Scores, truth.GuaranteeFor(ThreatModels.Client), scenario.Audit.Delta,
                     note: verdict.Note));
         return results;
     }

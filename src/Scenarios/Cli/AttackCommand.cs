@@ -1,4 +1,6 @@
 using System.CommandLine;
+using FedSim.Composition;
+using FedSim.Scenario;
 using FedSim.Scenarios.Configuration;
 using FedSim.Scenarios.Running;
 
@@ -50,10 +52,21 @@ internal static class AttackCommand
                 context.Error.WriteLine($"{path}: the scenario lists no attacker; add an attacks: list, e.g. 'attacks: [{{kind: outsider}}, {{kind: server}}]' (see examples/README.md)");
                 return ExitCodes.InvalidInput;
             }
+            WarnOfUncoveredViews(context, path, loaded.Spec);
             var options = new RunOptions(parse.GetValue(output), Quiet: parse.GetValue(quiet), Overwrite: parse.GetValue(overwrite), Resume: parse.GetValue(resume));
             var outcome = await context.Services.RunAttack(loaded.Spec, Path.GetFullPath(path), options, cancellationToken);
             return outcome.Status == Reports.RunStatuses.Interrupted ? RunCommand.Interrupted(context, outcome, loaded.Spec, $"fedsim attack {path}{SetOption.Echo(sets)}") : ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A DP run whose attackers audit a view its mechanisms do not cover (central DP and a server attacker) is valid,
+    /// but its audits there are not checked against ε: say so before it runs, and which mechanism would cover them.
+    /// </summary>
+    public static void WarnOfUncoveredViews(CliContext context, string path, ScenarioSpec scenario)
+    {
+        foreach (string warning in ScenarioComposition.PrivacyCoverage(scenario).UncoveredAttackers(scenario.Attacks))
+            context.Error.WriteLine($"fedsim: warning: {path}: {warning}");
     }
 }

@@ -43,6 +43,7 @@ internal static class ValidateCommand
                 {
                     context.Out.WriteLine($"{path}: ok");
                     context.Out.WriteLine($"  {Summarize(loaded.Spec!)}");
+                    AttackCommand.WarnOfUncoveredViews(context, path, loaded.Spec!);
                 }
                 else
                 {

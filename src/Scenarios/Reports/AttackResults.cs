@@ -16,7 +16,11 @@ public sealed record DpBoundEntry(
     [property: JsonPropertyName("violations")] int Violations,
     [property: JsonPropertyName("point_estimate_exceedances")] int PointEstimateExceedances);
 
-/// <summary>One entry of attack.json: one attack, threat model and audited round.</summary>
+/// <summary>
+/// One entry of attack.json: one attack, threat model and audited round. <see cref="Epsilon"/> is the ε of the DP
+/// mechanism that covers this threat model's view (null when none does, <see cref="EpsilonBasis"/> saying why), and
+/// <see cref="DpBound"/> checks the audit against it.
+/// </summary>
 public sealed record AttackEntry(
     [property: JsonPropertyName("attack")] string Attack,
     [property: JsonPropertyName("threat_model")] string ThreatModel,
@@ -33,7 +37,10 @@ public sealed record AttackEntry(
     [property: JsonPropertyName("empirical_epsilon_lower_bound")] double EmpiricalEpsilon,
     [property: JsonPropertyName("delta")] double Delta,
     [property: JsonPropertyName("dp_bound")] DpBoundEntry? DpBound,
-    [property: JsonPropertyName("note")] string? Note);
+    [property: JsonPropertyName("note")] string? Note,
+    [property: JsonPropertyName("epsilon")] double? Epsilon,
+    [property: JsonPropertyName("epsilon_basis")] string EpsilonBasis,
+    [property: JsonPropertyName("tpr_at_fpr_convention")] string TprAtFprConvention);
 
 /// <summary>
 /// What <c>fedsim attack</c> writes beside the usual results: attack.json (one entry per attack, threat model and
@@ -88,7 +95,8 @@ public static class AttackResults
         var m = a.Metrics;
         var dp = a.Dp is { } d ? new DpBoundEntry(d.Epsilon, d.Delta, d.Holds, d.PointsChecked, d.Violations, d.PointEstimateExceedances) : null;
         return new AttackEntry(a.Attack, a.ThreatModel, a.Attacker, a.Round, m.Members, m.NonMembers, m.Auc, [a.AucLower, a.AucUpper],
-            m.TprAt0_1PctFpr, m.TprAt1PctFpr, m.Advantage, m.BalancedAccuracy, a.EmpiricalEpsilon, a.Delta, dp, a.Note);
+            m.TprAt0_1PctFpr, m.TprAt1PctFpr, m.Advantage, m.BalancedAccuracy, a.EmpiricalEpsilon, a.Delta, dp, a.Note,
+            a.Guarantee.Epsilon, a.Guarantee.Basis, RocCurve.TprAtFprConvention);
     }).ToArray();
 
     public static string Json(IEnumerable<AuditRecord> audits) => JsonSerializer.Serialize(Entries(audits), SummaryJson.Options) + "\n";
@@ -152,7 +160,7 @@ public static class AttackResults
             string.Create(Inv, $"{e.Auc:F3} [{e.AucInterval[0]:F3}, {e.AucInterval[1]:F3}]"),
             string.Create(Inv, $"{e.TprAt01PctFpr:P2}"), string.Create(Inv, $"{e.TprAt1PctFpr:P2}"), string.Create(Inv, $"{e.Advantage:F3}"),
             string.Create(Inv, $"{e.EmpiricalEpsilon:F2}"),
-            e.DpBound is { } d ? string.Create(Inv, $"{(d.Holds ? "holds" : "VIOLATED")} (eps {d.Epsilon:F2})") : "-",
+            e.DpBound is { } d ? string.Create(Inv, $"{(d.Holds ? "holds" : "VIOLATED")} (eps {d.Epsilon:F2})") : "n/a",
         }).ToList();
         var widths = header.Select((h, c) => lines.Select(l => l[c].Length).Append(h.Length).Max()).ToArray();
         var sb = new StringBuilder();
@@ -161,6 +169,10 @@ public static class AttackResults
         foreach (var l in lines) Line(l);
         foreach (var note in entries.Where(e => e.Note is not null).Select(e => $"{e.ThreatModel} {e.Attack}: {e.Note}").Distinct())
             sb.Append("note: ").Append(note).Append('\n');
+        // Say once per threat model why its DP bound is n/a, where a DP run leaves its view uncovered.
+        if (entries.Any(e => e.Epsilon is not null))
+            foreach (var uncovered in entries.Where(e => e.Epsilon is null).Select(e => $"{e.ThreatModel}: DP bound n/a: {e.EpsilonBasis}").Distinct())
+                sb.Append("note: ").Append(uncovered).Append('\n');
         return sb.ToString();
     }
 }

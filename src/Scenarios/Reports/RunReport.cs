@@ -119,7 +119,7 @@ public static class RunReport
             HtmlCell.Number(ReportUnits.Number(e.Advantage), e.Advantage), HtmlCell.Number(ReportUnits.Number(e.EmpiricalEpsilon, 2), e.EmpiricalEpsilon),
             HtmlCell.Text(e.DpBound is { } d
                 ? $"{(d.Holds ? "holds" : $"violated at {d.Violations} of {d.PointsChecked} points")} (ε = {ReportUnits.Number(d.Epsilon, 2)})"
-                : ReportUnits.Missing),
+                : $"n/a: {e.EpsilonBasis}"),
         ])).ToList();
         page.Table(new HtmlTable(columns, rows));
         page.Notes(attack.Entries.Where(e => e.Note is not null).Select(e => $"{e.ThreatModel} {e.Attack} (round {e.Round}): {e.Note}").Distinct());

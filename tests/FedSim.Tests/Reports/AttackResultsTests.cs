@@ -12,7 +12,8 @@ public sealed class AttackResultsTests
     {
         var examples = Enumerable.Range(0, 60).Select(i => new AuditExample(i, i % 2 == 0, device is { } d ? (int)d : i / 20)).ToArray();
         var scores = examples.Select(e => (e.IsMember ? edge : 0) + (e.Index % 7) * 0.1).ToArray();
-        return AuditJudge.Judge(attack, threat, threat == ThreatModels.Server ? 1 : 0, round, examples, scores, epsilon, 1e-5, device, note);
+        var guarantee = epsilon is null ? new ViewGuarantee(null, null, "no DP mechanism is on") : new ViewGuarantee(epsilon, 1e-5, "central DP");
+        return AuditJudge.Judge(attack, threat, threat == ThreatModels.Server ? 1 : 0, round, examples, scores, guarantee, 1e-5, device, note);
     }
 
     private static readonly AuditRecord[] Audits =

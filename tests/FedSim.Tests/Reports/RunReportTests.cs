@@ -98,8 +98,8 @@ public sealed class RunReportTests
         var scores = examples.Select(e => (e.IsMember ? 0.6 : 0) + (e.Index % 7) * 0.1).ToArray();
         var audits = new[]
         {
-            AuditJudge.Judge(AttackNames.Loss, ThreatModels.Outsider, 0, 10, examples, scores, 4, 1e-5),
-            AuditJudge.Judge(AttackNames.Confidence, ThreatModels.Outsider, 0, 10, examples, scores, 4, 1e-5),
+            AuditJudge.Judge(AttackNames.Loss, ThreatModels.Outsider, 0, 10, examples, scores, new ViewGuarantee(4, 1e-5, "central DP"), 1e-5),
+            AuditJudge.Judge(AttackNames.Confidence, ThreatModels.Outsider, 0, 10, examples, scores, new ViewGuarantee(4, 1e-5, "central DP"), 1e-5),
         };
 
         // Execute

@@ -49,10 +49,15 @@ public sealed class AuditJudge
     }
 
     /// <summary>Scores the attack's verdicts against the truth: metrics, AUC interval, ε lower bound and the DP bound check.</summary>
-    /// <param name="epsilon">The run's ε at this round, when it reports one (then the bound TPR ≤ e^ε·FPR + δ is checked).</param>
+    /// <param name="guarantee">The DP guarantee covering this threat model's view at this round; when it has an ε, the bound
+    /// TPR ≤ e^ε·FPR + δ is checked at its δ.</param>
+    /// <param name="auditDelta">The δ of the empirical ε lower bound where no guarantee applies (<c>audit.delta</c>).</param>
     public static AuditRecord Judge(string attack, string threatModel, int attacker, int round, IReadOnlyList<AuditExample> examples,
-        double[] scores, double? epsilon, double delta, long? device = null, string? note = null)
+        double[] scores, ViewGuarantee guarantee, double auditDelta, long? device = null, string? note = null)
     {
+        ArgumentNullException.ThrowIfNull(guarantee);
+        double delta = guarantee.Delta ?? auditDelta;
+        double? epsilon = guarantee.Epsilon;
         ArgumentNullException.ThrowIfNull(examples);
         ArgumentNullException.ThrowIfNull(scores);
         var isMember = examples.Select(e => e.IsMember).ToArray();
@@ -66,6 +71,6 @@ public sealed class AuditJudge
             dp = new DpCheck(eps, delta, report.Holds, report.PointsChecked, report.Violations.Count, report.PointEstimateExceedances.Count);
         }
         return new AuditRecord(attack, threatModel, attacker, round, metrics, lower, upper, DpBoundAudit.EmpiricalEpsilon(roc, delta), delta, dp,
-            device, note, examples.Select(e => (int)e.Index).ToArray(), isMember, examples.Select(e => e.Device).ToArray(), scores);
+            device, note, examples.Select(e => (int)e.Index).ToArray(), isMember, examples.Select(e => e.Device).ToArray(), scores, guarantee);
     }
 }

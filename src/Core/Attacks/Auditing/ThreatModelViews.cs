@@ -62,14 +62,18 @@ public sealed record ServerObservation(
 
 /// <summary>
 /// What the audit's judge (not the attack) knows about a round: the devices whose updates the model absorbed, so
-/// their training records are members from here on, and the DP guarantee the run reports (its <c>epsilon</c> and
-/// <c>delta</c> metrics, when the privacy stage adds them). Published every round, so the set of members survives
-/// audits that skip rounds.
+/// their training records are members from here on, and the DP guarantees that cover each view at this round
+/// (<see cref="PrivacyCoverage"/>): <see cref="Released"/> for outsiders and clients, <see cref="Updates"/> for the
+/// server. Published every round, so the set of members survives audits that skip rounds.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RoundTruth(
     [property: Id(0)] int Round,
     [property: Id(1)] long[] UsedDevices,
     [property: Id(2)] bool Audit,
-    [property: Id(3)] double? Epsilon = null,
-    [property: Id(4)] double? Delta = null);
+    [property: Id(3)] ViewGuarantee Released,
+    [property: Id(4)] ViewGuarantee Updates)
+{
+    /// <summary>The guarantee covering what <paramref name="threatModel"/> sees.</summary>
+    public ViewGuarantee GuaranteeFor(string threatModel) => PrivacyCoverage.SeesUpdates(threatModel) ? Updates : Released;
+}

@@ -72,21 +72,27 @@ public sealed class RocCurve
         return twiceArea / (2.0 * Members * NonMembers);
     }
 
+    /// <summary>How <see cref="TprAtFpr"/> reads the curve, in words (attack.json names it beside the figures).</summary>
+    public const string TprAtFprConvention =
+        "the largest TPR among the measured ROC points with FPR strictly below the limit (FPR = 0 for a limit of 0), no interpolation (Carlini et al. 2022)";
+
     /// <summary>
-    /// TPR at a fixed FPR: the largest TPR among the measured points with FPR ≤ <paramref name="maxFpr"/>, no
-    /// interpolation (the convention of Carlini et al. 2022's low-FPR tables). A tie block that would cross
-    /// the FPR limit does not count. When the audit has fewer than 1/maxFpr non-members only FPR = 0
-    /// qualifies, so read the figure together with <see cref="NonMembers"/>.
+    /// TPR at a fixed FPR: the largest TPR among the measured points with FPR &lt; <paramref name="maxFpr"/>, strictly,
+    /// no interpolation, as Carlini et al. 2022's code reads its low-FPR tables (tpr[fpr &lt; 0.001]). A tie block
+    /// that reaches the limit does not count. With exactly 1,000 non-members the 0.1 % figure is therefore the TPR at
+    /// no false positive; with fewer than 1/maxFpr non-members too, so read it together with <see cref="NonMembers"/>.
+    /// A limit of 0 asks for the TPR at no false positive (FPR = 0: nothing lies below it), and a limit of 1 admits
+    /// every point but the last.
     /// </summary>
     public double TprAtFpr(double maxFpr)
     {
         if (!(maxFpr >= 0 && maxFpr <= 1))
             throw new ArgumentOutOfRangeException(nameof(maxFpr), maxFpr, "the FPR limit must lie in [0, 1]");
-        // TPR never decreases along the curve, so the last point within the limit has the largest TPR.
+        // TPR never decreases along the curve, so the last point below the limit has the largest TPR.
         // Fpr[k] = fp/n and a limit written as a decimal such as 0.001 are both the correctly rounded value
         // of the same real number when the limit is exactly k/n, so the plain comparison is exact.
         double best = 0;
-        for (int k = 0; k < Count && Fpr[k] <= maxFpr; k++) best = Tpr[k];
+        for (int k = 0; k < Count && (Fpr[k] < maxFpr || Fpr[k] == 0); k++) best = Tpr[k];
         return best;
     }
 

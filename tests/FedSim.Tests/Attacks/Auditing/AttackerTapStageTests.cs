@@ -38,7 +38,8 @@ public sealed class AttackerTapStageTests
     private static async Task<RecordingChannel> Run(bool secureAggregation, params int[] rounds)
     {
         var channel = new RecordingChannel();
-        var tap = new AttackerTapStage(All, channel, every: 3, lastRound: 4, secureAggregation, epsilonDelta: 1e-6);
+        var tap = new AttackerTapStage(All, channel, every: 3, lastRound: 4, secureAggregation,
+            new PrivacyCoverage(Central: true, Local: false, secureAggregation, Delta: 1e-6));
         foreach (int r in rounds) await tap.RunAsync(Round(r), CancellationToken.None);
         return channel;
     }
@@ -55,7 +56,10 @@ public sealed class AttackerTapStageTests
         Assert.Equal([false, false, true, true], channel.Outsider.Select(o => o.Release is not null));
         Assert.Equal([3.5f, -0.5f], channel.Outsider[2].Release!.Weights);
         Assert.All(channel.Outsider, o => Assert.Equal([7L], o.Truth.UsedDevices));
-        Assert.All(channel.Outsider, o => Assert.Equal((2.5, 1e-6), (o.Truth.Epsilon, o.Truth.Delta)));
+        Assert.All(channel.Outsider, o => Assert.Equal((2.5, 1e-6), (o.Truth.Released.Epsilon, o.Truth.Released.Delta)));
+        // Central DP noises the released model only: the server's view of the same rounds carries no ε.
+        Assert.All(channel.Server, o => Assert.Null(o.Truth.GuaranteeFor(ThreatModels.Server).Epsilon));
+        Assert.All(channel.Server, o => Assert.StartsWith("central DP does not protect individual updates", o.Truth.Updates.Basis));
     }
 
     [Fact]
@@ -63,7 +67,8 @@ public sealed class AttackerTapStageTests
     {
         // Prepare: a run without DP reports no epsilon, so there is no bound to check at any δ.
         var channel = new RecordingChannel();
-        var tap = new AttackerTapStage(All, channel, every: 1, lastRound: 1, secureAggregation: false, epsilonDelta: 1e-6);
+        var tap = new AttackerTapStage(All, channel, every: 1, lastRound: 1, secureAggregation: false,
+            new PrivacyCoverage(Central: false, Local: false, SecureAggregation: false, Delta: 1e-6));
         var round = Round(1);
         round.Metrics.Clear();
 
@@ -71,7 +76,8 @@ public sealed class AttackerTapStageTests
         await tap.RunAsync(round, CancellationToken.None);
 
         // Assert
-        Assert.All(channel.Outsider, o => Assert.Equal((null, null), (o.Truth.Epsilon, o.Truth.Delta)));
+        Assert.All(channel.Outsider, o => Assert.Equal((null, null), (o.Truth.Released.Epsilon, o.Truth.Released.Delta)));
+        Assert.All(channel.Outsider, o => Assert.StartsWith("no DP mechanism is on", o.Truth.Released.Basis));
     }
 
     [Fact]

@@ -54,8 +54,8 @@ public sealed class AuditJudgeTests
         double[] membersLow = membersHigh.Select(s => -s).ToArray();
 
         // Execute
-        var right = AuditJudge.Judge("loss", ThreatModels.Outsider, 0, 5, set.Examples, membersHigh, epsilon: null, delta: 1e-5);
-        var inverted = AuditJudge.Judge("loss", ThreatModels.Outsider, 0, 5, set.Examples, membersLow, epsilon: null, delta: 1e-5);
+        var right = AuditJudge.Judge("loss", ThreatModels.Outsider, 0, 5, set.Examples, membersHigh, new ViewGuarantee(null, null, "no DP"), auditDelta: 1e-5);
+        var inverted = AuditJudge.Judge("loss", ThreatModels.Outsider, 0, 5, set.Examples, membersLow, new ViewGuarantee(null, null, "no DP"), auditDelta: 1e-5);
 
         // Assert: never silently flipped into a strong attack.
         Assert.Equal(1.0, right.Metrics.Auc);
@@ -75,8 +75,8 @@ public sealed class AuditJudgeTests
         double[] perfect = set.Examples.Select(e => e.IsMember ? 1.0 : 0.0).ToArray();
 
         // Execute
-        var tight = AuditJudge.Judge("loss", ThreatModels.Outsider, 0, 5, set.Examples, perfect, epsilon: 0.1, delta: 1e-5);
-        var loose = AuditJudge.Judge("loss", ThreatModels.Outsider, 0, 5, set.Examples, perfect, epsilon: 10, delta: 1e-5);
+        var tight = AuditJudge.Judge("loss", ThreatModels.Outsider, 0, 5, set.Examples, perfect, new ViewGuarantee(0.1, 1e-5, "central DP"), auditDelta: 1e-5);
+        var loose = AuditJudge.Judge("loss", ThreatModels.Outsider, 0, 5, set.Examples, perfect, new ViewGuarantee(10, 1e-5, "central DP"), auditDelta: 1e-5);
 
         // Assert
         Assert.False(tight.Dp!.Holds);

@@ -143,7 +143,7 @@ public sealed class RocCurveTests
     }
 
     [Fact]
-    public void Tpr_at_fpr_takes_the_best_measured_point_within_the_limit()
+    public void Tpr_at_fpr_takes_the_best_measured_point_strictly_below_the_limit()
     {
         // Prepare: 4 members, 1000 non-members (scores 0..999). Members at 1000.5 (above all), 998.5 (one
         // non-member above it), 997.5 (two above it) and −1 (below all). Hand-computed points (TP, FP):
@@ -152,15 +152,16 @@ public sealed class RocCurveTests
         var nonMembers = Enumerable.Range(0, 1000).Select(i => (double)i).ToArray();
         var roc = RocCurve.From(AuditScores.FromGroups(members, nonMembers));
 
-        // Execute / Assert
-        Assert.Equal(0.25, roc.TprAtFpr(0.0));
+        // Execute / Assert: FPR < limit, strictly (Carlini et al.'s tpr[fpr < 0.001]): with exactly 1,000 non-members the
+        // 0.1 % figure admits no false positive, so it is the TPR at FPR 0.
+        Assert.Equal(0.25, roc.TprAtFpr(0.0)); // a limit of 0: the TPR at no false positive
         Assert.Equal(0.25, roc.TprAtFpr(0.0009));
-        Assert.Equal(0.5, roc.TprAtFpr(0.001));
+        Assert.Equal(0.25, roc.TprAtFpr(0.001));
         Assert.Equal(0.5, roc.TprAtFpr(0.0019));
-        Assert.Equal(0.75, roc.TprAtFpr(0.002));
+        Assert.Equal(0.5, roc.TprAtFpr(0.002));
+        Assert.Equal(0.75, roc.TprAtFpr(0.0021));
         Assert.Equal(0.75, roc.TprAtFpr(0.01));
-        Assert.Equal(0.75, roc.TprAtFpr(0.999));
-        Assert.Equal(1.0, roc.TprAtFpr(1.0));
+        Assert.Equal(0.75, roc.TprAtFpr(1.0));
     }
 
     [Fact]
@@ -172,10 +173,10 @@ public sealed class RocCurveTests
         var nonMembers = new double[] { 5, 5 }.Concat(Enumerable.Repeat(0.0, 98)).ToArray();
         var roc = RocCurve.From(AuditScores.FromGroups(members, nonMembers));
 
-        // Execute / Assert: at 1 % FPR only the empty rule qualifies.
+        // Execute / Assert: below 2 % FPR only the empty rule qualifies; the block counts once the limit passes 2 %.
         Assert.Equal(0.0, roc.TprAtFpr(0.01));
-        Assert.Equal(0.0, roc.TprAtFpr(0.019));
-        Assert.Equal(1.0, roc.TprAtFpr(0.02));
+        Assert.Equal(0.0, roc.TprAtFpr(0.02));
+        Assert.Equal(1.0, roc.TprAtFpr(0.0201));
     }
 
     [Fact]
