@@ -3,6 +3,7 @@ using FedSim.Attackers;
 using FedSim.Scenario;
 using FedSim.GrainInterfaces;
 using FedSim.Privacy;
+using FedSim.Rounds;
 using FedSim.Scenarios.Running;
 
 namespace FedSim.ClusterTests;
@@ -137,6 +138,42 @@ public sealed class AttackerClusterTests(OneSiloCluster one)
             Assert.Equal(1e-3, a.Dp!.Delta);
             Assert.Equal(1e-3, a.Delta);
             Assert.True(a.Dp.Epsilon > 0);
+        });
+    }
+
+    [Fact]
+    public async Task Under_central_dp_the_outsider_is_checked_against_its_epsilon_and_the_server_carries_none_with_the_reason()
+    {
+        // Prepare: DP-FedAvg at δ = 1e-3 (Poisson sampling, as its accountant needs); an outsider and a server attacker.
+        var scenario = TestScenarios.SmallSynthetic(devices: 12, rounds: 2, seed: 43);
+        scenario.Training.Sampling = new PoissonSamplingOptions { Rate = 0.5 };
+        scenario.Privacy = new PrivacySpec
+        {
+            Delta = 1e-3,
+            Central = new CentralDpSpec { NoiseMultiplier = 1.2, Clipping = new FixedClippingOptions { ClipNorm = 0.5 } },
+        };
+        scenario.Audit = new AuditSpec { Every = 2, Members = 100 };
+        scenario.Attacks = [new OutsiderAttackerOptions { Attacks = [AttackNames.Loss] }, new ServerAttackerOptions()];
+
+        // Execute
+        var reports = await Audit("attack-central-dp", scenario);
+
+        // Assert: central DP protects the released model, which the outsider queries ...
+        Assert.All(reports, r => Assert.Empty(r.Failures));
+        Assert.NotEmpty(reports[0].Audits);
+        Assert.All(reports[0].Audits, outsider =>
+        {
+            Assert.True(outsider.Guarantee.Epsilon > 0);
+            Assert.Equal(outsider.Guarantee.Epsilon, outsider.Dp!.Epsilon);
+            Assert.Equal(1e-3, outsider.Dp.Delta);
+        });
+        // ... not the raw updates the server receives: no ε, no bound check, and the reason.
+        Assert.NotEmpty(reports[1].Audits);
+        Assert.All(reports[1].Audits, server =>
+        {
+            Assert.Null(server.Guarantee.Epsilon);
+            Assert.Null(server.Dp);
+            Assert.StartsWith("central DP does not protect individual updates from the server", server.Guarantee.Basis);
         });
     }
 }
