@@ -65,10 +65,14 @@ public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, I
         }
     }
 
-    /// <summary>What the server sees: under secure aggregation the individual updates are not part of the view at all.</summary>
+    /// <summary>
+    /// What the server holds: every update it received (none under secure aggregation, where it decodes only their
+    /// sum) and the aggregate as it computed it, before central DP's noise (which it adds itself, the released model
+    /// being the only thing that noise protects).
+    /// </summary>
     private ServerObservation ServerView(RoundResults round)
     {
-        var aggregate = round.Update is { } u ? u.Select(v => (float)v).ToArray() : new float[round.GlobalWeights.Length];
+        var aggregate = (round.UpdateBeforeNoise ?? round.Update) is { } u ? u.Select(v => (float)v).ToArray() : new float[round.GlobalWeights.Length];
         var individual = secureAggregation
             ? null
             : new ValueList<ObservedUpdate>(round.Results.Select(r => new ObservedUpdate(r.DeviceId, r.Delta, r.Examples)));

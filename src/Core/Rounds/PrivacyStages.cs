@@ -49,7 +49,7 @@ public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAc
         double m = accounting.ExpectedParticipants;
         double noiseMultiplier = clipping.UpdateNoiseMultiplier(central.NoiseMultiplier, m);
 
-        var (update, used, unclipped) = await Task.Run(() =>
+        var (update, beforeNoise, used, unclipped) = await Task.Run(() =>
         {
             var sum = new double[parameters];
             IReadOnlyList<long> contributors;
@@ -72,14 +72,16 @@ public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAc
                 }
                 contributors = round.Results.Select(r => r.DeviceId).ToList();
             }
+            var beforeNoise = sum.Select(v => v / m).ToArray();
             var noise = new DeterministicRandom(Seeds.Derive(round.Context.ExperimentSeed, round.Context.Round, Seeds.None, SeedPurpose.Noise));
             GaussianNoise.AddTo(sum, GaussianNoise.StandardDeviation(noiseMultiplier, clipNorm), noise);
             for (int i = 0; i < parameters; i++) sum[i] /= m;
-            return (sum, contributors, fitted);
+            return (sum, beforeNoise, contributors, fitted);
         }, cancellationToken);
 
         // Even an empty cohort releases noise: the mechanism runs every round, whoever was drawn.
         round.Update = update;
+        round.UpdateBeforeNoise = beforeNoise;
         round.Used = used;
         round.Metrics.Add(new RoundMetric("used", used.Count));
         round.Metrics.Add(new RoundMetric("clip_norm", clipNorm));

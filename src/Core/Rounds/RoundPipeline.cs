@@ -28,6 +28,12 @@ public sealed class RoundResults(RoundContext context, float[] globalWeights, IR
     /// <summary>The combined update (null: nothing usable, the model stays).</summary>
     public double[]? Update { get; set; }
 
+    /// <summary>
+    /// The combined update as the server computed it before central DP added its noise (null without central DP):
+    /// the server holds it, so the server's attacker is handed it instead of the noised <see cref="Update"/>.
+    /// </summary>
+    public double[]? UpdateBeforeNoise { get; set; }
+
     /// <summary>Devices whose updates the aggregator used.</summary>
     public IReadOnlyList<long> Used { get; set; } = [];
 
