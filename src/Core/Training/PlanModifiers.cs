@@ -85,7 +85,8 @@ public sealed record BackdoorTrigger(
 /// batch is Poisson-sampled (every example independently with probability q = B/n, which the accountant assumes),
 /// every example's gradient over all parameters is clipped to L2 norm <see cref="ClipNorm"/> (factor
 /// min(1, C / (‖g‖ + 10⁻⁶))), the clipped gradients are summed, Gaussian noise N(0, (z·C)²) is added to every
-/// coordinate, and the sum is divided by the expected batch size B.
+/// coordinate, and the sum is divided by the expected batch size q·n = min(B, n) (B alone would shrink the steps of a
+/// device with fewer than B examples, which takes all of them every step).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DpSgd([property: Id(0)] double ClipNorm, [property: Id(1)] double NoiseMultiplier) : PlanModifier

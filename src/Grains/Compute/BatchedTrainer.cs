@@ -131,7 +131,7 @@ public static class BatchedTrainer
         var parameters = StackParameters(layout, globals, k, device);
         using var optimizer = StackedOptimizer.For(plan, parameters, device);
         var gradientHooks = new StackedGradientHooks(hooks, layout, jobs, order, globals, device);
-        using var gradients = CohortGradients.For(dp, layout, jobs, order, plan.BatchSize, device);
+        using var gradients = CohortGradients.For(dp, layout, jobs, order, schedules, device);
         using var grad = torch.enable_grad();
         var lossSum = torch.zeros(k, device: device);
         using var input = gatherOnDevice
@@ -258,9 +258,9 @@ public static class BatchedTrainer
     /// </summary>
     private abstract class CohortGradients : IDisposable
     {
-        public static CohortGradients For(TrainingHook.DpSgdHook? dp, ModelLayout layout, IReadOnlyList<TrainingJob> jobs, int[] order, int expectedBatch,
-            torch.Device device)
-            => dp is null ? new Autograd(order.Length) : new Private(dp, layout, jobs, order, expectedBatch, device);
+        public static CohortGradients For(TrainingHook.DpSgdHook? dp, ModelLayout layout, IReadOnlyList<TrainingJob> jobs, int[] order,
+            IReadOnlyList<MinibatchSchedule> schedules, torch.Device device)
+            => dp is null ? new Autograd(order.Length) : new Private(dp, layout, jobs, order, order.Select(j => schedules[j].ExpectedBatch).ToArray(), device);
 
         /// <summary>Whether each example's loss is weighted 1 / batch size (a mean) rather than 1 (a sum).</summary>
         public abstract bool MeanLoss { get; }
@@ -291,13 +291,13 @@ public static class BatchedTrainer
             public override Tensor StepLoss(Tensor perDevice) => perDevice;
         }
 
-        /// <summary>DP-SGD sums per-example losses (weight 1) and divides by the expected batch after clipping and noise.</summary>
-        private sealed class Private(TrainingHook.DpSgdHook dp, ModelLayout layout, IReadOnlyList<TrainingJob> jobs, int[] order, int expectedBatch,
+        /// <summary>DP-SGD sums per-example losses (weight 1) and divides by each device's expected batch after clipping and noise.</summary>
+        private sealed class Private(TrainingHook.DpSgdHook dp, ModelLayout layout, IReadOnlyList<TrainingJob> jobs, int[] order, int[] expectedBatches,
             torch.Device device) : CohortGradients
         {
             private readonly DpNoise[] _noise = order.Select(j => new DpNoise(jobs[j].Seed, device)).ToArray();
-            // Held for the whole cohort: never a temporary Scalar in a native call (see HeldScalars).
-            private readonly Scalar _expectedBatch = ((long)expectedBatch).ToScalar();
+            // Each stacked device's expected batch, in stacking order [K] (float32, as the gradients they divide).
+            private readonly Tensor _expectedBatches = torch.tensor(expectedBatches.Select(b => (float)b).ToArray(), device: device);
 
             public override bool MeanLoss => false;
 
@@ -305,14 +305,14 @@ public static class BatchedTrainer
 
             public override Tensor[] Backward(Tensor[] parameters, Tensor perDevice, List<TapedLayer>? tape, Tensor weights, int active)
                 => dp.StackedGradients(layout, perDevice.sum(), tape!, weights,
-                    torch.stack(_noise.Take(active).Select(s => s.Next(layout.Count)).ToArray()), expectedBatch);
+                    torch.stack(_noise.Take(active).Select(s => s.Next(layout.Count)).ToArray()), _expectedBatches.narrow(0, 0, active));
 
-            public override Tensor StepLoss(Tensor perDevice) => perDevice.div(_expectedBatch);
+            public override Tensor StepLoss(Tensor perDevice) => perDevice.div(_expectedBatches.narrow(0, 0, perDevice.shape[0]));
 
             public override void Dispose()
             {
                 foreach (var stream in _noise) stream.Dispose();
-                _expectedBatch.Dispose();
+                _expectedBatches.Dispose();
             }
         }
     }

@@ -47,6 +47,12 @@ internal sealed class MinibatchSchedule
     /// <summary>Poisson batches: q = min(1, B / n); null for shuffled fixed-size batches.</summary>
     public double? SamplingRate { get; }
 
+    /// <summary>
+    /// The expected size of a Poisson batch, q·n = min(B, n): what DP-SGD divides its noised sum by. A device with
+    /// fewer examples than B takes all of them every step, so dividing by B would shrink its steps by n/B.
+    /// </summary>
+    public int ExpectedBatch => Math.Min(_batchSize, _shardIndices.Length);
+
     /// <summary>The largest batch of any step (B for fixed-size batches): the width a trainer's buffers need.</summary>
     public int MaxBatch { get; }
 

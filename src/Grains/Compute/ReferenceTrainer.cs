@@ -51,7 +51,7 @@ public static class ReferenceTrainer
         foreach (var p in parameters) p.grad?.zero_(); // a call that failed mid-way may have left gradients behind
         using var optimizer = ModuleOptimizer.For(plan, parameters);
         var batches = new HostBatches(job, layout, schedule, hooks, device);
-        using var gradients = dp is null ? (StepGradients)new Autograd(device) : new Private(dp, layout, job.Seed, plan.BatchSize, device);
+        using var gradients = dp is null ? (StepGradients)new Autograd(device) : new Private(dp, layout, job.Seed, schedule.ExpectedBatch, device);
         for (int t = 0; t < schedule.Steps; t++)
         {
             using var stepScope = torch.NewDisposeScope();

@@ -133,20 +133,22 @@ internal abstract class TrainingHook
 
         /// <summary>
         /// Each parameter's private gradient for the first <paramref name="active"/> stacked devices, [active, ...shape],
-        /// from a summed loss, its forward tape, the real-example mask [active, B] and the devices' noise [active, total].
+        /// from a summed loss, its forward tape, the real-example mask [active, B], the devices' noise [active, total] and
+        /// their expected batches [active] (<see cref="MinibatchSchedule.ExpectedBatch"/>).
         /// </summary>
-        public Tensor[] StackedGradients(ModelLayout layout, Tensor loss, IReadOnlyList<TapedLayer> tape, Tensor mask, Tensor noise, int expectedBatch)
+        public Tensor[] StackedGradients(ModelLayout layout, Tensor loss, IReadOnlyList<TapedLayer> tape, Tensor mask, Tensor noise, Tensor expectedBatches)
         {
             var sums = PerExampleGradients.ClippedSums(layout, loss, tape, mask, dp.ClipNorm, out _);
             using var noGrad = torch.no_grad();
             long active = mask.shape[0];
             using var standardDeviation = dp.NoiseStandardDeviation.ToScalar(); // held for the native calls (HeldScalars)
-            using var divisor = ((long)expectedBatch).ToScalar();
             for (int i = 0; i < sums.Length; i++)
             {
                 var info = layout.Parameters[i];
-                var n = noise.narrow(1, info.Offset, info.Count).reshape([active, .. info.Shape.Select(s => (long)s)]);
-                sums[i] = sums[i].add(n, standardDeviation).div_(divisor);
+                long[] shape = [active, .. info.Shape.Select(s => (long)s)];
+                var n = noise.narrow(1, info.Offset, info.Count).reshape(shape);
+                var divisors = expectedBatches.reshape([active, .. info.Shape.Select(_ => 1L)]);
+                sums[i] = sums[i].add(n, standardDeviation).div_(divisors);
             }
             return sums;
         }

@@ -97,6 +97,29 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Dp_sgd_on_a_device_smaller_than_the_batch_divides_by_its_expected_batch_not_by_b()
+    {
+        // Prepare: 5 examples, B = 8, so q = min(1, B/n) = 1 and every Poisson batch is the whole shard: the expected
+        // batch is q·n = 5. With clipping that never binds and no noise, DP-SGD is then exactly full-batch SGD (mean
+        // gradient over the 5), which the plain schedule also runs here (one batch of all 5 per epoch).
+        var spec = Spec(ModelKinds.Mlp);
+        var data = ComputeTestData.RandomImages(11, 5, Image, Classes);
+        var global = ModelLayout.Initialize(spec, 4);
+        var plain = ComputeTestData.Jobs(spec, Sgd, global, data, ComputeTestData.Shards(5), 7)[0];
+        var dp = plain with { Plan = Sgd.With(new DpSgd(ClipNorm: 1e6, NoiseMultiplier: 0)) };
+
+        // Execute
+        var sgd = BatchedTrainer.Train([plain], torch.CPU)[0];
+        var batched = BatchedTrainer.Train([dp], torch.CPU)[0];
+        var reference = ReferenceTrainer.Train(dp, torch.CPU);
+
+        // Assert
+        double scale = ComputeTestData.MaxAbs(sgd.Delta);
+        Assert.True(ComputeTestData.MaxAbsDiff(batched.Delta, sgd.Delta) / scale <= 1e-5, "batched DP-SGD is not full-batch SGD");
+        Assert.True(ComputeTestData.MaxAbsDiff(reference.Delta, sgd.Delta) / scale <= 1e-5, "reference DP-SGD is not full-batch SGD");
+    }
+
+    [Fact]
     public void Gradient_ascent_raises_the_loss_that_descent_lowers()
     {
         // Prepare
