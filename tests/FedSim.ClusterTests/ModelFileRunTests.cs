@@ -52,6 +52,7 @@ public sealed class ModelFileRunTests : IDisposable
         Assert.InRange(continuedAccuracy, trainedAccuracy - 0.03, 1.0);
         Assert.True(continuedAccuracy > freshAccuracy + 0.05, $"continued {continuedAccuracy}, fresh {freshAccuracy}, trained {trainedAccuracy}");
         Assert.Contains($"init: {model}", await File.ReadAllTextAsync(Path.Combine(continued, "scenario.yaml")));
+        Assert.False(File.Exists(Path.Combine(trained, DevicesPlot.FileName)), "devices.png without evaluation.per_device");
     }
 
     [Fact]
@@ -99,6 +100,9 @@ public sealed class ModelFileRunTests : IDisposable
         Assert.EndsWith(",test_accuracy", File.ReadLines(Path.Combine(output, ClientsCsv.FileName)).First());
         var personalized = rows.Where(r => r[0] == "4").Select(r => double.Parse(r[4], System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(personalized.Average(), metrics[3].Metric(Rounds.PersonalizationStage.Metric + "_mean")!.Value, precision: 12);
+        using var devicesPng = SkiaSharp.SKBitmap.Decode(Path.Combine(output, DevicesPlot.FileName));
+        Assert.Equal((1000, 500), (devicesPng.Width, devicesPng.Height));
+        Assert.Contains("Accuracy over devices", await File.ReadAllTextAsync(Path.Combine(output, RunReport.FileName)));
     }
 
     private static Task<int> RunAsync(string[] args) => FedSimCli.RunAsync(args, TextWriter.Null, TextWriter.Null);

@@ -12,10 +12,13 @@ using FedSim.Strategies.Algorithms;
 
 namespace FedSim.Composition;
 
-/// <summary>What per-device and personalized evaluation need from the compute pool (the coordinator supplies it).</summary>
+/// <summary>What per-device and personalized evaluation need from the compute pool and the devices (the coordinator supplies it).</summary>
 /// <param name="Correct">For weights and rows of a dataset: whether the model classifies each row right.</param>
 /// <param name="FineTune">For the global weights, the round and the devices: each device's copy fine-tuned on its own training records.</param>
-public sealed record DeviceEvaluationCompute(Func<float[], Dataset, int[], Task<bool[]>> Correct, Func<float[], int, IReadOnlyList<long>, Task<float[][]>> FineTune);
+/// <param name="KeptModels">For the global weights, the round and the devices: the personal model each device keeps after
+/// that round (the global weights for a device that has none yet).</param>
+public sealed record DeviceEvaluationCompute(Func<float[], Dataset, int[], Task<bool[]>> Correct, Func<float[], int, IReadOnlyList<long>, Task<float[][]>> FineTune,
+    Func<float[], int, IReadOnlyList<long>, Task<float[][]>> KeptModels);
 
 /// <summary>
 /// What the coordinator builds once from a scenario: the algorithm's parts, who is malicious, device profiles,
@@ -39,15 +42,20 @@ internal sealed class ExperimentSetup
     /// <summary>What DP-FedAvg's accountant assumes each round (null without central DP).</summary>
     public CentralDpAccounting? CentralAccounting { get; init; }
 
-    /// <summary>Per-device evaluation, then personalized evaluation when the scenario fine-tunes before testing.</summary>
+    /// <summary>
+    /// Per-device evaluation, then personalized evaluation when the scenario personalizes: of the personal models the
+    /// devices keep (Ditto), else of copies fine-tuned for the test.
+    /// </summary>
     private static IEnumerable<IRoundStage> DeviceEvaluationStages(ScenarioSpec scenario, DeviceTests tests, DeviceEvaluationCompute compute)
     {
         // Round 0 of the purpose's stream: apart from the holdout coin (Seeds.None), the same sample every round.
         var evaluated = DeviceTestSplit.Evaluated(scenario.Devices, scenario.Evaluation.MaxDevices, Seeds.Derive(scenario.Seed, 0, Seeds.None, SeedPurpose.DeviceEvaluation));
         yield return new DeviceEvaluationStage((weights, rows) => compute.Correct(weights, tests.Source, rows), tests, evaluated,
             scenario.Evaluation.Every, scenario.Training.Rounds);
-        if (scenario.Personalization.LocalSteps > 0)
-            yield return new PersonalizationStage(compute.FineTune, async (weights, device) =>
+        var personalization = scenario.Personalization;
+        if (personalization.IsOn)
+            yield return new PersonalizationStage(
+                personalization.KeptModelTraining(ScenarioComposition.Training(scenario)) is null ? compute.FineTune : compute.KeptModels, async (weights, device) =>
             {
                 var rows = tests.Rows[device];
                 var right = await compute.Correct(weights, tests.Source, rows);

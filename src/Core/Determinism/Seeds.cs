@@ -23,6 +23,8 @@ public enum SeedPurpose
     DeviceEvaluation = 16,
     /// <summary>Personalized evaluation: a device's fine-tuning minibatches.</summary>
     Personalization = 17,
+    /// <summary>Ditto: the minibatches of a sampled device's personal-model training.</summary>
+    PersonalTraining = 18,
     // 20+: membership-inference audits (a gap left so other features' new purposes keep their own numbers).
     /// <summary>The per-record coin that holds a record out of its device's training for the audit.</summary>
     AuditHoldout = 20,

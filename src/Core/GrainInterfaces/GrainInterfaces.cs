@@ -24,6 +24,12 @@ public interface IDeviceGrain : IGrainWithStringKey
     /// <summary>Number of local training samples (metadata only, never the samples themselves).</summary>
     Task<int> GetExampleCountAsync(ScenarioSpec scenario);
 
+    /// <summary>
+    /// The personal model the device keeps (Ditto) as it stood after round <paramref name="round"/>, for its
+    /// personalized evaluation; null when it has never trained one. It answers from its stored state at once.
+    /// </summary>
+    Task<float[]?> GetPersonalModelAsync(int round);
+
     // Secure aggregation (Bonawitz et al. 2017), driven by the coordinator, which relays every message between
     // devices as the paper's server does. Each answers the device's next protocol message, or null when the device
     // has gone silent (it vanished, lost its round, or refused because too few share holders were left).

@@ -2,7 +2,7 @@ using FedSim.Data;
 
 namespace FedSim.Rounds;
 
-/// <summary>One device's accuracy of the global model on its own test records, and of its fine-tuned copy when personalized.</summary>
+/// <summary>One device's accuracy of the global model on its own test records, and of its personalized model (fine-tuned copy or Ditto's kept model) when personalized.</summary>
 [GenerateSerializer, Immutable]
 public sealed record DeviceAccuracy([property: Id(0)] long Device, [property: Id(1)] int Examples, [property: Id(2)] double Accuracy,
     [property: Id(3)] double? Personalized = null);

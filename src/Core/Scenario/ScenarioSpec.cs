@@ -60,15 +60,8 @@ public sealed class ScenarioSpec
     [Id(21), Description("Membership-inference attackers, each with its threat model (kind: outsider, server, client) and its attacks; run by `fedsim attack`.")]
     public Attacks.Auditing.AttackerOptions[] Attacks { get; set; } = [];
 
-    [Id(22), Description("Personalized evaluation (with evaluation.per_device): each evaluated device fine-tunes its copy of the global model before it is tested.")]
-    public PersonalizationSpec Personalization { get; set; } = new();
-}
-
-[GenerateSerializer]
-public sealed class PersonalizationSpec
-{
-    [Id(0), Description("Local steps (minibatches of training.batch_size, with the training optimizer and learning rate) each evaluated device fine-tunes the global model on its own training records before its own test; 0 = off. Adds personalized_accuracy_mean/_p10/_min.")]
-    public int LocalSteps { get; set; }
+    [Id(22), Description("Personalized evaluation (with evaluation.per_device): personalization.kind finetune (each evaluated device fine-tunes a copy of the global model before its test) or ditto (devices keep personal models they train whenever sampled), and personalization.local_steps.")]
+    public Rounds.Personalization.PersonalizationOptions Personalization { get; set; } = new Rounds.Personalization.FineTuneOptions();
 }
 
 [GenerateSerializer]

@@ -19,6 +19,21 @@ public sealed record ProximalTerm([property: Id(0)] float Mu) : PlanModifier
 }
 
 /// <summary>
+/// Ditto's personal objective (Li, Hu, Beirami and Smith 2021, "Ditto: Fair and Robust Federated Learning Through
+/// Personalization", Algorithm 1): F_k(v) + λ/2·‖v − w^t‖², i.e. every gradient gains λ·(v − w^t). The job starts from the
+/// device's personal model v, so the anchor w^t, the round's global model, rides on the job as
+/// <see cref="GlobalVector"/> (FedProx's <see cref="ProximalTerm"/> anchors at the starting weights instead).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record DittoProximalTerm([property: Id(0)] float Lambda) : PlanModifier
+{
+    /// <summary>Name of the per-device input vector holding the global model w^t (flat, canonical weight layout).</summary>
+    public const string GlobalVector = "ditto.global";
+
+    public override string ToString() => $"ditto(lambda={Lambda:R})";
+}
+
+/// <summary>
 /// SCAFFOLD (Karimireddy et al. 2020, Algorithm 1 line 10): every local gradient gains the device's
 /// correction c − c_i, a per-device vector that rides on the job as <see cref="DeviceVector"/>.
 /// </summary>

@@ -52,6 +52,7 @@ internal abstract class TrainingHook
     private static TrainingHook Create(PlanModifier modifier, ModelLayout layout, Data.Dataset data) => modifier switch
     {
         ProximalTerm p => new ProximalHook(p.Mu),
+        DittoProximalTerm d => new DittoHook(d.Lambda),
         ControlVariateCorrection => new ControlVariateHook(),
         LabelFlip f => f.Classes == layout.Spec.Classes ? new LabelFlipHook(f)
             : throw new ArgumentException($"label flip for {f.Classes} classes on a model with {layout.Spec.Classes}"),
@@ -77,6 +78,23 @@ internal abstract class TrainingHook
             using var drift = param.sub(start!);
             grad.add_(drift, alpha: _mu);
             GC.KeepAlive(_mu);
+        }
+    }
+
+    /// <summary>Ditto's personal update: g += λ·(v − w^t), with w^t the job's <see cref="DittoProximalTerm.GlobalVector"/>.</summary>
+    private sealed class DittoHook(float lambda) : TrainingHook
+    {
+        // Held, never a per-call temporary (see HeldScalars): freed with the hook, which outlives the training call.
+        private readonly Scalar _lambda = lambda.ToScalar();
+
+        public override bool AdjustsGradients => true;
+        public override string? DeviceVector => DittoProximalTerm.GlobalVector;
+
+        public override void AdjustGradient(Tensor grad, Tensor param, Tensor? start, Tensor? deviceVector)
+        {
+            using var drift = param.sub(deviceVector!);
+            grad.add_(drift, alpha: _lambda);
+            GC.KeepAlive(_lambda);
         }
     }
 

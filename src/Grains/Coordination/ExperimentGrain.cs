@@ -185,7 +185,7 @@ public sealed partial class ExperimentGrain(
         (weights, dataset) => ScoreAsync(weights, dataset, null),
         TrainRootAsync,
         new Attackers.GrainAttackerChannel(GrainFactory, this.GetPrimaryKeyString(), Scenario),
-        new DeviceEvaluationCompute(CorrectAsync, FineTuneAsync));
+        new DeviceEvaluationCompute(CorrectAsync, FineTuneAsync, KeptModelsAsync));
 
     /// <summary>
     /// Each device's copy of <paramref name="weights"/> after personalization.local_steps steps on its own shard, with
@@ -199,6 +199,18 @@ public sealed partial class ExperimentGrain(
         var trained = await Task.WhenAll(devices.Select(device => pool.TrainAsync(new TrainingJob(device, experimentData.Model, plan, weights,
             experimentData.Shard(device), Seeds.Derive(Scenario.Seed, round, device, SeedPurpose.Personalization), MaxSteps: steps))));
         return trained.Select(t => weights.Select((w, i) => w + t.Delta[i]).ToArray()).ToArray();
+    }
+
+    /// <summary>
+    /// The personal model each device keeps after <paramref name="round"/> (Ditto), asked of the devices themselves: it
+    /// is part of their stored state. A device that has never trained has none yet and is given <paramref name="weights"/>.
+    /// </summary>
+    private async Task<float[][]> KeptModelsAsync(float[] weights, int round, IReadOnlyList<long> devices)
+    {
+        string id = this.GetPrimaryKeyString();
+        var kept = await Task.WhenAll(devices.Select(device =>
+            GrainFactory.GetGrain<IDeviceGrain>(new DeviceKey(id, device).ToString()).GetPersonalModelAsync(round)));
+        return kept.Select(model => model ?? weights).ToArray();
     }
 
     /// <summary>Whether the model classifies each row right: one per-example pass through the pool for all devices' rows.</summary>

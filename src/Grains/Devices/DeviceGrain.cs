@@ -77,6 +77,14 @@ public sealed partial class DeviceGrain(IComputePool pool, ExperimentDataCache d
     public Task<int> GetExampleCountAsync(ScenarioSpec scenario)
         => Task.FromResult(data.Get(scenario).Shard(DeviceIndex).Count);
 
+    public async Task<float[]?> GetPersonalModelAsync(int round)
+    {
+        var state = await OpenStateStore().ReadBeforeAsync(round + 1);
+        // Asked only to be evaluated: release the activation as after a round, unless a round is still running here.
+        if (_inFlight == 0 && _secureRound is null) DeactivateOnIdle();
+        return state?.Vectors.GetValueOrDefault(Rounds.Personalization.DittoOptions.PersonalModelVector);
+    }
+
     private async Task TrainAndReportAsync(RoundAssignment a)
     {
         _inFlight++;

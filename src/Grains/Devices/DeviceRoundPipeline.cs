@@ -6,6 +6,10 @@ using FedSim.GrainInterfaces;
 using FedSim.Privacy;
 using FedSim.Rounds;
 using FedSim.Strategies;
+using FedSim.Determinism;
+using FedSim.Rounds.Personalization;
+using FedSim.Training;
+using System.Numerics.Tensors;
 
 namespace FedSim.Devices;
 
@@ -30,7 +34,7 @@ public enum DeliveryRoute
     SecureAggregation,
 }
 
-/// <summary>A device's stored state across rounds (SCAFFOLD's c_i, the DP-SGD steps taken), read and written by round.</summary>
+/// <summary>A device's stored state across rounds (SCAFFOLD's c_i, the DP-SGD steps taken, Ditto's personal model), read and written by round.</summary>
 public interface IDeviceStateStore
 {
     /// <summary>The newest version written before <paramref name="round"/>, so a replayed round reads what its first attempt read.</summary>
@@ -41,7 +45,7 @@ public interface IDeviceStateStore
 
 /// <summary>
 /// One round on one device, as a pipeline mirroring the coordinator's <see cref="RoundPipeline"/>: budget check → load
-/// state → build the job → train → the objective's after-training step → the local accountant → save state → the
+/// state → build the job (and Ditto's personal job) → train → the objective's after-training step → the local accountant → save state → the
 /// update (crafted when the device attacks alone). Delivery is the grain's: it only carries messages and storage. Each
 /// step is a small function of <see cref="DeviceSteps"/>, tested without a silo.
 /// </summary>
@@ -58,10 +62,16 @@ public sealed class DeviceRoundPipeline(IComputePool pool, ExperimentData data, 
         if (DeviceSteps.BudgetRefusal(round, stepsBefore) is { } reason) return new DeviceRoundOutcome.Declined(reason);
 
         var job = DeviceSteps.Job(round, state);
-        var result = await pool.TrainAsync(job);
+        var personalJob = DeviceSteps.PersonalJob(round, state);
+        // Both queued at once: the round's personal jobs form cohorts of their own on the pool, beside the global ones.
+        var training = pool.TrainAsync(job);
+        var personal = personalJob is null ? null : pool.TrainAsync(personalJob);
+        var result = await training;
+        var personalResult = personal is null ? null : await personal;
         trained?.Invoke();
         var outputs = round.Objective.AfterTraining(round.Broadcast, state, new LocalTrainingOutcome(result.Delta, result.Steps, job.Plan.LearningRate), a.Round);
         var (next, localEpsilon) = DeviceSteps.Account(round, stepsBefore, result.Steps, outputs.NextState, state);
+        if (personalResult is not null) next = DeviceSteps.KeepPersonalModel(round, next, state, personalJob!.GlobalWeights, personalResult);
         if (store is not null && next is not null) await store.WriteAsync(next);
 
         var update = DeviceSteps.Update(round, result, outputs, localEpsilon);
@@ -71,11 +81,12 @@ public sealed class DeviceRoundPipeline(IComputePool pool, ExperimentData data, 
 
 /// <summary>What one device knows for one round: the assignment and what follows from it and the scenario.</summary>
 /// <param name="Attack">The device's Byzantine attack; null for an honest device.</param>
+/// <param name="Personal">How it trains the personal model it keeps (Ditto); null when it keeps none.</param>
 public sealed record DeviceRound(long Device, RoundAssignment Assignment, ShardView Shard, DataFacts Facts, ClientObjective Objective,
-    IReadOnlyDictionary<string, float[]> Broadcast, LocalDpAccounting? LocalDp, ByzantineOptions? Attack)
+    IReadOnlyDictionary<string, float[]> Broadcast, LocalDpAccounting? LocalDp, ByzantineOptions? Attack, PersonalModelTraining? Personal = null)
 {
     /// <summary>Whether the round reads or writes the device's stored state.</summary>
-    public bool NeedsState => Objective.UsesDeviceState || LocalDp is not null;
+    public bool NeedsState => Objective.UsesDeviceState || LocalDp is not null || Personal is not null;
 
     public static DeviceRound For(RoundAssignment a, ExperimentData data, long device)
     {
@@ -84,8 +95,10 @@ public sealed record DeviceRound(long Device, RoundAssignment Assignment, ShardV
         var localDp = scenario.Privacy.Local is { } local
             ? LocalDpAccounting.For(local, scenario.Training.BatchSize, shard.Count, scenario.Privacy.Delta)
             : null;
-        return new DeviceRound(device, a, shard, data.Facts, scenario.Strategy.CreateObjective(ScenarioComposition.Training(scenario)),
-            a.Broadcast ?? new Dictionary<string, float[]>(), localDp, a.Byzantine is null ? null : scenario.Byzantine);
+        var training = ScenarioComposition.Training(scenario);
+        return new DeviceRound(device, a, shard, data.Facts, scenario.Strategy.CreateObjective(training),
+            a.Broadcast ?? new Dictionary<string, float[]>(), localDp, a.Byzantine is null ? null : scenario.Byzantine,
+            scenario.Personalization.IsOn ? scenario.Personalization.KeptModelTraining(training) : null);
     }
 }
 
@@ -118,6 +131,42 @@ public static class DeviceSteps
         var plan = round.Attack is null ? a.Plan : a.Plan.With(round.Attack.TrainingModifiers(round.Facts));
         return new TrainingJob(round.Device, a.Model, plan, a.Global.Weights, round.Shard, a.TrainingSeed,
             a.MaxSteps, round.Objective.DeviceInputs(round.Broadcast, state, a.Global.Weights.Length), a.Global.Id);
+    }
+
+    /// <summary>
+    /// Ditto's job for the personal model the device keeps: from that model (the round's global model the first time)
+    /// on its own records, pulled toward the round's global model, which rides along as the proximal term's anchor.
+    /// Honest local training, whatever the device does to its global update; only its own seed's minibatches.
+    /// </summary>
+    public static TrainingJob? PersonalJob(DeviceRound round, DeviceState? state)
+    {
+        if (round.Personal is not { } personal) return null;
+        var a = round.Assignment;
+        var kept = state?.Vectors.GetValueOrDefault(DittoOptions.PersonalModelVector);
+        return new TrainingJob(round.Device, a.Model, personal.Plan, kept ?? a.Global.Weights, round.Shard,
+            Seeds.Derive(a.Scenario.Seed, a.Round, round.Device, SeedPurpose.PersonalTraining), personal.Steps,
+            new Dictionary<string, float[]> { [DittoProximalTerm.GlobalVector] = a.Global.Weights },
+            // Starting from the global model, the job names it: the pool holds it once for every job that starts there.
+            kept is null ? a.Global.Id : null);
+    }
+
+    /// <summary>
+    /// The state to store with the trained personal model: the state this round produced (<paramref name="next"/>), or
+    /// else the one it read, carried over, with the personal model (<paramref name="start"/> + the job's delta) in it.
+    /// </summary>
+    public static DeviceState KeepPersonalModel(DeviceRound round, DeviceState? next, DeviceState? before, float[] start, TrainingResult personal)
+    {
+        var basis = next ?? before;
+        var model = new float[start.Length];
+        TensorPrimitives.Add(start, personal.Delta, model);
+        var kept = new DeviceState
+        {
+            Round = round.Assignment.Round,
+            Vectors = new(basis?.Vectors ?? new SortedDictionary<string, float[]>(), StringComparer.Ordinal),
+            Scalars = new(basis?.Scalars ?? new SortedDictionary<string, double>(), StringComparer.Ordinal),
+        };
+        kept.Vectors[DittoOptions.PersonalModelVector] = model;
+        return kept;
     }
 
     /// <summary>

@@ -126,7 +126,6 @@ public static class ScenarioRules
         new("evaluation.max_samples") { Minimum = 0 },
         new("evaluation.device_test_fraction") { ExclusiveMinimum = 0, ExclusiveMaximum = 1 },
         new("evaluation.max_devices") { Minimum = 0 },
-        new("personalization.local_steps") { Minimum = 0 },
         new("compute.device") { AllowedValues = ComputeDevices.All },
         new("compute.cohort_size") { Minimum = 0, Maximum = MaxCohortSize },
         new("compute.workers") { Minimum = 0, Maximum = MaxWorkers },
@@ -246,12 +245,13 @@ public static class ScenarioRules
                 foreach (var f in attacker.Check(ScenarioComposition.Attackers(spec), "attacks")) yield return new(f.Path, f.Message);
     }
 
-    /// <summary>Personalized evaluation tests each device on its own records, so it needs per-device evaluation.</summary>
+    /// <summary>Personalization's own checks: it needs per-device evaluation, and Ditto steps that converge.</summary>
     private static IEnumerable<Finding> Personalization(ScenarioSpec spec, Func<string, bool> isValid)
     {
-        if (isValid("personalization.local_steps") && spec.Personalization.LocalSteps > 0 && !spec.Evaluation.PerDevice)
-            yield return new("personalization.local_steps",
-                "personalization.local_steps fine-tunes each device's copy before testing it on its own records; set evaluation.per_device: true as well");
+        if (!isValid("personalization") || !isValid("evaluation.per_device")
+            || !new[] { "training.optimizer", "training.learning_rate", "training.momentum" }.All(isValid)) yield break;
+        foreach (var f in spec.Personalization.Check(ScenarioComposition.Training(spec), spec.Evaluation.PerDevice, "personalization"))
+            yield return new(f.Path, f.Message);
     }
 
     /// <summary>model.init names a file that exists; whether it fits the model is checked once the dataset is read (ModelFile).</summary>

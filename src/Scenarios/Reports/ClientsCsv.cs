@@ -48,7 +48,7 @@ public static class ClientsCsv
 /// <summary>
 /// device_accuracy.csv (per-device evaluation only): every evaluated device in every evaluation round, sampled or not:
 /// <c>round</c>, <c>device</c>, <c>test_examples</c> (its own test records), <c>test_accuracy</c> (of the model after the round),
-/// and with personalization <c>personalized_accuracy</c> (of its fine-tuned copy, on the same records).
+/// and with personalization <c>personalized_accuracy</c> (of its personalized model, on the same records).
 /// </summary>
 public static class DeviceAccuracyCsv
 {

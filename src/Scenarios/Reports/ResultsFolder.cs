@@ -8,7 +8,7 @@ public sealed record ResultPaths(
 
 /// <summary>
 /// A run's output folder: scenario.yaml (as run), metrics.csv, failures.csv and clients.csv (rewritten after every round), fedsim.log, and at the
-/// end devices.csv, summary.json (with the run's "status"), metrics.png and report.html (all of it on one page). Every file is written to a temporary name
+/// end devices.csv, summary.json (with the run's "status"), metrics.png, devices.png (per-device evaluation) and report.html (all of it on one page). Every file is written to a temporary name
 /// and renamed, so a crash leaves the previous complete version, never a truncated one. Thread-safe: the runner may
 /// report rounds from any thread.
 /// <para>
@@ -36,7 +36,7 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
     /// </summary>
     public static readonly IReadOnlyList<string> RunFileNames =
         [ScenarioFileName, MetricsCsv.FileName, SummaryJson.FileName, MetricsPlot.FileName, DevicesCsv.FileName, LogFileName, FailuresCsv.FileName, ClientsCsv.FileName,
-         Compute.ModelFile.WeightsFileName, Compute.ModelFile.ArchitectureFileName, DeviceAccuracyCsv.FileName, RunReport.FileName];
+         Compute.ModelFile.WeightsFileName, Compute.ModelFile.ArchitectureFileName, DeviceAccuracyCsv.FileName, DevicesPlot.FileName, RunReport.FileName];
 
     private readonly object _gate = new();
     // Keyed by round so a round replayed after a coordinator restart replaces its earlier report.
@@ -195,7 +195,8 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
 
     /// <summary>
     /// Finishes the folder, however the run ended (<see cref="RunSummaryInput.Status"/>): metrics.csv (again, to be
-    /// sure it holds every round), summary.json, metrics.png when there is a round to plot, and report.html. Returns the summary written.
+    /// sure it holds every round), summary.json, metrics.png when there is a round to plot, devices.png when a round evaluated
+    /// devices on their own records, and report.html. Returns the summary written.
     /// </summary>
     public RunSummary Complete(RunSummaryInput input)
     {
@@ -207,6 +208,7 @@ public sealed class ResultsFolder : IProgress<RoundReport>, IDisposable
         }
         var summary = RunSummary.Build(input, reports);
         if (reports.Count > 0) MetricsPlot.Save(Paths.Plot, reports, $"{input.Name} (seed {input.Seed})");
+        if (DevicesPlot.HasData(reports)) DevicesPlot.Save(Path.Combine(Directory, DevicesPlot.FileName), reports, $"{input.Name} (seed {input.Seed})");
         // Last of the results: a summary.json saying "completed" promises every other result file is in place.
         SummaryJson.Write(Paths.Summary, summary);
         // Then the page that shows them, read from summary.json as written (it shows every section the file has).

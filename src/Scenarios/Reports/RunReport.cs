@@ -9,7 +9,7 @@ public sealed record AttackSection(IReadOnlyList<AttackEntry> Entries, byte[] Ro
 /// <summary>
 /// report.html in a run's results folder: the run for a person to read, on one page that opens offline. It shows
 /// summary.json (how the run ended, accuracy, time, traffic, privacy), the accuracy and loss curves (metrics.png,
-/// embedded), the data's statistics, for <c>fedsim attack</c> the attack table and the ROC figure, any section
+/// embedded), the spread of accuracy over devices (devices.png, with per-device evaluation), the data's statistics, for <c>fedsim attack</c> the attack table and the ROC figure, any section
 /// summary.json holds that this page does not know by name (provenance, for one) as a key/value table, and links
 /// to the folder's files. It is written from the folder's summary.json after it, so it shows exactly what that says.
 /// </summary>
@@ -24,15 +24,17 @@ public static class RunReport
     /// <summary>Writes report.html into a run's folder from what the folder holds; returns its path.</summary>
     public static string Write(string directory, AttackSection? attack = null)
     {
-        string summaryPath = Path.Combine(directory, SummaryJson.FileName), plotPath = Path.Combine(directory, MetricsPlot.FileName);
+        string summaryPath = Path.Combine(directory, SummaryJson.FileName), plotPath = Path.Combine(directory, MetricsPlot.FileName),
+            devicesPath = Path.Combine(directory, DevicesPlot.FileName);
         JsonDocument? summary = null;
         try
         {
             if (File.Exists(summaryPath)) summary = JsonDocument.Parse(File.ReadAllText(summaryPath));
             byte[]? plot = File.Exists(plotPath) ? File.ReadAllBytes(plotPath) : null;
+            byte[]? devices = File.Exists(devicesPath) ? File.ReadAllBytes(devicesPath) : null;
             var files = FileNames(attack is not null).Where(f => Path.Exists(Path.Combine(directory, f))).ToList();
             string path = Path.Combine(directory, FileName);
-            AtomicFile.WriteAllText(path, Build(summary?.RootElement, plot, attack, files));
+            AtomicFile.WriteAllText(path, Build(summary?.RootElement, plot, attack, files, devices));
             return path;
         }
         catch (JsonException e)
@@ -45,14 +47,20 @@ public static class RunReport
         }
     }
 
-    /// <summary>The page for a run's summary.json (null when the folder has none), its plot, its attack results and the files beside it.</summary>
-    public static string Build(JsonElement? summary, byte[]? metricsPng, AttackSection? attack, IReadOnlyList<string> files)
+    /// <summary>
+    /// The page for a run's summary.json (null when the folder has none), its plot, its attack results, the files beside
+    /// it and, with per-device evaluation, devices.png.
+    /// </summary>
+    public static string Build(JsonElement? summary, byte[]? metricsPng, AttackSection? attack, IReadOnlyList<string> files, byte[]? devicesPng = null)
     {
         string name = summary is { } s && Text(s, "name") is { } n ? n : "run";
         var page = new HtmlPage($"FedSim {(attack is null ? "run" : "attack")}: {name}");
         if (summary is { } root) Summary(page, root);
         else page.Paragraph($"This folder has no {SummaryJson.FileName}: the run was killed before it could write one.", "warn");
         if (metricsPng is not null) page.Heading("Accuracy and loss per round").Figure(metricsPng, "test accuracy and loss per round");
+        if (devicesPng is not null)
+            page.Heading("Accuracy over devices", "each evaluated device on its own test records: mean, 10th to 90th percentile, worst device")
+                .Figure(devicesPng, "accuracy over devices per evaluated round");
         if (attack is not null) Attack(page, attack);
         if (summary is { } data) Details(page, data);
         if (files.Count > 0) page.Heading("Files").Links(files.Select(f => (f, f)));

@@ -29,7 +29,7 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
     {
         var data = new TheoryData<string, string>();
         foreach (var model in new[] { ModelKinds.Mlp, ModelKinds.Cnn })
-            foreach (var modifier in new[] { "proximal", "control-variate", "label-flip", "backdoor", "partial-work", "dp-sgd", "dp-sgd+proximal", "gradient-ascent" })
+            foreach (var modifier in new[] { "proximal", "control-variate", "label-flip", "backdoor", "partial-work", "dp-sgd", "dp-sgd+proximal", "gradient-ascent", "ditto" })
                 data.Add(model, modifier);
         return data;
     }
@@ -48,6 +48,11 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
         "dp-sgd" => (Sgd.With(new DpSgd(0.5, 0.8)), j => j),
         "dp-sgd+proximal" => (Sgd.With(new DpSgd(0.5, 0.8), new ProximalTerm(0.5f)), j => j with { MaxSteps = 3 }),
         "gradient-ascent" => (Sgd.With(new GradientAscent()), j => j),
+        // Each device's own anchor (the global model a Ditto job is pulled toward), away from where it starts.
+        "ditto" => (Sgd.With(new DittoProximalTerm(0.5f)), j => j with
+        {
+            DeviceVectors = new Dictionary<string, float[]> { [DittoProximalTerm.GlobalVector] = j.GlobalWeights.Zip(Vector(parameters, j.DeviceId), (w, v) => w + 4 * v).ToArray() },
+        }),
         _ => throw new ArgumentException(name),
     };
 
