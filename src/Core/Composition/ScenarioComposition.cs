@@ -64,7 +64,8 @@ public static class ScenarioComposition
         if (p.Local is { } l)
             parts.Add($"DP-SGD (example level, clip norm {l.ClipNorm:R}, z = {l.NoiseMultiplier:R}, Poisson batches of expected size {scenario.Training.BatchSize})");
         if (p.SecureAggregation is { } s)
-            parts.Add($"secure aggregation ({(s.Graph == SecureAggregationGraphs.Sparse ? "SecAgg+ sparse graph" : "complete graph")})");
+            parts.Add($"secure aggregation ({(s.Graph == SecureAggregationGraphs.Sparse ? "SecAgg+ sparse graph" : "complete graph")}" +
+                      $"{(s.DeterministicSecrets ? ", deterministic secrets from the experiment seed" : "")})");
         return parts.Count == 0 ? null : string.Join(" + ", parts);
     }
 

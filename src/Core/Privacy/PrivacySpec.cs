@@ -99,6 +99,9 @@ public sealed class SecureAggregationSpec
     [Id(4), Description("nearest or stochastic (unbiased, seeded) rounding to the fixed-point grid.")]
     [AllowedValues("nearest", "stochastic")]
     public string Rounding { get; set; } = QuantizationRoundings.Nearest;
+
+    [Id(5), Description("false (default): each device's key pairs, self-mask seed and share polynomials come from the operating system's cryptographic generator, fresh for every protocol session (every attempt of a round), as Bonawitz et al. require. true: derived from the experiment seed and the session, so a test replays them bit for bit; only as secret as the seed, which the coordinator holds. The aggregate is the same either way: the masks cancel.")]
+    public bool DeterministicSecrets { get; set; }
 }
 
 /// <summary>The clipping family of DP-FedAvg (<c>privacy.central.clipping.kind</c>): where the clip norm S comes from.</summary>

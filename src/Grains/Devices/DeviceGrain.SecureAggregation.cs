@@ -36,7 +36,8 @@ public sealed partial class DeviceGrain
             if (_secureRound is not { } open || open.SessionId != current.Parameters.SessionId)
             {
                 DisposeSecureRound();
-                var client = new SecAggClient(current.Parameters, DeviceIndex, Seeds.Derive(a.Scenario.Seed, a.Round, DeviceIndex, SeedPurpose.SecureAggregation));
+                ulong seed = Seeds.Derive(a.Scenario.Seed, a.Round, DeviceIndex, SeedPurpose.SecureAggregation);
+                var client = new SecAggClient(current.Parameters, DeviceIndex, seed, SecretRandomness.ForSession(a.Scenario.Privacy.SecureAggregation is { DeterministicSecrets: true }, seed, current.Parameters.SessionId));
                 _secureRound = new SecureRound(a.Round, current, client, client.AdvertiseKeys(), vector);
             }
             var session = _secureRound;

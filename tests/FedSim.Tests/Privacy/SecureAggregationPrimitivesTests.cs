@@ -169,4 +169,24 @@ public sealed class SecureAggregationPrimitivesTests
         Assert.Equal(first, again);
         Assert.NotEqual(first, other);
     }
+
+    [Fact]
+    public void Session_secrets_come_from_the_os_unless_asked_and_are_fresh_for_every_attempt_of_a_round()
+    {
+        // Prepare: the same device and round seed in two protocol sessions (a round retried after a coordinator restart).
+        static byte[] Draw(SecretRandomness source) { var bytes = new byte[64]; source.Fill(bytes); return bytes; }
+        const ulong seed = 77;
+
+        // Execute
+        var byDefault = SecretRandomness.ForSession(deterministic: false, seed, "exp/round-3/attempt-1");
+        var first = Draw(SecretRandomness.ForSession(deterministic: true, seed, "exp/round-3/attempt-1"));
+        var replayed = Draw(SecretRandomness.ForSession(deterministic: true, seed, "exp/round-3/attempt-1"));
+        var retried = Draw(SecretRandomness.ForSession(deterministic: true, seed, "exp/round-3/attempt-2"));
+
+        // Assert: OS draws by default, never the same twice; seeded secrets replay per session, never across sessions.
+        Assert.Same(SecretRandomness.OperatingSystem, byDefault);
+        Assert.NotEqual(Draw(byDefault), Draw(byDefault));
+        Assert.Equal(first, replayed);
+        Assert.NotEqual(first, retried);
+    }
 }

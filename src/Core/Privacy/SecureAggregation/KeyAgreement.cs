@@ -8,9 +8,9 @@ namespace FedSim.Privacy.SecureAggregation;
 
 /// <summary>
 /// Where a client's secrets come from: its two key pairs, its self-mask seed b_u and its share polynomials.
-/// <see cref="Deterministic"/> (the simulator's default) derives them from a FedSim seed so a run replays
-/// bit for bit; those secrets are only as hard to guess as the experiment seed, which is fine for a
-/// simulation and wrong for a deployment. <see cref="OperatingSystem"/> draws from the OS CSPRNG.
+/// <see cref="OperatingSystem"/> (what runs use unless <c>deterministic_secrets</c> is set) draws from the OS CSPRNG;
+/// <see cref="Deterministic"/> derives them from a FedSim seed so a test replays them bit for bit, but they are then
+/// only as hard to guess as the experiment seed, which the coordinator holds. The aggregate is the same either way.
 /// </summary>
 public abstract class SecretRandomness
 {
@@ -21,6 +21,19 @@ public abstract class SecretRandomness
 
     /// <summary>System.Security.Cryptography.RandomNumberGenerator: real secrets, runs no longer replay.</summary>
     public static SecretRandomness OperatingSystem { get; } = new SystemStream();
+
+    /// <summary>
+    /// The secrets of one device in one protocol session: the OS generator (the default: fresh for every session, so a
+    /// retried round never reuses a key pair, self-mask seed or share polynomial, as Bonawitz et al. require: b_u of one
+    /// attempt and s_u of another would unmask the input), or, when <paramref name="deterministic"/>, a stream keyed
+    /// by the device's round seed and the session id: replayable, and still fresh for every attempt.
+    /// </summary>
+    public static SecretRandomness ForSession(bool deterministic, ulong deviceSeed, string sessionId)
+    {
+        if (!deterministic) return OperatingSystem;
+        var session = SHA256.HashData(Encoding.UTF8.GetBytes(sessionId));
+        return Deterministic(deviceSeed ^ BinaryPrimitives.ReadUInt64LittleEndian(session));
+    }
 
     /// <summary>A uniform 32-byte big-endian integer in [1, bound − 1] (rejection sampling, so no modulo bias).</summary>
     internal byte[] NextBelow(BigInteger bound)
