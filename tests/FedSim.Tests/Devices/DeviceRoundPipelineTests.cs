@@ -119,7 +119,7 @@ public sealed class DeviceRoundPipelineTests
         int parameters = a.Global.Weights.Length;
         a = a with { Broadcast = new Dictionary<string, float[]> { ["scaffold.c"] = new float[parameters] } };
         var pool = new FixedResultPool(new TrainingResult(Enumerable.Repeat(0.5f, parameters).ToArray(), 60, 6, 0.25f));
-        var store = new MemoryStateStore();
+        var store = new MemoryDeviceStateStore();
         int trained = 0;
 
         // Execute
@@ -141,7 +141,7 @@ public sealed class DeviceRoundPipelineTests
         var (a, data) = Assignment(scenario);
         var pool = new FixedResultPool(new TrainingResult([], 0, 0, 0));
 
-        var outcome = await new DeviceRoundPipeline(pool, data, 4).RunAsync(a, () => new MemoryStateStore());
+        var outcome = await new DeviceRoundPipeline(pool, data, 4).RunAsync(a, () => new MemoryDeviceStateStore());
 
         Assert.IsType<DeviceRoundOutcome.Declined>(outcome);
         Assert.Empty(pool.Jobs);
@@ -164,18 +164,5 @@ public sealed class DeviceRoundPipelineTests
         public string DeviceName => "fake";
 
         public PoolMetrics Snapshot() => throw new NotSupportedException();
-    }
-
-    private sealed class MemoryStateStore : IDeviceStateStore
-    {
-        public List<DeviceState> Written { get; } = [];
-
-        public Task<DeviceState?> ReadBeforeAsync(int round) => Task.FromResult(Written.Where(v => v.Round < round).MaxBy(v => v.Round));
-
-        public Task WriteAsync(DeviceState state)
-        {
-            Written.Add(state);
-            return Task.CompletedTask;
-        }
     }
 }

@@ -38,7 +38,7 @@ public sealed class DittoTests
         return (new RoundAssignment("exp", round, TrainingSeed: 7, data.Model, plan, new GlobalModel(new GlobalModelId("exp", round), weights), scenario), data);
     }
 
-    private static float[] Kept(MemoryStateStore store) => store.Written[^1].Vectors[DittoOptions.PersonalModelVector];
+    private static float[] Kept(MemoryDeviceStateStore store) => store.Written[^1].Vectors[DittoOptions.PersonalModelVector];
 
     [Fact]
     public async Task A_sampled_device_steps_its_kept_model_by_the_data_gradient_plus_lambda_times_its_distance_to_the_rounds_global_model()
@@ -48,7 +48,7 @@ public sealed class DittoTests
         var (first, data) = Assignment(scenario, round: 3, weightsSeed: 1);
         var (second, _) = Assignment(scenario, round: 5, weightsSeed: 2);
         var pool = new TrainerPool();
-        var store = new MemoryStateStore();
+        var store = new MemoryDeviceStateStore();
 
         // Execute
         await new DeviceRoundPipeline(pool, data, 4).RunAsync(first, () => store);
@@ -89,7 +89,7 @@ public sealed class DittoTests
         double distance = MaxAbsDiff(far, w);
         async Task<float[]> PersonalAfter(ScenarioSpec scenario)
         {
-            var store = new MemoryStateStore();
+            var store = new MemoryDeviceStateStore();
             store.Written.Add(new DeviceState { Round = 4, Vectors = { [DittoOptions.PersonalModelVector] = far } });
             await new DeviceRoundPipeline(new TrainerPool(), data, 4).RunAsync(a with { Scenario = scenario }, () => store);
             return Kept(store);
@@ -157,18 +157,5 @@ public sealed class DittoTests
         public string DeviceName => "cpu";
 
         public PoolMetrics Snapshot() => throw new NotSupportedException();
-    }
-
-    private sealed class MemoryStateStore : IDeviceStateStore
-    {
-        public List<DeviceState> Written { get; } = [];
-
-        public Task<DeviceState?> ReadBeforeAsync(int round) => Task.FromResult(Written.Where(v => v.Round < round).MaxBy(v => v.Round));
-
-        public Task WriteAsync(DeviceState state)
-        {
-            Written.Add(state);
-            return Task.CompletedTask;
-        }
     }
 }
