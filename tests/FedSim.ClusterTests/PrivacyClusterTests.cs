@@ -92,6 +92,9 @@ public sealed class PrivacyClusterTests(OneSiloCluster one)
             foreach (long d in FedSim.Rounds.CohortSampler.Sample(8, 4, scenario.Seed, report.Round)) counts[d] = counts.GetValueOrDefault(d) + 1;
             Assert.Equal(4, report.Participants);
             Assert.Equal(perDevice.EpsilonAfter(8L * counts.Values.Max()), report.Metric("epsilon")!.Value, 12);
+            // The devices keep their training loss (un-noised per-example losses, outside ε): none reaches the server.
+            Assert.True(double.IsNaN(report.MeanTrainLoss));
+            Assert.All(report.AllClients, c => Assert.True(double.IsNaN(c.TrainLoss)));
         }
         Assert.True(status.Reports[^1].TestLoss < status.Reports[0].TestLoss * 1.5, "the model diverged");
     }

@@ -92,6 +92,7 @@ public sealed class SecureAggregationClusterTests(OneSiloCluster one)
         var received = CoordinatorInbox.Of(id);
         Assert.All(received.OfType<DeviceUpdate>(), u => Assert.Empty(u.Delta));
         Assert.All(received.OfType<DeviceUpdate>(), u => Assert.Null(u.Extras));
+        Assert.All(received.OfType<DeviceUpdate>(), u => Assert.True(float.IsNaN(u.MeanTrainLoss))); // kept on the device, not sent outside the mask
         Assert.All(received, m => Assert.Contains(m.GetType(), new[]
         {
             typeof(ScenarioSpec), // the test starting the run

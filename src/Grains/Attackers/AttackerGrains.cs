@@ -339,7 +339,9 @@ public sealed partial class ClientAttackerGrain(
                 await SaveStateAsync();
             }
             long bytes = (long)delta.Length * sizeof(float);
-            await experiment.SubmitUpdateAsync(new DeviceUpdate(device, a.Round, delta, result.Examples, result.Steps, result.MeanLoss,
+            // It stands in for an honest device, so it keeps its loss where an honest one would.
+            float loss = ScenarioComposition.DevicesWithholdTrainLoss(a.Scenario) ? float.NaN : result.MeanLoss;
+            await experiment.SubmitUpdateAsync(new DeviceUpdate(device, a.Round, delta, result.Examples, result.Steps, loss,
                 a.SimulatedSeconds, bytes, bytes));
         }
         catch (Exception ex)
