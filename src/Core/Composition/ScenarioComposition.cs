@@ -76,12 +76,14 @@ public static class ScenarioComposition
     public static bool SecureAggregationHidesUpdates(ScenarioSpec scenario) => scenario.Privacy.SecureAggregation is not null;
 
     /// <summary>
-    /// Whether devices keep their mean training loss to themselves: under local DP it comes from un-noised per-example
-    /// losses (outside ε) and under secure aggregation it would travel outside the mask, so in both modes a device
-    /// sends none (metrics.csv's and clients.csv's train_loss stay empty). Examples and steps still travel in the clear:
-    /// the server schedules by them, as a deployment's would (README, "What a device sends").
+    /// The mean training loss a device puts in its update: its own, or NaN where devices keep it to themselves. Under
+    /// local DP it comes from un-noised per-example losses (outside ε) and under secure aggregation it would travel
+    /// outside the mask, so in both modes a device sends none (metrics.csv's and clients.csv's train_loss stay empty).
+    /// Examples and steps still travel in the clear: the server schedules by them, as a deployment's would (README,
+    /// "What a device sends").
     /// </summary>
-    public static bool DevicesWithholdTrainLoss(ScenarioSpec scenario) => scenario.Privacy.Local is not null || scenario.Privacy.SecureAggregation is not null;
+    public static float TrainLossAsSent(ScenarioSpec scenario, float meanLoss)
+        => scenario.Privacy.Local is not null || scenario.Privacy.SecureAggregation is not null ? float.NaN : meanLoss;
 
     /// <summary>Which views the scenario's DP mechanisms protect (what each threat model's audit is checked against).</summary>
     public static PrivacyCoverage PrivacyCoverage(ScenarioSpec scenario) => new(scenario.Privacy.Central is not null, scenario.Privacy.Local is not null,

@@ -29,9 +29,6 @@ public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, I
     PrivacyCoverage coverage)
     : IRoundStage
 {
-    /// <summary>The round metric read as central DP's ε, or local DP's when it runs alone (added by the privacy stage).</summary>
-    public const string EpsilonMetric = PrivacyAccountingStage.Epsilon;
-
     public bool SecureAggregation => secureAggregation;
 
     public static bool IsAudited(int round, int every, int lastRound) => round % every == 0 || round == lastRound;
@@ -40,9 +37,7 @@ public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, I
     {
         int number = round.Context.Round;
         bool audit = IsAudited(number, every, lastRound);
-        // The accounting stage reports central DP's ε as epsilon (local DP's beside it as local_epsilon), or local DP's alone.
-        double? central = coverage.Central ? Metric(round, EpsilonMetric) : null;
-        double? local = !coverage.Local ? null : Metric(round, coverage.Central ? PrivacyAccountingStage.LocalEpsilon : EpsilonMetric);
+        var (central, local) = PrivacyAccountingStage.Epsilons(round, coverage.Central, coverage.Local);
         var truth = new RoundTruth(number, round.Used.Order().ToArray(), audit,
             coverage.For(ThreatModels.Outsider, central, local), coverage.For(ThreatModels.Server, central, local));
         var released = new ReleasedModel(number, round.NextWeights ?? round.GlobalWeights);
@@ -78,6 +73,4 @@ public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, I
             : new ValueList<ObservedUpdate>(round.Results.Select(r => new ObservedUpdate(r.DeviceId, r.Delta, r.Examples)));
         return new ServerObservation(round.Context.Round, round.GlobalWeights, individual, aggregate, secureAggregation);
     }
-
-    private static double? Metric(RoundResults round, string name) => round.Metrics.LastOrDefault(m => m.Name == name)?.Value;
 }

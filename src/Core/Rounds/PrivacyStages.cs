@@ -133,6 +133,16 @@ public sealed class PrivacyAccountingStage(PrivacySpec privacy, CentralDpAccount
     /// <summary>How a device that cannot afford a round says so (its failure reason starts with this).</summary>
     public const string BudgetDeclined = "privacy budget spent";
 
+    /// <summary>
+    /// This round's ε of each mechanism, read from the metrics this stage added: central DP's is <c>epsilon</c> (local
+    /// DP's then beside it as <c>local_epsilon</c>); local DP's alone is <c>epsilon</c>. Null for a mechanism that is off.
+    /// </summary>
+    public static (double? Central, double? Local) Epsilons(RoundResults round, bool central, bool local)
+    {
+        double? Metric(string name) => round.Metrics.LastOrDefault(m => m.Name == name)?.Value;
+        return (central ? Metric(Epsilon) : null, !local ? null : Metric(central ? LocalEpsilon : Epsilon));
+    }
+
     public Task RunAsync(RoundResults round, CancellationToken cancellationToken)
     {
         var state = round.Context.State;

@@ -340,8 +340,8 @@ public sealed partial class ClientAttackerGrain(
             }
             long bytes = (long)delta.Length * sizeof(float);
             // It stands in for an honest device, so it keeps its loss where an honest one would.
-            float loss = ScenarioComposition.DevicesWithholdTrainLoss(a.Scenario) ? float.NaN : result.MeanLoss;
-            await experiment.SubmitUpdateAsync(new DeviceUpdate(device, a.Round, delta, result.Examples, result.Steps, loss,
+            await experiment.SubmitUpdateAsync(new DeviceUpdate(device, a.Round, delta, result.Examples, result.Steps,
+                ScenarioComposition.TrainLossAsSent(a.Scenario, result.MeanLoss),
                 a.SimulatedSeconds, bytes, bytes));
         }
         catch (Exception ex)

@@ -190,8 +190,7 @@ public static class DeviceSteps
         var a = round.Assignment;
         long bytesDown = (long)a.Global.Weights.Length * sizeof(float) + round.Broadcast.Values.Sum(v => (long)v.Length * sizeof(float));
         long bytesUp = (long)result.Delta.Length * sizeof(float) + outputs.ExtraBytes;
-        float loss = ScenarioComposition.DevicesWithholdTrainLoss(a.Scenario) ? float.NaN : result.MeanLoss;
-        return new DeviceUpdate(round.Device, a.Round, result.Delta, result.Examples, result.Steps, loss,
+        return new DeviceUpdate(round.Device, a.Round, result.Delta, result.Examples, result.Steps, ScenarioComposition.TrainLossAsSent(a.Scenario, result.MeanLoss),
             a.SimulatedSeconds, bytesDown, bytesUp, outputs.Extras.Count == 0 ? null : outputs.Extras, localEpsilon);
     }
 

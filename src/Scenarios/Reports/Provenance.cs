@@ -8,7 +8,8 @@ namespace FedSim.Scenarios.Reports;
 /// <summary>One file a run read: what it was for, where it was, and exactly which bytes (summary.json "provenance.files").</summary>
 /// <param name="Role">"dataset", "model.init" or "heterogeneity.trace": the scenario key that led to it.</param>
 /// <param name="Path">Full path, as resolved (a dataset given without a path names the well-known folder it was found in).</param>
-public sealed record ProvenanceFile(string Role, string Path, long Bytes, string Sha256);
+/// <param name="Bytes">Its size; null when it could no longer be read when the run ended (then <paramref name="Sha256"/> is null too).</param>
+public sealed record ProvenanceFile(string Role, string Path, long? Bytes, string? Sha256);
 
 /// <summary>
 /// summary.json's "provenance": what produced the numbers, so that a reader can tell two results folders apart (or
@@ -50,8 +51,8 @@ public sealed record Provenance
     {
         var torch = TorchBuild.Describe();
         var files = datasetFiles.Select(f => Read("dataset", f)).ToList();
-        if (spec.Model.Init is { Length: > 0 } init && File.Exists(init)) files.Add(Read("model.init", init));
-        if (spec.Heterogeneity.Trace is { Length: > 0 } trace && File.Exists(trace)) files.Add(Read("heterogeneity.trace", trace));
+        if (spec.Model.Init is { Length: > 0 } init) files.Add(Read("model.init", init));
+        if (spec.Heterogeneity.Trace is { Length: > 0 } trace) files.Add(Read("heterogeneity.trace", trace));
         return new Provenance
         {
             Commit = RunSummary.CurrentVersion.Split('+') is [_, var commit] ? commit : null,
@@ -71,10 +72,18 @@ public sealed record Provenance
         };
     }
 
+    /// <summary>A file's record; one moved or made unreadable since the run read it is named without a hash, never failing the run.</summary>
     private static ProvenanceFile Read(string role, string path)
     {
-        var (bytes, sha) = FileHashes.Of(path);
-        return new ProvenanceFile(role, Path.GetFullPath(path), bytes, sha);
+        try
+        {
+            var (bytes, sha) = FileHashes.Of(path);
+            return new ProvenanceFile(role, Path.GetFullPath(path), bytes, sha);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new ProvenanceFile(role, Path.GetFullPath(path), null, null);
+        }
     }
 
     /// <summary>The CPU's model name (/proc/cpuinfo), or the architecture where the system does not say.</summary>
