@@ -8,6 +8,18 @@ public readonly record struct ImageShape([property: Id(0)] int Channels, [proper
 }
 
 /// <summary>
+/// Token sequences for language models. A sample's features are <see cref="Context"/> token ids (indices into
+/// <see cref="Vocabulary"/>, stored as floats) and its label is the token that follows them, so the model predicts
+/// at every position: position t's target is token t + 1 (the label for the last position).
+/// </summary>
+/// <param name="Vocabulary">Every token, by id; the model has one output per token.</param>
+/// <param name="Context">Tokens read per sample (the unroll length).</param>
+public sealed record TextShape(IReadOnlyList<string> Vocabulary, int Context)
+{
+    public int Tokens => Vocabulary.Count;
+}
+
+/// <summary>
 /// An in-memory labelled dataset: features row-major (Count x FeatureCount, float32), integer labels.
 /// Readers produce it; partitioners split its indices; devices train on their index subset.
 /// It never crosses a grain boundary.
@@ -45,6 +57,8 @@ public sealed class Dataset
     public int[]? Groups { get; }
     public string[]? GroupNames { get; }
     public string[]? FeatureNames { get; }
+    /// <summary>Set for token-sequence datasets (Shakespeare): features are token ids, see <see cref="TextShape"/>.</summary>
+    public TextShape? Text { get; init; }
 
     /// <summary>
     /// Cells the reader found missing in this dataset's rows and encoded as a category of their own (Adult's '?',
@@ -67,7 +81,7 @@ public sealed class Dataset
             l[i] = Labels[src];
             if (g is not null) g[i] = Groups![src];
         }
-        return new Dataset(name ?? Name, f, l, FeatureCount, ClassCount, Image, g, GroupNames, FeatureNames);
+        return new Dataset(name ?? Name, f, l, FeatureCount, ClassCount, Image, g, GroupNames, FeatureNames) { Text = Text };
     }
 }
 

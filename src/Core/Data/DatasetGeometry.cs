@@ -9,7 +9,8 @@ namespace FedSim.Data;
 /// <param name="Classes">Label classes (for csv: 2, the least a classifier has).</param>
 /// <param name="Image">Image geometry for datasets a CNN can read.</param>
 /// <param name="TrainSamples">Training samples, when fixed by the files (not for LEAF subsets or csv).</param>
-public sealed record DatasetGeometry(int Features, int Classes, ImageShape? Image, int? TrainSamples)
+/// <param name="Text">Token geometry for datasets of token sequences (their features are token ids).</param>
+public sealed record DatasetGeometry(int Features, int Classes, ImageShape? Image, int? TrainSamples, TextShape? Text = null)
 {
     /// <summary>
     /// The geometry of <paramref name="data"/>'s kind (<see cref="DatasetKind.Geometry"/>), or null when it cannot be

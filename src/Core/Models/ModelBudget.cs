@@ -48,6 +48,8 @@ public static class ModelBudget
                 double flat = (double)c2 * (img.Height / 4) * (img.Width / 4);
                 return conv + Dense(flat, options.Dense) + Dense(options.Dense, classes);
             }
+            case ModelKinds.Lstm or ModelKinds.Transformer:
+                return LanguageModelLayouts.Parameters(LanguageModelLayouts.Spec(options, options.Kind, features, classes));
             default:
                 return null;
         }
@@ -57,6 +59,7 @@ public static class ModelBudget
     public static double? Parameters(ModelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.IsLanguageModel) return LanguageModelLayouts.Parameters(spec);
         var options = new ModelSpecOptions { Kind = spec.Kind, Hidden = spec.Hidden, Channels = spec.Channels, Dense = spec.Dense };
         return Parameters(options, spec.InputFeatures, spec.Classes, spec.Image);
     }

@@ -11,6 +11,12 @@ public enum ParameterRole
     /// <summary>Convolution kernel [out, in, kh, kw], the same layout nn.Conv2d uses.</summary>
     ConvWeight,
     Bias,
+    /// <summary>Token or position embedding table [rows, width], read by row; starts U(-1, 1).</summary>
+    Embedding,
+    /// <summary>LayerNorm's per-feature gain; starts at 1.</summary>
+    NormGain,
+    /// <summary>LayerNorm's per-feature shift; starts at 0.</summary>
+    NormShift,
 }
 
 /// <summary>One named parameter tensor inside the flat weight vector.</summary>
@@ -27,6 +33,10 @@ public sealed record ParameterTensor(string Name, ParameterRole Role, int[] Shap
 /// The canonical flat layout of a model's parameters: every trainer, aggregator and checkpoint agrees on it.
 /// Dense layers are (weight [in, out], bias [out]); the CNN is McMahan et al. 2017's MNIST/FEMNIST CNN:
 /// conv5x5(c1, pad 2) + ReLU + maxpool2, conv5x5(c2, pad 2) + ReLU + maxpool2, dense + ReLU, dense.
+/// The language models read token ids: the LSTM is embedding, stacked LSTM layers (PyTorch's gate order i, f, g, o
+/// and its two biases) and a dense head at every position (McMahan et al. 2017's Shakespeare model); the transformer is
+/// a causal decoder: token and position embeddings, pre-LayerNorm blocks of multi-head self-attention (one [D, 3D]
+/// query/key/value projection) and a GELU MLP, a final LayerNorm and a dense head.
 /// </summary>
 public sealed class ModelLayout
 {
@@ -76,7 +86,9 @@ public sealed class ModelLayout
         var w = new float[Count];
         foreach (var p in Parameters)
         {
-            double bound = 1.0 / Math.Sqrt(p.FanIn);
+            if (p.Role == ParameterRole.NormGain) Array.Fill(w, 1f, p.Offset, p.Count);
+            if (p.Role is ParameterRole.NormGain or ParameterRole.NormShift) continue;
+            double bound = p.Role == ParameterRole.Embedding ? 1.0 : 1.0 / Math.Sqrt(p.FanIn);
             for (int i = p.Offset; i < p.Offset + p.Count; i++)
                 w[i] = (float)((2 * rng.NextDouble() - 1) * bound);
         }
@@ -158,6 +170,12 @@ public sealed class ModelLayout
                 Dense("fc2", spec.Dense, spec.Classes);
                 break;
             }
+            case ModelKinds.Lstm:
+                LanguageModelLayouts.Lstm(spec, where, Add, Dense);
+                break;
+            case ModelKinds.Transformer:
+                LanguageModelLayouts.Transformer(spec, where, Add, Dense);
+                break;
             default:
                 throw new ArgumentException($"Unknown model kind '{spec.Kind}'; expected one of: {string.Join(", ", ModelKinds.All)}.");
         }
@@ -173,7 +191,8 @@ public static class ModelSpecFactory
     /// <paramref name="classCount"/> classes and an optional image shape. Throws <see cref="ArgumentException"/>
     /// with a message naming the scenario field to fix.
     /// </summary>
-    public static ModelSpec Create(ModelSpecOptions options, int featureCount, int classCount, ImageShape? image, string? datasetName = null)
+    public static ModelSpec Create(ModelSpecOptions options, int featureCount, int classCount, ImageShape? image, string? datasetName = null,
+        TextShape? text = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         string kind = (options.Kind ?? "").Trim().ToLowerInvariant();
@@ -182,11 +201,16 @@ public static class ModelSpecFactory
             throw new ArgumentException($"model.kind: '{options.Kind}' is not a model; use one of: {string.Join(", ", ModelKinds.All)}.");
         if (kind == ModelKinds.Cnn && image is null)
             throw new ArgumentException($"model.kind: cnn needs image data, but {data} has no image shape; use an image dataset (mnist, fashion-mnist, femnist) or model.kind mlp/logistic.");
+        if (ModelKinds.IsLanguageModel(kind) != text is not null)
+            throw new ArgumentException(text is null
+                ? $"model.kind: {kind} reads token sequences, but {data} is not text; use a text dataset (shakespeare) or model.kind mlp/logistic/cnn."
+                : $"model.kind: {data} holds token sequences (its features are token ids, not measurements); use model.kind lstm or transformer.");
         var spec = kind switch
         {
             ModelKinds.Logistic => new ModelSpec(kind, featureCount, classCount, [], null, [], 0),
             ModelKinds.Mlp => new ModelSpec(kind, featureCount, classCount, options.Hidden?.ToArray() ?? [], null, [], 0),
-            _ => new ModelSpec(kind, featureCount, classCount, [], image, options.Channels?.ToArray() ?? [], options.Dense),
+            ModelKinds.Cnn => new ModelSpec(kind, featureCount, classCount, [], image, options.Channels?.ToArray() ?? [], options.Dense),
+            _ => LanguageModelLayouts.Spec(options, kind, featureCount, classCount),
         };
         ModelLayout.For(spec); // validates sizes now, with the field names in the message
         return spec;
@@ -194,5 +218,5 @@ public static class ModelSpecFactory
 
     /// <summary>Same, reading the geometry from <paramref name="dataset"/>.</summary>
     public static ModelSpec Create(ModelSpecOptions options, Dataset dataset)
-        => Create(options, dataset.FeatureCount, dataset.ClassCount, dataset.Image, dataset.Name);
+        => Create(options, dataset.FeatureCount, dataset.ClassCount, dataset.Image, dataset.Name, dataset.Text);
 }
