@@ -211,7 +211,7 @@ public static class BatchedTrainer
             views[i] = active == k ? parameters[i] : parameters[i].narrow(0, 0, active);
         var (x, y, w) = cohort.Input.Step(t, active);
         var tape = cohort.Gradients.NewTape();
-        var perDevice = PerDeviceLoss(cohort.Layout, views, x, y, w, active, cohort.Batch, tape);
+        var perDevice = PerDeviceLoss(cohort.Layout, views, x, y, w, active, tape);
         var gradients = cohort.Gradients.Backward(parameters, perDevice, tape, w, active);
 
         using var noGrad = torch.no_grad();
@@ -225,13 +225,9 @@ public static class BatchedTrainer
         }
     }
 
-    /// <summary>Each active device's loss [active]: its examples' cross-entropies times their sample weights, summed.</summary>
-    private static Tensor PerDeviceLoss(ModelLayout layout, Tensor[] views, Tensor x, Tensor y, Tensor w, int active, int batch, List<TapedLayer>? tape)
-    {
-        var logits = StackedModel.Logits(layout, views, x, active, tape);
-        var nll = F.cross_entropy(logits.reshape(active * batch, layout.Spec.Classes), y.reshape(active * batch), reduction: nn.Reduction.None);
-        return (nll.view(active, batch) * w).sum(1);
-    }
+    /// <summary>Each active device's loss [active]: its examples' losses times their sample weights, summed.</summary>
+    private static Tensor PerDeviceLoss(ModelLayout layout, Tensor[] views, Tensor x, Tensor y, Tensor w, int active, List<TapedLayer>? tape)
+        => StackedModel.ExampleLosses(layout, views, x, y, active, tape).Losses.mul(w).sum(1);
 
     /// <summary>Each device's trained weights minus its starting weights, in stack order.</summary>
     private static float[][] ExtractDeltas(Tensor[] parameters, Tensor globals, int k, int total)

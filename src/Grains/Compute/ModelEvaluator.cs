@@ -52,6 +52,8 @@ public static class ModelEvaluator
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(device);
         var layout = ModelLayout.For(job.Model);
+        if (layout.Spec.IsLanguageModel)
+            throw new ArgumentException($"Membership attacks read one row of class scores per example; a {layout.Spec.Kind} predicts at every position, which they do not read yet.");
         int k = job.WeightSets.Count, n = job.Indices.Length, classes = layout.Spec.Classes;
         var logits = Enumerable.Range(0, k).Select(_ => new float[(long)n * classes]).ToArray();
         var losses = Enumerable.Range(0, k).Select(_ => new float[n]).ToArray();
@@ -81,17 +83,19 @@ public static class ModelEvaluator
         }
         var correct = new long[k];
         var lossSum = new double[k];
-        ForEachChunk(layout, jobs.Select(j => j.Weights).ToArray(), jobs[0].Data, jobs[0].Indices, device, (_, count, logits, nll, labels) =>
+        ForEachChunk(layout, jobs.Select(j => j.Weights).ToArray(), jobs[0].Data, jobs[0].Indices, device, (_, count, _, nll, exampleHits) =>
         {
             var sums = nll.to(ScalarType.Float64).sum(1).cpu().data<double>().ToArray();
-            var hits = logits.argmax(2).eq(labels).sum(1).cpu().data<long>().ToArray();
+            var hits = exampleHits.sum(1).cpu().data<long>().ToArray();
             for (int j = 0; j < k; j++)
             {
                 lossSum[j] += sums[j];
                 correct[j] += hits[j];
             }
         });
-        return Enumerable.Range(0, k).Select(j => new EvaluationResult((double)correct[j] / n, lossSum[j] / n, n)).ToArray();
+        // A language model predicts at every position, so its accuracy is per predicted token.
+        double predictions = (double)n * layout.Spec.PredictionsPerSample;
+        return Enumerable.Range(0, k).Select(j => new EvaluationResult(correct[j] / predictions, lossSum[j] / n, n)).ToArray();
     }
 
     private static void Validate(ModelLayout layout, IReadOnlyList<float[]> weightSets, Dataset data, int[]? indices)
@@ -112,8 +116,8 @@ public static class ModelEvaluator
 
     /// <summary>
     /// The forward pass every evaluation shares: validates, stacks the weight sets, and calls <paramref name="onChunk"/>
-    /// with (first example, examples in chunk, logits [k, count, classes], per-example loss [k, count], labels [k, count])
-    /// per chunk.
+    /// with (first example, examples in chunk, logits [k, count, classes] (language models: [k, count, T, V]), per-example
+    /// loss [k, count], per-example correct predictions [k, count]) per chunk.
     /// </summary>
     private static void ForEachChunk(ModelLayout layout, IReadOnlyList<float[]> weightSets, Dataset data, int[]? indices, torch.Device device,
         Action<int, int, Tensor, Tensor, Tensor> onChunk)
@@ -150,11 +154,10 @@ public static class ModelEvaluator
 
                 var x = xBuffer.Tensor.narrow(0, 0, count).to(device);
                 var y = torch.tensor(labels.AsSpan(0, count).ToArray(), [count], device: device);
-                var logits = StackedModel.Logits(layout, parameters, x.unsqueeze(0).expand(k, count, features), k);
+                var xk = x.unsqueeze(0).expand(k, count, features);
                 var yk = y.unsqueeze(0).expand(k, count);
-                var nll = F.cross_entropy(logits.reshape(k * count, layout.Spec.Classes), yk.reshape(k * count), reduction: nn.Reduction.None)
-                    .view(k, count);
-                onChunk(start, count, logits, nll, yk);
+                var (nll, logits) = StackedModel.ExampleLosses(layout, parameters, xk, yk, k);
+                onChunk(start, count, logits, nll, StackedModel.Hits(layout, logits, xk, yk));
             }
         }
         finally

@@ -45,13 +45,13 @@ public static class ReferenceTrainer
         var model = CachedModule(layout, device);
         using var scope = torch.NewDisposeScope();
         using var grad = torch.enable_grad();
-        var parameters = model.parameters().ToArray();
+        var parameters = ModuleParameters(model, layout);
         Load(layout, parameters, job.GlobalWeights, device);
         var gradientHooks = new ModuleGradientHooks(hooks, layout, job, device);
         foreach (var p in parameters) p.grad?.zero_(); // a call that failed mid-way may have left gradients behind
         using var optimizer = ModuleOptimizer.For(plan, parameters);
         var batches = new HostBatches(job, layout, schedule, hooks, device);
-        using var gradients = dp is null ? (StepGradients)new Autograd(device) : new Private(dp, layout, job.Seed, schedule.ExpectedBatch, device);
+        using var gradients = dp is null ? (StepGradients)new Autograd(layout, device) : new Private(dp, layout, job.Seed, schedule.ExpectedBatch, device);
         for (int t = 0; t < schedule.Steps; t++)
         {
             using var stepScope = torch.NewDisposeScope();
@@ -147,7 +147,7 @@ public static class ReferenceTrainer
         /// <summary>The DP-SGD steps' summed loss, read example by example.</summary>
         protected double PrivateLossSum;
 
-        public abstract void Backward(Sequential model, Parameter[] parameters, Tensor xs, Tensor ys, int count);
+        public abstract void Backward(nn.Module<Tensor, Tensor> model, Parameter[] parameters, Tensor xs, Tensor ys, int count);
 
         /// <summary>The mean step loss: both sums enter it (one stays zero), so it is one expression whichever way the steps trained.</summary>
         public float MeanLoss(int steps) => (float)((LossSum.cpu().item<float>() + PrivateLossSum) / steps);
@@ -155,11 +155,11 @@ public static class ReferenceTrainer
         public virtual void Dispose() { }
     }
 
-    private sealed class Autograd(torch.Device device) : StepGradients(device)
+    private sealed class Autograd(ModelLayout layout, torch.Device device) : StepGradients(device)
     {
-        public override void Backward(Sequential model, Parameter[] parameters, Tensor xs, Tensor ys, int count)
+        public override void Backward(nn.Module<Tensor, Tensor> model, Parameter[] parameters, Tensor xs, Tensor ys, int count)
         {
-            var loss = F.cross_entropy(model.forward(xs), ys);
+            var loss = BatchLoss(layout, model, xs, ys);
             loss.backward();
             using var lossNoGrad = torch.no_grad();
             LossSum.add_(loss.detach(), HeldScalars.One);
@@ -171,7 +171,7 @@ public static class ReferenceTrainer
     {
         private readonly DpNoise _noise = new(seed, device);
 
-        public override void Backward(Sequential model, Parameter[] parameters, Tensor xs, Tensor ys, int count)
+        public override void Backward(nn.Module<Tensor, Tensor> model, Parameter[] parameters, Tensor xs, Tensor ys, int count)
             => PrivateLossSum += PrivateStep(dp, model, parameters, layout, xs, ys, count, _noise.Next(layout.Count), expectedBatch);
 
         public override void Dispose() => _noise.Dispose();
@@ -310,9 +310,9 @@ public static class ReferenceTrainer
 
     /// <summary>This thread's module for the layout on the device: built once and reused, as a training loop reuses
     /// its model for every client (building a module initialises every weight randomly, only to be overwritten).</summary>
-    private static Sequential CachedModule(ModelLayout layout, torch.Device device)
+    private static nn.Module<Tensor, Tensor> CachedModule(ModelLayout layout, torch.Device device)
     {
-        var cache = t_modules ??= new Dictionary<(string, string), Sequential>();
+        var cache = t_modules ??= new Dictionary<(string, string), nn.Module<Tensor, Tensor>>();
         var key = (layout.Spec.Key, device.ToString());
         if (!cache.TryGetValue(key, out var module))
         {
@@ -323,7 +323,7 @@ public static class ReferenceTrainer
         return module;
     }
 
-    [ThreadStatic] private static Dictionary<(string, string), Sequential>? t_modules;
+    [ThreadStatic] private static Dictionary<(string, string), nn.Module<Tensor, Tensor>>? t_modules;
 
     /// <summary>
     /// DP-SGD's step gradient the plain way, one example at a time (the independent check of the batched per-example
@@ -331,7 +331,7 @@ public static class ReferenceTrainer
     /// (the canonical draw, oriented like the module's parameters) and the division by the expected batch. Leaves the
     /// result in the parameters' .grad and returns the step's summed loss over the expected batch.
     /// </summary>
-    private static double PrivateStep(TrainingHook.DpSgdHook dp, Sequential model, Parameter[] parameters, ModelLayout layout,
+    private static double PrivateStep(TrainingHook.DpSgdHook dp, nn.Module<Tensor, Tensor> model, Parameter[] parameters, ModelLayout layout,
         Tensor x, Tensor y, int count, Tensor noise, int expectedBatch)
     {
         var sums = parameters.Select(p => torch.zeros_like(p)).ToArray();
@@ -339,7 +339,7 @@ public static class ReferenceTrainer
         for (int b = 0; b < count; b++)
         {
             foreach (var p in parameters) p.grad?.zero_();
-            var example = F.cross_entropy(model.forward(x.narrow(0, b, 1)), y.narrow(0, b, 1));
+            var example = BatchLoss(layout, model, x.narrow(0, b, 1), y.narrow(0, b, 1));
             example.backward();
             loss += example.item<float>();
             using var noGrad = torch.no_grad();
@@ -363,14 +363,31 @@ public static class ReferenceTrainer
             return info.Role == ParameterRole.LinearWeight ? part.t().contiguous() : part;
         }).ToArray();
 
+    /// <summary>
+    /// The batch's mean loss: cross-entropy of each example's label, or for a language model of every position's next
+    /// token (each example has T of them, so this is also the mean of the examples' own mean losses).
+    /// </summary>
+    internal static Tensor BatchLoss(ModelLayout layout, nn.Module<Tensor, Tensor> model, Tensor xs, Tensor ys)
+    {
+        var logits = model.forward(xs);
+        if (!layout.Spec.IsLanguageModel) return F.cross_entropy(logits, ys);
+        var targets = StackedLanguageModels.Targets(xs, ys);
+        return F.cross_entropy(logits.reshape(-1, layout.Spec.Classes), targets.reshape(-1));
+    }
+
+    /// <summary>The module's parameters in canonical order.</summary>
+    internal static Parameter[] ModuleParameters(nn.Module<Tensor, Tensor> module, ModelLayout layout)
+        => layout.Spec.IsLanguageModel ? ReferenceLanguageModels.CanonicalParameters(module, layout) : module.parameters().ToArray();
+
     private static long[] InputShape(ModelLayout layout, int count)
         => layout.Spec.Image is { } img && layout.Spec.Kind == ModelKinds.Cnn
             ? [count, img.Channels, img.Height, img.Width]
             : [count, layout.Spec.InputFeatures];
 
     /// <summary>The layout as a torch module whose parameters() come in canonical order.</summary>
-    internal static Sequential Build(ModelLayout layout)
+    internal static nn.Module<Tensor, Tensor> Build(ModelLayout layout)
     {
+        if (layout.Spec.IsLanguageModel) return ReferenceLanguageModels.Build(layout);
         var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
         if (layout.Spec.Kind == ModelKinds.Cnn)
         {

@@ -16,10 +16,37 @@ namespace FedSim.Compute;
 /// </summary>
 internal static class StackedModel
 {
-    /// <summary>Logits [K, B, classes] for per-model inputs <paramref name="x"/> [K, B, features].</summary>
+    /// <summary>
+    /// Each example's loss [K, B] for inputs <paramref name="x"/> [K, B, features] and labels <paramref name="y"/> [K, B]:
+    /// its cross-entropy, or for a language model the mean cross-entropy of its positions' next tokens. Returns the
+    /// logits too: [K, B, classes], or [K, B, T, V] for a language model.
+    /// </summary>
+    /// <param name="tape">When given, receives what DP-SGD's per-example gradients need of every parametrised map.</param>
+    public static (Tensor Losses, Tensor Logits) ExampleLosses(ModelLayout layout, IReadOnlyList<Tensor> p, Tensor x, Tensor y, long k,
+        List<TapedLayer>? tape = null)
+    {
+        var logits = Logits(layout, p, x, k, tape);
+        long b = x.shape[1], classes = layout.Spec.Classes;
+        if (!layout.Spec.IsLanguageModel)
+            return (F.cross_entropy(logits.reshape(k * b, classes), y.reshape(k * b), reduction: nn.Reduction.None).view(k, b), logits);
+        var targets = StackedLanguageModels.Targets(x, y);
+        long t = targets.shape[2];
+        var nll = F.cross_entropy(logits.reshape(k * b * t, classes), targets.reshape(k * b * t), reduction: nn.Reduction.None);
+        return (nll.view(k, b, t).mean([2]), logits);
+    }
+
+    /// <summary>Correct predictions of each example [K, B]: 0 or 1 for a classifier, 0..T positions for a language model.</summary>
+    public static Tensor Hits(ModelLayout layout, Tensor logits, Tensor x, Tensor y)
+    {
+        if (!layout.Spec.IsLanguageModel) return logits.argmax(2).eq(y).to(ScalarType.Int64);
+        return logits.argmax(3).eq(StackedLanguageModels.Targets(x, y)).sum([2]);
+    }
+
+    /// <summary>Logits [K, B, classes] for per-model inputs <paramref name="x"/> [K, B, features] ([K, B, T, V] for a language model).</summary>
     /// <param name="tape">When given, receives every layer's input and pre-activation output (DP-SGD's per-example gradients).</param>
     public static Tensor Logits(ModelLayout layout, IReadOnlyList<Tensor> p, Tensor x, long k, List<TapedLayer>? tape = null)
     {
+        if (layout.Spec.IsLanguageModel) return StackedLanguageModels.Logits(layout, p, x, k, tape);
         long b = x.shape[1];
         Tensor h = x;
         int next = 0;
@@ -31,10 +58,10 @@ internal static class StackedModel
             // [K, B, C*H*W] -> [B, K*C, H, W]: model k's channels occupy group k.
             h = x.view(k, b, img.Channels, img.Height, img.Width).transpose(0, 1).reshape(b, k * img.Channels, img.Height, img.Width);
             var z = F.conv2d(h, p[0].reshape(k * c1, img.Channels, ks, ks), p[1].reshape(k * c1), padding: pad, groups: k);
-            tape?.Add(new TapedLayer(true, h, z, 0));
+            tape?.Add(new ConvolutionLayer(h, z, 0));
             h = F.max_pool2d(F.relu(z), 2, 2);
             z = F.conv2d(h, p[2].reshape(k * c2, c1, ks, ks), p[3].reshape(k * c2), padding: pad, groups: k);
-            tape?.Add(new TapedLayer(true, h, z, 2));
+            tape?.Add(new ConvolutionLayer(h, z, 2));
             h = F.max_pool2d(F.relu(z), 2, 2);
             // [B, K*c2, h, w] -> [K, B, c2*h*w]; within a group the order is (channel, row, column) like nn.Flatten.
             h = h.reshape(b, k, layout.ConvFlatFeatures).transpose(0, 1);
@@ -49,7 +76,7 @@ internal static class StackedModel
             {
                 // Out of place: the pre-activation output is a tape entry whose gradient is asked for.
                 h = torch.bmm(h, p[next]).add(p[next + 1].unsqueeze(1), HeldScalars.One);
-                tape.Add(new TapedLayer(false, input, h, next));
+                tape.Add(new DenseLayer(input, h, next));
             }
             if (l < layers - 1) h = F.relu(h);
         }

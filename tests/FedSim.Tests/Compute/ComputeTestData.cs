@@ -20,6 +20,23 @@ internal static class ComputeTestData
         return new Dataset("random-images", features, labels, shape.Size, classes, shape);
     }
 
+    /// <summary>Random token sequences of <paramref name="context"/> ids over <paramref name="vocabulary"/> tokens, each labelled with a next token.</summary>
+    public static Dataset RandomText(ulong seed, int count, int context, int vocabulary)
+    {
+        var rng = new DeterministicRandom(seed);
+        var features = new float[count * context];
+        for (int i = 0; i < features.Length; i++) features[i] = rng.NextInt(vocabulary);
+        var labels = new int[count];
+        for (int i = 0; i < count; i++) labels[i] = rng.NextInt(vocabulary);
+        var tokens = Enumerable.Range(0, vocabulary).Select(t => ((char)('a' + t)).ToString()).ToArray();
+        return new Dataset("random-text", features, labels, context, vocabulary) { Text = new TextShape(tokens, context) };
+    }
+
+    /// <summary>Small language models of each kind for <see cref="RandomText"/> data of the given context and vocabulary.</summary>
+    public static ModelSpec LanguageModel(string kind, int context, int vocabulary) => kind == ModelKinds.Lstm
+        ? new ModelSpec(kind, context, vocabulary, [8, 8], null, [], 0, Embedding: 4, Layers: 2)
+        : new ModelSpec(kind, context, vocabulary, [], null, [], 16, Embedding: 8, Layers: 2, Heads: 2);
+
     /// <summary>Two Gaussian blobs per class around well-separated centres: linearly separable in practice.</summary>
     public static Dataset SeparableBlobs(ulong seed, int count, int featureCount, int classes)
     {

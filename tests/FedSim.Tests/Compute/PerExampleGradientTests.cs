@@ -10,17 +10,27 @@ using FedSim.Models;
 namespace FedSim.Tests.Compute;
 
 /// <summary>
-/// DP-SGD's vectorized per-example gradients (bmm identities for dense layers, unfold for convolutions) against the
-/// plain route: a torch module, one example at a time, autograd on that example's loss alone.
+/// DP-SGD's vectorized per-example gradients (bmm identities for dense layers, unfold for convolutions, Gram-matrix
+/// norms for maps applied at every position, embeddings and LayerNorm) against the plain route: a torch module
+/// (nn.LSTM, nn.Embedding, nn.LayerNorm, fused attention for the language models), one example at a time, autograd
+/// on that example's loss alone.
 /// </summary>
 public sealed class PerExampleGradientTests
 {
     private static readonly ImageShape Image = new(1, 8, 8);
-    private const int Classes = 4, Models = 3, Batch = 5;
+    private const int Classes = 4, Models = 3, Batch = 5, Vocabulary = 11, Context = 6;
 
-    private static ModelSpec Spec(string kind) => kind == ModelKinds.Cnn
-        ? new ModelSpec(kind, Image.Size, Classes, [], Image, [2, 3], 6)
-        : new ModelSpec(kind, Image.Size, Classes, [7, 5], null, [], 0);
+    private static ModelSpec Spec(string kind) => kind switch
+    {
+        ModelKinds.Cnn => new ModelSpec(kind, Image.Size, Classes, [], Image, [2, 3], 6),
+        ModelKinds.Lstm => new ModelSpec(kind, Context, Vocabulary, [5, 5], null, [], 0, Embedding: 3, Layers: 2),
+        ModelKinds.Transformer => new ModelSpec(kind, Context, Vocabulary, [], null, [], 12, Embedding: 8, Layers: 2, Heads: 2),
+        _ => new ModelSpec(kind, Image.Size, Classes, [7, 5], null, [], 0),
+    };
+
+    /// <summary>One example's input shape for the module: an image for the CNN, a row otherwise.</summary>
+    private static long[] ExampleShape(ModelSpec spec)
+        => spec.Kind == ModelKinds.Cnn ? [1, 1, Image.Height, Image.Width] : [1, spec.InputFeatures];
 
     /// <summary>Per-example norms [models, batch] and clipped sums (canonical flat) from the batched route.</summary>
     private static (float[,] Norms, float[][] Sums) Batched(ModelSpec spec, float[][] weights, float[] x, long[] y, float[] mask, double clip)
@@ -32,10 +42,10 @@ public sealed class PerExampleGradientTests
         var parameters = layout.Parameters.Select(info => flat.narrow(1, info.Offset, info.Count)
             .reshape([Models, .. info.Shape.Select(s => (long)s)]).contiguous().requires_grad_(true)).ToArray();
         var tape = new List<TapedLayer>();
-        var logits = StackedModel.Logits(layout, parameters, torch.tensor(x, [Models, Batch, Image.Size]), Models, tape);
+        var (losses, _) = StackedModel.ExampleLosses(layout, parameters, torch.tensor(x, [Models, Batch, spec.InputFeatures]),
+            torch.tensor(y, [Models, Batch]), Models, tape);
         var w = torch.tensor(mask, [Models, Batch]);
-        var nll = F.cross_entropy(logits.reshape(Models * Batch, Classes), torch.tensor(y, [Models * Batch]), reduction: nn.Reduction.None);
-        var sums = PerExampleGradients.ClippedSums(layout, (nll.view(Models, Batch) * w).sum(), tape, w, clip, out var norms);
+        var sums = PerExampleGradients.ClippedSums(layout, (losses * w).sum(), tape, w, clip, out var norms);
         var normValues = new float[Models, Batch];
         var host = norms.contiguous().data<float>().ToArray();
         for (int m = 0; m < Models; m++) for (int b = 0; b < Batch; b++) normValues[m, b] = host[m * Batch + b];
@@ -56,16 +66,16 @@ public sealed class PerExampleGradientTests
             using var scope = torch.NewDisposeScope();
             using var grad = torch.enable_grad();
             var model = ReferenceTrainer.Build(layout);
-            var parameters = model.parameters().ToArray();
+            var parameters = ReferenceTrainer.ModuleParameters(model, layout);
             ReferenceTrainer.Load(layout, parameters, weights[m], torch.CPU);
             sums[m] = new float[layout.Count];
             for (int b = 0; b < Batch; b++)
             {
                 if (mask[m * Batch + b] == 0) continue;
                 foreach (var p in parameters) p.grad?.zero_();
-                var input = torch.tensor(x.AsSpan((m * Batch + b) * Image.Size, Image.Size).ToArray(),
-                    spec.Kind == ModelKinds.Cnn ? [1, 1, Image.Height, Image.Width] : [1, Image.Size]);
-                F.cross_entropy(model.forward(input), torch.tensor(new[] { y[m * Batch + b] })).backward();
+                int features = spec.InputFeatures;
+                var input = torch.tensor(x.AsSpan((m * Batch + b) * features, features).ToArray(), ExampleShape(spec));
+                ReferenceTrainer.BatchLoss(layout, model, input, torch.tensor(new[] { y[m * Batch + b] })).backward();
                 var g = ReferenceTrainer.Save(layout, parameters.Select(p => new TorchSharp.Modules.Parameter(p.grad!.clone())).ToArray());
                 double norm = Math.Sqrt(g.Sum(v => (double)v * v));
                 norms[m, b] = (float)norm;
@@ -79,14 +89,18 @@ public sealed class PerExampleGradientTests
     [Theory]
     [InlineData(ModelKinds.Mlp)]
     [InlineData(ModelKinds.Cnn)]
+    [InlineData(ModelKinds.Lstm)]
+    [InlineData(ModelKinds.Transformer)]
     public void Per_example_norms_and_clipped_sums_match_one_example_at_a_time(string kind)
     {
-        // Prepare: three models with different weights, five examples each, one padding slot per model.
+        // Prepare: three models with different weights, five examples each, one padding slot per model. Token ids repeat
+        // within an example, so an embedding row gathers several positions' gradients.
         var spec = Spec(kind);
         var weights = Enumerable.Range(0, Models).Select(m => ModelLayout.Initialize(spec, (ulong)m + 5)).ToArray();
         var rng = new DeterministicRandom(77);
-        var x = Enumerable.Range(0, Models * Batch * Image.Size).Select(_ => (float)rng.NextGaussian()).ToArray();
-        var y = Enumerable.Range(0, Models * Batch).Select(_ => (long)rng.NextInt(Classes)).ToArray();
+        var x = Enumerable.Range(0, Models * Batch * spec.InputFeatures)
+            .Select(_ => spec.IsLanguageModel ? rng.NextInt(4) : (float)rng.NextGaussian()).ToArray();
+        var y = Enumerable.Range(0, Models * Batch).Select(_ => (long)rng.NextInt(spec.Classes)).ToArray();
         var mask = Enumerable.Range(0, Models * Batch).Select(i => i % Batch == (i / Batch) ? 0f : 1f).ToArray();
 
         foreach (double clip in new[] { 1e6, 0.3 }) // no clipping, then most examples clipped
