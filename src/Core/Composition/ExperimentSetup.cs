@@ -91,7 +91,7 @@ internal sealed class ExperimentSetup
         stages.Add(new ServerStepStage(algorithm));
         if (privacy.Central is not null || privacy.Local is not null) stages.Add(new PrivacyAccountingStage(privacy, centralAccounting, last));
         if (roster.Count > 0) stages.Add(new ByzantineMetricsStage(roster));
-        stages.Add(new EvaluationStage(weights => evaluate(weights, evaluationIndices), every, last));
+        stages.Add(new EvaluationStage(weights => evaluate(weights, evaluationIndices), every, last, perplexity: data.Model.IsLanguageModel));
         if (data.DeviceTests is { } tests && deviceEvaluation is not null) stages.AddRange(DeviceEvaluationStages(scenario, tests, deviceEvaluation));
         if (scenario.Byzantine?.EvaluationTrigger(data.Facts) is { } trigger)
         {

@@ -65,12 +65,18 @@ public sealed class ByzantineMetricsStage(ByzantineRoster roster) : IRoundStage
     }
 }
 
-/// <summary>Evaluates the next global model on the held-out test data every <paramref name="every"/> rounds and at the last (planned, or ended early).</summary>
-public sealed class EvaluationStage(Func<float[], Task<ModelScore>> evaluate, int every, int lastRound) : IRoundStage
+/// <summary>
+/// Evaluates the next global model on the held-out test data every <paramref name="every"/> rounds and at the last (planned,
+/// or ended early). For a language model (<paramref name="perplexity"/>) it adds test_perplexity = exp(per-token test loss).
+/// </summary>
+public sealed class EvaluationStage(Func<float[], Task<ModelScore>> evaluate, int every, int lastRound, bool perplexity = false) : IRoundStage
 {
+    public const string PerplexityMetric = "test_perplexity";
+
     public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
     {
         if (IsDue(round, every, lastRound)) round.Evaluation = await evaluate(round.NextWeights!);
+        if (perplexity) round.Metrics.Add(new RoundMetric(PerplexityMetric, round.Evaluation is { } score ? Math.Exp(score.Loss) : null));
     }
 
     /// <summary>Whether <paramref name="round"/> is an evaluation round: every <paramref name="every"/>th, the last planned, and one that ends the run early.</summary>

@@ -60,6 +60,20 @@ public static class ComputePoolMemory
                 long plane = (long)image.Height * image.Width;
                 long c1 = model.Channels[0], c2 = model.Channels[1];
                 return c1 * plane + c1 * plane / 4 + c2 * plane / 4 + c2 * plane / 16 + model.Dense + classes;
+            case ModelKinds.Lstm:
+            {
+                // Per position: the embedding, each layer's gates (4H) and their activations, cell and hidden state
+                // (about 12H in all), the logits and their softmax.
+                long perLayer = model.Hidden.Sum(h => 12L * h);
+                return model.InputFeatures * (model.Embedding + perLayer + 2 * classes);
+            }
+            case ModelKinds.Transformer:
+            {
+                // Per position and block: norms, q/k/v, attention output and projections, residuals (about 10D), the
+                // MLP's two activations (2M), and a row of scores and their softmax per head (2·heads·T).
+                long d = model.Embedding, perBlock = 10 * d + 2L * model.Dense + 2L * model.Heads * model.InputFeatures;
+                return model.InputFeatures * (3 * d + model.Layers * perBlock + 2 * classes);
+            }
             default:
                 return Math.Max(1, model.InputFeatures) + classes;
         }

@@ -44,7 +44,7 @@ public static class ModelFile
         var layout = ModelLayout.For(model);
         var description = new JsonObject
         {
-            ["format"] = "safetensors, float32, PyTorch names and shapes (nn.Linear weight [out, in], nn.Conv2d weight [out, in, kh, kw])",
+            ["format"] = "safetensors, float32, PyTorch names and shapes (nn.Linear weight [out, in], nn.Conv2d weight [out, in, kh, kw], nn.LSTM weight_ih_l0 [4H, in], gates i, f, g, o; a transformer block's attn.qkv is one nn.Linear(D, 3D), queries then keys then values)",
             ["scenario"] = scenarioName,
             ["kind"] = model.Kind,
             ["input_features"] = model.InputFeatures,
@@ -53,6 +53,9 @@ public static class ModelFile
             ["image"] = model.Image is { } image ? new JsonArray(image.Channels, image.Height, image.Width) : null,
             ["channels"] = new JsonArray(model.Channels.Select(c => (JsonNode)c).ToArray()),
             ["dense"] = model.Dense,
+            ["embedding"] = model.Embedding,
+            ["layers"] = model.Layers,
+            ["heads"] = model.Heads,
             ["parameters"] = layout.Count,
             ["tensors"] = new JsonArray(layout.Parameters.Select(p => (JsonNode)new JsonObject
             {

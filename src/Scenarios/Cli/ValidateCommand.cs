@@ -73,6 +73,10 @@ internal static class ValidateCommand
         {
             ModelKinds.Mlp => $"mlp [{string.Join(", ", spec.Model.Hidden)}]",
             ModelKinds.Cnn => $"cnn [{string.Join(", ", spec.Model.Channels)}] dense {spec.Model.Dense}",
+            ModelKinds.Lstm => $"lstm embedding {spec.Model.Embedding ?? LanguageModelDefaults.LstmEmbedding}, " +
+                               $"{spec.Model.Layers ?? LanguageModelDefaults.LstmLayers} x {spec.Model.Units ?? LanguageModelDefaults.LstmUnits} units",
+            ModelKinds.Transformer => $"transformer width {spec.Model.Embedding ?? LanguageModelDefaults.TransformerEmbedding}, " +
+                                      $"{spec.Model.Layers ?? LanguageModelDefaults.TransformerLayers} blocks, {spec.Model.Heads ?? LanguageModelDefaults.TransformerHeads} heads, mlp {spec.Model.Dense}",
             var k => k,
         };
         var t = spec.Training;

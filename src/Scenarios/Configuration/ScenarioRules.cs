@@ -225,6 +225,23 @@ public static class ScenarioRules
         foreach (var finding in ModelInit(spec, baseDirectory, isValid)) yield return finding;
         foreach (var finding in Personalization(spec, isValid)) yield return finding;
         foreach (var finding in PrivacyRules.Check(spec, baseDirectory, isValid)) yield return finding;
+        foreach (var finding in LanguageModelLimits(spec, isValid)) yield return finding;
+    }
+
+    /// <summary>
+    /// What a language model cannot be combined with yet: the membership attacks and per-device evaluation read one
+    /// row of class scores per example, and the backdoor writes a pixel patch; a language model predicts at every position.
+    /// </summary>
+    private static IEnumerable<Finding> LanguageModelLimits(ScenarioSpec spec, Func<string, bool> isValid)
+    {
+        if (!isValid("model.kind") || !ModelKinds.IsLanguageModel(spec.Model.Kind)) yield break;
+        string model = $"model.kind '{spec.Model.Kind}' predicts at every position of a sequence";
+        if (isValid("attacks") && spec.Attacks.Length > 0)
+            yield return new("attacks", $"attacks: {model}, and the membership attacks read one row of class scores per example; remove attacks, or attack a classifier (mlp, cnn, logistic)");
+        if (isValid("evaluation.per_device") && spec.Evaluation.PerDevice)
+            yield return new("evaluation.per_device", $"evaluation.per_device: {model}, and per-device evaluation scores one prediction per example; set it to false for this model");
+        if (isValid("byzantine") && spec.Byzantine is Attacks.Poisoning.BackdoorOptions)
+            yield return new("byzantine.kind", $"byzantine.kind: backdoor stamps a pixel patch on inputs, which token sequences do not have; use another byzantine kind with {spec.Model.Kind}");
     }
 
     /// <summary>The components' own checks against the rest of the scenario (Krum's n ≥ 2f + 3 and the like).</summary>

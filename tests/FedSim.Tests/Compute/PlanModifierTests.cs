@@ -19,9 +19,14 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
     private const int Classes = 4;
     private static readonly int[] ShardSizes = [8, 13, 21, 5];
 
-    private static ModelSpec Spec(string kind) => kind == ModelKinds.Cnn
-        ? new ModelSpec(kind, Image.Size, Classes, [], Image, [2, 4], 8)
-        : new ModelSpec(kind, Image.Size, Classes, [12], null, [], 0);
+    private const int Context = 6, Vocabulary = 9;
+
+    private static ModelSpec Spec(string kind) => kind switch
+    {
+        ModelKinds.Cnn => new ModelSpec(kind, Image.Size, Classes, [], Image, [2, 4], 8),
+        ModelKinds.Lstm or ModelKinds.Transformer => ComputeTestData.LanguageModel(kind, Context, Vocabulary),
+        _ => new ModelSpec(kind, Image.Size, Classes, [12], null, [], 0),
+    };
 
     private static readonly TrainingPlan Sgd = new(OptimizerKinds.Sgd, 0.1f, 0f, 8, 2);
 
@@ -30,6 +35,11 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
         var data = new TheoryData<string, string>();
         foreach (var model in new[] { ModelKinds.Mlp, ModelKinds.Cnn })
             foreach (var modifier in new[] { "proximal", "control-variate", "label-flip", "backdoor", "partial-work", "dp-sgd", "dp-sgd+proximal", "gradient-ascent", "ditto" })
+                data.Add(model, modifier);
+        // The language models: DP-SGD (per-example gradients through the recurrence, attention, embeddings and
+        // LayerNorm) and the modifiers that act on gradients or the schedule.
+        foreach (var model in new[] { ModelKinds.Lstm, ModelKinds.Transformer })
+            foreach (var modifier in new[] { "proximal", "partial-work", "dp-sgd", "dp-sgd+proximal" })
                 data.Add(model, modifier);
         return data;
     }
@@ -71,7 +81,8 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
     {
         // Prepare
         var spec = Spec(model);
-        var data = ComputeTestData.RandomImages(5, ShardSizes.Sum(), Image, Classes);
+        var data = spec.IsLanguageModel ? ComputeTestData.RandomText(5, ShardSizes.Sum(), Context, Vocabulary)
+            : ComputeTestData.RandomImages(5, ShardSizes.Sum(), Image, Classes);
         var global = ModelLayout.Initialize(spec, 3);
         var (plan, perJob) = Modifier(modifier, global.Length);
         var jobs = ComputeTestData.Jobs(spec, plan, global, data, ComputeTestData.Shards(ShardSizes), 41).Select(perJob).ToArray();
