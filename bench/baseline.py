@@ -198,6 +198,57 @@ def cnn_module(channels, height, width, conv, dense, classes):
         nn.Flatten(), nn.Linear(flat, dense), nn.ReLU(), nn.Linear(dense, classes))
 
 
+class LstmModel(nn.Module):
+    """McMahan et al. 2017's Shakespeare LSTM: embedding, stacked nn.LSTM, a dense head at every position."""
+
+    def __init__(self, vocab, embedding, units, layers):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, embedding)
+        self.lstm = nn.LSTM(embedding, units, layers, batch_first=True)
+        self.out = nn.Linear(units, vocab)
+
+    def forward(self, ids):
+        output, _ = self.lstm(self.embedding(ids))
+        return self.out(output)
+
+
+class DecoderBlock(nn.Module):
+    def __init__(self, width, heads, mlp):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.fc, self.proj = nn.Linear(width, mlp), nn.Linear(mlp, width)
+
+    def forward(self, h, causal):
+        a = self.ln1(h)
+        h = h + self.attn(a, a, a, attn_mask=causal, need_weights=False)[0]
+        return h + self.proj(F.gelu(self.fc(self.ln2(h))))
+
+
+class DecoderModel(nn.Module):
+    """The causal pre-LayerNorm decoder FedSim's transformer kind trains (same sizes)."""
+
+    def __init__(self, vocab, context, width, layers, heads, mlp):
+        super().__init__()
+        self.token, self.position = nn.Embedding(vocab, width), nn.Embedding(context, width)
+        self.blocks = nn.ModuleList([DecoderBlock(width, heads, mlp) for _ in range(layers)])
+        self.ln_f, self.out = nn.LayerNorm(width), nn.Linear(width, vocab)
+
+    def forward(self, ids):
+        t = ids.shape[1]
+        causal = torch.ones(t, t, dtype=torch.bool, device=ids.device).triu(1)
+        h = self.token(ids) + self.position(torch.arange(t, device=ids.device))
+        for block in self.blocks:
+            h = block(h, causal)
+        return self.out(self.ln_f(h))
+
+
+def next_token_loss(logits, x, y):
+    """Mean cross-entropy of every position's next token (the label after the last position)."""
+    targets = torch.cat([x[:, 1:], y[:, None]], 1)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
 def flat_params(model):
     return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
 
@@ -214,11 +265,13 @@ def load_flat(model, flat):
 class Pool:
     """A seeded pool of random samples on the host; clients draw their own (overlapping) index sets from it."""
 
-    def __init__(self, rows, shape, classes, seed):
+    def __init__(self, rows, shape, classes, seed, tokens=False):
         g = torch.Generator().manual_seed(seed)
-        self.x = torch.randn((rows,) + tuple(shape), generator=g)
+        # Token ids for a language model (shape = (context,)), standard-normal values otherwise.
+        self.x = torch.randint(0, classes, (rows,) + tuple(shape), generator=g) if tokens else torch.randn((rows,) + tuple(shape), generator=g)
         self.y = torch.randint(0, classes, (rows,), generator=g)
         self.rows = rows
+        self.loss = (lambda logits, x, y: next_token_loss(logits, x, y)) if tokens else (lambda logits, x, y: F.cross_entropy(logits, y))
 
     def client_indices(self, client, count, seed):
         g = torch.Generator().manual_seed(seed * 1_000_003 + client)
@@ -238,7 +291,7 @@ def train_client(model, global_flat, pool, indices, batch, epochs, lr, device, s
             x = pool.x[rows].to(device, non_blocking=True)
             y = pool.y[rows].to(device, non_blocking=True)
             opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x), y)
+            loss = pool.loss(model(x), x, y)
             loss.backward()
             opt.step()
             steps += 1
@@ -347,7 +400,7 @@ def run_round(args, device):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--workloads", default="mlp,cnn,round", help="comma list of mlp, cnn, round")
+    p.add_argument("--workloads", default="mlp,cnn,round", help="comma list of mlp, cnn, lstm, transformer, round")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--batched", action="store_true", help="also run the MLP workload batched with bmm (reference)")
     p.add_argument("--threads", type=int, default=0,
@@ -368,6 +421,14 @@ def main(argv=None):
     p.add_argument("--cnn-channels", default="32,64")
     p.add_argument("--cnn-dense", type=int, default=512)
     p.add_argument("--cnn-classes", type=int, default=62)
+    p.add_argument("--lstm-clients", type=int, default=8)
+    p.add_argument("--lstm-steps", type=int, default=4)
+    p.add_argument("--lstm-batch", type=int, default=10)
+    p.add_argument("--transformer-clients", type=int, default=8)
+    p.add_argument("--transformer-steps", type=int, default=4)
+    p.add_argument("--transformer-batch", type=int, default=10)
+    p.add_argument("--vocab", type=int, default=96, help="language models: tokens")
+    p.add_argument("--context", type=int, default=80, help="language models: positions per sample")
     p.add_argument("--round-clients", type=int, default=100)
     p.add_argument("--round-samples", type=int, default=600, help="training samples per client")
     p.add_argument("--round-batch", type=int, default=10)
@@ -389,9 +450,9 @@ def main(argv=None):
     device = torch.device(args.device)
     torch.manual_seed(args.seed)  # module initialisation only; results are timing, not accuracy
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
-    unknown = [w for w in workloads if w not in ("mlp", "cnn", "round")]
+    unknown = [w for w in workloads if w not in ("mlp", "cnn", "lstm", "transformer", "round")]
     if unknown:
-        print(f"baseline.py: unknown workload(s) {unknown}; use mlp, cnn, round", file=sys.stderr)
+        print(f"baseline.py: unknown workload(s) {unknown}; use mlp, cnn, lstm, transformer, round", file=sys.stderr)
         return 2
 
     results = {}
@@ -417,6 +478,18 @@ def main(argv=None):
         results["cnn"] = run_training(
             "cnn", lambda: sequential_workload(make, pool, c, s, b, args.lr, device, args.seed),
             lambda: sequential_workload(make, pool, 1, s, b, args.lr, device, args.seed), c, s, b, device, "sequential")
+    language_models = {
+        "lstm": lambda: LstmModel(args.vocab, 8, 256, 2),
+        "transformer": lambda: DecoderModel(args.vocab, args.context, 128, 2, 4, 512),
+    }
+    for name, make in language_models.items():
+        if name not in workloads:
+            continue
+        c, s, b = getattr(args, f"{name}_clients"), getattr(args, f"{name}_steps"), getattr(args, f"{name}_batch")
+        pool = Pool(min(8192, c * s * b), (args.context,), args.vocab, args.seed, tokens=True)
+        results[name] = run_training(
+            name, lambda: sequential_workload(make, pool, c, s, b, args.lr, device, args.seed),
+            lambda: sequential_workload(make, pool, 1, min(s, 2), b, args.lr, device, args.seed), c, s, b, device, "sequential")
     if "round" in workloads:
         results["round"] = run_round(args, device)
 

@@ -60,6 +60,16 @@ public sealed record BaselineReport(
     /// <summary>The file holding the BLAS engine that ran.</summary>
     public string? BlasPath { get; init; }
 
+    /// <summary>The language models' per-client loops (nn.LSTM; a decoder of nn.MultiheadAttention blocks), device-steps/s.</summary>
+    public double? LstmSequentialDeviceStepsPerSecond { get; init; }
+    public double? TransformerSequentialDeviceStepsPerSecond { get; init; }
+
+    /// <summary>FedSim ÷ PyTorch loop: the faster of FedSim's two batched runs, and FedSim one by one.</summary>
+    public double? LstmBatchedVsPytorch { get; init; }
+    public double? LstmOneByOneVsPytorch { get; init; }
+    public double? TransformerBatchedVsPytorch { get; init; }
+    public double? TransformerOneByOneVsPytorch { get; init; }
+
     /// <summary>"1 torch thread x 2 BLAS threads (pthreads)", or "2 threads shared by torch and BLAS (openmp)".</summary>
     public string ThreadsDescription => BlasThreading switch
     {
@@ -76,6 +86,9 @@ public sealed record BenchReport(
     MatmulMeasurement Matmul, TrainingWorkloadReport Mlp, TrainingWorkloadReport Cnn, RoundMeasurement Round,
     MemoryReport Memory, BaselineReport? Baseline, IReadOnlyList<string> Notes, IReadOnlyList<DpSgdWorkloadReport>? DpSgd = null)
 {
+    /// <summary>The LSTM and transformer workloads (next-character prediction over 80 positions).</summary>
+    public IReadOnlyList<TrainingWorkloadReport> LanguageModels { get; init; } = [];
+
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -97,7 +110,7 @@ public sealed record BenchReport(
         table.AddColumn(new TableColumn("GFLOP/s").RightAligned());
 
         table.AddRow("matmul fp32", $"torch.mm {Matmul.Size}² x{Matmul.Repetitions}", $"{F(Matmul.Seconds, 3)} s", F(Matmul.Gflops, 1));
-        foreach (var w in new[] { Mlp, Cnn })
+        foreach (var w in new[] { Mlp, Cnn }.Concat(LanguageModels))
         {
             table.AddEmptyRow();
             string name = $"{w.Name} {w.Model}\n{w.Devices} dev x {w.Steps} steps x B{w.Batch}";
@@ -146,6 +159,11 @@ public sealed record BenchReport(
                 table.AddRow("", "FedSim MLP one by one ÷ PyTorch loop", $"{F(b.MlpOneByOneVsPytorch, 2)}x", "");
                 table.AddRow("", "CNN per-client loop, device-steps/s", F(b.CnnSequentialDeviceStepsPerSecond, 2), "");
                 table.AddRow("", "FedSim CNN batched ÷ PyTorch loop", $"{F(b.CnnBatchedVsPytorch, 2)}x / {F(b.CnnBatchedAllVsPytorch, 2)}x", "");
+                table.AddRow("", "LSTM per-client loop (nn.LSTM), device-steps/s", F(b.LstmSequentialDeviceStepsPerSecond, 2), "");
+                table.AddRow("", "FedSim LSTM batched / one by one ÷ PyTorch loop", $"{F(b.LstmBatchedVsPytorch, 2)}x / {F(b.LstmOneByOneVsPytorch, 2)}x", "");
+                table.AddRow("", "transformer per-client loop, device-steps/s", F(b.TransformerSequentialDeviceStepsPerSecond, 2), "");
+                table.AddRow("", "FedSim transformer batched / one by one ÷ PyTorch loop",
+                    $"{F(b.TransformerBatchedVsPytorch, 2)}x / {F(b.TransformerOneByOneVsPytorch, 2)}x", "");
                 table.AddRow("", "PyTorch round (per-client loop)", $"{F(b.RoundSeconds, 3)} s", "");
                 table.AddRow("", "FedSim round speedup (PyTorch ÷ FedSim)", $"{F(b.RoundSpeedupVsPytorch, 2)}x", "");
             }

@@ -41,6 +41,11 @@ public static class BenchRunner
         cancellationToken.ThrowIfCancellationRequested();
         var mlp = MeasureTraining("MLP", "784-200-200-10", BenchWorkloads.MnistMlp, sizes.Mlp, poolOptions.MaxCohortSize, device, matmul, progress, cancellationToken);
         var cnn = MeasureTraining("CNN", "FEMNIST 1x28x28 -> 62", BenchWorkloads.FemnistCnn, sizes.Cnn, poolOptions.ConvolutionCohortSize, device, matmul, progress, cancellationToken);
+        TrainingWorkloadReport[] languageModels =
+        [
+            MeasureTraining("LSTM", "Shakespeare 80 chars, 8-256-256-96", BenchWorkloads.ShakespeareLstm, sizes.Lstm, poolOptions.MaxCohortSize, device, matmul, progress, cancellationToken),
+            MeasureTraining("Transformer", "Shakespeare 80 chars, width 128, 2 blocks", BenchWorkloads.ShakespeareTransformer, sizes.Transformer, poolOptions.MaxCohortSize, device, matmul, progress, cancellationToken),
+        ];
 
         var dpSgd = new List<DpSgdWorkloadReport>();
         foreach (var (name, spec, size, cohort, plain) in new[]
@@ -63,7 +68,8 @@ public static class BenchRunner
         {
             progress("PyTorch baseline (bench/baseline.py)");
             // FedSim trains on the pool's workers, each using torch's intra-op threads: the baseline gets as many in all.
-            baseline = RunBaseline(options, environment, cuda, sizes, mlp, cnn, round, poolOptions.Workers * torch.get_num_threads(), cancellationToken);
+            baseline = RunBaseline(options, environment, cuda, sizes, new(mlp, cnn, languageModels[0], languageModels[1]), round,
+                poolOptions.Workers * torch.get_num_threads(), cancellationToken);
         }
 
         using var self = Process.GetCurrentProcess();
@@ -72,7 +78,10 @@ public static class BenchRunner
             cuda ? "n/a (TorchSharp 0.107 exposes no torch.cuda.max_memory_allocated)" : "n/a (cpu)");
 
         return new BenchReport(kind, DeviceName(cuda), torch.get_num_threads(), options.Quick,
-            typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", started, matmul, mlp, cnn, round, memory, baseline, notes, dpSgd);
+            typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown", started, matmul, mlp, cnn, round, memory, baseline, notes, dpSgd)
+        {
+            LanguageModels = languageModels,
+        };
     }
 
     internal static torch.Device ResolveDevice(string setting)
@@ -139,8 +148,11 @@ public static class BenchRunner
         return worst;
     }
 
+    /// <summary>FedSim's training workloads, which the baseline is compared with.</summary>
+    private sealed record MeasuredWorkloads(TrainingWorkloadReport Mlp, TrainingWorkloadReport Cnn, TrainingWorkloadReport Lstm, TrainingWorkloadReport Transformer);
+
     private static BaselineReport RunBaseline(BenchOptions options, BenchEnvironment environment, bool cuda, BenchSizes sizes,
-        TrainingWorkloadReport mlp, TrainingWorkloadReport cnn, RoundMeasurement round, int totalThreads, CancellationToken cancellationToken)
+        MeasuredWorkloads measured, RoundMeasurement round, int totalThreads, CancellationToken cancellationToken)
     {
         var candidates = environment.PythonCandidates ?? PythonBaseline.DefaultCandidates(options.PythonPath);
         var python = PythonBaseline.FindPython(candidates);
@@ -154,9 +166,10 @@ public static class BenchRunner
         if (outcome.Report is not { } r) return Skipped(python.Executable, script, outcome.Skipped ?? "no result");
 
         double? Rate(string workload) => (double?)r["workloads"]?[workload]?["device_steps_per_second"];
-        double? mlpSeq = Rate("mlp"), mlpBmm = Rate("mlp_batched"), cnnSeq = Rate("cnn");
+        double? mlpSeq = Rate("mlp"), mlpBmm = Rate("mlp_batched"), cnnSeq = Rate("cnn"), lstmSeq = Rate("lstm"), transformerSeq = Rate("transformer");
         double? roundSeconds = (double?)r["workloads"]?["round"]?["seconds"];
         static double? Over(double a, double? b) => b is double d && d > 0 ? a / d : null;
+        var (mlp, cnn) = (measured.Mlp, measured.Cnn);
         return new BaselineReport(python.Executable, script, (string?)r["torch_version"], (string?)r["device"], (int?)r["threads"],
             (string?)r["blas_info"], mlpSeq, mlpBmm, cnnSeq, roundSeconds,
             Over(mlp.BatchedPoolCohort.DeviceStepsPerSecond, mlpSeq), Over(mlp.BatchedAll.DeviceStepsPerSecond, mlpSeq),
@@ -169,6 +182,12 @@ public static class BenchRunner
             BlasThreads = (int?)r["blas"]?["threads"],
             BlasThreading = (string?)r["blas"]?["threading"],
             BlasPath = (string?)r["blas"]?["path"],
+            LstmSequentialDeviceStepsPerSecond = lstmSeq,
+            TransformerSequentialDeviceStepsPerSecond = transformerSeq,
+            LstmBatchedVsPytorch = Over(Math.Max(measured.Lstm.BatchedPoolCohort.DeviceStepsPerSecond, measured.Lstm.BatchedAll.DeviceStepsPerSecond), lstmSeq),
+            LstmOneByOneVsPytorch = Over(measured.Lstm.OneByOne.DeviceStepsPerSecond, lstmSeq),
+            TransformerBatchedVsPytorch = Over(Math.Max(measured.Transformer.BatchedPoolCohort.DeviceStepsPerSecond, measured.Transformer.BatchedAll.DeviceStepsPerSecond), transformerSeq),
+            TransformerOneByOneVsPytorch = Over(measured.Transformer.OneByOne.DeviceStepsPerSecond, transformerSeq),
         };
     }
 

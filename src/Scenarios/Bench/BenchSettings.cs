@@ -35,6 +35,8 @@ public sealed record RoundWorkloadSize(int Devices, int SamplesPerDevice, int Ba
 public sealed record BenchSizes(
     TrainingWorkloadSize Mlp,
     TrainingWorkloadSize Cnn,
+    TrainingWorkloadSize Lstm,
+    TrainingWorkloadSize Transformer,
     RoundWorkloadSize Round,
     int MatmulSize,
     int MatmulRepetitions)
@@ -46,14 +48,19 @@ public sealed record BenchSizes(
     public static BenchSizes Cuda { get; } = new(
         new TrainingWorkloadSize(256, 20, 64),
         new TrainingWorkloadSize(128, 20, 64),
+        new TrainingWorkloadSize(128, 10, 10),
+        new TrainingWorkloadSize(128, 10, 10),
         new RoundWorkloadSize(100, 600, 10, 1, [64], 2000),
         MatmulSize: 8192, MatmulRepetitions: 10);
 
     /// <summary>CPU default: 64 MLP devices (the one-by-one loop over 256 takes minutes on a small CPU; --mlp-devices 256
-    /// restores the size) and a CNN scaled down further (one CNN device-step is ~5 GFLOP).</summary>
+    /// restores the size) and a CNN scaled down further (one CNN device-step is ~5 GFLOP). The language models
+    /// take McMahan et al.'s Shakespeare batch of 10 windows of 80 characters (an LSTM device-step is ~4 GFLOP).</summary>
     public static BenchSizes Cpu { get; } = new(
         new TrainingWorkloadSize(64, 20, 64),
         new TrainingWorkloadSize(8, 5, 64),
+        new TrainingWorkloadSize(8, 4, 10),
+        new TrainingWorkloadSize(8, 4, 10),
         new RoundWorkloadSize(100, 600, 10, 1, [64], 2000),
         MatmulSize: 2048, MatmulRepetitions: 5);
 
@@ -61,6 +68,8 @@ public sealed record BenchSizes(
     public static BenchSizes Quick { get; } = new(
         new TrainingWorkloadSize(32, 5, 64),
         new TrainingWorkloadSize(2, 2, 32),
+        new TrainingWorkloadSize(2, 2, 4),
+        new TrainingWorkloadSize(2, 2, 4),
         new RoundWorkloadSize(20, 100, 10, 1, [64], 500),
         MatmulSize: 512, MatmulRepetitions: 3);
 

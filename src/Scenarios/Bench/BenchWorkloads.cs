@@ -23,6 +23,12 @@ public static class BenchWorkloads
     /// <summary>The FEMNIST CNN of McMahan et al. 2017: conv5x5 32, pool, conv5x5 64, pool, dense 512, 62 classes.</summary>
     public static ModelSpec FemnistCnn { get; } = new(ModelKinds.Cnn, 784, 62, [], new ImageShape(1, 28, 28), [32, 64], 512);
 
+    /// <summary>McMahan et al. 2017's Shakespeare LSTM: embedding 8, two LSTM layers of 256, over FedSim's 96 character tokens and 80 positions.</summary>
+    public static ModelSpec ShakespeareLstm { get; } = new(ModelKinds.Lstm, 80, 96, [256, 256], null, [], 0, Embedding: 8, Layers: 2);
+
+    /// <summary>The default transformer on the same text: width 128, 2 blocks, 4 heads, MLP 512.</summary>
+    public static ModelSpec ShakespeareTransformer { get; } = new(ModelKinds.Transformer, 80, 96, [], null, [], 512, Embedding: 128, Layers: 2, Heads: 4);
+
     public static TrainingPlan Plan(int batch) => new(OptimizerKinds.Sgd, 0.05f, 0f, batch, 1);
 
     /// <summary>A dataset shaped for <paramref name="model"/> with <paramref name="rows"/> standard-normal samples.</summary>
@@ -30,10 +36,14 @@ public static class BenchWorkloads
     {
         var rng = new DeterministicRandom(Seeds.Derive(seed, Seeds.None, Seeds.None, SeedPurpose.SyntheticData));
         var features = new float[(long)rows * model.InputFeatures];
-        for (long i = 0; i < features.Length; i++) features[i] = (float)rng.NextGaussian();
+        // A language model reads token ids; any other model standard-normal values.
+        for (long i = 0; i < features.Length; i++) features[i] = model.IsLanguageModel ? rng.NextInt(model.Classes) : (float)rng.NextGaussian();
         var labels = new int[rows];
         for (int i = 0; i < rows; i++) labels[i] = rng.NextInt(model.Classes);
-        return new Dataset($"bench-{model.Kind}", features, labels, model.InputFeatures, model.Classes, model.Image);
+        var text = model.IsLanguageModel
+            ? new TextShape(Enumerable.Range(0, model.Classes).Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), model.InputFeatures)
+            : null;
+        return new Dataset($"bench-{model.Kind}", features, labels, model.InputFeatures, model.Classes, model.Image) { Text = text };
     }
 
     /// <summary>The name of the workloads' global model: every job of a workload starts from it.</summary>

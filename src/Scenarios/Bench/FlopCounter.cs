@@ -70,7 +70,31 @@ public static class FlopCounter
 
     /// <summary>All matmul-like work of one training step of <paramref name="spec"/>.</summary>
     public static double TrainingStepFlops(ModelSpec spec, int batch)
-        => TrainingStepFlops(DenseLayers(spec), batch) + TrainingStepFlops(ConvLayers(spec), batch);
+        => spec.IsLanguageModel
+            ? 6.0 * batch * spec.InputFeatures * LanguageModelMultiplyAdds(spec)
+            : TrainingStepFlops(DenseLayers(spec), batch) + TrainingStepFlops(ConvLayers(spec), batch);
+
+    /// <summary>
+    /// A language model's multiply-adds per position in the forward pass: the LSTM's 4H·(in + H) per layer; a transformer
+    /// block's projections (4D²), MLP (2DM) and attention over the causal context (on average T/2 keys, for scores and
+    /// for the weighted values: T·D); the head's D·V.
+    /// </summary>
+    public static double LanguageModelMultiplyAdds(ModelSpec spec)
+    {
+        double v = spec.Classes;
+        if (spec.Kind == ModelKinds.Lstm)
+        {
+            double total = 0, inputs = spec.Embedding;
+            foreach (double h in spec.Hidden)
+            {
+                total += 4 * h * (inputs + h);
+                inputs = h;
+            }
+            return total + inputs * v;
+        }
+        double d = spec.Embedding, block = 4 * d * d + 2 * d * spec.Dense + spec.InputFeatures * d;
+        return spec.Layers * block + d * v;
+    }
 
     /// <summary>FLOPs of one n x n by n x n matrix product.</summary>
     public static double MatmulFlops(int n) => 2.0 * n * n * n;

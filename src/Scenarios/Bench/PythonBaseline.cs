@@ -76,14 +76,17 @@ public static class PythonBaseline
             "--mlp-clients", I(sizes.Mlp.Devices), "--mlp-steps", I(sizes.Mlp.Steps), "--mlp-batch", I(sizes.Mlp.Batch),
             "--mlp-hidden", string.Join(',', BenchSizes.MlpHidden),
             "--cnn-clients", I(sizes.Cnn.Devices), "--cnn-steps", I(sizes.Cnn.Steps), "--cnn-batch", I(sizes.Cnn.Batch),
+            "--lstm-clients", I(sizes.Lstm.Devices), "--lstm-steps", I(sizes.Lstm.Steps), "--lstm-batch", I(sizes.Lstm.Batch),
+            "--transformer-clients", I(sizes.Transformer.Devices), "--transformer-steps", I(sizes.Transformer.Steps),
+            "--transformer-batch", I(sizes.Transformer.Batch),
         };
         if (round is null)
         {
-            args.AddRange(["--workloads", "mlp,cnn"]);
+            args.AddRange(["--workloads", "mlp,cnn,lstm,transformer"]);
             return args;
         }
         args.AddRange([
-            "--workloads", "mlp,cnn,round",
+            "--workloads", "mlp,cnn,lstm,transformer,round",
             "--round-clients", I(round.Devices),
             "--round-samples", I((int)Math.Round(round.MeanSamplesPerDevice)),
             "--round-batch", I(round.Batch), "--round-epochs", I(round.Epochs),

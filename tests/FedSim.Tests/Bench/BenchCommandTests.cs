@@ -10,6 +10,8 @@ public sealed class TinyBenchRun : IAsyncLifetime
     public static BenchSizes TinySizes { get; } = new(
         new TrainingWorkloadSize(Devices: 3, Steps: 2, Batch: 4),
         new TrainingWorkloadSize(Devices: 2, Steps: 1, Batch: 2),
+        new TrainingWorkloadSize(Devices: 2, Steps: 1, Batch: 2),
+        new TrainingWorkloadSize(Devices: 2, Steps: 1, Batch: 2),
         new RoundWorkloadSize(Devices: 4, SamplesPerDevice: 20, Batch: 10, Epochs: 1, Hidden: [8], EvaluationSamples: 50),
         MatmulSize: 32, MatmulRepetitions: 2);
 
@@ -17,7 +19,8 @@ public sealed class TinyBenchRun : IAsyncLifetime
     private static readonly string BaselineJson =
         ("{'torch_version': '9.9.9-fake', 'device': 'cpu', 'threads': 2, 'blas_info': 'fake', 'workloads': {" +
          "'mlp': {'device_steps_per_second': 10.0}, 'mlp_batched': {'device_steps_per_second': 20.0}, " +
-         "'cnn': {'device_steps_per_second': 1.0}, 'round': {'seconds': 2.0}}}").Replace('\'', '"');
+         "'cnn': {'device_steps_per_second': 1.0}, 'lstm': {'device_steps_per_second': 0.5}, 'transformer': {'device_steps_per_second': 4.0}, " +
+         "'round': {'seconds': 2.0}}}").Replace('\'', '"');
 
     private readonly string _folder = Directory.CreateTempSubdirectory("fedsim-bench-run-").FullName;
 
@@ -97,6 +100,14 @@ public sealed class BenchCommandTests(TinyBenchRun run) : IClassFixture<TinyBenc
             Assert.True((double)json[workload]!["speedup_all"]! > 0);
             Assert.True((double)json[workload]!["peak_fraction"]! > 0);
         }
+        var languageModels = json["language_models"]!.AsArray();
+        Assert.Equal(["LSTM", "Transformer"], languageModels.Select(w => (string?)w!["name"]));
+        foreach (var (w, size) in new[] { (languageModels[0]!, sizes.Lstm), (languageModels[1]!, sizes.Transformer) })
+            foreach (string mode in new[] { "one_by_one", "batched_pool_cohort", "batched_all" })
+            {
+                Assert.Equal(size.DeviceSteps, (long)w[mode]!["device_steps"]!);
+                Assert.True((double)w[mode]!["gflops"]! > 0, $"{w["name"]} {mode}: the FLOP count of a language model step");
+            }
         Assert.Equal(sizes.Mlp.Devices, (int)json["mlp"]!["batched_all"]!["cohort_size"]!);
         Assert.Equal(1, (int)json["mlp"]!["one_by_one"]!["cohort_size"]!);
         Assert.True((double)json["matmul"]!["gflops"]! > 0);
@@ -141,6 +152,11 @@ public sealed class BenchCommandTests(TinyBenchRun run) : IClassFixture<TinyBenc
         Assert.Equal(2.0 / (double)json["round"]!["wall_seconds"]!, (double)baseline["round_speedup_vs_pytorch"]!, 6);
         foreach (string key in new[] { "mlp_batched_all_vs_pytorch", "mlp_one_by_one_vs_pytorch", "cnn_batched_vs_pytorch", "cnn_batched_all_vs_pytorch" })
             Assert.True((double)baseline[key]! > 0, key);
+        var lstm = json["language_models"]![0]!;
+        double lstmBatched = Math.Max((double)lstm["batched_pool_cohort"]!["device_steps_per_second"]!, (double)lstm["batched_all"]!["device_steps_per_second"]!);
+        Assert.Equal(lstmBatched / 0.5, (double)baseline["lstm_batched_vs_pytorch"]!, 6);
+        Assert.Equal(4.0, (double)baseline["transformer_sequential_device_steps_per_second"]!);
+        Assert.True((double)baseline["transformer_one_by_one_vs_pytorch"]! > 0);
     }
 
     [Fact]

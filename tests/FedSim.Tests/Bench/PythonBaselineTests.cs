@@ -70,7 +70,9 @@ public sealed class PythonBaselineTests : IDisposable
         Assert.Equal(sizes.Cnn.Steps.ToString(), After("--cnn-steps"));
         Assert.Equal("100", After("--round-samples")); // the mean shard size, rounded
         Assert.Equal("20", After("--round-features"));
-        Assert.Equal("mlp,cnn,round", After("--workloads"));
+        Assert.Equal(sizes.Lstm.Devices.ToString(), After("--lstm-clients"));
+        Assert.Equal(sizes.Transformer.Batch.ToString(), After("--transformer-batch"));
+        Assert.Equal("mlp,cnn,lstm,transformer,round", After("--workloads"));
         Assert.Equal("2", After("--threads"));
     }
 }
