@@ -20,6 +20,10 @@ namespace FedSim.Data;
 /// <param name="DuplicateRows">Training samples equal (features and label) to an earlier one.</param>
 /// <param name="ConflictingDuplicates">Training samples whose features equal an earlier one's but whose label differs.</param>
 /// <param name="Devices">Per-device label distribution summary.</param>
+/// <param name="LabelsAreTokens">
+/// Text data: labels are next tokens, whose skew (and tokens that never follow a context) are the language's, and one
+/// context followed by different tokens is expected, so none of these is reported as a warning.
+/// </param>
 public sealed record DataQuality(
     long TrainSamples,
     int Features,
@@ -31,7 +35,8 @@ public sealed record DataQuality(
     int AbsentClasses,
     long DuplicateRows,
     long ConflictingDuplicates,
-    DeviceLabelSummary Devices)
+    DeviceLabelSummary Devices,
+    bool LabelsAreTokens = false)
 {
     /// <summary>Computes the summary; <paramref name="partition"/> lists each device's training sample indices.</summary>
     public static DataQuality Compute(DatasetSplit split, int[][] partition)
@@ -53,7 +58,7 @@ public sealed record DataQuality(
             train.Count, train.FeatureCount, split.Train.MissingValues + split.Test.MissingValues,
             constant.Count, constant.Take(5).Select(c => FeatureName(train, c)).ToArray(),
             counts, min == 0 ? 0 : (double)max / min, counts.Count(c => c == 0),
-            duplicates, conflicting, DeviceLabelSummary.Compute(train, partition, counts));
+            duplicates, conflicting, DeviceLabelSummary.Compute(train, partition, counts), train.Text is not null);
     }
 
     /// <summary>Short phrases for what deserves a look (empty when nothing does), e.g. "12 duplicate rows".</summary>
@@ -62,9 +67,9 @@ public sealed record DataQuality(
         var list = new List<string>();
         var ci = CultureInfo.InvariantCulture;
         if (MissingValues > 0) list.Add(string.Create(ci, $"{MissingValues:N0} missing values (kept as a category)"));
-        if (AbsentClasses > 0) list.Add($"{AbsentClasses} classes have no training sample");
-        if (ImbalanceRatio >= 10) list.Add(string.Create(ci, $"classes imbalanced {ImbalanceRatio:0.#}:1"));
-        if (ConflictingDuplicates > 0) list.Add(string.Create(ci, $"{ConflictingDuplicates:N0} rows repeat another's features with a different label"));
+        if (AbsentClasses > 0 && !LabelsAreTokens) list.Add($"{AbsentClasses} classes have no training sample");
+        if (ImbalanceRatio >= 10 && !LabelsAreTokens) list.Add(string.Create(ci, $"classes imbalanced {ImbalanceRatio:0.#}:1"));
+        if (ConflictingDuplicates > 0 && !LabelsAreTokens) list.Add(string.Create(ci, $"{ConflictingDuplicates:N0} rows repeat another's features with a different label"));
         if (DuplicateRows > 0) list.Add(string.Create(ci, $"{DuplicateRows:N0} duplicate rows"));
         if (Devices.EmptyDevices > 0) list.Add(string.Create(ci, $"{Devices.EmptyDevices:N0} devices hold no data"));
         return list;
@@ -75,6 +80,7 @@ public sealed record DataQuality(
     {
         var ci = CultureInfo.InvariantCulture;
         string classes = ClassCounts.Count == 0 ? "no classes"
+            : LabelsAreTokens ? string.Create(ci, $"{ClassCounts.Count(c => c > 0)} of {ClassCounts.Count} tokens occur as labels")
             : string.Create(ci, $"{ClassCounts.Count} classes of {ClassCounts.Where(c => c > 0).DefaultIfEmpty(0).Min():N0}..{ClassCounts.Max():N0} samples (max/min {ImbalanceRatio:0.##})");
         string line = string.Create(ci,
             $"{MissingValues:N0} missing values, {ConstantFeatures} constant features, {DuplicateRows:N0} duplicate rows ({ConflictingDuplicates:N0} with another label), {classes}; ");

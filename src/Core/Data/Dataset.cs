@@ -90,6 +90,23 @@ public sealed record DatasetSplit(Dataset Train, Dataset Test)
 {
     /// <summary>Every file the load read (full paths, in the order first read); empty for generated data.</summary>
     public IReadOnlyList<string> SourceFiles { get; init; } = [];
+
+    /// <summary>Owners the reader left out for holding too few samples; null when it leaves none out by design.</summary>
+    public OwnersLeftOut? LeftOut { get; init; }
+}
+
+/// <summary>
+/// Owners a reader dropped because they hold fewer than <paramref name="MinSamples"/> samples (LEAF drops such users
+/// too), so that results state how much of the file they do not cover.
+/// </summary>
+/// <param name="Owners">Owners left out.</param>
+/// <param name="Samples">Their samples, none of which is in the train or test part.</param>
+/// <param name="MinSamples">Samples an owner needed to be kept.</param>
+public sealed record OwnersLeftOut(int Owners, long Samples, int MinSamples)
+{
+    /// <summary>"77 owners with fewer than 2 samples left out (24 samples)".</summary>
+    public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Owners:N0} owners with fewer than {MinSamples} samples left out ({Samples:N0} samples)");
 }
 
 /// <summary>What attacks and triggers may know about a dataset's shape.</summary>

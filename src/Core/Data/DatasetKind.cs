@@ -52,6 +52,9 @@ public abstract class DatasetKind
     /// <summary>Whether dataset.samples sets how much data it makes (generated kinds).</summary>
     public virtual bool ReadsSampleCount => IsGenerated;
 
+    /// <summary>Whether it leaves out owners with fewer than dataset.min_samples_per_owner samples.</summary>
+    public virtual bool ReadsMinSamplesPerOwner => false;
+
     /// <summary>
     /// Whether this kind reads the dataset section's key <paramref name="key"/> (its scenario name, "test_fraction"):
     /// the scenario saved beside a run writes only these, so it shows what shaped the data and nothing else.
@@ -62,6 +65,7 @@ public abstract class DatasetKind
         "samples" => ReadsSampleCount,
         "test_fraction" => !HasOwnTestSplit,
         "label_column" or "owner_column" => ReadsColumns,
+        "min_samples_per_owner" => ReadsMinSamplesPerOwner,
         _ => true,
     };
 
@@ -108,6 +112,12 @@ public abstract class DatasetKind
                 yield return new("dataset.label_column", $"dataset.label_column only applies to dataset.kind csv (your own CSV file), but dataset.kind is '{spec.Kind}'; remove it");
             if (context.IsValid("dataset.owner_column") && spec.OwnerColumn is not null)
                 yield return new("dataset.owner_column", $"dataset.owner_column only applies to dataset.kind csv (your own CSV file), but dataset.kind is '{spec.Kind}'; remove it");
+        }
+        if (!ReadsMinSamplesPerOwner && context.IsValid("dataset.min_samples_per_owner") && spec.MinSamplesPerOwner != new DatasetSpec().MinSamplesPerOwner)
+        {
+            var readers = DatasetKinds.Descriptors.Where(k => k.ReadsMinSamplesPerOwner).Select(k => k.Name);
+            yield return new("dataset.min_samples_per_owner",
+                $"dataset.min_samples_per_owner only applies to dataset.kind {string.Join(" or ", readers)}, but dataset.kind is '{spec.Kind}'; remove it");
         }
         foreach (var finding in CheckOptions(spec, context)) yield return finding;
     }
@@ -160,6 +170,8 @@ public static class DatasetKinds
     public const string Adult = "adult";
     /// <summary>Location (Bangkok check-ins, Shokri et al. 2017): 30 classes, 446 binary features; a membership-inference target.</summary>
     public const string Location = "location";
+    /// <summary>Tiny Shakespeare as next-character samples split by speaker (a text dataset: lstm or transformer).</summary>
+    public const string Shakespeare = "shakespeare";
     /// <summary>A researcher's own CSV file: a header row, a named label column, optionally an owner column.</summary>
     public const string Csv = "csv";
 

@@ -39,6 +39,9 @@ public sealed class DatasetSpec : FedSim.Components.IKindDependentSection
     [Id(6), Description("csv only: the header name of a column naming each row's owner (device, client, site); enables partition natural, one device per owner.")]
     public string? OwnerColumn { get; set; }
 
+    [Id(7), Description("shakespeare only: owners (speakers) with fewer samples than this are left out, as LEAF drops users with too few samples; summary.json counts them.")]
+    public int MinSamplesPerOwner { get; set; } = 2;
+
     /// <summary>An unknown kind reads every key (the scenario checks name the kind itself).</summary>
     public bool Applies(string key) => DatasetKinds.Of(Kind)?.Reads(key) ?? true;
 }

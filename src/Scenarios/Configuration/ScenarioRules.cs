@@ -109,6 +109,7 @@ public static class ScenarioRules
         new("dataset.partition.min_samples") { Minimum = 1 },
         new("dataset.label_column") { NotBlank = true },
         new("dataset.owner_column") { NotBlank = true },
+        new("dataset.min_samples_per_owner") { Minimum = 1 },
         new("model.kind") { AllowedValues = ModelKinds.All },
         new("model.hidden") { Minimum = 1, MaxItems = ModelBudget.MaxHiddenLayers },
         new("model.channels") { Minimum = 1, MinItems = 2, MaxItems = 2 },
@@ -177,12 +178,8 @@ public static class ScenarioRules
 
         bool kindOk = isValid("dataset.kind");
         var kind = kindOk ? DatasetKinds.Of(data.Kind) : null;
-        if (kind is not null && isValid("model.kind") && spec.Model.Kind == ModelKinds.Cnn && !kind.HasImages)
-        {
-            var images = DatasetKinds.Descriptors.Where(k => k.HasImages).Select(k => k.Name);
-            yield return new("model.kind",
-                $"model.kind 'cnn' needs an image dataset ({string.Join(", ", images)}), but dataset.kind is '{data.Kind}'; use mlp or logistic for it");
-        }
+        if (kind is not null && isValid("model.kind") && ModelMismatch(spec.Model, kind, data) is { } mismatch)
+            yield return new("model.kind", mismatch);
 
         if (kind is not null && isValid("dataset.partition.kind") && data.Partition.Kind == PartitionKinds.Natural && !kind.RecordsOwners)
         {
@@ -242,6 +239,31 @@ public static class ScenarioRules
             yield return new("evaluation.per_device", $"evaluation.per_device: {model}, and per-device evaluation scores one prediction per example; set it to false for this model");
         if (isValid("byzantine") && spec.Byzantine is Attacks.Poisoning.BackdoorOptions)
             yield return new("byzantine.kind", $"byzantine.kind: backdoor stamps a pixel patch on inputs, which token sequences do not have; use another byzantine kind with {spec.Model.Kind}");
+    }
+
+    /// <summary>
+    /// Why the model cannot read the dataset, or null: a CNN needs images, language models need text and text needs
+    /// them. The text rules are the model factory's own, asked with the geometry known before loading.
+    /// </summary>
+    private static string? ModelMismatch(ModelSpecOptions model, DatasetKind kind, DatasetSpec data)
+    {
+        var text = kind.Geometry(data)?.Text;
+        if (model.Kind == ModelKinds.Cnn && !kind.HasImages)
+        {
+            var images = DatasetKinds.Descriptors.Where(k => k.HasImages).Select(k => k.Name);
+            return $"model.kind 'cnn' needs an image dataset ({string.Join(", ", images)}), but dataset.kind is '{data.Kind}'; use {(text is null ? "mlp or logistic" : "lstm or transformer")} for it";
+        }
+        if (ModelKinds.IsLanguageModel(model.Kind) == text is not null) return null;
+        try
+        {
+            // Only the kinds matter here; the sizes are checked on their own keys.
+            ModelSpecFactory.Create(new ModelSpecOptions { Kind = model.Kind }, text?.Context ?? 1, text?.Tokens ?? 2, null, kind.Name, text);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>The components' own checks against the rest of the scenario (Krum's n ≥ 2f + 3 and the like).</summary>

@@ -15,8 +15,11 @@ namespace FedSim.Scenarios.Reports;
 /// <param name="Features">Features per sample.</param>
 /// <param name="Partition">Partition kind with its parameter, e.g. "dirichlet(alpha=0.5)".</param>
 /// <param name="PartitionStatistics">One line describing the split (<see cref="Data.PartitionStatistics.Describe"/>).</param>
+/// <param name="Text">For text datasets, the vocabulary (every token, by id) and the context; null otherwise.</param>
+/// <param name="LeftOut">Owners the reader left out for too few samples, and their samples; null when it leaves none out by design.</param>
 public sealed record DatasetInfo(
-    string Kind, int TrainSamples, int TestSamples, int Classes, int Features, string Partition, string PartitionStatistics);
+    string Kind, int TrainSamples, int TestSamples, int Classes, int Features, string Partition, string PartitionStatistics,
+    FedSim.Data.TextShape? Text = null, FedSim.Data.OwnersLeftOut? LeftOut = null);
 
 /// <summary>The model trained: written to summary.json under "model".</summary>
 /// <param name="Kind">logistic | mlp | cnn.</param>

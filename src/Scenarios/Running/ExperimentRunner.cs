@@ -132,7 +132,8 @@ public static class ExperimentRunner
             cancellationToken.ThrowIfCancellationRequested();
             if (!quiet)
             {
-                Console.WriteLine($"data: {spec.Dataset.Kind}, {data.Split.Train.Count} train / {data.Split.Test.Count} test; {data.Statistics.Describe()}");
+                Console.WriteLine($"data: {spec.Dataset.Kind}, {data.Split.Train.Count} train / {data.Split.Test.Count} test" +
+                                  (data.Split.LeftOut is { } leftOut ? $", {leftOut.Describe()}" : "") + $"; {data.Statistics.Describe()}");
                 Console.WriteLine($"data quality: {data.Quality.Describe()}" +
                                   (data.Quality.Warnings() is { Count: > 0 } warnings ? $"; check: {string.Join(", ", warnings)}" : ""));
                 Console.WriteLine($"model: {data.Model.Kind}, {ModelLayout.For(data.Model).Count:N0} parameters; compute: {silo.ComputeDescription}");
@@ -250,7 +251,7 @@ public static class ExperimentRunner
         compute["peak_working_set_bytes"] = Process.GetCurrentProcess().PeakWorkingSet64;
         var dataset = data is null ? null
             : new DatasetInfo(spec.Dataset.Kind, data.Split.Train.Count, data.Split.Test.Count, data.Split.Train.ClassCount,
-                data.Split.Train.FeatureCount, spec.Dataset.Partition.Kind, data.Statistics.Describe());
+                data.Split.Train.FeatureCount, spec.Dataset.Partition.Kind, data.Statistics.Describe(), data.Split.Train.Text, data.Split.LeftOut);
         var model = data is null ? null : new ModelInfo(data.Model.Kind, ModelLayout.For(data.Model).Count, data.Model.Key);
         return RunSummaryInput.FromScenario(spec, dataset, model, compute, wall.Elapsed.TotalSeconds) with
         {

@@ -16,6 +16,7 @@ public class DatasetGeometryTests
     [InlineData(DatasetKinds.SklearnBreastCancer, "sklearn/breast_cancer.csv")]
     [InlineData(DatasetKinds.Adult, "adult")]
     [InlineData(DatasetKinds.Location, "location")]
+    [InlineData(DatasetKinds.Shakespeare, "tinyshakespeare")]
     public void Known_geometry_matches_the_loaded_dataset(string kind, string path)
     {
         // Prepare
@@ -29,6 +30,8 @@ public class DatasetGeometryTests
         Assert.Equal(split.Train.FeatureCount, geometry.Features);
         Assert.Equal(split.Train.ClassCount, geometry.Classes);
         Assert.Equal(split.Train.Image, geometry.Image);
+        Assert.Equal(split.Train.Text?.Context, geometry.Text?.Context);
+        Assert.Equal(split.Train.Text?.Vocabulary, geometry.Text?.Vocabulary);
         if (geometry.TrainSamples is { } expected) Assert.InRange(split.Train.Count, expected - 10, expected);
     }
 

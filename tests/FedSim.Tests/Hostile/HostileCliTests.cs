@@ -63,7 +63,7 @@ public sealed partial class HostileCliTests : IClassFixture<HostileFiles>
         var run = await HostileFiles.Cli("data", "fetch", name, "--to", target);
 
         // Assert
-        HostileFiles.AssertRejected(run, $"unknown dataset '{name}' for fetch; known: mnist, fashion-mnist, adult.", phrase);
+        HostileFiles.AssertRejected(run, $"unknown dataset '{name}' for fetch; known: mnist, fashion-mnist, adult, shakespeare.", phrase);
         Assert.Empty(Directory.GetFiles(target));
     }
 

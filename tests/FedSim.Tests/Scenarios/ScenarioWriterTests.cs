@@ -42,10 +42,11 @@ public sealed class ScenarioWriterTests : IClassFixture<ScenarioTestFiles>
     };
 
     [Theory]
-    [InlineData(DatasetKinds.Mnist, "path", "samples test_fraction label_column owner_column")]
-    [InlineData(DatasetKinds.Synthetic, "samples test_fraction", "path label_column owner_column")]
-    [InlineData(DatasetKinds.Csv, "path test_fraction label_column owner_column", "samples")]
-    [InlineData(DatasetKinds.Location, "path test_fraction", "samples label_column owner_column")]
+    [InlineData(DatasetKinds.Mnist, "path", "samples test_fraction label_column owner_column min_samples_per_owner")]
+    [InlineData(DatasetKinds.Synthetic, "samples test_fraction", "path label_column owner_column min_samples_per_owner")]
+    [InlineData(DatasetKinds.Csv, "path test_fraction label_column owner_column", "samples min_samples_per_owner")]
+    [InlineData(DatasetKinds.Location, "path test_fraction", "samples label_column owner_column min_samples_per_owner")]
+    [InlineData(DatasetKinds.Shakespeare, "path min_samples_per_owner", "samples test_fraction label_column owner_column")]
     public void Written_dataset_section_holds_exactly_the_keys_its_kind_reads(string kind, string written, string leftOut)
     {
         // Prepare: every key set
