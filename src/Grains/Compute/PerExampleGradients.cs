@@ -89,7 +89,8 @@ internal sealed class SequenceDenseLayer(Tensor output, IReadOnlyList<(Tensor In
     {
         var gradientGram = torch.matmul(g, g.transpose(-1, -2)); // [K, B, T, T]
         var biasSquared = g.sum(2).square().sum(-1);               // [K, B], each bias alike
-        var squared = biasSquared.mul(biases.Count);
+        var squared = torch.zeros_like(biasSquared);
+        foreach (int _ in biases) squared.add_(biasSquared, HeldScalars.One);
         foreach (var (input, _) in inputs)
             squared.add_(torch.matmul(input, input.transpose(-1, -2)).mul_(gradientGram).sum([2, 3]), HeldScalars.One);
         return squared;
@@ -123,7 +124,7 @@ internal sealed class EmbeddingLayer(Tensor output, Tensor ids, int weight) : Ta
         var info = layout.Parameters[weight];
         long k = g.shape[0], rows = info.Shape[0], width = info.Shape[1];
         var scaled = g.mul(factor.view(k, -1, 1, 1)).reshape(-1, width);
-        var flat = ids.add(torch.arange(k, device: ids.device).mul(rows).view(k, 1, 1)).reshape(-1);
+        var flat = ids.add(StackedLanguageModels.Steps(k, rows, ids.device).view(k, 1, 1), HeldScalars.One).reshape(-1);
         sums[weight] = torch.zeros(k * rows, width, device: g.device).index_add_(0, flat, scaled, HeldScalars.One).view(k, rows, width);
     }
 }

@@ -75,7 +75,7 @@ internal static class ReferenceLanguageModels
         public override Tensor forward(Tensor input)
         {
             var ids = input.to(ScalarType.Int64);
-            var h = _token.forward(ids).add(_position.forward(torch.arange(ids.shape[1], device: ids.device)));
+            var h = _token.forward(ids).add(_position.forward(StackedLanguageModels.Steps(ids.shape[1], 1, ids.device)), HeldScalars.One);
             foreach (var block in _blocks) h = block.forward(h);
             return _out.forward(_finalNorm.forward(h));
         }
@@ -108,8 +108,8 @@ internal static class ReferenceLanguageModels
             long b = h.shape[0], t = h.shape[1], d = h.shape[2];
             var qkv = _qkv.forward(_norm1.forward(h)).view(b, t, 3, _heads, d / _heads).permute(2, 0, 3, 1, 4);
             var attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true);
-            h = h.add(_attentionProjection.forward(attended.transpose(1, 2).reshape(b, t, d)));
-            return h.add(_mlpProjection.forward(F.gelu(_fc.forward(_norm2.forward(h)))));
+            h = h.add(_attentionProjection.forward(attended.transpose(1, 2).reshape(b, t, d)), HeldScalars.One);
+            return h.add(_mlpProjection.forward(F.gelu(_fc.forward(_norm2.forward(h)))), HeldScalars.One);
         }
     }
 }

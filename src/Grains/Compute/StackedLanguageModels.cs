@@ -51,16 +51,16 @@ internal static class StackedLanguageModels
         // pre holds every position's gates but the recurrent term; its gradient is the gates' gradient, which is all
         // DP-SGD needs for the layer's four parameters.
         var pre = torch.bmm(input.reshape(k, b * t, inputs), weightIh).view(k, b, t, 4 * units)
-            .add(biasIh.add(biasHh).view(k, 1, 1, 4 * units));
+            .add(biasIh.add(biasHh, HeldScalars.One).view(k, 1, 1, 4 * units), HeldScalars.One);
         var outputs = new Tensor[t];
         Tensor? hidden = null, cell = null;
         for (long s = 0; s < t; s++)
         {
             var gates = pre.select(2, s);
-            if (hidden is not null) gates = gates.add(torch.bmm(hidden, weightHh));
+            if (hidden is not null) gates = gates.add(torch.bmm(hidden, weightHh), HeldScalars.One);
             var parts = gates.chunk(4, -1);
             var candidate = parts[0].sigmoid().mul(parts[2].tanh());
-            cell = cell is null ? candidate : parts[1].sigmoid().mul(cell).add(candidate);
+            cell = cell is null ? candidate : parts[1].sigmoid().mul(cell).add(candidate, HeldScalars.One);
             hidden = parts[3].sigmoid().mul(cell.tanh());
             outputs[s] = hidden;
         }
@@ -78,16 +78,16 @@ internal static class StackedLanguageModels
     {
         long b = ids.shape[1], t = ids.shape[2];
         int width = layout.Spec.Embedding, heads = layout.Spec.Heads;
-        var positions = torch.arange(t, device: ids.device).view(1, 1, t).expand(k, b, t);
-        var h = Embed(p[0], ids, k, 0, tape).add(Embed(p[1], positions, k, 1, tape));
+        var positions = Steps(t, 1, ids.device).view(1, 1, t).expand(k, b, t);
+        var h = Embed(p[0], ids, k, 0, tape).add(Embed(p[1], positions, k, 1, tape), HeldScalars.One);
         using var causal = torch.ones(t, t, ScalarType.Bool, device: ids.device).triu(1); // true above the diagonal: the future
         int next = 2;
         for (int block = 0; block < layout.Spec.Layers; block++)
         {
             var qkv = Dense(p, next + 2, Norm(p, next, h, tape), tape);
-            h = h.add(Dense(p, next + 4, Attention(qkv, causal, k, b, t, width, heads), tape));
+            h = h.add(Dense(p, next + 4, Attention(qkv, causal, k, b, t, width, heads), tape), HeldScalars.One);
             var hidden = F.gelu(Dense(p, next + 8, Norm(p, next + 6, h, tape), tape));
-            h = h.add(Dense(p, next + 10, hidden, tape));
+            h = h.add(Dense(p, next + 10, hidden, tape), HeldScalars.One);
             next += 12;
         }
         return Dense(p, next + 2, Norm(p, next, h, tape), tape);
@@ -100,7 +100,9 @@ internal static class StackedLanguageModels
         // [K, B, T, 3, heads, d] -> three [K, B, heads, T, d]
         var split = qkv.view(k, b, t, 3, heads, headWidth).permute(3, 0, 1, 4, 2, 5);
         Tensor q = split[0], key = split[1], v = split[2];
-        var scores = torch.matmul(q, key.transpose(-1, -2)).div(Math.Sqrt(headWidth)).masked_fill(causal, double.NegativeInfinity);
+        using var scale = (1 / Math.Sqrt(headWidth)).ToScalar();
+        using var never = double.NegativeInfinity.ToScalar();
+        var scores = torch.matmul(q, key.transpose(-1, -2)).mul_(scale).masked_fill_(causal, never);
         var mixed = torch.matmul(scores.softmax(-1), v); // [K, B, heads, T, d]
         return mixed.permute(0, 1, 3, 2, 4).reshape(k, b, t, width);
     }
@@ -109,8 +111,7 @@ internal static class StackedLanguageModels
     private static Tensor Embed(Tensor table, Tensor ids, long k, int index, List<TapedLayer>? tape)
     {
         long rows = table.shape[1], width = table.shape[2];
-        var offsets = torch.arange(k, device: ids.device).mul(rows).view(k, 1, 1);
-        var flat = ids.add(offsets).reshape(-1);
+        var flat = ids.add(Steps(k, rows, ids.device).view(k, 1, 1), HeldScalars.One).reshape(-1);
         var output = table.reshape(k * rows, width).index_select(0, flat).view([.. ids.shape, width]);
         tape?.Add(new EmbeddingLayer(output, ids, index));
         return output;
@@ -120,7 +121,7 @@ internal static class StackedLanguageModels
     private static Tensor Dense(IReadOnlyList<Tensor> p, int weight, Tensor input, List<TapedLayer>? tape)
     {
         long k = input.shape[0], b = input.shape[1], t = input.shape[2], inputs = input.shape[3], outputs = p[weight].shape[2];
-        var output = torch.bmm(input.reshape(k, b * t, inputs), p[weight]).view(k, b, t, outputs).add(p[weight + 1].view(k, 1, 1, outputs));
+        var output = torch.bmm(input.reshape(k, b * t, inputs), p[weight]).view(k, b, t, outputs).add(p[weight + 1].view(k, 1, 1, outputs), HeldScalars.One);
         tape?.Add(new SequenceDenseLayer(output, [(input, weight)], [weight + 1]));
         return output;
     }
@@ -130,9 +131,17 @@ internal static class StackedLanguageModels
     {
         long k = input.shape[0], width = input.shape[3];
         var normalized = F.layer_norm(input, [width], eps: LayerNormEpsilon);
-        var output = normalized.mul(p[gain].view(k, 1, 1, width)).add(p[gain + 1].view(k, 1, 1, width));
+        var output = normalized.mul(p[gain].view(k, 1, 1, width)).add(p[gain + 1].view(k, 1, 1, width), HeldScalars.One);
         tape?.Add(new NormLayer(output, normalized, gain));
         return output;
+    }
+
+    /// <summary>0, step, 2·step, … (<paramref name="count"/> values) as int64, made on the host: no temporary Scalar (see HeldScalars).</summary>
+    internal static Tensor Steps(long count, long step, Device device)
+    {
+        var values = new long[count];
+        for (long i = 0; i < count; i++) values[i] = i * step;
+        return torch.tensor(values, device: device);
     }
 
     /// <summary>nn.LayerNorm's default ε.</summary>
