@@ -65,12 +65,12 @@ public sealed class BulyanAggregator : IAggregator
     /// </summary>
     public static int[] Select(IReadOnlyList<float[]> vectors, int f, int count)
     {
-        var distances = AggregationMath.PairwiseSquaredDistances(vectors);
+        var neighbours = new KrumNeighbours(AggregationMath.PairwiseSquaredDistances(vectors));
         var remaining = Enumerable.Range(0, vectors.Count).ToList();
         var chosen = new List<int>(count);
         while (chosen.Count < count)
         {
-            int best = KrumAggregator.Ranking(KrumAggregator.Scores(distances, remaining, f))[0];
+            int best = KrumAggregator.Best(neighbours.Scores(remaining, f));
             chosen.Add(remaining[best]);
             remaining.RemoveAt(best);
         }
@@ -90,26 +90,24 @@ public sealed class BulyanAggregator : IAggregator
         int d = reference.Count;
         foreach (var v in vectors)
             if (v.Length != d) throw new ArgumentException($"vectors have {v.Length} values, the reference {d}", nameof(vectors));
-        var result = new double[d];
-        var column = new float[n];
-        for (int i = 0; i < d; i++)
+        return AggregationMath.CoordinateWise(vectors, (i, column) => ClosestMean(column, reference[i], count));
+    }
+
+    private static double ClosestMean(Span<float> column, double r, int count)
+    {
+        int n = column.Length;
+        column.Sort();
+        // The values closest to r form a contiguous run of the sorted column: grow it from where r would sit,
+        // taking the nearer neighbour each time (equal distances: the left, smaller one).
+        int right = 0;
+        while (right < n && column[right] <= r) right++;
+        int left = right - 1;
+        double sum = 0;
+        for (int taken = 0; taken < count; taken++)
         {
-            for (int k = 0; k < n; k++) column[k] = vectors[k][i];
-            Array.Sort(column);
-            // The values closest to r form a contiguous run of the sorted column: grow it from where r would sit,
-            // taking the nearer neighbour each time (equal distances: the left, smaller one).
-            double r = reference[i];
-            int right = 0;
-            while (right < n && column[right] <= r) right++;
-            int left = right - 1;
-            double sum = 0;
-            for (int taken = 0; taken < count; taken++)
-            {
-                bool takeLeft = right >= n || (left >= 0 && r - column[left] <= column[right] - r);
-                sum += takeLeft ? column[left--] : column[right++];
-            }
-            result[i] = sum / count;
+            bool takeLeft = right >= n || (left >= 0 && r - column[left] <= column[right] - r);
+            sum += takeLeft ? column[left--] : column[right++];
         }
-        return result;
+        return sum / count;
     }
 }

@@ -48,7 +48,7 @@ public sealed class KrumAggregator : IAggregator
         if (results.Count < MinimumUpdates) return Skipped(SkippedMetric);
         int f = Math.Min(_f, TolerableF(results.Count));
         var scores = Scores(results.Select(r => r.Delta).ToList(), f);
-        int best = Ranking(scores)[0];
+        int best = Best(scores);
         var chosen = results[best];
         var update = Array.ConvertAll(chosen.Delta, v => (double)v);
         return new AggregationResult(update, [chosen.DeviceId], new Dictionary<string, double>
@@ -67,31 +67,23 @@ public sealed class KrumAggregator : IAggregator
     /// vectors (never fewer than 0 neighbours).
     /// </summary>
     public static double[] Scores(IReadOnlyList<float[]> vectors, int f)
-        => Scores(AggregationMath.PairwiseSquaredDistances(vectors), Enumerable.Range(0, vectors.Count).ToArray(), f);
-
-    /// <summary>Scores of the vectors <paramref name="members"/> among themselves, from a precomputed distance matrix (Bulyan's rounds).</summary>
-    public static double[] Scores(double[,] squaredDistances, IReadOnlyList<int> members, int f)
     {
-        int n = members.Count;
-        int neighbours = Math.Max(n - f - 2, 0);
-        var scores = new double[n];
-        var row = new double[Math.Max(n - 1, 0)];
-        for (int a = 0; a < n; a++)
-        {
-            int c = 0;
-            for (int b = 0; b < n; b++)
-                if (b != a) row[c++] = squaredDistances[members[a], members[b]];
-            Array.Sort(row);
-            double sum = 0;
-            for (int k = 0; k < neighbours; k++) sum += row[k];
-            scores[a] = sum;
-        }
-        return scores;
+        var all = Enumerable.Range(0, vectors.Count).ToArray();
+        return new KrumNeighbours(AggregationMath.PairwiseSquaredDistances(vectors)).Scores(all, f);
     }
 
     /// <summary>Indices ordered by score, ties by index (so by device id): deterministic and arrival-order free.</summary>
     public static int[] Ranking(IReadOnlyList<double> scores)
         => Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ThenBy(i => i).ToArray();
+
+    /// <summary><see cref="Ranking"/>'s first index without sorting: the lowest score (same comparer), ties to the lower index.</summary>
+    public static int Best(IReadOnlyList<double> scores)
+    {
+        int best = 0;
+        for (int i = 1; i < scores.Count; i++)
+            if (scores[i].CompareTo(scores[best]) < 0) best = i;
+        return best;
+    }
 
     /// <summary>The result of a round with too few updates for a distance-based rule: no update, and why.</summary>
     internal static AggregationResult Skipped(string metric) => new(null, [], new Dictionary<string, double> { [metric] = 1 });
@@ -115,5 +107,62 @@ public sealed class KrumAggregator : IAggregator
         yield return new ComponentFinding(configuredF is null ? "training.devices_per_round" : $"{path}.f",
             $"{kind} needs n ≥ {multiplier}f + 3 updates per round: n = {cohort} (training.devices_per_round) with {source} needs n ≥ {needed}: " +
             $"raise training.devices_per_round to ≥ {needed}{alternative}");
+    }
+}
+
+/// <summary>
+/// Every vector's others in ascending order of squared distance, sorted once (Krum's neighbours). A score over a
+/// subset walks that order and skips the vectors outside it: the values it sums, and the order it sums them in,
+/// are those of sorting the subset's distances afresh (the same comparer; equal values are interchangeable in a
+/// sum), so Bulyan's iterated picks score bit for bit as if each round sorted its own rows.
+/// </summary>
+public sealed class KrumNeighbours
+{
+    private readonly double[][] _distances;
+    private readonly int[][] _order;
+
+    public KrumNeighbours(double[,] squaredDistances)
+    {
+        int n = squaredDistances.GetLength(0);
+        _distances = new double[n][];
+        _order = new int[n][];
+        for (int a = 0; a < n; a++)
+        {
+            var row = new double[n - 1];
+            var order = new int[n - 1];
+            for (int b = 0, c = 0; b < n; b++)
+            {
+                if (b == a) continue;
+                row[c] = squaredDistances[a, b];
+                order[c++] = b;
+            }
+            Array.Sort(row, order);
+            _distances[a] = row;
+            _order[a] = order;
+        }
+    }
+
+    /// <summary>Krum's scores of <paramref name="members"/> among themselves: each one's n − f − 2 nearest other members.</summary>
+    public double[] Scores(IReadOnlyList<int> members, int f)
+    {
+        int n = members.Count;
+        int neighbours = Math.Max(n - f - 2, 0);
+        var isMember = new bool[_order.Length];
+        foreach (int m in members) isMember[m] = true;
+        var scores = new double[n];
+        for (int a = 0; a < n; a++)
+        {
+            var row = _distances[members[a]];
+            var order = _order[members[a]];
+            double sum = 0;
+            for (int c = 0, taken = 0; taken < neighbours; c++)
+            {
+                if (!isMember[order[c]]) continue;
+                sum += row[c];
+                taken++;
+            }
+            scores[a] = sum;
+        }
+        return scores;
     }
 }

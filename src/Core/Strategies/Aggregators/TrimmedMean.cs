@@ -80,17 +80,14 @@ public sealed class TrimmedMeanAggregator : IAggregator
         int d = vectors[0].Length;
         foreach (var v in vectors)
             if (v.Length != d) throw new ArgumentException($"vectors have {d} and {v.Length} values", nameof(vectors));
-        var mean = new double[d];
-        var column = new float[n];
         int kept = n - 2 * trim;
-        for (int i = 0; i < d; i++)
+        // A sort of each contiguous column, then the kept values summed in ascending order as before.
+        return AggregationMath.CoordinateWise(vectors, (_, column) =>
         {
-            for (int k = 0; k < n; k++) column[k] = vectors[k][i];
-            Array.Sort(column);
+            column.Sort();
             double sum = 0;
             for (int k = trim; k < n - trim; k++) sum += column[k];
-            mean[i] = sum / kept;
-        }
-        return mean;
+            return sum / kept;
+        });
     }
 }
