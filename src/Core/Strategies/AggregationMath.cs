@@ -98,23 +98,21 @@ public static class AggregationMath
         int d = vectors[0].Length;
         for (int k = 0; k < n; k++) RequireLength(vectors[k], d, k);
         int lanes = Vector512.IsHardwareAccelerated ? Vector512<double>.Count : Vector<double>.Count;
-        // Padding lets a row's last group of DistanceGroup vectors read past n without bounds checks (zeros, unused).
-        int stride = (n + lanes - 1) / lanes * lanes + DistanceGroup * lanes;
-        int block = Math.Clamp(DistanceBlockValues / stride, 8, 512);
-        var columns = new double[block * stride];
-        var sums = new double[n * stride];
-        for (int start = 0; start < d; start += block)
+        // Columns b run in groups of one vector, padded with zeros to whole groups; rows a go four at a time. Lanes
+        // past n or with b ≤ a are computed and never read.
+        int unit = Math.Max(lanes, 4);
+        int stride = (n + unit - 1) / unit * unit;
+        var columns = new double[DistanceBlock * stride];
+        var sums = new double[stride * stride];
+        for (int start = 0; start < d; start += DistanceBlock)
         {
-            int length = Math.Min(block, d - start);
-            for (int k = 0; k < n; k++)
+            int length = Math.Min(DistanceBlock, d - start);
+            TransposeBlock(vectors, start, length, columns, stride);
+            Parallel.For(0, stride / lanes, g =>
             {
-                var v = vectors[k].AsSpan(start, length);
-                for (int i = 0; i < length; i++) columns[i * stride + k] = v[i];
-            }
-            Parallel.For(0, n - 1, a =>
-            {
-                if (Vector512.IsHardwareAccelerated) AccumulateRow512(columns, length, stride, a, n, sums);
-                else AccumulateRow(columns, length, stride, a, n, sums);
+                int b0 = g * lanes, rows = Math.Min(b0 + lanes, n) - 1;
+                if (Vector512.IsHardwareAccelerated) AccumulateGroup512(columns, length, stride, b0, rows, sums);
+                else AccumulateGroup(columns, length, stride, b0, rows, sums);
             });
         }
         var result = new double[n, n];
@@ -124,77 +122,81 @@ public static class AggregationMath
         return result;
     }
 
-    /// <summary>Vectors of pairs each row step keeps in flight (hides the add latency).</summary>
-    private const int DistanceGroup = 4;
+    /// <summary>
+    /// Coordinates per transposed block: one group's column of a block (128 × 8 doubles with 512-bit vectors) and
+    /// the rows streaming past it stay in the L1 cache; the running sums are loaded and stored once per block.
+    /// </summary>
+    private const int DistanceBlock = 128;
 
-    /// <summary>Doubles in one transposed block of coordinates: small enough to stay in the core's L2 cache.</summary>
-    private const int DistanceBlockValues = 32 * 1024;
-
-    /// <summary>Adds one block of coordinates to the running sums of row <paramref name="a"/> against b &gt; a.</summary>
-    private static void AccumulateRow512(double[] columns, int length, int stride, int a, int n, double[] sums)
+    /// <summary>
+    /// Adds one block of coordinates to the running sums of rows a &lt; <paramref name="rows"/> against the one
+    /// vector of columns starting at <paramref name="b0"/>, four rows at a time (four independent sums in flight
+    /// hide the add latency; the column is loaded once for all four).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AccumulateGroup512(double[] columns, int length, int stride, int b0, int rows, double[] sums)
     {
-        int w = Vector512<double>.Count;
         ref double c = ref MemoryMarshal.GetArrayDataReference(columns);
         ref double s = ref MemoryMarshal.GetArrayDataReference(sums);
-        for (int b = a + 1; b < n; b += DistanceGroup * w)
+        for (int a = 0; a < rows; a += 4)
         {
-            nuint at = (nuint)(a * stride + b);
+            nuint at = (nuint)(a * stride + b0), step = (nuint)stride;
             var s0 = Vector512.LoadUnsafe(ref s, at);
-            var s1 = Vector512.LoadUnsafe(ref s, at + (nuint)w);
-            var s2 = Vector512.LoadUnsafe(ref s, at + (nuint)(2 * w));
-            var s3 = Vector512.LoadUnsafe(ref s, at + (nuint)(3 * w));
+            var s1 = Vector512.LoadUnsafe(ref s, at + step);
+            var s2 = Vector512.LoadUnsafe(ref s, at + 2 * step);
+            var s3 = Vector512.LoadUnsafe(ref s, at + 3 * step);
             for (int i = 0; i < length; i++)
             {
                 nuint row = (nuint)(i * stride);
-                var x = Vector512.Create(Unsafe.Add(ref c, row + (nuint)a));
-                nuint o = row + (nuint)b;
-                var d0 = x - Vector512.LoadUnsafe(ref c, o);
-                var d1 = x - Vector512.LoadUnsafe(ref c, o + (nuint)w);
-                var d2 = x - Vector512.LoadUnsafe(ref c, o + (nuint)(2 * w));
-                var d3 = x - Vector512.LoadUnsafe(ref c, o + (nuint)(3 * w));
+                var y = Vector512.LoadUnsafe(ref c, row + (nuint)b0);
+                ref double x = ref Unsafe.Add(ref c, row + (nuint)a);
+                var d0 = Vector512.Create(x) - y;
+                var d1 = Vector512.Create(Unsafe.Add(ref x, 1)) - y;
+                var d2 = Vector512.Create(Unsafe.Add(ref x, 2)) - y;
+                var d3 = Vector512.Create(Unsafe.Add(ref x, 3)) - y;
                 s0 += d0 * d0;
                 s1 += d1 * d1;
                 s2 += d2 * d2;
                 s3 += d3 * d3;
             }
             s0.StoreUnsafe(ref s, at);
-            s1.StoreUnsafe(ref s, at + (nuint)w);
-            s2.StoreUnsafe(ref s, at + (nuint)(2 * w));
-            s3.StoreUnsafe(ref s, at + (nuint)(3 * w));
+            s1.StoreUnsafe(ref s, at + step);
+            s2.StoreUnsafe(ref s, at + 2 * step);
+            s3.StoreUnsafe(ref s, at + 3 * step);
         }
     }
 
-    /// <summary><see cref="AccumulateRow512"/> with the platform's <see cref="Vector{T}"/> width.</summary>
-    private static void AccumulateRow(double[] columns, int length, int stride, int a, int n, double[] sums)
+    /// <summary><see cref="AccumulateGroup512"/> with the platform's <see cref="Vector{T}"/> width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AccumulateGroup(double[] columns, int length, int stride, int b0, int rows, double[] sums)
     {
-        int w = Vector<double>.Count;
         ref double c = ref MemoryMarshal.GetArrayDataReference(columns);
         ref double s = ref MemoryMarshal.GetArrayDataReference(sums);
-        for (int b = a + 1; b < n; b += DistanceGroup * w)
+        for (int a = 0; a < rows; a += 4)
         {
-            nuint at = (nuint)(a * stride + b);
+            nuint at = (nuint)(a * stride + b0), step = (nuint)stride;
             var s0 = Vector.LoadUnsafe(ref s, at);
-            var s1 = Vector.LoadUnsafe(ref s, at + (nuint)w);
-            var s2 = Vector.LoadUnsafe(ref s, at + (nuint)(2 * w));
-            var s3 = Vector.LoadUnsafe(ref s, at + (nuint)(3 * w));
+            var s1 = Vector.LoadUnsafe(ref s, at + step);
+            var s2 = Vector.LoadUnsafe(ref s, at + 2 * step);
+            var s3 = Vector.LoadUnsafe(ref s, at + 3 * step);
             for (int i = 0; i < length; i++)
             {
                 nuint row = (nuint)(i * stride);
-                var x = new Vector<double>(Unsafe.Add(ref c, row + (nuint)a));
-                nuint o = row + (nuint)b;
-                var d0 = x - Vector.LoadUnsafe(ref c, o);
-                var d1 = x - Vector.LoadUnsafe(ref c, o + (nuint)w);
-                var d2 = x - Vector.LoadUnsafe(ref c, o + (nuint)(2 * w));
-                var d3 = x - Vector.LoadUnsafe(ref c, o + (nuint)(3 * w));
+                var y = Vector.LoadUnsafe(ref c, row + (nuint)b0);
+                ref double x = ref Unsafe.Add(ref c, row + (nuint)a);
+                var d0 = new Vector<double>(x) - y;
+                var d1 = new Vector<double>(Unsafe.Add(ref x, 1)) - y;
+                var d2 = new Vector<double>(Unsafe.Add(ref x, 2)) - y;
+                var d3 = new Vector<double>(Unsafe.Add(ref x, 3)) - y;
                 s0 += d0 * d0;
                 s1 += d1 * d1;
                 s2 += d2 * d2;
                 s3 += d3 * d3;
             }
             s0.StoreUnsafe(ref s, at);
-            s1.StoreUnsafe(ref s, at + (nuint)w);
-            s2.StoreUnsafe(ref s, at + (nuint)(2 * w));
-            s3.StoreUnsafe(ref s, at + (nuint)(3 * w));
+            s1.StoreUnsafe(ref s, at + step);
+            s2.StoreUnsafe(ref s, at + 2 * step);
+            s3.StoreUnsafe(ref s, at + 3 * step);
         }
     }
 
@@ -219,15 +221,27 @@ public static class AggregationMath
         Parallel.For(0, blocks, () => new float[block * n], (index, _, buffer) =>
         {
             int start = index * block, length = Math.Min(block, d - start);
-            for (int k = 0; k < n; k++)
-            {
-                var v = vectors[k].AsSpan(start, length);
-                for (int i = 0; i < length; i++) buffer[i * n + k] = v[i];
-            }
+            TransposeBlock(vectors, start, length, buffer, n);
             for (int i = 0; i < length; i++) result[start + i] = reducer(start + i, buffer.AsSpan(i * n, n));
             return buffer;
         }, _ => { });
         return result;
+    }
+
+    /// <summary>
+    /// Coordinates [start, start + length) of every vector into rows of <paramref name="stride"/>: row i holds
+    /// coordinate start + i of each vector in turn. Runs once per round: compiled optimized from the first call,
+    /// as are the other loops here (a round's loops would otherwise run as quickly-jitted code for many rounds).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposeBlock<T>(IReadOnlyList<float[]> vectors, int start, int length, T[] into, int stride)
+        where T : INumberBase<T>
+    {
+        for (int k = 0; k < vectors.Count; k++)
+        {
+            var v = vectors[k].AsSpan(start, length);
+            for (int i = 0; i < length; i++) into[i * stride + k] = T.CreateTruncating(v[i]);
+        }
     }
 
     /// <summary>Floats in one transposed block of columns (fits the L2 cache with room to spare).</summary>

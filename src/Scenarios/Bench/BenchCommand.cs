@@ -44,6 +44,7 @@ public static class BenchCommand
         foreach (Option o in new Option[] { device, json, quick, baseline, noBaseline, python, output, mlpDevices, cnnDevices, roundDevices })
             command.Options.Add(o);
         command.Subcommands.Add(SecAggBenchCommand.Create(stdout, stderr));
+        command.Subcommands.Add(AggregatorBenchCommand.Create(stdout, stderr));
 
         command.SetAction(async (parse, cancellationToken) =>
         {

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.CompilerServices;
 using FedSim.Components;
 
 namespace FedSim.Strategies.Aggregators;
@@ -93,6 +94,7 @@ public sealed class BulyanAggregator : IAggregator
         return AggregationMath.CoordinateWise(vectors, (i, column) => ClosestMean(column, reference[i], count));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double ClosestMean(Span<float> column, double r, int count)
     {
         int n = column.Length;

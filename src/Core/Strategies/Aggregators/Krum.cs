@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.CompilerServices;
 using FedSim.Components;
 
 namespace FedSim.Strategies.Aggregators;
@@ -143,6 +144,7 @@ public sealed class KrumNeighbours
     }
 
     /// <summary>Krum's scores of <paramref name="members"/> among themselves: each one's n − f − 2 nearest other members.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double[] Scores(IReadOnlyList<int> members, int f)
     {
         int n = members.Count;

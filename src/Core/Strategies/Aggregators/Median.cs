@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using FedSim.Components;
 
 namespace FedSim.Strategies.Aggregators;
@@ -51,6 +52,7 @@ public sealed class MedianAggregator : IAggregator
     /// algorithm finds it (equal values are equal; at most the sign of a zero differs), so this is the sorted
     /// column's middle. NaN has no place in a selection's comparisons, so a column with one is sorted as before.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double MedianOf(Span<float> column)
     {
         int n = column.Length, k = n / 2;
@@ -77,6 +79,7 @@ public sealed class MedianAggregator : IAggregator
     /// Rearranges <paramref name="values"/> (no NaN) so that position k holds the k-th smallest, everything before it
     /// no larger and everything after it no smaller (Hoare's FIND, median-of-three pivots); short ranges are sorted.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Select(Span<float> values, int k)
     {
         int lo = 0, hi = values.Length - 1;
