@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -200,33 +201,120 @@ public static class AggregationMath
         }
     }
 
-    /// <summary>One coordinate's result from that coordinate's values over the updates (in the updates' order).</summary>
-    public delegate double ColumnReducer(int coordinate, Span<float> column);
+    /// <summary>One coordinate's result from that coordinate's values over the updates, sorted ascending.</summary>
+    public delegate double SortedColumnReducer(int coordinate, ReadOnlySpan<float> sorted);
 
     /// <summary>
-    /// Applies <paramref name="reducer"/> to every coordinate's column of values (median, trimmed mean, Bulyan's
-    /// second stage). Blocks of coordinates are transposed so each column is contiguous, and blocks run in
-    /// parallel: each coordinate's result depends on its column alone, so the partition changes nothing.
+    /// Applies <paramref name="reducer"/> to every coordinate's values sorted ascending (median, trimmed mean,
+    /// Bulyan's second stage). Sixteen coordinates at a time go through a sorting network (Batcher's odd–even merge
+    /// sort) as SIMD lanes: branch-free min/max instead of a comparison sort per coordinate. The sorted values are
+    /// those a comparison sort gives (a sort's output is determined by the multiset, up to the sign of equal zeros);
+    /// a block holding a NaN, which min/max would not order as Array.Sort does, is sorted per coordinate instead.
+    /// Blocks run in parallel: each coordinate's result depends on its own values alone.
     /// </summary>
-    public static double[] CoordinateWise(IReadOnlyList<float[]> vectors, ColumnReducer reducer)
+    public static double[] CoordinateWiseSorted(IReadOnlyList<float[]> vectors, SortedColumnReducer reducer)
     {
         int n = vectors.Count;
         if (n == 0) throw new ArgumentException("no vectors", nameof(vectors));
         int d = vectors[0].Length;
         for (int k = 0; k < n; k++)
             if (vectors[k].Length != d) throw new ArgumentException($"vectors have {d} and {vectors[k].Length} values", nameof(vectors));
+        var network = SortingNetwork(n);
         var result = new double[d];
-        int block = Math.Clamp(ColumnBlockValues / n, 16, 1024);
-        int blocks = (d + block - 1) / block;
-        Parallel.For(0, blocks, () => new float[block * n], (index, _, buffer) =>
+        int blocks = (d + SortLanes - 1) / SortLanes;
+        int chunks = (blocks + SortChunk - 1) / SortChunk;
+        Parallel.For(0, chunks, () => (Rows: new float[n * SortLanes], Column: new float[n]), (chunk, _, buffers) =>
         {
-            int start = index * block, length = Math.Min(block, d - start);
-            TransposeBlock(vectors, start, length, buffer, n);
-            for (int i = 0; i < length; i++) result[start + i] = reducer(start + i, buffer.AsSpan(i * n, n));
-            return buffer;
+            for (int b = chunk * SortChunk; b < Math.Min(blocks, (chunk + 1) * SortChunk); b++)
+                SortBlock(vectors, b * SortLanes, network, buffers.Rows, buffers.Column, reducer, result);
+            return buffers;
         }, _ => { });
         return result;
     }
+
+    /// <summary>Coordinates sorted together, one per lane of a 512-bit vector of floats.</summary>
+    private const int SortLanes = 16;
+
+    /// <summary>Blocks of coordinates per parallel work item (enough work to outweigh scheduling it).</summary>
+    private const int SortChunk = 64;
+
+    /// <summary>
+    /// Sorts coordinates [start, start + 16) by the network (row k of <paramref name="rows"/> holds update k's
+    /// sixteen values) and hands each sorted column to the reducer.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SortBlock(IReadOnlyList<float[]> vectors, int start, int[] network, float[] rows, float[] column,
+        SortedColumnReducer reducer, double[] result)
+    {
+        int n = vectors.Count, width = Math.Min(SortLanes, vectors[0].Length - start);
+        bool hasNaN = false;
+        for (int k = 0; k < n; k++)
+        {
+            var row = rows.AsSpan(k * SortLanes, SortLanes);
+            vectors[k].AsSpan(start, width).CopyTo(row);
+            row[width..].Clear();
+            foreach (float v in row) hasNaN |= float.IsNaN(v);
+        }
+        if (!hasNaN) ApplyNetwork(rows, network);
+        for (int j = 0; j < width; j++)
+        {
+            for (int k = 0; k < n; k++) column[k] = rows[k * SortLanes + j];
+            if (hasNaN) column.AsSpan().Sort();
+            result[start + j] = reducer(start + j, column);
+        }
+    }
+
+    /// <summary>Compare-exchanges rows (i, j) for each pair of the network: row i gets the lane-wise min, row j the max.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ApplyNetwork(float[] rows, int[] network)
+    {
+        ref float r = ref MemoryMarshal.GetArrayDataReference(rows);
+        for (int c = 0; c < network.Length; c += 2)
+        {
+            nuint i = (nuint)(network[c] * SortLanes), j = (nuint)(network[c + 1] * SortLanes);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var x = Vector512.LoadUnsafe(ref r, i);
+                var y = Vector512.LoadUnsafe(ref r, j);
+                Vector512.MinNative(x, y).StoreUnsafe(ref r, i);
+                Vector512.MaxNative(x, y).StoreUnsafe(ref r, j);
+            }
+            else
+            {
+                for (nuint h = 0; h < SortLanes; h += (nuint)Vector256<float>.Count)
+                {
+                    var x = Vector256.LoadUnsafe(ref r, i + h);
+                    var y = Vector256.LoadUnsafe(ref r, j + h);
+                    Vector256.MinNative(x, y).StoreUnsafe(ref r, i + h);
+                    Vector256.MaxNative(x, y).StoreUnsafe(ref r, j + h);
+                }
+            }
+        }
+    }
+
+    private static readonly ConcurrentDictionary<int, int[]> SortingNetworks = new();
+
+    /// <summary>
+    /// Batcher's odd–even merge sort (Knuth, TAOCP vol. 3, 5.3.4) for the next power of two ≥ n, as (i, j) pairs with
+    /// i &lt; j, keeping only pairs with j &lt; n: the positions past n would hold +∞, which no compare-exchange with
+    /// i &lt; j ever moves, so the pairs that touch them do nothing.
+    /// </summary>
+    private static int[] SortingNetwork(int n) => SortingNetworks.GetOrAdd(n, static n =>
+    {
+        int size = 1;
+        while (size < n) size <<= 1;
+        var pairs = new List<int>();
+        for (int p = 1; p < size; p <<= 1)
+            for (int k = p; k >= 1; k >>= 1)
+                for (int j = k % p; j + k < size; j += 2 * k)
+                    for (int i = 0; i < k && i + j + k < size; i++)
+                        if ((i + j) / (2 * p) == (i + j + k) / (2 * p) && i + j + k < n)
+                        {
+                            pairs.Add(i + j);
+                            pairs.Add(i + j + k);
+                        }
+        return [.. pairs];
+    });
 
     /// <summary>
     /// Coordinates [start, start + length) of every vector into rows of <paramref name="stride"/>: row i holds
@@ -234,18 +322,14 @@ public static class AggregationMath
     /// as are the other loops here (a round's loops would otherwise run as quickly-jitted code for many rounds).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransposeBlock<T>(IReadOnlyList<float[]> vectors, int start, int length, T[] into, int stride)
-        where T : INumberBase<T>
+    private static void TransposeBlock(IReadOnlyList<float[]> vectors, int start, int length, double[] into, int stride)
     {
         for (int k = 0; k < vectors.Count; k++)
         {
             var v = vectors[k].AsSpan(start, length);
-            for (int i = 0; i < length; i++) into[i * stride + k] = T.CreateTruncating(v[i]);
+            for (int i = 0; i < length; i++) into[i * stride + k] = v[i];
         }
     }
-
-    /// <summary>Floats in one transposed block of columns (fits the L2 cache with room to spare).</summary>
-    private const int ColumnBlockValues = 64 * 1024;
 
     /// <summary>Converts a double vector to float (for weights and server state).</summary>
     public static float[] ToFloat(ReadOnlySpan<double> x)

@@ -49,7 +49,8 @@ public sealed class BulyanAggregator : IAggregator
         var deltas = results.Select(r => r.Delta).ToList();
         var selected = Select(deltas, f, n - 2 * f);
         var picked = selected.Select(i => deltas[i]).ToList();
-        var update = MeanOfClosest(picked, MedianAggregator.CoordinateMedian(picked), n - 4 * f);
+        // One sort per coordinate serves both the median and the values closest to it.
+        var update = AggregationMath.CoordinateWiseSorted(picked, (_, sorted) => ClosestMean(sorted, MedianAggregator.OfSorted(sorted), n - 4 * f));
         return new AggregationResult(update, selected.Select(i => results[i].DeviceId).ToArray(), new Dictionary<string, double>
         {
             [FMetric] = f,
@@ -91,14 +92,14 @@ public sealed class BulyanAggregator : IAggregator
         int d = reference.Count;
         foreach (var v in vectors)
             if (v.Length != d) throw new ArgumentException($"vectors have {v.Length} values, the reference {d}", nameof(vectors));
-        return AggregationMath.CoordinateWise(vectors, (i, column) => ClosestMean(column, reference[i], count));
+        return AggregationMath.CoordinateWiseSorted(vectors, (i, sorted) => ClosestMean(sorted, reference[i], count));
     }
 
+    /// <summary>The mean of the <paramref name="count"/> sorted values closest to r.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double ClosestMean(Span<float> column, double r, int count)
+    private static double ClosestMean(ReadOnlySpan<float> column, double r, int count)
     {
         int n = column.Length;
-        column.Sort();
         // The values closest to r form a contiguous run of the sorted column: grow it from where r would sit,
         // taking the nearer neighbour each time (equal distances: the left, smaller one).
         int right = 0;

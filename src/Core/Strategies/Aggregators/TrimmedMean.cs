@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using FedSim.Components;
 
 namespace FedSim.Strategies.Aggregators;
@@ -82,16 +81,11 @@ public sealed class TrimmedMeanAggregator : IAggregator
         foreach (var v in vectors)
             if (v.Length != d) throw new ArgumentException($"vectors have {d} and {v.Length} values", nameof(vectors));
         int kept = n - 2 * trim;
-        return AggregationMath.CoordinateWise(vectors, (_, column) => KeptSum(column, trim) / kept);
-    }
-
-    /// <summary>The sum of a column's values left after the trim, in ascending order as a full sort gives them.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double KeptSum(Span<float> column, int trim)
-    {
-        column.Sort();
-        double sum = 0;
-        for (int k = trim; k < column.Length - trim; k++) sum += column[k];
-        return sum;
+        return AggregationMath.CoordinateWiseSorted(vectors, (_, sorted) =>
+        {
+            double sum = 0;
+            for (int k = trim; k < n - trim; k++) sum += sorted[k];
+            return sum / kept;
+        });
     }
 }

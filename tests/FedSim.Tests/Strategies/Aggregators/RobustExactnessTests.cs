@@ -83,6 +83,31 @@ public sealed class RobustExactnessTests
         Assert.Equal(ScalarAggregation.TrimmedMean(vectors, 2), TrimmedMeanAggregator.CoordinateTrimmedMean(vectors, 2));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(129)]
+    public void Coordinate_wise_rules_match_the_scalar_sorts_with_repeated_values_zeros_of_both_signs_and_infinities(int n)
+    {
+        // Prepare: 37 coordinates (two full blocks of sixteen and a partial one), values drawn mostly from a few.
+        float[] few = [float.NegativeInfinity, -1f, -0f, 0f, 0.5f, 1f, float.PositiveInfinity];
+        var rng = new Random(n);
+        var vectors = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, 37)
+            .Select(_ => rng.Next(3) == 0 ? (float)rng.NextDouble() : few[rng.Next(few.Length)]).ToArray()).ToList();
+        int trim = (n - 1) / 2 / 2;
+        var reference = Enumerable.Range(0, 37).Select(i => (double)vectors[i % n][i]).ToArray();
+
+        // Execute / Assert
+        Assert.Equal(ScalarAggregation.Median(vectors), MedianAggregator.CoordinateMedian(vectors));
+        Assert.Equal(ScalarAggregation.TrimmedMean(vectors, trim), TrimmedMeanAggregator.CoordinateTrimmedMean(vectors, trim));
+        Assert.Equal(ScalarAggregation.MeanOfClosest(vectors, reference, (n + 1) / 2), BulyanAggregator.MeanOfClosest(vectors, reference, (n + 1) / 2));
+    }
+
     /// <summary>Krum, Multi-Krum, Bulyan (f as a scenario with 20 % Byzantine clients sets it), median, trimmed mean.</summary>
     private static void AssertAllMatchReference(IReadOnlyList<float[]> vectors)
     {
