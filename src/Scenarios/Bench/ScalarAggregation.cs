@@ -52,7 +52,17 @@ internal static class ScalarAggregation
     public static (int[] Chosen, double[] Mean) MultiKrum(IReadOnlyList<float[]> vectors, int f, int m)
     {
         var chosen = KrumAggregator.Ranking(KrumScores(vectors, f)).Take(m).Order().ToArray();
-        return (chosen, AggregationMath.Mean(chosen.Select(i => vectors[i]).ToList()));
+        return (chosen, Mean(chosen.Select(i => vectors[i]).ToList()));
+    }
+
+    /// <summary>The unweighted mean, summed vector by vector in double.</summary>
+    public static double[] Mean(IReadOnlyList<float[]> vectors)
+    {
+        var sum = new double[vectors[0].Length];
+        foreach (var v in vectors)
+            for (int i = 0; i < sum.Length; i++) sum[i] += 1.0 * v[i];
+        for (int i = 0; i < sum.Length; i++) sum[i] /= vectors.Count;
+        return sum;
     }
 
     /// <summary>Bulyan's first stage: <paramref name="count"/> picks by Krum over what is left, recomputing the scores each time.</summary>

@@ -131,6 +131,7 @@ public sealed class RobustExactnessTests
         Assert.Equal(selected.Select(i => (long)i), bulyan.Used);
         Assert.Equal(bulyanUpdate, bulyan.Update);
 
+        Assert.Equal(ScalarAggregation.Mean(vectors), AggregationMath.Mean(vectors));
         Assert.Equal(ScalarAggregation.Median(vectors), new MedianAggregator().Aggregate(input).Update);
         int trim = TrimmedMeanAggregator.TrimCount(0.2, n);
         Assert.Equal(ScalarAggregation.TrimmedMean(vectors, trim), new TrimmedMeanAggregator(0.2).Aggregate(input).Update);
