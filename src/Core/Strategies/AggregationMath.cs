@@ -103,13 +103,15 @@ public static class AggregationMath
     /// <summary>
     /// The symmetric matrix of pairwise squared distances (Krum, Bulyan), each entry bit for bit
     /// <see cref="SquaredDistance"/>'s: every pair still sums ((double)aᵢ − bᵢ)² one coordinate after the other in
-    /// double, without fused multiply-adds. The SIMD lanes run over pairs, not over coordinates: one vector holds
-    /// the running sums of one update against several others, so no sum is reassociated and a selection made from
-    /// these distances is the scalar loop's selection, ties included. (A Gram-matrix form ‖a‖² + ‖b‖² − 2a·b would
-    /// be about three times cheaper but rounds differently, and exact ties, which colluding identical updates
-    /// produce, would then have to be settled by recomputing these sums anyway.) Coordinates go in blocks
-    /// transposed to [coordinate][update] so the lanes load contiguously; rows run in parallel, each row's sums
-    /// being the same whichever thread computes them.
+    /// double, one rounded product and one rounded add per coordinate (no fused multiply-add). The SIMD lanes run
+    /// over pairs, not over coordinates: one vector holds the running sums of one update against several others,
+    /// so no sum is reassociated. Krum's and Bulyan's choices are made from these values alone, so they are the
+    /// scalar loop's choices, exact ties (identical colluding updates) and last-bit near-ties included; no error
+    /// bound is needed. A Gram-matrix form ‖a‖² + ‖b‖² − 2a·b would cost about a third (one fused multiply-add per
+    /// pair and coordinate instead of a subtract, a multiply and an add) but rounds differently: its choices would
+    /// have to be checked against a proven bound and recomputed this way wherever scores come within it, which
+    /// identical updates always do. Coordinates go in blocks transposed to [coordinate][update] so the lanes load
+    /// contiguously; groups of columns run in parallel, each pair's sum being the same whichever thread computes it.
     /// </summary>
     public static double[,] PairwiseSquaredDistances(IReadOnlyList<float[]> vectors)
     {
