@@ -53,10 +53,13 @@ internal static class StackedLanguageModels
         var pre = torch.bmm(input.reshape(k, b * t, inputs), weightIh).view(k, b, t, 4 * units)
             .add(biasIh.add(biasHh, HeldScalars.One).view(k, 1, 1, 4 * units), HeldScalars.One);
         var outputs = new Tensor[t];
+        // One view per step through unbind, whose backward stacks the steps' gradients once; a select per step would
+        // scatter each step's gradient into a zero tensor of all of pre (T times pre's size per layer and step).
+        var steps = pre.unbind(2);
         Tensor? hidden = null, cell = null;
         for (long s = 0; s < t; s++)
         {
-            var gates = pre.select(2, s);
+            var gates = steps[s];
             if (hidden is not null) gates = gates.add(torch.bmm(hidden, weightHh), HeldScalars.One);
             var parts = gates.chunk(4, -1);
             var candidate = parts[0].sigmoid().mul(parts[2].tanh());
