@@ -21,6 +21,21 @@ internal static class TestScenarios
     /// <summary>A run that has not finished by then has hung: fail the test instead of the whole CI job.</summary>
     public static CancellationToken Deadline() => new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token;
 
+    /// <summary>
+    /// A folder of the project's real datasets: shared/datasets beside the repository, found from the test binaries
+    /// upward (or $FEDSIM_SHARED_DATASETS). Missing data fails the test with where it should be.
+    /// </summary>
+    public static string SharedDataset(string folder)
+    {
+        if (Environment.GetEnvironmentVariable("FEDSIM_SHARED_DATASETS") is { Length: > 0 } root) return Path.Combine(root, folder);
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "shared", "datasets", folder);
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        throw new DirectoryNotFoundException($"shared/datasets/{folder} not found above {AppContext.BaseDirectory}; the datasets sit in ../shared/datasets beside the repository (or set FEDSIM_SHARED_DATASETS).");
+    }
+
     /// <summary>Reports with the wall-clock column blanked: everything else must be reproducible.</summary>
     public static IReadOnlyList<RoundReport> WithoutWallTime(IEnumerable<RoundReport> reports)
         => reports.Select(r => r with { WallSeconds = 0 }).ToList();
