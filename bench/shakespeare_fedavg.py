@@ -12,12 +12,12 @@ The split and the cohorts are drawn by this script's own seeded generator, so th
 not sample for sample.
 
 Prints one CSV row per evaluated round: round, test_accuracy (per predicted character), test_loss (per-token
-cross-entropy), seconds (wall time of the round's training and aggregation, evaluation excluded).
+cross-entropy), seconds (wall time of that round's training and aggregation), total_seconds (the same summed over
+every round so far; evaluation excluded).
 
     python3 bench/shakespeare_fedavg.py --rounds 40 --eval-every 5 > pytorch-curve.csv
 """
 import argparse
-import math
 import os
 import sys
 import time
@@ -126,13 +126,14 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
     train, test = load(speakers(args.data), args.min_windows, 0.1, generator)
-    per_round = max(1, math.ceil(args.fraction * len(train)))
+    per_round = max(1, int(args.fraction * len(train)))  # m = max(C·K, 1), as McMahan et al.'s Algorithm 1
     print(f"# {len(train)} speakers, {sum(len(t) for t in train)} train / {len(test)} test windows, {per_round} a round, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads", file=sys.stderr)
 
     model = Lstm()
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    print("round,test_accuracy,test_loss,seconds")
+    print("round,test_accuracy,test_loss,seconds,total_seconds")
+    total_seconds = 0.0
     for r in range(1, args.rounds + 1):
         started = time.perf_counter()
         cohort = torch.randperm(len(train), generator=generator)[:per_round].tolist()
@@ -144,9 +145,10 @@ def main(argv=None):
                 new_state[k] += trained[k].double() * (len(train[d]) / total)
         state = {k: v.float() for k, v in new_state.items()}
         seconds = time.perf_counter() - started
+        total_seconds += seconds
         if r % args.eval_every == 0 or r == args.rounds:
             accuracy, loss = evaluate(model, state, test)
-            print(f"{r},{accuracy:.6f},{loss:.6f},{seconds:.3f}", flush=True)
+            print(f"{r},{accuracy:.6f},{loss:.6f},{seconds:.3f},{total_seconds:.3f}", flush=True)
     return 0
 
 
