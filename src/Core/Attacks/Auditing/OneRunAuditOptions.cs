@@ -49,10 +49,10 @@ public sealed class OneRunAuditOptions : AttackerOptions
     [Range(1, 10_000)]
     public int RecordsPerDevice { get; set; } = 1;
 
-    [Id(4), Description("k+: guess 'included' for the k+ canaries the released model fits best; a list is searched with a Bonferroni correction (empty: 1, 2, 5, 10, 20 and 50 % of the canaries).")]
+    [Id(4), Description("k+: guess 'included' for the k+ canaries the released model fits best; every pair of a listed k+ and k− is tried, with a Bonferroni correction (empty: 0 and 1, 2, 5, 10, 20, 50 % of the canaries).")]
     public int[] PositiveGuesses { get; set; } = [];
 
-    [Id(5), Description("k−: guess 'left out' for the k− canaries it fits worst; searched with every k+ (empty: 0, positive guesses only).")]
+    [Id(5), Description("k−: guess 'left out' for the k− canaries it fits worst (empty: 0 and 1, 2, 5, 10, 20, 50 % of the canaries).")]
     public int[] NegativeGuesses { get; set; } = [];
 
     [Id(6), Description("Confidence of the ε lower bound (over the whole search of guess counts).")]
@@ -65,10 +65,10 @@ public sealed class OneRunAuditOptions : AttackerOptions
     public override bool UsesAuditHoldout => false;
 
     /// <summary>k+ values searched.</summary>
-    public IReadOnlyList<int> PositiveSearched => PositiveGuesses.Length > 0 ? PositiveGuesses : OneRunAuditBound.DefaultPositiveGuesses(Canaries);
+    public IReadOnlyList<int> PositiveSearched => PositiveGuesses.Length > 0 ? PositiveGuesses : OneRunAuditBound.DefaultGuessCounts(Canaries);
 
     /// <summary>k− values searched.</summary>
-    public IReadOnlyList<int> NegativeSearched => NegativeGuesses.Length > 0 ? NegativeGuesses : [0];
+    public IReadOnlyList<int> NegativeSearched => NegativeGuesses.Length > 0 ? NegativeGuesses : OneRunAuditBound.DefaultGuessCounts(Canaries);
 
     /// <summary><see cref="Unit"/> with auto resolved: device under central DP without local DP, else record.</summary>
     public string UnitFor(bool centralDp, bool localDp)

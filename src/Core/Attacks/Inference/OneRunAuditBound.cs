@@ -145,11 +145,13 @@ public static class OneRunAuditBound
     }
 
     /// <summary>
-    /// The default guess counts: k+ at 1, 2, 5, 10, 20 and 50 % of the canaries (at least one each, distinct), k− = 0, as
-    /// Steinke et al.'s black-box audits guess only the canaries they are most confident were included.
+    /// The default guess counts, for k+ and k− alike: none, and 1, 2, 5, 10, 20 and 50 % of the canaries (at least one,
+    /// distinct). Both tails matter: a left-out canary with a random label is rarely fitted, so the worst-fitted canaries
+    /// are often surer guesses than the best-fitted (a left-out canary whose label the model happens to predict looks
+    /// included).
     /// </summary>
-    public static IReadOnlyList<int> DefaultPositiveGuesses(int canaries)
-        => new[] { 0.01, 0.02, 0.05, 0.1, 0.2, 0.5 }.Select(f => Math.Max(1, (int)Math.Round(f * canaries))).Distinct().ToArray();
+    public static IReadOnlyList<int> DefaultGuessCounts(int canaries)
+        => new[] { 0.01, 0.02, 0.05, 0.1, 0.2, 0.5 }.Select(f => Math.Max(1, (int)Math.Round(f * canaries))).Prepend(0).Distinct().ToArray();
 
     private static void Check(int canaries, int guesses, int correct)
     {

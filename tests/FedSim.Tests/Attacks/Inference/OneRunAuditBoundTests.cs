@@ -175,7 +175,7 @@ public sealed class OneRunAuditBoundTests
     [Fact]
     public void Default_guess_counts_are_shares_of_the_canaries()
     {
-        Assert.Equal([10, 20, 50, 100, 200, 500], OneRunAuditBound.DefaultPositiveGuesses(1000));
-        Assert.Equal([1, 2, 4, 10], OneRunAuditBound.DefaultPositiveGuesses(20)); // 1 % and 2 % round to 0 and are raised to 1
+        Assert.Equal([0, 10, 20, 50, 100, 200, 500], OneRunAuditBound.DefaultGuessCounts(1000));
+        Assert.Equal([0, 1, 2, 4, 10], OneRunAuditBound.DefaultGuessCounts(20)); // 1 % and 2 % round to 0 and are raised to 1
     }
 }
