@@ -127,10 +127,10 @@ public static class OneRunAuditCanaries
     {
         int m = options.Canaries;
         if (perDevice) return [.. RandomSubsets.Floyd(devices, m, rng).Order()];
-        if (options.Device >= 0)
+        if (options.CanaryHolder >= 0)
         {
-            if (options.Device >= devices) throw new ArgumentException($"the one-run audit's device {options.Device} is outside 0..{devices - 1}");
-            return Enumerable.Repeat(options.Device, m).ToArray();
+            if (options.CanaryHolder >= devices) throw new ArgumentException($"the one-run audit's canary holder {options.CanaryHolder} is outside 0..{devices - 1}");
+            return Enumerable.Repeat(options.CanaryHolder, m).ToArray();
         }
         return Enumerable.Range(0, m).Select(_ => (long)rng.NextInt(devices)).ToArray();
     }

@@ -43,7 +43,7 @@ public sealed class OneRunAuditOptions : AttackerOptions
 
     [Id(2), Description("unit: record: the device whose shard takes every included canary (-1: each canary's own device, drawn from the seed).")]
     [Range(-1, long.MaxValue)]
-    public long Device { get; set; } = -1;
+    public long CanaryHolder { get; set; } = -1;
 
     [Id(3), Description("unit: device: canary records each canary device holds (its whole shard).")]
     [Range(1, 10_000)]
@@ -80,8 +80,8 @@ public sealed class OneRunAuditOptions : AttackerOptions
         if (unit == OneRunAuditUnits.Device && Canaries >= facts.Devices)
             yield return new($"{path}.canaries",
                 $"{path}.canaries is {Canaries}, but with unit: device each canary is one of the {facts.Devices} devices (its own records set aside); give fewer canaries than devices, or more devices");
-        if (unit == OneRunAuditUnits.Record && Device >= facts.Devices)
-            yield return new($"{path}.device", $"{path}.device is {Device}, but devices are numbered 0..{facts.Devices - 1}; pick one of them or -1");
+        if (unit == OneRunAuditUnits.Record && CanaryHolder >= facts.Devices)
+            yield return new($"{path}.canary_holder", $"{path}.canary_holder is {CanaryHolder}, but devices are numbered 0..{facts.Devices - 1}; pick one of them or -1");
         foreach (var (key, counts) in new[] { ("positive_guesses", PositiveGuesses), ("negative_guesses", NegativeGuesses) })
         {
             var outside = counts.Where(k => k < 0 || k > Canaries).ToArray();

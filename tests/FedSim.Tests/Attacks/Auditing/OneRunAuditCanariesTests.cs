@@ -141,7 +141,7 @@ public sealed class OneRunAuditCanariesTests(ScenarioTestFiles files) : IClassFi
 
     [Theory]
     [InlineData("    unit: device\n    canaries: 10\n", "attacks.canaries", "give fewer canaries than devices")]
-    [InlineData("    device: 12\n", "attacks.device", "pick one of them or -1")]
+    [InlineData("    canary_holder: 12\n", "attacks.canary_holder", "pick one of them or -1")]
     [InlineData("    canaries: 50\n    positive_guesses: [10, 60]\n", "attacks.positive_guesses", "has 60; guess counts lie in 0..canaries (50)")]
     [InlineData("    unit: everything\n", "unit", "record")]
     public void A_bad_one_run_auditor_is_refused_with_what_to_change(string keys, string key, string fix)
