@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using FedSim.Attacks.Auditing;
 using FedSim.Scenario;
 using FedSim.Determinism;
 using FedSim.Models;
@@ -39,6 +40,17 @@ public sealed class ExperimentData
 
     /// <summary>Each device's own test records when the scenario evaluates per device (<see cref="DeviceTestSplit"/>); else null.</summary>
     public DeviceTests? DeviceTests { get; init; }
+
+    /// <summary>The one-run audit's canaries when the scenario lists a one-run auditor (<see cref="OneRunAuditCanaries"/>); else null.</summary>
+    public OneRunCanarySet? Canaries { get; init; }
+
+    /// <summary>
+    /// The membership audit's referee: the rows each device trains on, less any one-run canaries (records outside the
+    /// dataset, neither members nor non-members of a membership audit), and the held-out rows.
+    /// </summary>
+    public AuditJudge MembershipJudge() => _judge ??= new AuditJudge(Canaries?.WithoutCanaries(Partition) ?? Partition, HeldOut);
+
+    private AuditJudge? _judge;
 
     /// <summary>What attacks and triggers may know about the data's shape.</summary>
     public DataFacts Facts => _facts ??= new DataFacts(Split.Train.ClassCount, Split.Train.FeatureCount,
@@ -133,17 +145,31 @@ public sealed class ExperimentDataCache
                     Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.DeviceEvaluation));
         }
         int[][]? heldOut = null;
-        if (scenario.Attacks.Length > 0)
+        if (UsesAuditHoldout(scenario))
             (partition, heldOut) = AuditHoldout.Split(partition, scenario.Audit.Holdout,
                 Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.AuditHoldout));
         var model = ModelSpecFactory.Create(scenario.Model, split.Train);
-        return new ExperimentData(split, partition, model, PartitionStatistics.Compute(split.Train, partition), heldOut) { DeviceTests = deviceTests };
+        OneRunCanarySet? canaries = null;
+        if (ScenarioComposition.OneRunAudit(scenario) is { } oneRun)
+        {
+            var inserted = OneRunAuditCanaries.Insert(split, partition, heldOut ?? partition.Select(_ => Array.Empty<int>()).ToArray(), oneRun.Options,
+                oneRun.Unit, Seeds.Derive(scenario.Seed, Seeds.None, Seeds.None, SeedPurpose.OneRunAuditCanaries));
+            (split, partition, heldOut, canaries) = (inserted.Split, inserted.Training, inserted.HeldOut, inserted.Canaries);
+        }
+        return new ExperimentData(split, partition, model, PartitionStatistics.Compute(split.Train, partition), heldOut)
+        {
+            DeviceTests = deviceTests,
+            Canaries = canaries,
+        };
     }
+
+    /// <summary>Whether an attacker needs members and non-members of the same devices, so every device holds part of its records out.</summary>
+    private static bool UsesAuditHoldout(ScenarioSpec scenario) => scenario.Attacks.Any(a => a.UsesAuditHoldout);
 
     /// <summary>
     /// Everything that shapes the data, by value: the seed, the population, every option of the dataset and model
-    /// sections (a new option is part of the key without anyone listing it) and the audit hold-out when attackers run.
-    /// Two scenarios with the same key share one cached copy.
+    /// sections (a new option is part of the key without anyone listing it), the audit hold-out when attackers need it and
+    /// a one-run audit's canaries. Two scenarios with the same key share one cached copy.
     /// </summary>
     internal static string Key(ScenarioSpec s) => JsonSerializer.Serialize(new
     {
@@ -151,7 +177,8 @@ public sealed class ExperimentDataCache
         s.Devices,
         s.Dataset,
         s.Model,
-        Holdout = s.Attacks.Length > 0 ? s.Audit.Holdout : (double?)null,
+        Holdout = UsesAuditHoldout(s) ? s.Audit.Holdout : (double?)null,
         DeviceTest = s.Evaluation.PerDevice ? s.Evaluation.DeviceTestFraction : (double?)null,
+        Canaries = ScenarioComposition.OneRunAudit(s) is { } oneRun ? (object)new { oneRun.Options, oneRun.Unit } : null,
     });
 }

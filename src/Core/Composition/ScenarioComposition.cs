@@ -22,9 +22,16 @@ public static class ScenarioComposition
         return new TrainingFacts(t.Optimizer, t.LearningRate, t.Momentum, t.BatchSize, t.LocalEpochs);
     }
 
-    /// <summary>What an attacker's options may check: the population and the strategy's client objective.</summary>
+    /// <summary>What an attacker's options may check: the population, the strategy's client objective and the DP mechanisms on.</summary>
     public static AttackerFacts Attackers(ScenarioSpec scenario)
-        => new(scenario.Devices, scenario.Strategy.Kind, scenario.Strategy.CreateObjective(Training(scenario)));
+        => new(scenario.Devices, scenario.Strategy.Kind, scenario.Strategy.CreateObjective(Training(scenario)),
+            scenario.Privacy.Central is not null, scenario.Privacy.Local is not null);
+
+    /// <summary>The scenario's one-run auditor and the unit its canaries are (auto resolved by the DP mechanisms on); null without one.</summary>
+    public static (OneRunAuditOptions Options, string Unit)? OneRunAudit(ScenarioSpec scenario)
+        => scenario.Attacks.OfType<OneRunAuditOptions>().FirstOrDefault() is { } options
+            ? (options, options.UnitFor(scenario.Privacy.Central is not null, scenario.Privacy.Local is not null))
+            : null;
 
     /// <summary>The scenario's algorithm; <paramref name="assumedByzantine"/> is the aggregators' default f.</summary>
     public static FederatedAlgorithm Algorithm(ScenarioSpec scenario, int assumedByzantine)

@@ -30,6 +30,8 @@ public enum SeedPurpose
     AuditHoldout = 20,
     /// <summary>An attacker's reference models: their data halves, initial weights and minibatch order.</summary>
     AttackReference = 21,
+    /// <summary>A one-run audit's canaries: their inclusion coins, the devices that hold them and their records (<see cref="Seeds.OneRunCanaryDraws"/>).</summary>
+    OneRunAuditCanaries = 25,
 }
 
 /// <summary>
@@ -78,6 +80,13 @@ public static class Seeds
     /// </summary>
     public static ulong AttackerAudit(ulong experimentSeed, int attacker, long device)
         => Mix(Derive(experimentSeed, None, device, SeedPurpose.Attack) ^ (ulong)(attacker + 1) * 0xA24BAED4963EE407UL);
+
+    /// <summary>
+    /// One kind of a one-run audit's canary draws (<paramref name="canarySeed"/>: its OneRunAuditCanaries seed): 1 the
+    /// inclusion coins, 2 the devices that hold the canaries, 3 the canary records, each its own stream so that changing
+    /// how one is drawn leaves the others as they were.
+    /// </summary>
+    public static ulong OneRunCanaryDraws(ulong canarySeed, int kind) => Mix(canarySeed ^ (ulong)kind * 0xC2B2AE3D27D4EB4FUL);
 
     /// <summary>An outsider attacker's picks of auxiliary records (RMIA population, shadow training records), apart from its reference models.</summary>
     public static ulong OutsiderRecordPicks(ulong attackSeed) => Mix(attackSeed ^ 0x5EED);

@@ -65,6 +65,7 @@ public readonly record struct AttackerKey(string ExperimentId, int Index)
             ThreatModels.Outsider => grains.GetGrain<IOutsiderAttackerGrain>(key),
             ThreatModels.Server => grains.GetGrain<IServerAttackerGrain>(key),
             ThreatModels.Client => grains.GetGrain<IClientAttackerGrain>(key),
+            OneRunAuditOptions.KindName => grains.GetGrain<IOneRunAuditorGrain>(key),
             _ => throw new ArgumentException($"no attacker grain for threat model '{options.Kind}'"),
         };
     }

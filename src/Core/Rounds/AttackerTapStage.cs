@@ -10,13 +10,17 @@ public interface IAttackerChannel
     Task ToServerAsync(int attacker, RoundTruth truth, ServerObservation? view);
 
     Task ToClientAsync(int attacker, RoundTruth truth, ReleasedModel release);
+
+    /// <param name="canaries">The DP guarantee on the unit its canaries are (<see cref="PrivacyCoverage.ForCanaries"/>).</param>
+    Task ToOneRunAuditorAsync(int attacker, RoundTruth truth, ViewGuarantee canaries, ReleasedModel? release);
 }
 
 /// <summary>
 /// The attacker tap: after each round, hands every attacker exactly what its threat model grants (and the audit's
 /// judge the round's truth). Outsiders get the released model on audited rounds; the server gets the round's global
 /// model, every individual update (none under secure aggregation) and the aggregate on audited rounds; a malicious
-/// client gets every released model, as a participant receives it. The calls return at once: audits run in the
+/// client gets every released model, as a participant receives it; a one-run auditor gets the released model on audited
+/// rounds, as an outsider, with the guarantee on its canaries' unit. The calls return at once: audits run in the
 /// attacker grains, on the compute pool, never inside the round.
 /// </summary>
 /// <param name="every">Audit every k rounds (and at <paramref name="lastRound"/>).</param>
@@ -53,6 +57,10 @@ public sealed class AttackerTapStage(IReadOnlyList<AttackerOptions> attackers, I
                     break;
                 case ThreatModels.Client:
                     await channel.ToClientAsync(i, truth, released);
+                    break;
+                case OneRunAuditOptions.KindName:
+                    var unit = ((OneRunAuditOptions)attackers[i]).UnitFor(coverage.Central, coverage.Local);
+                    await channel.ToOneRunAuditorAsync(i, truth, coverage.ForCanaries(unit, central, local), audit ? released : null);
                     break;
                 default:
                     throw new InvalidOperationException($"the attacker tap has no view for threat model '{attackers[i].Kind}'");

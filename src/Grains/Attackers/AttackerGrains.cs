@@ -44,6 +44,8 @@ public sealed class PendingAudit
     [Id(4)] public List<long> Contributors { get; init; } = [];
     /// <summary>Client: the ascent this audit measures, if it made one.</summary>
     [Id(5)] public ClientAscent? Ascent { get; init; }
+    /// <summary>One-run audit: the DP guarantee on its canaries' unit at the audited round.</summary>
+    [Id(6)] public ViewGuarantee? CanaryGuarantee { get; init; }
 }
 
 /// <summary>An attacker's unfinished audits by round, kept apart from <see cref="AttackerState"/> so the per-round
@@ -195,7 +197,7 @@ public sealed class OutsiderAttackerGrain(
         var (scenario, truth, index) = (audit.Scenario, audit.Truth, Key.Index);
         var options = (OutsiderAttackerOptions)scenario.Attacks[index];
         var experimentData = Data.Get(scenario);
-        var set = new AuditJudge(experimentData.Partition, experimentData.HeldOut)
+        var set = experimentData.MembershipJudge()
             .Draw(audit.Contributors, scenario.Audit.Members, auxiliary: true, AuditSeed(scenario, index));
         if (set is null) return [];
         var compute = Compute(pool, scenario);
@@ -246,7 +248,7 @@ public sealed class ServerAttackerGrain(
         var (scenario, truth, view, index) = (audit.Scenario, audit.Truth, audit.View!, Key.Index);
         var options = (ServerAttackerOptions)scenario.Attacks[index];
         var experimentData = Data.Get(scenario);
-        var judge = new AuditJudge(experimentData.Partition, experimentData.HeldOut);
+        var judge = experimentData.MembershipJudge();
         var compute = Compute(pool, scenario);
         var (guarantee, delta) = (truth.GuaranteeFor(ThreatModels.Server), scenario.Audit.Delta);
         var records = new List<AuditRecord>();
@@ -354,7 +356,7 @@ public sealed partial class ClientAttackerGrain(
     /// <summary>The records the client tests: members and non-members of every other device, balanced and seeded.</summary>
     private static IReadOnlyList<AuditExample> Targets(ScenarioSpec scenario, ExperimentData experimentData, int index, long device)
     {
-        var judge = new AuditJudge(experimentData.Partition, experimentData.HeldOut);
+        var judge = experimentData.MembershipJudge();
         var set = judge.Draw(Enumerable.Range(0, scenario.Devices).Select(d => (long)d), scenario.Audit.Members, auxiliary: false,
             AuditSeed(scenario, index), excludeDevice: device);
         return set?.Examples ?? [];

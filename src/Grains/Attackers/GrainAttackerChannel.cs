@@ -17,5 +17,8 @@ internal sealed class GrainAttackerChannel(IGrainFactory grains, string experime
     public Task ToClientAsync(int attacker, RoundTruth truth, ReleasedModel release)
         => grains.GetGrain<IClientAttackerGrain>(Key(attacker)).ObserveAsync(scenario, truth, release);
 
+    public Task ToOneRunAuditorAsync(int attacker, RoundTruth truth, ViewGuarantee canaries, ReleasedModel? release)
+        => grains.GetGrain<IOneRunAuditorGrain>(Key(attacker)).ObserveAsync(scenario, truth, canaries, release);
+
     private string Key(int attacker) => new AttackerKey(experimentId, attacker).ToString();
 }

@@ -16,7 +16,7 @@ namespace FedSim.Devices;
 /// <summary>What a device's round ended in, before delivery.</summary>
 public abstract record DeviceRoundOutcome
 {
-    /// <summary>The device declined the round (its local DP budget would be exceeded); the reason goes to the coordinator.</summary>
+    /// <summary>The device declined the round (its local DP budget would be exceeded, or it is a left-out one-run audit canary); the reason goes to the coordinator.</summary>
     public sealed record Declined(string Reason) : DeviceRoundOutcome;
 
     /// <summary>The device trained: its update, crafted already when it attacks alone (a coalition crafts its members').</summary>
@@ -55,6 +55,8 @@ public sealed class DeviceRoundPipeline(IComputePool pool, ExperimentData data, 
     /// <param name="trained">Called once the compute pool has trained the job (the silo's metrics).</param>
     public async Task<DeviceRoundOutcome> RunAsync(RoundAssignment a, Func<IDeviceStateStore> openStore, Action? trained = null)
     {
+        // A one-run audit's canary device that its coin left out takes no part, exactly as if it were not registered.
+        if (data.Canaries?.LeavesOut(device) == true) return new DeviceRoundOutcome.Declined(Attacks.Auditing.OneRunCanarySet.LeftOutReason);
         var round = DeviceRound.For(a, data, device);
         var store = round.NeedsState ? openStore() : null;
         var state = store is null ? null : await store.ReadBeforeAsync(a.Round);

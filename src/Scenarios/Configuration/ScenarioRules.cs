@@ -286,6 +286,8 @@ public static class ScenarioRules
         if (isValid("attacks") && isValid("strategy") && isValid("devices"))
             foreach (var attacker in spec.Attacks)
                 foreach (var f in attacker.Check(ScenarioComposition.Attackers(spec), "attacks")) yield return new(f.Path, f.Message);
+        if (isValid("attacks") && spec.Attacks.OfType<Attacks.Auditing.OneRunAuditOptions>().Count() > 1)
+            yield return new("attacks", "attacks lists more than one one-run auditor, but its canaries are part of the federation's data; list one (it searches its guess counts itself)");
     }
 
     /// <summary>Personalization's own checks: it needs per-device evaluation, and Ditto steps that converge.</summary>

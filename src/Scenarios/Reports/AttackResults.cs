@@ -17,6 +17,25 @@ public sealed record DpBoundEntry(
     [property: JsonPropertyName("point_estimate_exceedances")] int PointEstimateExceedances);
 
 /// <summary>
+/// A one-run audit's own figures in its attack.json entry (Steinke, Nasr and Jagielski 2023): its canaries and their
+/// unit, the guess counts that proved most, the tally, and the ε lower bound beside the accountant's ε of the canaries'
+/// unit (<see cref="AttackEntry.Epsilon"/>).
+/// </summary>
+public sealed record OneRunEntry(
+    [property: JsonPropertyName("unit")] string Unit,
+    [property: JsonPropertyName("canaries")] int Canaries,
+    [property: JsonPropertyName("included")] int Included,
+    [property: JsonPropertyName("positive_guesses")] int PositiveGuesses,
+    [property: JsonPropertyName("negative_guesses")] int NegativeGuesses,
+    [property: JsonPropertyName("correct")] int Correct,
+    [property: JsonPropertyName("pairs_searched")] int PairsSearched,
+    [property: JsonPropertyName("confidence")] double Confidence,
+    [property: JsonPropertyName("delta")] double Delta,
+    [property: JsonPropertyName("epsilon_lower_bound")] double EpsilonLowerBound,
+    [property: JsonPropertyName("epsilon")] double? Epsilon,
+    [property: JsonPropertyName("below_epsilon")] bool? BelowEpsilon);
+
+/// <summary>
 /// One entry of attack.json: one attack, threat model and audited round. <see cref="Epsilon"/> is the ε of the DP
 /// mechanism that covers this threat model's view (null when none does, <see cref="EpsilonBasis"/> saying why), and
 /// <see cref="DpBound"/> checks the audit against it.
@@ -40,7 +59,8 @@ public sealed record AttackEntry(
     [property: JsonPropertyName("note")] string? Note,
     [property: JsonPropertyName("epsilon")] double? Epsilon,
     [property: JsonPropertyName("epsilon_basis")] string EpsilonBasis,
-    [property: JsonPropertyName("tpr_at_fpr_convention")] string TprAtFprConvention);
+    [property: JsonPropertyName("tpr_at_fpr_convention")] string TprAtFprConvention,
+    [property: JsonPropertyName("one_run"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] OneRunEntry? OneRun = null);
 
 /// <summary>
 /// What <c>fedsim attack</c> writes beside the usual results: attack.json (one entry per attack, threat model and
@@ -96,8 +116,11 @@ public static class AttackResults
         var dp = a.Dp is { } d ? new DpBoundEntry(d.Epsilon, d.Delta, d.Holds, d.PointsChecked, d.Violations, d.PointEstimateExceedances) : null;
         return new AttackEntry(a.Attack, a.ThreatModel, a.Attacker, a.Round, m.Members, m.NonMembers, m.Auc, [a.AucLower, a.AucUpper],
             m.TprAt0_1PctFpr, m.TprAt1PctFpr, m.Advantage, m.BalancedAccuracy, a.EmpiricalEpsilon, a.Delta, dp, a.Note,
-            a.Guarantee.Epsilon, a.Guarantee.Basis, RocCurve.TprAtFprConvention);
+            a.Guarantee.Epsilon, a.Guarantee.Basis, RocCurve.TprAtFprConvention, OneRun(a));
     }).ToArray();
+
+    private static OneRunEntry? OneRun(AuditRecord a) => a.OneRun is not { } r ? null : new OneRunEntry(r.Unit ?? OneRunAuditUnits.Record, r.Canaries, r.Included, r.PositiveGuesses, r.NegativeGuesses, r.Correct, r.PairsSearched, r.Confidence, r.Delta, r.EpsilonLowerBound,
+        a.Guarantee.Epsilon, a.Guarantee.Epsilon is { } eps ? r.EpsilonLowerBound <= eps : null);
 
     public static string Json(IEnumerable<AuditRecord> audits) => JsonSerializer.Serialize(Entries(audits), SummaryJson.Options) + "\n";
 
@@ -173,6 +196,36 @@ public static class AttackResults
         if (entries.Any(e => e.Epsilon is not null))
             foreach (var uncovered in entries.Where(e => e.Epsilon is null).Select(e => $"{e.ThreatModel}: DP bound n/a: {e.EpsilonBasis}").Distinct())
                 sb.Append("note: ").Append(uncovered).Append('\n');
+        sb.Append(OneRunTable(entries));
+        return sb.ToString();
+    }
+
+    /// <summary>The one-run audits' own table (empty without one): the tally and its ε lower bound beside the accountant's ε.</summary>
+    public static string OneRunTable(IReadOnlyList<AttackEntry> entries)
+    {
+        var audits = entries.Where(e => e.OneRun is not null).ToList();
+        if (audits.Count == 0) return "";
+        var header = new[] { "attacker", "round", "unit", "canaries (in)", "guesses k+/k-", "correct", "eps lower bound", "eps (accountant)" };
+        var lines = audits.Select(e =>
+        {
+            var r = e.OneRun!;
+            return new[]
+            {
+                e.Attacker.ToString(Inv), e.Round.ToString(Inv), r.Unit, string.Create(Inv, $"{r.Canaries} ({r.Included})"),
+                string.Create(Inv, $"{r.PositiveGuesses}/{r.NegativeGuesses}"), string.Create(Inv, $"{r.Correct}/{r.PositiveGuesses + r.NegativeGuesses}"),
+                string.Create(Inv, $"{r.EpsilonLowerBound:F3}"),
+                r.Epsilon is { } eps ? string.Create(Inv, $"{eps:F3}{(r.BelowEpsilon == true ? "" : "  EXCEEDED")}") : "n/a",
+            };
+        }).ToList();
+        var widths = header.Select((h, c) => lines.Select(l => l[c].Length).Append(h.Length).Max()).ToArray();
+        var confidence = audits.Select(e => e.OneRun!.Confidence).Distinct().Select(c => c.ToString("P0", Inv));
+        var sb = new StringBuilder("\n").Append(string.Create(Inv,
+            $"One-run audit (Steinke, Nasr and Jagielski 2023; ε lower bound at {string.Join("/", confidence)} confidence, δ = the accountant's):\n"));
+        void Line(string[] cells) => sb.Append(string.Join("  ", cells.Select((c, i) => i == 2 ? c.PadRight(widths[i]) : c.PadLeft(widths[i])))).Append('\n');
+        Line(header);
+        foreach (var l in lines) Line(l);
+        foreach (var gap in audits.Where(e => e.Epsilon is null).Select(e => e.EpsilonBasis).Distinct())
+            sb.Append("note: one-run eps (accountant) n/a: ").Append(gap).Append('\n');
         return sb.ToString();
     }
 }

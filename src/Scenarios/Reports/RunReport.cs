@@ -131,8 +131,36 @@ public static class RunReport
         ])).ToList();
         page.Table(new HtmlTable(columns, rows));
         page.Notes(attack.Entries.Where(e => e.Note is not null).Select(e => $"{e.ThreatModel} {e.Attack} (round {e.Round}): {e.Note}").Distinct());
+        if (attack.Entries.Any(e => e.OneRun is not null)) OneRun(page, attack.Entries);
         page.Heading("ROC curves", "the last audit of each attack, log-log; the dash-dotted line, where drawn, is the DP bound e^ε·FPR + δ")
             .Figure(attack.RocPng, "membership inference ROC curves");
+    }
+
+    /// <summary>The one-run audits (Steinke, Nasr and Jagielski 2023): the tally on the canaries and the ε it proves beside the accountant's.</summary>
+    private static void OneRun(HtmlPage page, IReadOnlyList<AttackEntry> entries)
+    {
+        page.Heading("One-run audit", "canaries each included by a fair coin; guesses from the released model; the ε lower bound of Steinke, Nasr and Jagielski (2023) from this one run");
+        var columns = new List<HtmlColumn>
+        {
+            new("round", true), new("unit", Description: "what one canary is: a record (DP-SGD's unit) or a whole device (DP-FedAvg's)"),
+            new("canaries (included)", true), new("guesses k+ / k−", true, "canaries guessed included (best fitted) and left out (worst fitted)"),
+            new("correct", true), new("ε lower bound", true, "the largest ε whose (ε, δ) claim the tally rejects, over the whole search of guess counts"),
+            new("ε (accountant)", true, "the ε of the mechanism that protects the canaries' unit; the lower bound must not exceed it"),
+        };
+        var rows = entries.Where(e => e.OneRun is not null).Select(e =>
+        {
+            var r = e.OneRun!;
+            return new HtmlRow(
+            [
+                HtmlCell.Number(e.Round.ToString(CultureInfo.InvariantCulture), e.Round), HtmlCell.Text(r.Unit),
+                HtmlCell.Number($"{ReportUnits.Count(r.Canaries)} ({ReportUnits.Count(r.Included)})", r.Canaries),
+                HtmlCell.Number($"{ReportUnits.Count(r.PositiveGuesses)} / {ReportUnits.Count(r.NegativeGuesses)}", r.PositiveGuesses + r.NegativeGuesses),
+                HtmlCell.Number($"{ReportUnits.Count(r.Correct)} of {ReportUnits.Count(r.PositiveGuesses + r.NegativeGuesses)}", r.Correct),
+                HtmlCell.Number(ReportUnits.Number(r.EpsilonLowerBound, 3), r.EpsilonLowerBound),
+                r.Epsilon is { } eps ? HtmlCell.Number(ReportUnits.Number(eps, 3), eps) : HtmlCell.Text($"n/a: {e.EpsilonBasis}"),
+            ]);
+        }).ToList();
+        page.Table(new HtmlTable(columns, rows));
     }
 
     /// <summary>The files a report links to, in reading order; those absent from the folder are left out by the caller.</summary>

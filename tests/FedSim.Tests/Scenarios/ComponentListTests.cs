@@ -101,7 +101,8 @@ public sealed class ComponentListTests(ScenarioTestFiles files) : IClassFixture<
 
         // Assert
         Assert.Equal("array", (string?)attacks["type"]);
-        Assert.Equal([ThreatModels.Outsider, ThreatModels.Server, ThreatModels.Client], alternatives.Select(a => (string?)a["properties"]!["kind"]!["const"]));
+        Assert.Equal([ThreatModels.Outsider, ThreatModels.Server, ThreatModels.Client, OneRunAuditOptions.KindName],
+            alternatives.Select(a => (string?)a["properties"]!["kind"]!["const"]));
         Assert.All(alternatives, a => Assert.Equal("kind", (string?)a["required"]![0]));
         Assert.Equal(2, (int)alternatives[0]["properties"]!["reference_models"]!["minimum"]!);
     }
@@ -114,7 +115,7 @@ public sealed class ComponentListTests(ScenarioTestFiles files) : IClassFixture<
 
         // Assert
         Assert.Contains("| `attacks` | list of sections |", table);
-        Assert.Contains("| `attacks.kind` | string | (none) | `outsider`, `server`, `client` |", table);
+        Assert.Contains("| `attacks.kind` | string | (none) | `outsider`, `server`, `client`, `one-run` |", table);
         Assert.Contains("| `attacks.reference_models` | integer | `8` |", table);
         Assert.Contains("(outsider) Reference models", table);
     }

@@ -39,7 +39,9 @@ public static class AttackNames
 /// <param name="Devices">Registered devices, numbered 0..Devices - 1.</param>
 /// <param name="StrategyKind">The strategy's kind, for messages.</param>
 /// <param name="Objective">The strategy's client objective: whether devices keep state or upload extra vectors.</param>
-public sealed record AttackerFacts(int Devices, string StrategyKind, ClientObjective Objective);
+/// <param name="CentralDp">Whether central DP (DP-FedAvg) is on.</param>
+/// <param name="LocalDp">Whether local DP (DP-SGD on the devices) is on.</param>
+public sealed record AttackerFacts(int Devices, string StrategyKind, ClientObjective Objective, bool CentralDp = false, bool LocalDp = false);
 
 /// <summary>
 /// The attacker family (<c>attacks:</c>, a list): each entry is one attacker grain with one threat model
@@ -65,6 +67,12 @@ public abstract class AttackerOptions : ComponentOptions
 
     /// <summary>Findings relating this attacker to the rest of the scenario, as keys under <paramref name="path"/>.</summary>
     public virtual IEnumerable<ComponentFinding> Check(AttackerFacts facts, string path) => [];
+
+    /// <summary>
+    /// Whether its audits need members and non-members of the same devices, i.e. the audit hold-out that keeps part of
+    /// every device's records out of training (<see cref="AuditSpec.Holdout"/>).
+    /// </summary>
+    public virtual bool UsesAuditHoldout => true;
 }
 
 /// <summary>

@@ -19,6 +19,7 @@ public sealed record DpCheck(
 /// <param name="Device">Set when the audit attacked one device's update (its own members and non-members).</param>
 /// <param name="Note">What limited the attacker, e.g. "secure aggregation: attacked the aggregate only".</param>
 /// <param name="Guarantee">The DP guarantee covering the attacked view (its ε, or why none applies); <see cref="Dp"/> checks it.</param>
+/// <param name="OneRun">A one-run audit's guesses and ε lower bound (its records are its canaries, members the included ones); else null.</param>
 [GenerateSerializer, Immutable]
 public sealed record AuditRecord(
     [property: Id(0)] string Attack,
@@ -37,7 +38,8 @@ public sealed record AuditRecord(
     [property: Id(13)] bool[] IsMember,
     [property: Id(14)] int[] Devices,
     [property: Id(15)] double[] Scores,
-    [property: Id(16)] ViewGuarantee Guarantee)
+    [property: Id(16)] ViewGuarantee Guarantee,
+    [property: Id(17)] OneRunAuditResult? OneRun = null)
 {
     /// <summary>Confidence of <see cref="AucLower"/>..<see cref="AucUpper"/> (Hanley–McNeil normal interval).</summary>
     public const double AucConfidence = 0.95;

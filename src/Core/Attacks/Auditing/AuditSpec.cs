@@ -6,7 +6,7 @@ namespace FedSim.Attacks.Auditing;
 /// <summary>
 /// How the membership-inference audit is run (the <c>audit:</c> section; it matters only when <c>attacks:</c>
 /// lists an attacker). Members are records the target trained on, non-members records of the same devices that
-/// it never saw: with attacks configured, every device's shard is split by a seeded coin per record into the
+/// it never saw: with a membership attacker configured, every device's shard is split by a seeded coin per record into the
 /// part it trains on and a held-out part (<see cref="Holdout"/>), so membership is the only difference between
 /// the two groups, whatever the partition (see <see cref="AuditHoldout"/>).
 /// </summary>
@@ -22,7 +22,7 @@ public sealed class AuditSpec
     [Range(1, int.MaxValue)]
     public int Members { get; set; } = 1000;
 
-    [Id(2), Description("Fraction of each device's records held out of training (a seeded coin per record): the audit's non-members and the attackers' auxiliary data. Applies whenever attacks: is set, so fedsim run trains the same federation.")]
+    [Id(2), Description("Fraction of each device's records held out of training (a seeded coin per record): the audit's non-members and the attackers' auxiliary data. Applies whenever attacks: lists a membership attacker (outsider, server, client; a one-run auditor needs none), so fedsim run trains the same federation.")]
     [Range(0.0, 1.0, MinimumIsExclusive = true, MaximumIsExclusive = true)]
     public double Holdout { get; set; } = 0.5;
 

@@ -51,6 +51,27 @@ public sealed record PrivacyCoverage(bool Central, bool Local, bool SecureAggreg
             : "central DP does not protect individual updates from the server: it noises only the released model; privacy.local (DP-SGD on the devices) would bound them";
     }
 
+    /// <summary>
+    /// The guarantee on a one-run audit's canaries, by the unit a coin includes or leaves out: a record is what local DP
+    /// protects (the largest device ε), a whole device what central DP protects. Central DP alone says nothing about one
+    /// record (a canary record changes one device's data), nor local DP about one device (whether it takes part at all,
+    /// its example count and steps, travel in the clear).
+    /// </summary>
+    public ViewGuarantee ForCanaries(string unit, double? centralEpsilon, double? localEpsilon)
+    {
+        if (!Central && !Local) return new ViewGuarantee(null, null, "no DP mechanism is on: privacy.local would protect canary records, privacy.central canary devices");
+        if (unit == OneRunAuditUnits.Device)
+            return Central
+                ? new ViewGuarantee(centralEpsilon, Delta, "central DP (DP-FedAvg) protects each device: the canaries are whole devices")
+                : new ViewGuarantee(null, null, "local DP protects records, not whether a device takes part (its update, example count and steps travel in the clear); audit unit: record, or add privacy.central");
+        return Local
+            ? new ViewGuarantee(localEpsilon, Delta, LocalBasis)
+            : new ViewGuarantee(null, null, "central DP protects whole devices, and a canary record changes one device's data; audit unit: device, or add privacy.local");
+    }
+
+    /// <summary>Why no mechanism protects a one-run audit's canaries of <paramref name="unit"/>; null when one does.</summary>
+    public string? UncoveredCanaries(string unit) => ForCanaries(unit, 0, 0) is { Epsilon: null } none ? none.Basis : null;
+
     private const string LocalBasis = "local DP (DP-SGD on the devices): every update is noised on its device; the largest device ε";
 
     /// <summary>"attacks[1] (server): ..." for every attacker whose view a DP run does not cover (none when the run has no DP at all).</summary>
@@ -58,7 +79,7 @@ public sealed record PrivacyCoverage(bool Central, bool Local, bool SecureAggreg
     {
         if (!Central && !Local) yield break; // no guarantee is claimed, so none can be misread
         for (int i = 0; i < attackers.Count; i++)
-            if (Uncovered(attackers[i].Kind) is { } reason)
+            if ((attackers[i] is OneRunAuditOptions oneRun ? UncoveredCanaries(oneRun.UnitFor(Central, Local)) : Uncovered(attackers[i].Kind)) is { } reason)
                 yield return string.Create(CultureInfo.InvariantCulture, $"attacks[{i}] ({attackers[i].Kind}): its audits are not checked against ε: {reason}");
     }
 }

@@ -13,10 +13,16 @@ public sealed class AttackerTapStageTests
         public List<(int Attacker, RoundTruth Truth, ReleasedModel? Release)> Outsider { get; } = [];
         public List<(int Attacker, RoundTruth Truth, ServerObservation? View)> Server { get; } = [];
         public List<(int Attacker, RoundTruth Truth, ReleasedModel Release)> Client { get; } = [];
+        public List<(int Attacker, ViewGuarantee Canaries, ReleasedModel? Release)> OneRun { get; } = [];
 
         public Task ToOutsiderAsync(int attacker, RoundTruth truth, ReleasedModel? release) { Outsider.Add((attacker, truth, release)); return Task.CompletedTask; }
         public Task ToServerAsync(int attacker, RoundTruth truth, ServerObservation? view) { Server.Add((attacker, truth, view)); return Task.CompletedTask; }
         public Task ToClientAsync(int attacker, RoundTruth truth, ReleasedModel release) { Client.Add((attacker, truth, release)); return Task.CompletedTask; }
+        public Task ToOneRunAuditorAsync(int attacker, RoundTruth truth, ViewGuarantee canaries, ReleasedModel? release)
+        {
+            OneRun.Add((attacker, canaries, release));
+            return Task.CompletedTask;
+        }
     }
 
     private static readonly AttackerOptions[] All = [new OutsiderAttackerOptions(), new ServerAttackerOptions(), new ClientAttackerOptions()];
@@ -118,5 +124,27 @@ public sealed class AttackerTapStageTests
         Assert.Equal([1, 2], channel.Client.Select(c => c.Release.Round));
         Assert.All(channel.Client, c => Assert.Equal(2, c.Attacker));
         Assert.All(channel.Server, s => Assert.Null(s.View));
+    }
+
+    [Theory]
+    [InlineData(true, false, OneRunAuditUnits.Auto, 2.5)] // central DP alone: device canaries, covered by its ε
+    [InlineData(true, false, OneRunAuditUnits.Record, null)] // central DP does not protect one record
+    [InlineData(false, true, OneRunAuditUnits.Auto, 2.5)] // local DP: record canaries, the largest device ε (the epsilon metric)
+    [InlineData(false, true, OneRunAuditUnits.Device, null)] // local DP does not hide whether a device takes part
+    public async Task A_one_run_auditor_gets_released_models_on_audited_rounds_with_the_guarantee_on_its_canaries_unit(
+        bool central, bool local, string unit, double? epsilon)
+    {
+        // Prepare
+        var channel = new RecordingChannel();
+        var tap = new AttackerTapStage([new OneRunAuditOptions { Unit = unit }], channel, every: 3, lastRound: 4, secureAggregation: false,
+            new PrivacyCoverage(central, local, SecureAggregation: false, Delta: 1e-6));
+
+        // Execute
+        foreach (int r in new[] { 1, 2, 3 }) await tap.RunAsync(Round(r), CancellationToken.None);
+
+        // Assert
+        Assert.Equal([false, false, true], channel.OneRun.Select(o => o.Release is not null));
+        Assert.All(channel.OneRun, o => Assert.Equal(epsilon, o.Canaries.Epsilon));
+        Assert.All(channel.OneRun, o => Assert.Equal(epsilon is null ? null : 1e-6, o.Canaries.Delta));
     }
 }

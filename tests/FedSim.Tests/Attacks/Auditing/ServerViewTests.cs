@@ -18,6 +18,7 @@ public sealed class ServerViewTests
         public Task ToOutsiderAsync(int attacker, RoundTruth truth, ReleasedModel? release) => Task.CompletedTask;
         public Task ToServerAsync(int attacker, RoundTruth truth, ServerObservation? view) { View = view; return Task.CompletedTask; }
         public Task ToClientAsync(int attacker, RoundTruth truth, ReleasedModel release) => Task.CompletedTask;
+        public Task ToOneRunAuditorAsync(int attacker, RoundTruth truth, ViewGuarantee canaries, ReleasedModel? release) => Task.CompletedTask;
     }
 
     // A long update (norm 5) and a short one: clipped to S = 1 they are (0.6, 0.8, 0) and (0, 0, 0.5).
