@@ -114,6 +114,31 @@ public sealed class SecureAggregationClusterTests(OneSiloCluster one)
         }
     }
 
+    [Theory]
+    [InlineData(1e-4, true)] // far below the weighted updates' coordinates: most are clipped
+    [InlineData(1e3, false)] // far above them: none is
+    public async Task Metrics_count_the_coordinates_the_quantizer_clipped_summed_over_the_devices(double clipRange, bool clips)
+    {
+        // Prepare: the count each device's quantizer makes of its weighted update's coordinates beyond c, from the same
+        // devices' updates as a plain run sends them.
+        var scenario = Scenario(seed: 57);
+        scenario.Privacy.SecureAggregation!.ClipRange = clipRange;
+        var plain = await PlainUpdates($"secagg-clipped-plain-{clips}", scenario);
+        int maxShard = Data(scenario).Partition.Max(p => p.Length);
+        var encoding = new SecAggEncoding(plain.First().Value.Delta.Length, SecAggExtraCoordinate.Weight, clipRange);
+        long expected = plain.Values.Sum(u => (long)encoding.Encode(u.Delta, Math.Min(1.0, u.Examples * (1.0 / maxShard)))
+            .Take(u.Delta.Length).Count(x => Math.Abs(x) > (float)clipRange));
+
+        // Execute
+        var status = await Run($"secagg-clipped-{clips}", scenario);
+
+        // Assert
+        Assert.Null(status.Error);
+        Assert.Equal<double?>(expected, status.Reports.Single().Metric("secagg_clipped_coordinates"));
+        if (clips) Assert.True(expected > plain.Count, $"only {expected} coordinates clipped");
+        else Assert.Equal(0L, expected);
+    }
+
     [Fact]
     public async Task Devices_vanishing_mid_protocol_are_recovered_and_the_sum_is_that_of_the_contributors()
     {

@@ -85,7 +85,7 @@ internal sealed class ExperimentSetup
         var privacy = scenario.Privacy;
         var centralAccounting = ScenarioComposition.CentralDpAccounting(scenario);
         // DP-FedAvg and secure aggregation replace the aggregator's step (validation allowed only the mean with them).
-        if (privacy.Central is { } central) stages.Add(new CentralDpAggregationStage(central, centralAccounting!, parameters, privacy.SecureAggregation is not null));
+        if (privacy.Central is { } central) stages.Add(new CentralDpAggregationStage(central, centralAccounting!, parameters, privacy.SecureAggregation is not null, privacy.SecureNoise));
         else if (privacy.SecureAggregation is not null) stages.Add(new SecureMeanStage());
         else stages.Add(new AggregationStage(algorithm));
         stages.Add(new ServerStepStage(algorithm));
@@ -112,7 +112,7 @@ internal sealed class ExperimentSetup
             Roster = roster,
             Profiles = ScenarioComposition.Profiles(scenario),
             Plan = ScenarioComposition.Training(scenario).BasePlan().With(algorithm.Objective.Modifiers)
-                .With(privacy.Local is { } local ? [new DpSgd(local.ClipNorm, local.NoiseMultiplier)] : []),
+                .With(privacy.Local is { } local ? [new DpSgd(local.ClipNorm, local.NoiseMultiplier, privacy.SecureNoise)] : []),
             Pipeline = new RoundPipeline(stages),
             AssumedByzantine = assumed,
             Parameters = parameters,

@@ -57,7 +57,8 @@ public static class ScenarioComposition
 
     /// <summary>
     /// The scenario's privacy mechanisms in one line, for summaries and consoles: "DP-FedAvg (user level, fixed clip
-    /// norm 1, z = 1.1, Poisson q = 0.1) + secure aggregation (complete graph)"; null when none is on.
+    /// norm 1, z = 1.1, Poisson q = 0.1) + secure aggregation (complete graph)"; null when none is on. Whatever makes a
+    /// run's numbers depend on more than its seed (secure noise) or its secrets on less (deterministic secrets) is named.
     /// </summary>
     public static string? DescribePrivacy(ScenarioSpec scenario)
     {
@@ -73,7 +74,11 @@ public static class ScenarioComposition
         if (p.SecureAggregation is { } s)
             parts.Add($"secure aggregation ({(s.Graph == SecureAggregationGraphs.Sparse ? "SecAgg+ sparse graph" : "complete graph")}" +
                       $"{(s.DeterministicSecrets ? ", deterministic secrets from the experiment seed" : "")})");
-        return parts.Count == 0 ? null : string.Join(" + ", parts);
+        if (parts.Count == 0) return null;
+        string line = string.Join(" + ", parts);
+        return p.SecureNoise && (p.Central is not null || p.Local is not null)
+            ? line + "; DP noise from the operating system's cryptographic generator (secure_noise): this run cannot be replayed"
+            : line;
     }
 
     /// <summary>

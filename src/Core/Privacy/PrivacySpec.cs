@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using FedSim.Determinism;
 using System.ComponentModel.DataAnnotations;
 using FedSim.Components;
 using FedSim.Privacy.Mechanisms;
@@ -32,6 +31,9 @@ public sealed class PrivacySpec
 
     [Id(4), Description("Secure aggregation (Bonawitz et al. 2017; SecAgg+ of Bell et al. 2020 with graph: sparse): the coordinator sees only masked updates and their sum. Omit for none.")]
     public SecureAggregationSpec? SecureAggregation { get; set; }
+
+    [Id(5), Description("true: every DP noise draw (DP-FedAvg's noise and adaptive clipping's count noise on the coordinator, DP-SGD's on the devices) comes from the operating system's cryptographic generator, each draw the sum of four polar-method normals from 53-bit uniforms, halved (Opacus' secure_mode; Holohan and Braghin 2021), so nobody who holds the seed can subtract the noise. The run then cannot be replayed (summary.json's privacy line says so). false (default): noise from the experiment seed, reproducible. Needs privacy.central or privacy.local.")]
+    public bool SecureNoise { get; set; }
 
     /// <summary>Whether any mechanism is on.</summary>
     public bool Any => Central is not null || Local is not null || SecureAggregation is not null;
@@ -92,7 +94,7 @@ public sealed class SecureAggregationSpec
     [Range(0, int.MaxValue)]
     public int Threshold { get; set; }
 
-    [Id(3), Description("c: each coordinate of the (weighted) update is clipped to [-c, c] before fixed-point quantization. With central DP the clip norm S is used instead (a clipped update's coordinates already lie within it).")]
+    [Id(3), Description("c: each coordinate of the (weighted) update is clipped to [-c, c] before fixed-point quantization; how many were clipped is counted inside the mask, so the coordinator learns only the round's total (metrics.csv secagg_clipped_coordinates). With central DP the clip norm S is used instead (a clipped update's coordinates already lie within it).")]
     [Range(0, double.MaxValue, MinimumIsExclusive = true)]
     public double ClipRange { get; set; } = 1.0;
 
@@ -120,7 +122,7 @@ public abstract class ClippingOptions : ComponentOptions
     /// <paramref name="clipNorm"/>; null when S is fixed.
     /// </summary>
     public virtual (double NextClipNorm, double NoisedUnclippedFraction)? Adapt(double clipNorm, double expectedParticipants, int unclipped, int used,
-        DeterministicRandom countNoise) => null;
+        GaussianSource countNoise) => null;
 
     /// <summary>
     /// The noise multiplier of the update sum, given the run's total z: all of it for fixed clipping; what is left
@@ -175,7 +177,7 @@ public sealed class AdaptiveClippingOptions : ClippingOptions
     public override bool TracksUnclippedFraction => true;
 
     public override (double NextClipNorm, double NoisedUnclippedFraction)? Adapt(double clipNorm, double expectedParticipants, int unclipped, int used,
-        DeterministicRandom countNoise)
+        GaussianSource countNoise)
     {
         var next = Create(clipNorm, expectedParticipants).Update(unclipped, used, expectedParticipants, countNoise);
         return (next.NextClipNorm, next.NoisedUnclippedFraction);

@@ -28,9 +28,11 @@ public static class PrivacyState
 /// Gaussian noise N(0, σ²) with σ = z_Δ·S added to every coordinate of the sum, divided by the expected participants m
 /// (a data-independent denominator, so one device changes the result by at most S/m). Under secure aggregation the
 /// devices clipped before masking and the coordinator noises the revealed sum. Adaptive clipping (Andrew et al. 2021)
-/// then moves S toward the target quantile with the noised count of unclipped updates.
+/// then moves S toward the target quantile with the noised count of unclipped updates. Both noises come from the round's
+/// seed, or with <paramref name="secureNoise"/> (<c>privacy.secure_noise</c>) from the OS's cryptographic generator.
 /// </summary>
-public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAccounting accounting, int parameters, bool secureAggregation = false)
+public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAccounting accounting, int parameters, bool secureAggregation = false,
+    bool secureNoise = false)
     : IRoundStage
 {
     public async Task RunAsync(RoundResults round, CancellationToken cancellationToken)
@@ -73,7 +75,7 @@ public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAc
                 contributors = round.Results.Select(r => r.DeviceId).ToList();
             }
             var beforeNoise = sum.Select(v => v / m).ToArray();
-            var noise = new DeterministicRandom(Seeds.Derive(round.Context.ExperimentSeed, round.Context.Round, Seeds.None, SeedPurpose.Noise));
+            var noise = GaussianSource.For(secureNoise, Seeds.Derive(round.Context.ExperimentSeed, round.Context.Round, Seeds.None, SeedPurpose.Noise));
             GaussianNoise.AddTo(sum, GaussianNoise.StandardDeviation(noiseMultiplier, clipNorm), noise);
             for (int i = 0; i < parameters; i++) sum[i] /= m;
             return (sum, beforeNoise, contributors, fitted);
@@ -85,7 +87,7 @@ public sealed class CentralDpAggregationStage(CentralDpSpec central, CentralDpAc
         round.Used = used;
         round.Metrics.Add(new RoundMetric("used", used.Count));
         round.Metrics.Add(new RoundMetric("clip_norm", clipNorm));
-        var countNoise = new DeterministicRandom(Seeds.ClippingCountNoise(round.Context.ExperimentSeed, round.Context.Round));
+        var countNoise = GaussianSource.For(secureNoise, Seeds.ClippingCountNoise(round.Context.ExperimentSeed, round.Context.Round));
         if (clipping.Adapt(clipNorm, m, unclipped, used.Count, countNoise) is { } next)
         {
             state.Scalars[PrivacyState.ClipNorm] = next.NextClipNorm;

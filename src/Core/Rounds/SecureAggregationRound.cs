@@ -30,11 +30,13 @@ public static class SecureAggregationRound
     /// <summary>
     /// The encoding of this round's updates: DP-FedAvg sums clipped updates with equal weight (and, with adaptive
     /// clipping, the unclipped bits), using the clip norm as the quantizer's range (a clipped update's coordinates lie
-    /// within it); otherwise FedAvg's weighted sum with the weight appended, in the configured clip range.
+    /// within it); otherwise FedAvg's weighted sum with the weight appended, in the configured clip range. Either way
+    /// the vector ends with the quantizer's count of clipped coordinates (metrics.csv's secagg_clipped_coordinates).
     /// </summary>
     public static SecAggEncoding Encoding(PrivacySpec privacy, int parameters, double clipNorm) => privacy.Central is { } central
-        ? new SecAggEncoding(parameters, central.Clipping.TracksUnclippedFraction ? SecAggExtraCoordinate.UnclippedBit : SecAggExtraCoordinate.None, clipNorm)
-        : new SecAggEncoding(parameters, SecAggExtraCoordinate.Weight, privacy.SecureAggregation!.ClipRange);
+        ? new SecAggEncoding(parameters, central.Clipping.TracksUnclippedFraction ? SecAggExtraCoordinate.UnclippedBit : SecAggExtraCoordinate.None, clipNorm,
+            CountsClipped: true)
+        : new SecAggEncoding(parameters, SecAggExtraCoordinate.Weight, privacy.SecureAggregation!.ClipRange, CountsClipped: true);
 
     /// <summary>The protocol's parameters for <paramref name="devices"/> participants; throws ArgumentException when they cannot run.</summary>
     public static SecAggParameters Parameters(SecureAggregationSpec spec, string session, SecAggEncoding encoding, int devices, ulong graphSeed)
@@ -43,7 +45,7 @@ public static class SecureAggregationRound
         int? threshold = spec.Threshold > 0 ? spec.Threshold : null;
         return spec.Graph == SecureAggregationGraphs.Sparse
             ? SecAggParameters.Sparse(session, encoding.VectorLength, devices, encoding.Range, graphSeed,
-                spec.Neighbours > 0 ? spec.Neighbours : null, threshold, rounding)
-            : SecAggParameters.Complete(session, encoding.VectorLength, devices, encoding.Range, threshold, rounding);
+                spec.Neighbours > 0 ? spec.Neighbours : null, threshold, rounding, encoding.CountsClipped)
+            : SecAggParameters.Complete(session, encoding.VectorLength, devices, encoding.Range, threshold, rounding, encoding.CountsClipped);
     }
 }

@@ -50,7 +50,7 @@ public sealed class ScenarioSpec
     [Id(11), Description("Malicious clients (omit for an all-honest federation): byzantine.kind and byzantine.fraction.")]
     public Attacks.Poisoning.ByzantineOptions? Byzantine { get; set; }
 
-    [Id(13), Description("Differential privacy and secure aggregation: privacy.central (DP-FedAvg), privacy.local (DP-SGD), privacy.secure_aggregation; all off by default.")]
+    [Id(13), Description("Differential privacy and secure aggregation: privacy.central (DP-FedAvg), privacy.local (DP-SGD), privacy.secure_aggregation, privacy.secure_noise (DP noise from the OS's cryptographic generator); all off by default.")]
     public Privacy.PrivacySpec Privacy { get; set; } = new();
 
     // Ids 20+ leave room for other sections added meanwhile (privacy).

@@ -101,10 +101,13 @@ public sealed record BackdoorTrigger(
 /// every example's gradient over all parameters is clipped to L2 norm <see cref="ClipNorm"/> (factor
 /// min(1, C / (‖g‖ + 10⁻⁶))), the clipped gradients are summed, Gaussian noise N(0, (z·C)²) is added to every
 /// coordinate, and the sum is divided by the expected batch size q·n = min(B, n) (B alone would shrink the steps of a
-/// device with fewer than B examples, which takes all of them every step).
+/// device with fewer than B examples, which takes all of them every step). The noise comes from the device's job seed,
+/// or with <see cref="SecureNoise"/> (<c>privacy.secure_noise</c>) from the OS's cryptographic generator
+/// (<see cref="Privacy.Mechanisms.SecureGaussian"/>).
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record DpSgd([property: Id(0)] double ClipNorm, [property: Id(1)] double NoiseMultiplier) : PlanModifier
+public sealed record DpSgd([property: Id(0)] double ClipNorm, [property: Id(1)] double NoiseMultiplier,
+                           [property: Id(2)] bool SecureNoise = false) : PlanModifier
 {
     /// <summary>Opacus' guard against dividing by a zero norm (opacus/optimizers/optimizer.py, clip_and_accumulate).</summary>
     public const double NormEpsilon = 1e-6;
@@ -112,7 +115,7 @@ public sealed record DpSgd([property: Id(0)] double ClipNorm, [property: Id(1)] 
     /// <summary>σ of the noise on a step's sum of clipped per-example gradients.</summary>
     public double NoiseStandardDeviation => NoiseMultiplier * ClipNorm;
 
-    public override string ToString() => $"dp-sgd(clip={ClipNorm:R}, z={NoiseMultiplier:R})";
+    public override string ToString() => $"dp-sgd(clip={ClipNorm:R}, z={NoiseMultiplier:R}{(SecureNoise ? ", secure noise" : "")})";
 }
 
 /// <summary>

@@ -291,7 +291,7 @@ public static class BatchedTrainer
         private sealed class Private(TrainingHook.DpSgdHook dp, ModelLayout layout, IReadOnlyList<TrainingJob> jobs, int[] order, int[] expectedBatches,
             torch.Device device) : CohortGradients
         {
-            private readonly DpNoise[] _noise = order.Select(j => new DpNoise(jobs[j].Seed, device)).ToArray();
+            private readonly DpNoise[] _noise = order.Select(j => new DpNoise(jobs[j].Seed, device, dp.Settings.SecureNoise)).ToArray();
             // Each stacked device's expected batch, in stacking order [K] (float32, as the gradients they divide).
             private readonly Tensor _expectedBatches = torch.tensor(expectedBatches.Select(b => (float)b).ToArray(), device: device);
 

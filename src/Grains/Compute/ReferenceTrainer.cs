@@ -169,7 +169,7 @@ public static class ReferenceTrainer
     private sealed class Private(TrainingHook.DpSgdHook dp, ModelLayout layout, ulong seed, int expectedBatch, torch.Device device)
         : StepGradients(device)
     {
-        private readonly DpNoise _noise = new(seed, device);
+        private readonly DpNoise _noise = new(seed, device, dp.Settings.SecureNoise);
 
         public override void Backward(nn.Module<Tensor, Tensor> model, Parameter[] parameters, Tensor xs, Tensor ys, int count)
             => PrivateLossSum += PrivateStep(dp, model, parameters, layout, xs, ys, count, _noise.Next(layout.Count), expectedBatch);

@@ -2,6 +2,7 @@ using FedSim.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using FedSim.Models;
+using FedSim.Privacy.Mechanisms;
 
 namespace FedSim.Compute;
 
@@ -182,17 +183,40 @@ internal abstract class TrainingHook
 }
 
 /// <summary>
-/// A device's DP-SGD noise: a torch generator seeded from its job seed, drawing one standard-normal vector of the
-/// model's size (canonical layout) per local step, so a device's noise is the same alone, in any cohort and in the
-/// reference trainer. Torch draws it (millions of values per step) rather than <see cref="Determinism.DeterministicRandom"/>;
-/// the seed still derives from the job's seed(experiment, round, device, LocalTraining).
+/// A device's DP-SGD noise: one standard-normal vector of the model's size (canonical layout) per local step. By
+/// default a torch generator seeded from its job seed draws it (millions of values per step), so a device's noise is
+/// the same alone, in any cohort and in the reference trainer; the seed derives from the job's seed(experiment, round,
+/// device, LocalTraining). With secure noise (<c>privacy.secure_noise</c>) a <see cref="SecureGaussian"/> of the
+/// device's own draws it on the CPU from the OS's cryptographic generator and it is copied to the torch device: a
+/// torch generator seeded from a CSPRNG would still be a Mersenne Twister (CPU) or Philox (CUDA) stream, predictable
+/// from its 64-bit seed and outputs, so it is not used for secure noise.
 /// </summary>
-internal sealed class DpNoise(ulong jobSeed, torch.Device device) : IDisposable
+internal sealed class DpNoise : IDisposable
 {
-    private readonly torch.Generator _generator = new(Determinism.Seeds.DpSgdNoise(jobSeed) & long.MaxValue, device);
+    private readonly torch.Generator? _generator;
+    private readonly SecureGaussian? _secure;
+    private readonly torch.Device _device;
+    private float[] _buffer = [];
+
+    public DpNoise(ulong jobSeed, torch.Device device, bool secure)
+    {
+        _device = device;
+        if (secure) _secure = new SecureGaussian();
+        else _generator = new torch.Generator(Determinism.Seeds.DpSgdNoise(jobSeed) & long.MaxValue, device);
+    }
 
     /// <summary>The next step's noise, [total] standard normals.</summary>
-    public Tensor Next(int total) => torch.randn([total], dtype: ScalarType.Float32, device: _generator.device, generator: _generator);
+    public Tensor Next(int total)
+    {
+        if (_secure is null) return torch.randn([total], dtype: ScalarType.Float32, device: _device, generator: _generator);
+        if (_buffer.Length != total) _buffer = new float[total];
+        _secure.Fill(_buffer);
+        return torch.tensor(_buffer, device: _device);
+    }
 
-    public void Dispose() => _generator.Dispose();
+    public void Dispose()
+    {
+        _generator?.Dispose();
+        Array.Clear(_buffer); // the noise of a released step is secret: leave no copy behind
+    }
 }

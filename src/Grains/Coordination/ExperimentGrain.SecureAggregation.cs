@@ -34,13 +34,15 @@ public sealed partial class ExperimentGrain
         /// <summary>
         /// The protocol's metrics (the same columns every round); <paramref name="aborted"/> counts a round that could
         /// not even start. No timing: metrics.csv holds what the seed decides, and the server's time is part of the
-        /// round's wall_seconds (`fedsim bench secagg` measures it apart).
+        /// round's wall_seconds (`fedsim bench secagg` measures it apart). <paramref name="clipped"/> is the quantizer's
+        /// count of clipped coordinates, summed inside the mask over the contributors (null when no sum was revealed).
         /// </summary>
-        public static List<RoundMetric> MetricsOf(int contributors, int dropped, bool aborted) =>
+        public static List<RoundMetric> MetricsOf(int contributors, int dropped, bool aborted, long? clipped) =>
         [
             new("secagg_contributors", contributors),
             new("secagg_dropped", dropped),
             new("secagg_aborted", aborted ? 1 : 0),
+            new("secagg_clipped_coordinates", clipped),
         ];
     }
 
@@ -156,7 +158,7 @@ public sealed partial class ExperimentGrain
             }
         }
         secure.Metrics.AddRange(SecureRoundState.MetricsOf(result?.Contributors.Length ?? 0, result?.Dropped.Length ?? advertised.Count,
-            aborted is not null));
+            aborted is not null, result is null ? null : secure.Encoding.ClippedOf(result.Sum)));
         return result is null ? null : new SecureSum(result.Sum, result.Contributors, secure.Encoding);
     }
 

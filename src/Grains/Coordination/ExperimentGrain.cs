@@ -460,7 +460,7 @@ public sealed partial class ExperimentGrain(
             SecureSum = secureSum,
         };
         if (Scenario.Privacy.SecureAggregation is not null)
-            work.Metrics.AddRange(round.Secure?.Metrics ?? SecureRoundState.MetricsOf(0, 0, round.SecureCannotRun));
+            work.Metrics.AddRange(round.Secure?.Metrics ?? SecureRoundState.MetricsOf(0, 0, round.SecureCannotRun, null));
         await setup.Pipeline.RunAsync(work, CancellationToken.None);
         return (work, updates, failures);
     }

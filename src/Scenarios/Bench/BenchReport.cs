@@ -26,12 +26,16 @@ public sealed record TrainingWorkloadReport(
 /// <summary>
 /// DP-SGD against plain training of the same jobs in the batched pool (cohorts of the pool's size): DP-SGD adds
 /// Poisson batches (padded to the cohort's largest), per-example gradient norms, clipping and one noise draw per
-/// device-step. <see cref="Slowdown"/> = plain device-steps/s ÷ DP-SGD device-steps/s.
+/// device-step. <see cref="Slowdown"/> = plain device-steps/s ÷ DP-SGD device-steps/s. <see cref="SecureNoise"/> is the same
+/// DP-SGD with <c>privacy.secure_noise</c> (the noise drawn on the CPU from the OS's cryptographic generator).
 /// </summary>
 public sealed record DpSgdWorkloadReport(string Name, double ClipNorm, double NoiseMultiplier, TrainingMeasurement Plain, TrainingMeasurement DpSgd,
-    double? MaxRelativeDeltaDifference)
+    double? MaxRelativeDeltaDifference, TrainingMeasurement? SecureNoise = null)
 {
     public double Slowdown => TrainingWorkloadReport.Ratio(Plain.DeviceStepsPerSecond, DpSgd.DeviceStepsPerSecond);
+
+    /// <summary>Seeded-noise DP-SGD device-steps/s ÷ secure-noise DP-SGD device-steps/s.</summary>
+    public double? SecureNoiseSlowdown => SecureNoise is { } secure ? TrainingWorkloadReport.Ratio(DpSgd.DeviceStepsPerSecond, secure.DeviceStepsPerSecond) : null;
 }
 
 public sealed record MemoryReport(long PeakWorkingSetBytes, long? CudaMaxAllocatedBytes, string CudaNote);
@@ -129,6 +133,11 @@ public sealed record BenchReport(
             AddTraining(table, name, $"batched plain, cohorts of {dp.Plain.CohortSize}", dp.Plain);
             AddTraining(table, "", $"batched DP-SGD, cohorts of {dp.DpSgd.CohortSize}", dp.DpSgd);
             table.AddRow("", "slowdown plain ÷ DP-SGD (device-steps/s)", $"{F(dp.Slowdown, 2)}x", "");
+            if (dp.SecureNoise is { } secure)
+            {
+                AddTraining(table, "", $"batched DP-SGD, secure noise, cohorts of {secure.CohortSize}", secure);
+                table.AddRow("", "slowdown seeded ÷ secure noise (device-steps/s)", $"{F(dp.SecureNoiseSlowdown, 2)}x", "");
+            }
             table.AddRow("", "DP-SGD batched vs one by one: max |Δ diff| ÷ max |Δ|", F(dp.MaxRelativeDeltaDifference, 7), "");
         }
         table.AddEmptyRow();

@@ -120,14 +120,16 @@ public static class BenchRunner
         const double clip = 1.0, noise = 1.0;
         var (jobs, warmUp) = BenchWorkloads.Build(spec, size, Seed);
         Compute.TrainingJob Private(Compute.TrainingJob j) => j with { Plan = j.Plan.With(new Training.DpSgd(clip, noise)) };
+        Compute.TrainingJob Secure(Compute.TrainingJob j) => j with { Plan = j.Plan.With(new Training.DpSgd(clip, noise, SecureNoise: true)) };
         var measured = TrainingBench.Measure(TrainingMode.BatchedPoolCohort, jobs.Select(Private).ToArray(), warmUp.Select(Private).ToArray(), poolCohort, device);
+        var secure = TrainingBench.Measure(TrainingMode.BatchedPoolCohort, jobs.Select(Secure).ToArray(), warmUp.Select(Secure).ToArray(), poolCohort, device);
         // The check on this device: DP-SGD in a cohort against the reference trainer's one-example-at-a-time route.
         var check = jobs.Take(4).Select(j => Private(j) with
         {
             Shard = new Data.ShardView(j.Shard.Source, j.Shard.Indices.Take(4 * j.Plan.BatchSize).ToArray()),
             MaxSteps = 2,
         }).ToArray();
-        return new DpSgdWorkloadReport(name, clip, noise, plain, measured, MaxRelativeDeltaDifference(check, device));
+        return new DpSgdWorkloadReport(name, clip, noise, plain, measured, MaxRelativeDeltaDifference(check, device), secure);
     }
 
     /// <summary>

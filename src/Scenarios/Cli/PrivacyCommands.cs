@@ -44,8 +44,7 @@ internal static class PrivacyCommands
             var accountant = new RdpAccountant(grid);
             accountant.AddSteps(q, z, t);
             var spent = accountant.GetEpsilon(d);
-            if (double.IsPositiveInfinity(spent.Epsilon))
-                throw new CliUsageException("no order in --orders gives a finite epsilon; include smaller orders (the default list starts at 1.1)");
+            if (double.IsPositiveInfinity(spent.Epsilon)) throw new CliUsageException(NoFiniteEpsilon(grid, d));
 
             if (parse.GetValue(json))
                 context.Out.WriteLine(Json(w => { w.WriteNumber("epsilon", spent.Epsilon); w.WriteNumber("order", spent.Order); }));
@@ -139,6 +138,21 @@ internal static class PrivacyCommands
         {
             throw new CliUsageException($"--orders: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// Why no order gave a finite ε. Every order's RDP is finite for z &gt; 0 (the fractional series always converges),
+    /// so the cause is the conversion: orders at or below <see cref="RdpConversion.MinimumOrderForConversion"/> enter
+    /// it only through the KL bound δ ≥ √(1 − e^−RDP), which fails once the RDP is large; larger orders are the fix.
+    /// </summary>
+    private static string NoFiniteEpsilon(IReadOnlyList<double> orders, double delta)
+    {
+        string threshold = Format(RdpConversion.MinimumOrderForConversion);
+        return orders.All(o => o <= RdpConversion.MinimumOrderForConversion)
+            ? $"no order in --orders gives a finite epsilon: orders at or below {threshold} only count through the KL bound, which does not hold " +
+              $"at delta = {Format(delta)}; add orders above {threshold} (the default list is 1.1, 1.2, ..., 10.9, 12, 13, ..., 63)"
+            : "no order in --orders gives a finite epsilon: the RDP is infinite at every order above " +
+              $"{threshold} in the list; raise the noise multiplier or lower the steps";
     }
 
     /// <summary>An optimum at the end of the grid means a wider grid could give a smaller ε (Opacus warns too).</summary>

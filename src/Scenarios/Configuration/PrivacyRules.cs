@@ -33,6 +33,10 @@ internal static class PrivacyRules
         if (privacy.EpsilonBudget > 0 && privacy.Central is null && privacy.Local is null && isValid("privacy.epsilon_budget"))
             yield return new("privacy.epsilon_budget",
                 "privacy.epsilon_budget is set, but no mechanism spends ε: add privacy.central (DP-FedAvg) or privacy.local (DP-SGD), or remove the budget");
+        if (privacy.SecureNoise && privacy.Central is null && privacy.Local is null && isValid("privacy.secure_noise"))
+            yield return new("privacy.secure_noise",
+                "privacy.secure_noise draws DP noise from the operating system's cryptographic generator, but no mechanism adds noise: " +
+                "add privacy.central (DP-FedAvg) or privacy.local (DP-SGD), or remove secure_noise");
     }
 
     private static IEnumerable<Finding> Central(ScenarioSpec spec, CentralDpSpec central, string baseDirectory, Func<string, bool> isValid)

@@ -136,6 +136,32 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Secure_dp_sgd_noise_is_standard_normal_and_fresh_in_a_cohort_and_in_the_reference_trainer()
+    {
+        // Prepare: one step whose clipped gradients vanish (C = 1e-9) and whose noise has σ = z·C = 1, so the update is
+        // the step's noise alone: Δ = −η·N(0, 1)/B with η = 0.1 and expected batch B = 8, on 17,668 parameters.
+        var spec = new ModelSpec(ModelKinds.Mlp, Image.Size, Classes, [256], null, [], 0);
+        var data = ComputeTestData.RandomImages(9, 40, Image, Classes);
+        var global = ModelLayout.Initialize(spec, 2);
+        TrainingJob Job(bool secure) => ComputeTestData.Jobs(spec, Sgd.With(new DpSgd(1e-9, 1e9, secure)), global, data,
+            ComputeTestData.Shards(40), 3)[0] with { MaxSteps = 1 };
+        double[] Noise(float[] delta) => delta.Select(d => -d * 8 / (double)0.1f).ToArray();
+
+        // Execute
+        var cohort = BatchedTrainer.Train([Job(true), Job(true)], torch.CPU);
+        var reference = ReferenceTrainer.Train(Job(true), torch.CPU);
+        var seeded = BatchedTrainer.Train([Job(false), Job(false)], torch.CPU);
+
+        // Assert
+        Privacy.SecureNoiseTests.AssertStandardNormal(Noise(cohort[0].Delta));
+        Privacy.SecureNoiseTests.AssertStandardNormal(Noise(reference.Delta));
+        Assert.True(ComputeTestData.MaxAbsDiff(cohort[0].Delta, cohort[1].Delta) > 0.01, "two secure draws of the same job agree");
+        Assert.True(ComputeTestData.MaxAbsDiff(cohort[0].Delta, reference.Delta) > 0.01, "secure noise repeated in the reference trainer");
+        Assert.Equal(seeded[0].Delta, seeded[1].Delta);
+        Assert.NotEqual(Job(true).Plan, Job(false).Plan); // secure and seeded jobs never share a cohort
+    }
+
+    [Fact]
     public void Gradient_ascent_raises_the_loss_that_descent_lowers()
     {
         // Prepare

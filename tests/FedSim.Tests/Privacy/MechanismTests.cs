@@ -79,7 +79,7 @@ public sealed class GaussianNoiseTests
         var reference = new DeterministicRandom(42);
         double[] expected = [1 + 2 * reference.NextGaussian(), 2 + 2 * reference.NextGaussian(), 3 + 2 * reference.NextGaussian()];
 
-        GaussianNoise.AddTo(sum, 2.0, new DeterministicRandom(42));
+        GaussianNoise.AddTo(sum, 2.0, GaussianSource.Seeded(42));
 
         Assert.Equal(expected, sum);
     }
@@ -89,7 +89,7 @@ public sealed class GaussianNoiseTests
     {
         var sum = new double[200_000];
 
-        GaussianNoise.AddTo(sum, GaussianNoise.StandardDeviation(1.1, 0.5), new DeterministicRandom(3));
+        GaussianNoise.AddTo(sum, GaussianNoise.StandardDeviation(1.1, 0.5), GaussianSource.Seeded(3));
 
         double mean = sum.Average();
         double sd = Math.Sqrt(sum.Select(x => (x - mean) * (x - mean)).Average());
@@ -102,7 +102,7 @@ public sealed class GaussianNoiseTests
     {
         double[] sum = [1, 2];
 
-        GaussianNoise.AddTo(sum, 0, new DeterministicRandom(1));
+        GaussianNoise.AddTo(sum, 0, GaussianSource.Seeded(1));
 
         Assert.Equal([1.0, 2.0], sum);
     }
@@ -124,9 +124,9 @@ public sealed class AdaptiveClippingTests
         var clipping = new AdaptiveClipping(initialClipNorm: 1.0, targetUnclippedQuantile: 0.5, learningRate: 0.2, countNoiseStdDev: 0);
 
         // 8 of 10 fit: b̃ = ½ + (8 − 5)/10 = 0.8, C = exp(−0.2·(0.8 − 0.5)) = exp(−0.06).
-        var first = clipping.Update(unclippedCount: 8, participants: 10, expectedParticipants: 10, new DeterministicRandom(1));
+        var first = clipping.Update(unclippedCount: 8, participants: 10, expectedParticipants: 10, GaussianSource.Seeded(1));
         // 2 of 10 fit: b̃ = 0.2, C = exp(−0.06)·exp(+0.06) = 1.
-        var second = clipping.Update(unclippedCount: 2, participants: 10, expectedParticipants: 10, new DeterministicRandom(1));
+        var second = clipping.Update(unclippedCount: 2, participants: 10, expectedParticipants: 10, GaussianSource.Seeded(1));
 
         Assert.Equal(0.8, first.NoisedUnclippedFraction, 15);
         Assert.Equal(0.94176453358424872, first.NextClipNorm, 15);
@@ -140,7 +140,7 @@ public sealed class AdaptiveClippingTests
         var clipping = new AdaptiveClipping(1.0, 0.5, 0.2, countNoiseStdDev: 2.0);
         double g = new DeterministicRandom(9).NextGaussian();
 
-        var update = clipping.Update(unclippedCount: 6, participants: 10, expectedParticipants: 20, new DeterministicRandom(9));
+        var update = clipping.Update(unclippedCount: 6, participants: 10, expectedParticipants: 20, GaussianSource.Seeded(9));
 
         // b̃ = ½ + ((6 − 5) + 2g)/20
         Assert.Equal(0.5 + (1 + 2 * g) / 20, update.NoisedUnclippedFraction, 15);
@@ -158,7 +158,7 @@ public sealed class AdaptiveClippingTests
             for (int round = 0; round < 300; round++)
             {
                 int unclipped = norms.Count(clipping.IsUnclipped);
-                clipping.Update(unclipped, norms.Length, norms.Length, new DeterministicRandom((ulong)round));
+                clipping.Update(unclipped, norms.Length, norms.Length, GaussianSource.Seeded((ulong)round));
             }
             Assert.InRange(clipping.ClipNorm, quantile * 100 - 3, quantile * 100 + 3);
         }

@@ -113,6 +113,34 @@ public sealed class PrivacyCliTests
     }
 
     [Fact]
+    public async Task Orders_that_all_fail_are_told_to_add_orders_above_1_01_not_smaller_ones()
+    {
+        // At ε in the hundreds the KL bound fails, and orders ≤ 1.01 count only through it.
+        var run = await Run("privacy", "epsilon", "--sampling-rate", "0.5", "--noise-multiplier", "0.5", "--steps", "1000",
+                            "--delta", "1e-5", "--orders", "1.005,1.01");
+
+        Assert.Equal(ExitCodes.InvalidInput, run.Exit);
+        Assert.Contains("orders at or below 1.01 only count through the KL bound", run.Error);
+        Assert.Contains("add orders above 1.01", run.Error);
+        Assert.DoesNotContain("smaller", run.Error);
+    }
+
+    [Fact]
+    public async Task Fractional_orders_alone_give_the_reference_epsilon_at_large_epsilon()
+    {
+        // Both orders were once dropped here (their series cut at 1,000 terms), leaving no finite ε and a message to add
+        // smaller orders. ε = 249.60913114788383 at order 1.2 is the independent reference's minimum over all of Opacus'
+        // orders (SampledGaussianReferenceTests: q = 0.1, z = 0.4, 1000 steps, δ = 1e-5), reached at 1.2.
+        var run = await Run("privacy", "epsilon", "--sampling-rate", "0.1", "--noise-multiplier", "0.4", "--steps", "1000",
+                            "--delta", "1e-5", "--orders", "1.1,1.2", "--json");
+
+        Assert.Equal(ExitCodes.Success, run.Exit);
+        using var json = JsonDocument.Parse(run.Out);
+        AssertRelative(249.60913114788383, json.RootElement.GetProperty("epsilon").GetDouble());
+        Assert.Equal(1.2, json.RootElement.GetProperty("order").GetDouble());
+    }
+
+    [Fact]
     public async Task A_value_that_is_not_a_number_is_a_parse_error()
     {
         var run = await Run("privacy", "epsilon", "--sampling-rate", "0.1", "--noise-multiplier", "abc", "--steps", "10", "--delta", "1e-5");

@@ -85,6 +85,44 @@ public sealed class SecureAggregationQuantizationTests
         Assert.Equal(x, mean, 3e-3 * quantizer.Step * 1000); // ±0.3 % of the value: binomial noise over 30,000 draws
     }
 
+    [Theory]
+    [InlineData(QuantizationRounding.Nearest)]
+    [InlineData(QuantizationRounding.Stochastic)]
+    public void The_count_slot_sums_the_coordinates_each_client_clipped_exactly(QuantizationRounding rounding)
+    {
+        // Prepare: 40 clients; client i sends i coordinates beyond c = 0.3 (of either sign) among 100, the rest inside
+        // [−c, c] including c itself (a weight of 1 is sent as exactly c), and a slot for the count.
+        const int clients = 40, length = 100;
+        var quantizer = new FixedPointQuantizer(0.3, clients, rounding, countsClipped: true);
+        var sum = new uint[length + 1];
+
+        // Execute
+        for (int i = 0; i < clients; i++)
+        {
+            var update = Uniform(length + 1, 0.3, (ulong)i);
+            update[0] = 0.3f;
+            for (int k = 1; k <= i; k++) update[k] = k % 2 == 0 ? 0.31f : -5f;
+            ModularVector.AddInPlace(sum, quantizer.Quantize(update, (ulong)i).Values);
+        }
+        var decoded = quantizer.DequantizeSum(sum);
+
+        // Assert: 0 + 1 + ... + 39 clipped coordinates in all; the values still decode as before.
+        Assert.Equal(clients * (clients - 1) / 2, decoded[length]);
+        Assert.Equal(clients * 0.3, decoded[0], 6);
+    }
+
+    [Fact]
+    public void Without_clipping_the_count_is_zero_and_without_the_slot_nothing_is_counted()
+    {
+        var counting = new FixedPointQuantizer(1.0, 10, QuantizationRounding.Nearest, countsClipped: true);
+        var plain = new FixedPointQuantizer(1.0, 10, QuantizationRounding.Nearest);
+        float[] inside = [0.5f, -1f, 1f, 0f];
+
+        Assert.Equal(0u, counting.Quantize(inside, 0).Values[^1]);
+        Assert.Equal(plain.Quantize([0.5f, -1f, 1f, 2f], 0).Values[..3], counting.Quantize([0.5f, -1f, 1f, 0f], 0).Values[..3]);
+        Assert.Equal(1.0, plain.DequantizeSum(plain.Quantize([0.5f, -1f, 1f, 2f], 0).Values)[^1]); // clipped to c, not counted
+    }
+
     [Fact]
     public void Non_finite_coordinates_are_refused_with_their_index()
     {

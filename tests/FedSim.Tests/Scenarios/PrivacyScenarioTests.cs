@@ -80,6 +80,8 @@ public sealed class PrivacyScenarioTests(ScenarioTestFiles files) : IClassFixtur
         { "unknown secure aggregation graph", "privacy:\n  secure_aggregation:\n    graph: ring\n", 3, 12, "expected one of: complete, sparse" },
         { "poisson rate above one", "training:\n  sampling:\n    kind: poisson\n    rate: 1.5\n", 4, 11, "at most 1" },
         { "zero local noise", "privacy:\n  local:\n    noise_multiplier: 0\n", 3, 23, "greater than 0" },
+        { "secure noise without a DP mechanism", "privacy:\n  secure_noise: true\n  secure_aggregation: {}\n", 2, 17, "no mechanism adds noise" },
+        { "secure noise that is not a boolean", "privacy:\n  secure_noise: always\n  local: {}\n", 2, 17, "always" },
     };
 
     [Theory]
@@ -110,6 +112,17 @@ public sealed class PrivacyScenarioTests(ScenarioTestFiles files) : IClassFixtur
         Assert.Equal(ExitCodes.InvalidInput, exit);
         Assert.Contains($"{path}:2:3: privacy.central (DP-FedAvg) is accounted as the Poisson-subsampled Gaussian mechanism", stderr.ToString());
         Assert.Contains("Set training.sampling: {kind: poisson, rate: Q}", stderr.ToString());
+    }
+
+    [Fact]
+    public void Secure_noise_with_local_dp_loads_and_defaults_to_off()
+    {
+        var on = ScenarioLoader.Parse("privacy:\n  secure_noise: true\n  local: {}\n", "secure-noise.yaml", files.Directory);
+        var off = ScenarioLoader.Parse("privacy:\n  local: {}\n", "seeded-noise.yaml", files.Directory);
+
+        Assert.True(on.Succeeded, string.Join("\n", on.Errors));
+        Assert.True(on.Spec!.Privacy.SecureNoise);
+        Assert.False(off.Spec!.Privacy.SecureNoise);
     }
 
     [Fact]

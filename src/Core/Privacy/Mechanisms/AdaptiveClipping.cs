@@ -1,4 +1,3 @@
-using FedSim.Determinism;
 using FedSim.Privacy.Accounting;
 
 namespace FedSim.Privacy.Mechanisms;
@@ -52,14 +51,14 @@ public sealed class AdaptiveClipping
     /// Ends a round: <paramref name="unclippedCount"/> of <paramref name="participants"/> updates fitted under the clip
     /// norm; <paramref name="expectedParticipants"/> is m (q·N under Poisson sampling, the cohort size otherwise).
     /// </summary>
-    public ClipNormUpdate Update(int unclippedCount, int participants, double expectedParticipants, DeterministicRandom random)
+    public ClipNormUpdate Update(int unclippedCount, int participants, double expectedParticipants, GaussianSource random)
     {
         if (participants < 0 || unclippedCount < 0 || unclippedCount > participants)
             throw new ArgumentException($"unclipped count {unclippedCount} must be between 0 and the {participants} participants");
         if (!(expectedParticipants > 0) || !double.IsFinite(expectedParticipants))
             throw new PrivacyParameterException($"expected participants must be a finite number > 0, got {expectedParticipants}");
         double centredSum = unclippedCount - 0.5 * participants;
-        double noise = CountNoiseStdDev == 0 ? 0 : CountNoiseStdDev * random.NextGaussian();
+        double noise = CountNoiseStdDev == 0 ? 0 : CountNoiseStdDev * random.Next();
         double noisedFraction = 0.5 + (centredSum + noise) / expectedParticipants;
         double previous = ClipNorm;
         ClipNorm = previous * Math.Exp(-LearningRate * (noisedFraction - TargetUnclippedQuantile));

@@ -5,8 +5,9 @@ namespace FedSim.Privacy.Mechanisms;
 
 /// <summary>
 /// The Gaussian mechanism's noise: N(0, σ²) added independently to every coordinate of a sum. For DP-FedAvg with
-/// clip norm S and noise multiplier z, σ = z·S (McMahan et al. 2018). Draws come from a
-/// <see cref="DeterministicRandom"/> seeded with <see cref="SeedPurpose.Noise"/>, so a run's noise is reproducible.
+/// clip norm S and noise multiplier z, σ = z·S (McMahan et al. 2018). Draws come from a <see cref="GaussianSource"/>:
+/// seeded with <see cref="SeedPurpose.Noise"/>, so a run's noise is reproducible, or the OS's cryptographic generator
+/// under <c>privacy.secure_noise</c>.
 /// </summary>
 public static class GaussianNoise
 {
@@ -21,11 +22,11 @@ public static class GaussianNoise
     }
 
     /// <summary>Adds σ·N(0, 1) to each entry of <paramref name="sum"/>, in index order.</summary>
-    public static void AddTo(Span<double> sum, double standardDeviation, DeterministicRandom random)
+    public static void AddTo(Span<double> sum, double standardDeviation, GaussianSource random)
     {
         if (!(standardDeviation >= 0) || !double.IsFinite(standardDeviation))
             throw new PrivacyParameterException($"noise standard deviation must be a finite number >= 0, got {standardDeviation}");
         if (standardDeviation == 0) return;
-        for (int i = 0; i < sum.Length; i++) sum[i] += standardDeviation * random.NextGaussian();
+        for (int i = 0; i < sum.Length; i++) sum[i] += standardDeviation * random.Next();
     }
 }

@@ -32,13 +32,19 @@ public sealed class QuantizedUpdate(uint[] values)
 /// <see cref="QuantizationRounding.Stochastic"/> (then unbiased), where Δ = c / L is the step; a sum over m clients
 /// is off by at most m times that. For c = 1 and N = 1,000: L = 2,147,483, Δ ≈ 4.7e-7.
 /// </para>
+/// <para>
+/// With <see cref="CountsClipped"/> the last coordinate of every vector is not a value but a slot: the quantizer writes
+/// into it, as a plain integer, how many of the other coordinates it clipped (|x| &gt; c as a float), at most L, so the
+/// sum's slot is the exact total over the clients that made the sum, and is read as such. Inside the mask, the server
+/// learns only that total.
+/// </para>
 /// </summary>
 public sealed class FixedPointQuantizer
 {
     /// <summary>The protocol's modulus R = 2^32: the arithmetic of uint.</summary>
     public const double Modulus = 4294967296.0;
 
-    public FixedPointQuantizer(double clipRange, int maxClients, QuantizationRounding rounding)
+    public FixedPointQuantizer(double clipRange, int maxClients, QuantizationRounding rounding, bool countsClipped = false)
     {
         if (!(clipRange > 0) || double.IsInfinity(clipRange))
             throw new ArgumentOutOfRangeException(nameof(clipRange), clipRange, "the clipping range c must be a positive finite number");
@@ -47,6 +53,7 @@ public sealed class FixedPointQuantizer
         ClipRange = clipRange;
         MaxClients = maxClients;
         Rounding = rounding;
+        CountsClipped = countsClipped;
         MaxMagnitude = int.MaxValue / maxClients;
         Scale = MaxMagnitude / clipRange;
     }
@@ -54,6 +61,9 @@ public sealed class FixedPointQuantizer
     public double ClipRange { get; }
     public int MaxClients { get; }
     public QuantizationRounding Rounding { get; }
+
+    /// <summary>Whether the last coordinate is the count of clipped coordinates (see the class summary).</summary>
+    public bool CountsClipped { get; }
 
     /// <summary>L: the largest |q| one client can send.</summary>
     public int MaxMagnitude { get; }
@@ -72,11 +82,16 @@ public sealed class FixedPointQuantizer
     {
         var random = Rounding == QuantizationRounding.Stochastic ? new DeterministicRandom(roundingSeed) : null;
         var values = new uint[update.Length];
-        for (int i = 0; i < update.Length; i++)
+        int length = CountsClipped ? update.Length - 1 : update.Length;
+        if (length < 0) throw new ArgumentException("the update has no slot for the count of clipped coordinates", nameof(update));
+        float range = (float)ClipRange;
+        int clipped = 0;
+        for (int i = 0; i < length; i++)
         {
             float x = update[i];
             if (!float.IsFinite(x))
                 throw new ArgumentException($"coordinate {i} of the update is {x}; secure aggregation needs finite values (a diverged client should fail the round, not be clipped)", nameof(update));
+            if (Math.Abs(x) > range) clipped++;
             // Clipping to [−c, c] is clamping the scaled value to [−L, L]; clamping after the product also keeps
             // c · (L / c) from landing a hair above L and rounding to L + 1.
             double scaled = Math.Clamp(x * Scale, -MaxMagnitude, MaxMagnitude);
@@ -86,14 +101,19 @@ public sealed class FixedPointQuantizer
             // L is an integer, so the rounded value stays in [−L, L].
             values[i] = unchecked((uint)(int)rounded);
         }
+        if (CountsClipped) values[length] = (uint)Math.Min(clipped, MaxMagnitude); // at most L, so the sum cannot wrap
         return new QuantizedUpdate(values);
     }
 
-    /// <summary>The real-valued sum of up to <see cref="MaxClients"/> quantized updates, read from their sum mod 2^32.</summary>
+    /// <summary>
+    /// The real-valued sum of up to <see cref="MaxClients"/> quantized updates, read from their sum mod 2^32; with
+    /// <see cref="CountsClipped"/> the last value is the summed count of clipped coordinates.
+    /// </summary>
     public double[] DequantizeSum(ReadOnlySpan<uint> sum)
     {
         var values = new double[sum.Length];
         for (int i = 0; i < sum.Length; i++) values[i] = unchecked((int)sum[i]) / Scale;
+        if (CountsClipped && sum.Length > 0) values[^1] = unchecked((int)sum[^1]);
         return values;
     }
 }

@@ -18,18 +18,22 @@ public enum SecAggExtraCoordinate
 /// coordinates first, then at most one extra coordinate. Weighted FedAvg (this README's recipe, as in Flower's SecAgg
 /// workflows) scales the update by w = n / n_max ≤ 1 and appends w; the server divides the summed update by the summed
 /// weight. An extra coordinate is sent multiplied by the clip range c, so it uses the quantizer's whole range (a bit or
-/// a weight in [0, 1] would otherwise be clipped when c &lt; 1, or lose precision when c is large).
+/// a weight in [0, 1] would otherwise be clipped when c &lt; 1, or lose precision when c is large). With
+/// <see cref="CountsClipped"/> a last slot follows, where the quantizer counts the coordinates it clipped to [−c, c]
+/// (<see cref="FixedPointQuantizer.CountsClipped"/>): the server reads only the round's total.
 /// </summary>
 /// <param name="Parameters">Model coordinates.</param>
 /// <param name="Range">c, the quantizer's clip range this round.</param>
+/// <param name="CountsClipped">Whether the vector ends with the clipped-coordinate slot.</param>
 [GenerateSerializer, Immutable]
 public sealed record SecAggEncoding(
     [property: Id(0)] int Parameters,
     [property: Id(1)] SecAggExtraCoordinate Extra,
-    [property: Id(2)] double Range)
+    [property: Id(2)] double Range,
+    [property: Id(3)] bool CountsClipped = false)
 {
     /// <summary>Coordinates of the masked vector.</summary>
-    public int VectorLength => Parameters + (Extra == SecAggExtraCoordinate.None ? 0 : 1);
+    public int VectorLength => Parameters + (Extra == SecAggExtraCoordinate.None ? 0 : 1) + (CountsClipped ? 1 : 0);
 
     /// <summary>The vector a device masks: its update (times its weight) and the extra coordinate.</summary>
     /// <param name="weight">w ∈ [0, 1] for <see cref="SecAggExtraCoordinate.Weight"/>, else ignored.</param>
@@ -47,8 +51,11 @@ public sealed record SecAggEncoding(
             update.CopyTo(vector);
         if (Extra == SecAggExtraCoordinate.Weight) vector[Parameters] = (float)(weight * Range);
         else if (Extra == SecAggExtraCoordinate.UnclippedBit) vector[Parameters] = unclipped ? (float)Range : 0f;
-        return vector;
+        return vector; // the clipped-count slot, if any, stays 0: the quantizer fills it
     }
+
+    /// <summary>The coordinates the quantizer clipped, summed over the devices in a revealed sum; null without the slot.</summary>
+    public long? ClippedOf(IReadOnlyList<double> sum) => CountsClipped ? (long)Math.Round(sum[VectorLength - 1]) : null;
 
     /// <summary>The extra coordinate of a revealed sum, in its own units (the summed weight, or the unclipped count).</summary>
     public double ExtraOf(IReadOnlyList<double> sum) => Extra == SecAggExtraCoordinate.None ? 0 : sum[Parameters] / Range;

@@ -23,6 +23,7 @@ namespace FedSim.Privacy.SecureAggregation;
 /// <param name="ClipRange">c: coordinates are clipped to [−c, c] before quantization.</param>
 /// <param name="Rounding">Nearest or seeded stochastic rounding.</param>
 /// <param name="GraphSeed">Seeds the neighbour graph's node placement (SecAgg+ only).</param>
+/// <param name="CountsClipped">The last coordinate is the quantizer's count of clipped coordinates (<see cref="FixedPointQuantizer.CountsClipped"/>).</param>
 [GenerateSerializer, Immutable]
 public sealed record SecAggParameters(
     [property: Id(0)] string SessionId,
@@ -32,24 +33,25 @@ public sealed record SecAggParameters(
     [property: Id(4)] int NeighbourCount,
     [property: Id(5)] double ClipRange,
     [property: Id(6)] QuantizationRounding Rounding,
-    [property: Id(7)] ulong GraphSeed)
+    [property: Id(7)] ulong GraphSeed,
+    [property: Id(8)] bool CountsClipped = false)
 {
     /// <summary>Bonawitz et al.'s protocol: a complete graph over the cohort; threshold defaults to ⌊N/2⌋ + 1.</summary>
     public static SecAggParameters Complete(string sessionId, int vectorLength, int maxClients, double clipRange,
-        int? threshold = null, QuantizationRounding rounding = QuantizationRounding.Nearest)
+        int? threshold = null, QuantizationRounding rounding = QuantizationRounding.Nearest, bool countsClipped = false)
     {
-        var p = new SecAggParameters(sessionId, vectorLength, maxClients, threshold ?? MajorityOf(maxClients), 0, clipRange, rounding, 0);
+        var p = new SecAggParameters(sessionId, vectorLength, maxClients, threshold ?? MajorityOf(maxClients), 0, clipRange, rounding, 0, countsClipped);
         p.Validate();
         return p;
     }
 
     /// <summary>SecAgg+: k neighbours (default 2⌈log₂ N⌉), threshold defaulting to ⌊(k + 1)/2⌋ + 1. Falls back to the complete graph when k ≥ N − 1.</summary>
     public static SecAggParameters Sparse(string sessionId, int vectorLength, int maxClients, double clipRange, ulong graphSeed,
-        int? neighbours = null, int? threshold = null, QuantizationRounding rounding = QuantizationRounding.Nearest)
+        int? neighbours = null, int? threshold = null, QuantizationRounding rounding = QuantizationRounding.Nearest, bool countsClipped = false)
     {
         int k = neighbours ?? DefaultNeighbourCount(maxClients);
-        if (k >= maxClients - 1) return Complete(sessionId, vectorLength, maxClients, clipRange, threshold, rounding);
-        var p = new SecAggParameters(sessionId, vectorLength, maxClients, threshold ?? MajorityOf(k + 1), k, clipRange, rounding, graphSeed);
+        if (k >= maxClients - 1) return Complete(sessionId, vectorLength, maxClients, clipRange, threshold, rounding, countsClipped);
+        var p = new SecAggParameters(sessionId, vectorLength, maxClients, threshold ?? MajorityOf(k + 1), k, clipRange, rounding, graphSeed, countsClipped);
         p.Validate();
         return p;
     }
@@ -62,13 +64,14 @@ public sealed record SecAggParameters(
     /// <summary>The holders of each client's shares: its neighbours and itself.</summary>
     public int HoldersPerClient => NeighbourCount == 0 ? MaxClients : NeighbourCount + 1;
 
-    public FixedPointQuantizer Quantizer => new(ClipRange, MaxClients, Rounding);
+    public FixedPointQuantizer Quantizer => new(ClipRange, MaxClients, Rounding, CountsClipped);
 
     /// <summary>Throws an ArgumentException naming the field and the range it must lie in.</summary>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(SessionId)) throw Bad(nameof(SessionId), "must name the round (e.g. \"experiment/round\")");
-        if (VectorLength < 1) throw Bad(nameof(VectorLength), $"is {VectorLength}; it must be at least 1");
+        if (VectorLength < (CountsClipped ? 2 : 1))
+            throw Bad(nameof(VectorLength), $"is {VectorLength}; it must be at least {(CountsClipped ? "2 (a value and the clipped count)" : "1")}");
         if (MaxClients < 2) throw Bad(nameof(MaxClients), $"is {MaxClients}; secure aggregation needs at least 2 clients");
         if (NeighbourCount < 0 || NeighbourCount % 2 != 0 || NeighbourCount >= MaxClients - 1 && NeighbourCount != 0)
             throw Bad(nameof(NeighbourCount), $"is {NeighbourCount}; use 0 for the complete graph or an even k in [2, {MaxClients - 2}]");
