@@ -87,6 +87,13 @@ public sealed class ExactSum
         Settle(terms);
     }
 
+    /// <summary>The limbs of the total in their one canonical form (limbs 1..3 in [0, 2^40)), limb-major like <see cref="AddLimbs"/> takes them.</summary>
+    public long[] ToLimbs()
+    {
+        Normalize();
+        return (long[])_limbs.Clone();
+    }
+
     /// <summary>The sum, one double per coordinate: a function of the exact total alone (carried into canonical limbs first).</summary>
     public double[] ToDoubles()
     {
