@@ -94,15 +94,28 @@ public sealed class ExactSum
         return (long[])_limbs.Clone();
     }
 
-    /// <summary>The sum, one double per coordinate: a function of the exact total alone (carried into canonical limbs first).</summary>
+    /// <summary>
+    /// The sum, one double per coordinate: a function of the exact total alone. Each coordinate's magnitude is carried
+    /// into canonical limbs (all non-negative, so adding them loses nothing to cancellation), converted from the smallest
+    /// limb up, and given the total's sign.
+    /// </summary>
     public double[] ToDoubles()
     {
         Normalize();
         var sum = new double[Length];
+        Span<long> magnitude = stackalloc long[Limbs];
         for (int i = 0; i < Length; i++)
         {
-            double low = _limbs[3 * Length + i] * Down * Down + _limbs[2 * Length + i] * Down;
-            sum[i] = low + _limbs[Length + i] + _limbs[i] * Up;
+            bool negative = _limbs[i] < 0; // canonical: the top limb carries the sign
+            for (int j = 0; j < Limbs; j++) magnitude[j] = negative ? -_limbs[j * Length + i] : _limbs[j * Length + i];
+            for (int j = Limbs - 1; j > 0; j--)
+            {
+                long carry = magnitude[j] >> LimbBits;
+                magnitude[j] -= carry << LimbBits;
+                magnitude[j - 1] += carry;
+            }
+            double value = magnitude[3] * Down * Down + magnitude[2] * Down + magnitude[1] + magnitude[0] * Up;
+            sum[i] = negative ? -value : value;
         }
         return sum;
     }

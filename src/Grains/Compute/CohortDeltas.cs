@@ -121,7 +121,7 @@ internal static class CohortDeltas
         using var scope = torch.NewDisposeScope();
         long total = deltas.shape[1], chunk = Math.Clamp(ChunkValues / Math.Max(1, total), 1, 4096);
         var device = deltas.device;
-        var sum = torch.zeros([ExactSum.Limbs, total], ScalarType.Int64, device);
+        var sum = Enumerable.Range(0, ExactSum.Limbs).Select(_ => torch.zeros([total], ScalarType.Int64, device)).ToArray();
         var index = torch.tensor(rows, device: device);
         var weight = torch.tensor(weights, device: device);
         for (long start = 0; start < rows.Length; start += chunk)
@@ -130,15 +130,15 @@ internal static class CohortDeltas
             long n = Math.Min(chunk, rows.Length - start);
             var t = deltas.index_select(0, index.narrow(0, start, n)).to(ScalarType.Float64).mul_(weight.narrow(0, start, n).unsqueeze(1));
             var q = t.mul(Down).trunc_();
-            sum[0].add_(q.sum(0).to(ScalarType.Int64), HeldScalars.One);
+            sum[0].add_(q.sum(0L).to(ScalarType.Int64), HeldScalars.One);
             var r = t.sub_(q.mul_(Up));
             for (int limb = 1; limb < ExactSum.Limbs; limb++)
             {
                 q = r.trunc();
-                sum[limb].add_(q.sum(0).to(ScalarType.Int64), HeldScalars.One);
+                sum[limb].add_(q.sum(0L).to(ScalarType.Int64), HeldScalars.One);
                 if (limb < ExactSum.Limbs - 1) r = r.sub_(q).mul_(Up);
             }
         }
-        return sum.cpu().data<long>().ToArray();
+        return torch.stack(sum).cpu().data<long>().ToArray();
     }
 }

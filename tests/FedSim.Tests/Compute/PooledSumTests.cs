@@ -41,7 +41,9 @@ public sealed class PooledSumTests
         // Assert: the same total (compared in canonical limbs: the device's are summed per limb, not carried).
         var fromDevice = new ExactSum(total);
         fromDevice.AddLimbs(device, k);
-        Assert.Equal(host.ToLimbs(), fromDevice.ToLimbs());
+        var (expected, actual) = (host.ToLimbs(), fromDevice.ToLimbs());
+        int first = Enumerable.Range(0, expected.Length).FirstOrDefault(i => expected[i] != actual[i], -1);
+        Assert.True(first < 0, first < 0 ? "" : $"limb {first / total} of coordinate {first % total}: host {expected[first]}, device {actual[first]}");
     }
 
     [Fact]

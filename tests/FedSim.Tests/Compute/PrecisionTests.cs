@@ -87,7 +87,7 @@ public sealed class PrecisionTests(ITestOutputHelper output)
         // Assert
         output.WriteLine($"before: accuracy {before.Accuracy:P2}, loss {before.Loss:F4}");
         foreach (var (precision, score) in after) output.WriteLine($"{precision}: accuracy {score.Accuracy:P2}, loss {score.Loss:F4}");
-        Assert.True(after[Precisions.Bf16].Loss < 0.5 * before.Loss, "bf16 training should lower the test loss");
+        Assert.True(after[Precisions.Bf16].Loss < 0.75 * before.Loss, "bf16 training should lower the test loss");
         Assert.True(Math.Abs(after[Precisions.Bf16].Accuracy - after[Precisions.Fp32].Accuracy) <= 0.02,
             $"bf16 {after[Precisions.Bf16].Accuracy:P2} vs fp32 {after[Precisions.Fp32].Accuracy:P2}");
     }
