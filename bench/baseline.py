@@ -3,7 +3,10 @@
 
 One client after another, each with an ordinary ``nn.Module`` and ``torch.optim.SGD``, minibatches copied to the
 device per step and the client's update copied back to the host (as Flower-style clients return numpy arrays).
-``--batched`` adds a reference variant that trains all clients of the MLP workload at once with ``torch.bmm``.
+``--batched`` adds the batched variants a PyTorch user can write by hand: every client of a workload trained at once
+with ``vmap`` over ``grad`` of a functional forward (``torch.func`` on torch 2, ``functorch`` on torch 1.13), for every
+model, and the MLP once more with hand-stacked ``torch.bmm``. ``--check`` trains a few clients both ways and prints
+how far the vmap updates are from the per-client loop's (same weights, same batches); it exits 1 past the tolerance.
 
 Workloads (sizes are flags; `fedsim bench` passes the sizes it ran itself):
   mlp    MLP 784-200-200-10 on MNIST-shaped random (seeded) data: clients x steps x batch.
@@ -343,6 +346,123 @@ def batched_mlp_workload(pool, clients, steps, batch, features, hidden, classes,
     return clients * steps if deltas.numel() else 0
 
 
+# The functional API: torch.func on torch 2, functorch on torch 1.13 (the same functions under their older home).
+try:
+    from torch.func import functional_call, grad, vmap
+    FUNCTIONAL_API = "torch.func"
+except ImportError:  # torch < 2.0
+    import functorch
+    from functorch import grad, vmap
+    FUNCTIONAL_API = "functorch"
+
+
+def module_forward(model):
+    """forward(params, x) of an nn.Module, params a tuple in named_parameters() order."""
+    if FUNCTIONAL_API == "torch.func":
+        names = [n for n, _ in model.named_parameters()]
+        return lambda params, x: functional_call(model, dict(zip(names, params)), (x,))
+    forward, _ = functorch.make_functional(model)
+    return forward
+
+
+def lstm_forward(model):
+    """LstmModel's forward written out (nn.LSTM's gate order i, f, g, o; zero initial state), reading the module's own
+    parameters by name: vmap has no batching rule for the fused LSTM kernel, so a hand-batched LSTM is written this way."""
+    names = [n for n, _ in model.named_parameters()]
+    layers = model.lstm.num_layers
+
+    def forward(params, ids):
+        p = dict(zip(names, params))
+        h = F.embedding(ids, p["embedding.weight"])
+        for layer in range(layers):
+            w_hh = p[f"lstm.weight_hh_l{layer}"]
+            pre = F.linear(h, p[f"lstm.weight_ih_l{layer}"], p[f"lstm.bias_ih_l{layer}"] + p[f"lstm.bias_hh_l{layer}"])
+            hidden, cell, outputs = None, None, []
+            for t in range(pre.shape[-2]):
+                gates = pre[..., t, :] if hidden is None else pre[..., t, :] + hidden @ w_hh.t()
+                i, f, g, o = gates.chunk(4, -1)
+                candidate = torch.sigmoid(i) * torch.tanh(g)
+                cell = candidate if cell is None else torch.sigmoid(f) * cell + candidate
+                hidden = torch.sigmoid(o) * torch.tanh(cell)
+                outputs.append(hidden)
+            h = torch.stack(outputs, -2)
+        return F.linear(h, p["out.weight"], p["out.bias"])
+    return forward
+
+
+def decoder_forward(model):
+    """DecoderModel's forward written out with plain matmuls (what nn.MultiheadAttention computes, without dropout),
+    reading the module's own parameters by name."""
+    names = [n for n, _ in model.named_parameters()]
+    blocks, heads = len(model.blocks), model.blocks[0].attn.num_heads
+    width = model.token.weight.shape[1]
+    d = width // heads
+
+    def forward(params, ids):
+        p = dict(zip(names, params))
+        b, t = ids.shape
+        causal = torch.ones(t, t, dtype=torch.bool, device=ids.device).triu(1)
+        h = F.embedding(ids, p["token.weight"]) + p["position.weight"][:t]
+        for k in range(blocks):
+            q_ = f"blocks.{k}."
+            a = F.layer_norm(h, (width,), p[q_ + "ln1.weight"], p[q_ + "ln1.bias"])
+            q, key, v = F.linear(a, p[q_ + "attn.in_proj_weight"], p[q_ + "attn.in_proj_bias"]).chunk(3, -1)
+            q, key, v = (z.reshape(b, t, heads, d).transpose(1, 2) for z in (q, key, v))
+            scores = (q @ key.transpose(-1, -2)) / d ** 0.5
+            mixed = scores.masked_fill(causal, float("-inf")).softmax(-1) @ v
+            h = h + F.linear(mixed.transpose(1, 2).reshape(b, t, width), p[q_ + "attn.out_proj.weight"], p[q_ + "attn.out_proj.bias"])
+            m = F.layer_norm(h, (width,), p[q_ + "ln2.weight"], p[q_ + "ln2.bias"])
+            h = h + F.linear(F.gelu(F.linear(m, p[q_ + "fc.weight"], p[q_ + "fc.bias"])), p[q_ + "proj.weight"], p[q_ + "proj.bias"])
+        return F.linear(F.layer_norm(h, (width,), p["ln_f.weight"], p["ln_f.bias"]), p["out.weight"], p["out.bias"])
+    return forward
+
+
+def client_rows(pool, client, count, seed):
+    """The rows a client trains on, in the order train_client visits them in one epoch (same generator, same seed)."""
+    idx = pool.client_indices(client, count, seed)
+    return idx[torch.randperm(count, generator=torch.Generator().manual_seed(seed + client))]
+
+
+def vmap_workload(model, forward, pool, clients, steps, batch, lr, device, seed):
+    """Every client at once: the weights stacked [C, ...], one vmap(grad(loss)) call per step, plain SGD. The best a
+    PyTorch user writes by hand. Returns (device-steps, deltas [C, parameters] on the host)."""
+    start = tuple(p.detach() for p in model.parameters())
+    params = tuple(p.unsqueeze(0).expand(clients, *p.shape).clone() for p in start)
+    step = vmap(grad(lambda ps, x, y: pool.loss(forward(ps, x), x, y)))
+    rows = torch.stack([client_rows(pool, c, steps * batch, seed) for c in range(clients)])
+    for t in range(steps):
+        r = rows[:, t * batch:(t + 1) * batch]
+        x, y = pool.x[r].to(device, non_blocking=True), pool.y[r].to(device, non_blocking=True)
+        for p, g in zip(params, step(params, x, y)):
+            p.sub_(g, alpha=lr)
+    deltas = torch.cat([(p - s).reshape(clients, -1) for p, s in zip(params, start)], 1).cpu()
+    sync(device)
+    return clients * steps, deltas
+
+
+def vmap_timing(name, model, forward, pool, c, s, b, lr, device, seed):
+    """The vmap variant's figures, or the error that stopped it (reported, not hidden)."""
+    try:
+        return run_training(name, lambda: vmap_workload(model, forward, pool, c, s, b, lr, device, seed)[0],
+                            lambda: vmap_workload(model, forward, pool, c, min(s, 2), b, lr, device, seed)[0], c, s, b, device, "vmap") | {"api": FUNCTIONAL_API}
+    except Exception as error:  # noqa: BLE001 - any failure of the functional API is the figure's absence, said why
+        return {"workload": name, "mode": "vmap", "api": FUNCTIONAL_API, "error": f"{type(error).__name__}: {error}"}
+
+
+def check_vmap(model, forward, pool, clients, steps, batch, lr, device, seed):
+    """Largest |vmap delta - loop delta| over the largest |loop delta|, over the clients: both start from the model's
+    weights and see the same batches in the same order."""
+    _, deltas = vmap_workload(model, forward, pool, clients, steps, batch, lr, device, seed)
+    start = flat_params(model).clone()
+    worst = 0.0
+    for c in range(clients):
+        idx = pool.client_indices(c, steps * batch, seed)
+        loop, _, _ = train_client(model, start, pool, idx, batch, 1, lr, device, seed + c)
+        worst = max(worst, ((deltas[c] - loop).abs().max() / loop.abs().max()).item())
+    load_flat(model, start)
+    return worst
+
+
 def timed(fn, device):
     sync(device)
     start = time.perf_counter()
@@ -397,12 +517,42 @@ def run_round(args, device):
     }
 
 
+def training_workloads(args, workloads):
+    """The requested training workloads: how to build the model, its functional forward, its data and its sizes."""
+    specs = {}
+    if "mlp" in workloads:
+        hidden = parse_ints(args.mlp_hidden)
+        specs["mlp"] = dict(make=lambda: mlp_module(args.mlp_features, hidden, args.mlp_classes), forward=module_forward,
+                            pool=Pool(min(16384, args.mlp_clients * args.mlp_steps * args.mlp_batch), (args.mlp_features,), args.mlp_classes, args.seed),
+                            clients=args.mlp_clients, steps=args.mlp_steps, batch=args.mlp_batch)
+    if "cnn" in workloads:
+        ch, h, w = parse_ints(args.cnn_image)
+        conv = parse_ints(args.cnn_channels)
+        specs["cnn"] = dict(make=lambda: cnn_module(ch, h, w, conv, args.cnn_dense, args.cnn_classes), forward=module_forward,
+                            pool=Pool(min(8192, args.cnn_clients * args.cnn_steps * args.cnn_batch), (ch, h, w), args.cnn_classes, args.seed),
+                            clients=args.cnn_clients, steps=args.cnn_steps, batch=args.cnn_batch)
+    language_models = {
+        "lstm": (lambda: LstmModel(args.vocab, 8, 256, 2), lstm_forward),
+        "transformer": (lambda: DecoderModel(args.vocab, args.context, 128, 2, 4, 512), decoder_forward),
+    }
+    for name, (make, forward) in language_models.items():
+        if name in workloads:
+            c, s, b = getattr(args, f"{name}_clients"), getattr(args, f"{name}_steps"), getattr(args, f"{name}_batch")
+            specs[name] = dict(make=make, forward=forward, pool=Pool(min(8192, c * s * b), (args.context,), args.vocab, args.seed, tokens=True),
+                               clients=c, steps=s, batch=b)
+    return specs
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--workloads", default="mlp,cnn,round", help="comma list of mlp, cnn, lstm, transformer, round")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--batched", action="store_true", help="also run the MLP workload batched with bmm (reference)")
+    p.add_argument("--batched", action="store_true",
+                   help="also run every training workload batched with vmap(grad(...)), and the MLP with hand-stacked bmm")
+    p.add_argument("--check", action="store_true",
+                   help="only check that the vmap updates equal the per-client loop's (3 clients, 3 steps); exit 1 past --check-tolerance")
+    p.add_argument("--check-tolerance", type=float, default=1e-3, help="largest |vmap - loop| / max |loop delta| accepted by --check")
     p.add_argument("--threads", type=int, default=0,
                    help="total compute threads, torch intra-op x BLAS (0 = os.cpu_count()); fedsim bench passes its own total")
     p.add_argument("--blas-threads", type=int, default=0, help="BLAS threads within --threads (0 = choose: see split_threads)")
@@ -456,40 +606,31 @@ def main(argv=None):
         return 2
 
     results = {}
-    if "mlp" in workloads:
-        hidden = parse_ints(args.mlp_hidden)
-        pool = Pool(min(16384, args.mlp_clients * args.mlp_steps * args.mlp_batch), (args.mlp_features,), args.mlp_classes, args.seed)
-        make = lambda: mlp_module(args.mlp_features, hidden, args.mlp_classes)
-        c, s, b = args.mlp_clients, args.mlp_steps, args.mlp_batch
-        results["mlp"] = run_training(
-            "mlp", lambda: sequential_workload(make, pool, c, s, b, args.lr, device, args.seed),
-            lambda: sequential_workload(make, pool, 1, s, b, args.lr, device, args.seed), c, s, b, device, "sequential")
+    checks = {}
+    for name, work in training_workloads(args, workloads).items():
+        c, s, b = work["clients"], work["steps"], work["batch"]
+        if args.check:
+            # A few clients, a few steps: the vmap updates against the loop's, same weights and batches.
+            model = work["make"]().to(device)
+            worst = check_vmap(model, work["forward"](model), work["pool"], min(c, 3), min(s, 3), b, args.lr, device, args.seed)
+            checks[name] = {"max_relative_difference": worst, "tolerance": args.check_tolerance, "ok": worst <= args.check_tolerance}
+            continue
+        make, pool = work["make"], work["pool"]
+        results[name] = run_training(
+            name, lambda: sequential_workload(make, pool, c, s, b, args.lr, device, args.seed),
+            lambda: sequential_workload(make, pool, 1, min(s, 2), b, args.lr, device, args.seed), c, s, b, device, "sequential")
         if args.batched:
+            model = make().to(device)
+            results[f"{name}_vmap"] = vmap_timing(name, model, work["forward"](model), pool, c, s, b, args.lr, device, args.seed)
+        if args.batched and name == "mlp":
+            hidden = parse_ints(args.mlp_hidden)
             results["mlp_batched"] = run_training(
                 "mlp", lambda: batched_mlp_workload(pool, c, s, b, args.mlp_features, hidden, args.mlp_classes, args.lr, device, args.seed),
                 lambda: batched_mlp_workload(pool, c, min(s, 2), b, args.mlp_features, hidden, args.mlp_classes, args.lr, device, args.seed),
                 c, s, b, device, "batched-bmm")
-    if "cnn" in workloads:
-        ch, h, w = parse_ints(args.cnn_image)
-        conv = parse_ints(args.cnn_channels)
-        pool = Pool(min(8192, args.cnn_clients * args.cnn_steps * args.cnn_batch), (ch, h, w), args.cnn_classes, args.seed)
-        make = lambda: cnn_module(ch, h, w, conv, args.cnn_dense, args.cnn_classes)
-        c, s, b = args.cnn_clients, args.cnn_steps, args.cnn_batch
-        results["cnn"] = run_training(
-            "cnn", lambda: sequential_workload(make, pool, c, s, b, args.lr, device, args.seed),
-            lambda: sequential_workload(make, pool, 1, s, b, args.lr, device, args.seed), c, s, b, device, "sequential")
-    language_models = {
-        "lstm": lambda: LstmModel(args.vocab, 8, 256, 2),
-        "transformer": lambda: DecoderModel(args.vocab, args.context, 128, 2, 4, 512),
-    }
-    for name, make in language_models.items():
-        if name not in workloads:
-            continue
-        c, s, b = getattr(args, f"{name}_clients"), getattr(args, f"{name}_steps"), getattr(args, f"{name}_batch")
-        pool = Pool(min(8192, c * s * b), (args.context,), args.vocab, args.seed, tokens=True)
-        results[name] = run_training(
-            name, lambda: sequential_workload(make, pool, c, s, b, args.lr, device, args.seed),
-            lambda: sequential_workload(make, pool, 1, min(s, 2), b, args.lr, device, args.seed), c, s, b, device, "sequential")
+    if args.check:
+        print(json.dumps({"torch_version": torch.__version__, "api": FUNCTIONAL_API, "device": str(device), "check": checks}))
+        return 0 if all(v["ok"] for v in checks.values()) else 1
     if "round" in workloads:
         results["round"] = run_round(args, device)
 
@@ -508,6 +649,7 @@ def main(argv=None):
         "blas_info": blas.library,
         "peak_rss_bytes": peak_rss,
         "cuda_max_allocated_bytes": torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None,
+        "functional_api": FUNCTIONAL_API,
         "workloads": results,
     }
     if args.json:
@@ -516,7 +658,10 @@ def main(argv=None):
         print(f"torch {report['torch_version']} on {report['device']}: {report['threads']} torch thread(s) x "
               f"{report['blas']['threads']} BLAS thread(s), {blas.library} [{blas.threading}] at {blas.path}")
         for key, r in results.items():
-            print(f"{key:12s} {r['mode']:12s} {r['device_steps']:8d} device-steps in {r['seconds']:8.3f} s"
+            if "error" in r:
+                print(f"{key:17s} {r['mode']:12s} did not run: {r['error']}")
+                continue
+            print(f"{key:17s} {r['mode']:12s} {r['device_steps']:8d} device-steps in {r['seconds']:8.3f} s"
                   f" = {r['device_steps_per_second']:10.1f} device-steps/s")
         print(f"peak RSS {peak_rss / 2**20:.0f} MiB")
     return 0

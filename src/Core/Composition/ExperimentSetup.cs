@@ -36,6 +36,9 @@ internal sealed class ExperimentSetup
     public required RoundPipeline Pipeline { get; init; }
     public required int AssumedByzantine { get; init; }
     public required int Parameters { get; init; }
+
+    /// <summary>The rounds sum their updates on the compute pools (<see cref="ScenarioComposition.SumsOnPool"/>).</summary>
+    public bool SumsOnPool { get; init; }
     /// <summary>Devices a malicious-client attacker stands in for, and that attacker's index in the scenario's attacks.</summary>
     public IReadOnlyDictionary<long, int> ClientAttackers { get; init; } = new Dictionary<long, int>();
 
@@ -68,7 +71,8 @@ internal sealed class ExperimentSetup
         Func<float[], Dataset, Task<ModelScore>> evaluateOn,
         Func<float[], int[], Task<float[]>> trainRoot,
         IAttackerChannel? attackers = null,
-        DeviceEvaluationCompute? deviceEvaluation = null)
+        DeviceEvaluationCompute? deviceEvaluation = null,
+        string poolDevice = ComputeDevices.Cpu)
     {
         int cohort = scenario.Training.ExpectedCohort(scenario.Devices);
         int assumed = scenario.Byzantine?.ExpectedPerCohort(cohort) ?? 0;
@@ -87,6 +91,7 @@ internal sealed class ExperimentSetup
         // DP-FedAvg and secure aggregation replace the aggregator's step (validation allowed only the mean with them).
         if (privacy.Central is { } central) stages.Add(new CentralDpAggregationStage(central, centralAccounting!, parameters, privacy.SecureAggregation is not null, privacy.SecureNoise));
         else if (privacy.SecureAggregation is not null) stages.Add(new SecureMeanStage());
+        else if (ScenarioComposition.SumsOnPool(scenario, poolDevice)) stages.Add(new PooledMeanStage());
         else stages.Add(new AggregationStage(algorithm));
         stages.Add(new ServerStepStage(algorithm));
         if (privacy.Central is not null || privacy.Local is not null) stages.Add(new PrivacyAccountingStage(privacy, centralAccounting, last));
@@ -116,6 +121,7 @@ internal sealed class ExperimentSetup
             Pipeline = new RoundPipeline(stages),
             AssumedByzantine = assumed,
             Parameters = parameters,
+            SumsOnPool = ScenarioComposition.SumsOnPool(scenario, poolDevice),
             CentralAccounting = centralAccounting,
             ClientAttackers = scenario.Attacks.Select((a, i) => (a, i)).Where(p => p.a is ClientAttackerOptions)
                 .ToDictionary(p => ((ClientAttackerOptions)p.a).DeviceFor(scenario.Seed, scenario.Devices, p.i), p => p.i),

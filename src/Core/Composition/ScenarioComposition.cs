@@ -19,7 +19,7 @@ public static class ScenarioComposition
     public static TrainingFacts Training(ScenarioSpec scenario)
     {
         var t = scenario.Training;
-        return new TrainingFacts(t.Optimizer, t.LearningRate, t.Momentum, t.BatchSize, t.LocalEpochs);
+        return new TrainingFacts(t.Optimizer, t.LearningRate, t.Momentum, t.BatchSize, t.LocalEpochs, scenario.Compute.Precision);
     }
 
     /// <summary>What an attacker's options may check: the population, the strategy's client objective and the DP mechanisms on.</summary>
@@ -86,6 +86,38 @@ public static class ScenarioComposition
     /// aggregate (the coordinator then holds no individual update at all, only masked vectors and their sum).
     /// </summary>
     public static bool SecureAggregationHidesUpdates(ScenarioSpec scenario) => scenario.Privacy.SecureAggregation is not null;
+
+    /// <summary>
+    /// Why the rounds cannot sum their updates on the compute pools, or null: something reads updates one by one (a
+    /// robust aggregator, FedNova's or SCAFFOLD's server side, DP-FedAvg's per-update clipping, malicious clients, a server
+    /// or client attacker) or sums them itself (secure aggregation).
+    /// </summary>
+    public static string? PooledSumObstacle(ScenarioSpec scenario)
+    {
+        var strategy = scenario.Strategy;
+        if (strategy.Aggregator.NeedsIndividualUpdates)
+            return $"strategy.aggregator '{strategy.Aggregator.Kind}' reads every update on its own";
+        var objective = strategy.CreateObjective(Training(scenario));
+        if (objective.ServerReadsIndividualResults || objective.UsesDeviceState)
+            return $"strategy '{strategy.Kind}' reads every device's result on its own";
+        if (scenario.Privacy.Central is not null) return "privacy.central (DP-FedAvg) clips every update on the server";
+        if (scenario.Privacy.SecureAggregation is not null) return "privacy.secure_aggregation sums the masked updates itself";
+        if (scenario.Byzantine is not null) return "byzantine clients craft their updates from the honest ones";
+        if (scenario.Attacks.Any(a => a is not OutsiderAttackerOptions))
+            return "a server or client attacker reads individual updates";
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the rounds sum their updates on the compute pools (<c>compute.sum_updates</c>): on, or auto where the
+    /// coordinator's pool trains on cuda (on a CPU the updates are in host memory already), and nothing stands in the way.
+    /// </summary>
+    public static bool SumsOnPool(ScenarioSpec scenario, string poolDevice) => scenario.Compute.SumUpdates switch
+    {
+        SumUpdateModes.On => PooledSumObstacle(scenario) is null,
+        SumUpdateModes.Auto => poolDevice == ComputeDevices.Cuda && PooledSumObstacle(scenario) is null,
+        _ => false,
+    };
 
     /// <summary>
     /// The mean training loss a device puts in its update: its own, or NaN where devices keep it to themselves. Under

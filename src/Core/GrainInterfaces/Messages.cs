@@ -39,6 +39,8 @@ public sealed record GlobalModel([property: Id(0)] GlobalModelId Id, [property: 
 /// <param name="Byzantine">Set for a malicious device: what it needs to know about this round's attack.</param>
 /// <param name="SecureAggregation">Set when the round's updates travel through secure aggregation: the device keeps its
 /// update, advertises keys, and answers the coordinator's protocol calls instead of submitting a delta.</param>
+/// <param name="SumOnPool">The round sums its updates on the compute pools (<c>compute.sum_updates</c>): the device's job
+/// asks its pool to add the delta, weighted by the device's examples, to its cohort's sum instead of returning it.</param>
 [GenerateSerializer, Immutable]
 public sealed record RoundAssignment(
     [property: Id(0)] string ExperimentId,
@@ -52,7 +54,8 @@ public sealed record RoundAssignment(
     [property: Id(8)] IReadOnlyDictionary<string, float[]>? Broadcast = null,
     [property: Id(9)] double SimulatedSeconds = 0,
     [property: Id(10)] ByzantineRole? Byzantine = null,
-    [property: Id(11)] SecureAggregationRole? SecureAggregation = null);
+    [property: Id(11)] SecureAggregationRole? SecureAggregation = null,
+    [property: Id(12)] bool SumOnPool = false);
 
 /// <summary>A malicious device's view of the round it attacks.</summary>
 /// <param name="CohortSize">Devices asked to train this round (n).</param>
@@ -64,7 +67,10 @@ public sealed record ByzantineRole([property: Id(0)] int CohortSize, [property: 
 /// <summary>
 /// A device's answer for one round: the weight delta and statistics. Never raw samples: no grain
 /// method returns them, and this type has no place for them. Under secure aggregation the delta is empty (the
-/// update travels masked); <see cref="LocalEpsilon"/> is the device's own ε under local DP.
+/// update travels masked); <see cref="LocalEpsilon"/> is the device's own ε under local DP. When the round sums on the
+/// compute pools the delta is empty too: <see cref="UpdateNorm"/> is its norm as the pool measured it, one device of
+/// each cohort carries the cohort's sum (<see cref="PooledSum"/>), and <see cref="LeftOut"/> says why the pool kept an
+/// update out of the sum (a non-finite value): the coordinator counts that device as failed.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DeviceUpdate(
@@ -78,7 +84,34 @@ public sealed record DeviceUpdate(
     [property: Id(7)] long BytesDown,
     [property: Id(8)] long BytesUp,
     [property: Id(9)] IReadOnlyDictionary<string, float[]>? Extras = null,
-    [property: Id(10)] double? LocalEpsilon = null);
+    [property: Id(10)] double? LocalEpsilon = null,
+    [property: Id(11)] double? UpdateNorm = null,
+    [property: Id(12)] PooledSum? PooledSum = null,
+    [property: Id(13)] string? LeftOut = null);
+
+/// <summary>
+/// A cohort's weighted updates as its compute pool summed them (<see cref="ExactSum"/>'s limbs, limb-major, so partial
+/// sums add up exactly in any order), with what the pool knows of each member.
+/// </summary>
+/// <param name="Round">The round (its global model) whose updates these are.</param>
+/// <param name="Members">The devices whose weighted deltas the sum holds, by device.</param>
+/// <param name="Limbs"><see cref="ExactSum.Limbs"/> × the model's parameter count.</param>
+[GenerateSerializer, Immutable]
+public sealed record PooledSum(
+    [property: Id(0)] GlobalModelId Round,
+    [property: Id(1)] PooledMember[] Members,
+    [property: Id(2)] long[] Limbs);
+
+/// <summary>
+/// One device of a pooled sum: its weight (examples), steps and update norm, measured on the pool. Its training loss is
+/// not here: the device decides whether to send it (<see cref="DeviceUpdate.MeanTrainLoss"/>).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record PooledMember(
+    [property: Id(0)] long DeviceId,
+    [property: Id(1)] int Examples,
+    [property: Id(2)] int Steps,
+    [property: Id(3)] double UpdateNorm);
 
 /// <summary>One sampled device in one round, as written to clients.csv.</summary>
 /// <param name="Status">used | not used (the aggregator left it out) | failed | dropped | late | surplus.</param>

@@ -178,7 +178,7 @@ public sealed class PrivacyAccountingStage(PrivacySpec privacy, CentralDpAccount
         if (privacy.Local is not null)
         {
             round.Metrics.Add(new RoundMetric(Epsilon, local));
-            bool everyoneDeclined = round.Results.Count == 0 && round.SecureSum is not { Contributors.Count: > 0 }
+            bool everyoneDeclined = round.Results.Count == 0 && round.SecureSum is not { Contributors.Count: > 0 } && round.PooledTotal is null
                 && round.Failures.Any(f => f.Reason.StartsWith(BudgetDeclined, StringComparison.Ordinal));
             if (budget > 0 && everyoneDeclined && round.Context.Round < plannedRounds)
                 round.FinishReason = string.Create(CultureInfo.InvariantCulture,

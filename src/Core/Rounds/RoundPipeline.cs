@@ -60,6 +60,12 @@ public sealed class RoundResults(RoundContext context, float[] globalWeights, IR
     /// <summary>Under secure aggregation: the sum the protocol revealed (the coordinator holds no individual update, so <see cref="Results"/> is empty).</summary>
     public SecureSum? SecureSum { get; set; }
 
+    /// <summary>
+    /// When the compute pools summed the round's updates: their total (the coordinator holds no individual update, so
+    /// <see cref="Results"/> is empty).
+    /// </summary>
+    public PooledTotal? PooledTotal { get; set; }
+
     /// <summary>Under local DP: the ε each delivering device reported for itself (example level, after this round).</summary>
     public IReadOnlyList<double> LocalEpsilons { get; set; } = [];
 }

@@ -37,6 +37,27 @@ public sealed class AggregationStage(FederatedAlgorithm algorithm) : IRoundStage
     }
 }
 
+/// <summary>
+/// FedAvg's mean when the compute pools summed the round's updates (<see cref="PooledRound"/>): Σ wₖΔₖ ÷ Σ wₖ, the same
+/// number <see cref="Strategies.Aggregators.MeanAggregator"/> computes from the individual updates up to the rounding of
+/// its running double sum (README, "Sums on the compute pool").
+/// </summary>
+public sealed class PooledMeanStage : IRoundStage
+{
+    public Task RunAsync(RoundResults round, CancellationToken cancellationToken)
+    {
+        if (round.PooledTotal is { Weight: > 0 } total)
+        {
+            var update = total.Sum;
+            for (int i = 0; i < update.Length; i++) update[i] /= total.Weight;
+            round.Update = update;
+            round.Used = total.Contributors;
+        }
+        round.Metrics.Add(new RoundMetric("used", round.Used.Count));
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>The server optimizer applies the update; then the objective updates its server state (SCAFFOLD's c).</summary>
 public sealed class ServerStepStage(FederatedAlgorithm algorithm) : IRoundStage
 {

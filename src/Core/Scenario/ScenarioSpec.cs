@@ -136,4 +136,19 @@ public sealed class ComputeSpec
 
     [Id(2), Description("Training worker threads in the pool (0 = tuned per device kind).")]
     public int Workers { get; set; } = 0;
+
+    [Id(3), Description("auto | on | off. on: when the round only needs the updates' example-weighted sum (the mean aggregator; no robust aggregator, FedNova, SCAFFOLD, DP-FedAvg, secure aggregation, Byzantine clients or server/client attacker), each cohort's updates are summed on the compute pool's device and only the sum crosses to the host. auto: on where the pool trains on cuda. off: every update crosses to the host.")]
+    public string SumUpdates { get; set; } = SumUpdateModes.Auto;
+
+    [Id(4), Description("fp32 | tf32 | bf16: the arithmetic of local training's matrix products and convolutions. fp32 (default): float32 throughout. tf32: CUDA's TF32 tensor-core products (float32 on a CPU; refused with compute.device: cpu). bf16: autocast, the products on bf16 copies with float32 master weights, losses, optimizer and aggregation (not with privacy.local). Evaluation is float32 in every mode.")]
+    public string Precision { get; set; } = Training.Precisions.Fp32;
+}
+
+/// <summary>The values of <c>compute.sum_updates</c>.</summary>
+public static class SumUpdateModes
+{
+    public const string Auto = "auto";
+    public const string On = "on";
+    public const string Off = "off";
+    public static readonly string[] All = [Auto, On, Off];
 }

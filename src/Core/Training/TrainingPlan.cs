@@ -13,7 +13,8 @@ public sealed record TrainingPlan(
     [property: Id(2)] float Momentum,
     [property: Id(3)] int BatchSize,
     [property: Id(4)] int LocalEpochs,
-    [property: Id(5)] ValueList<PlanModifier>? Modifiers = null)
+    [property: Id(5)] ValueList<PlanModifier>? Modifiers = null,
+    [property: Id(6)] string Precision = Precisions.Fp32)
 {
     /// <summary>The modifiers, never null.</summary>
     public ValueList<PlanModifier> AllModifiers => Modifiers ?? ValueList<PlanModifier>.Empty;
@@ -28,7 +29,8 @@ public sealed record TrainingPlan(
     public override string ToString()
     {
         string modifiers = AllModifiers.Count == 0 ? "" : $" + {string.Join(" + ", AllModifiers)}";
-        return $"{Optimizer} lr={LearningRate:R} momentum={Momentum:R} B={BatchSize} E={LocalEpochs}{modifiers}";
+        string precision = Precision == Precisions.Fp32 ? "" : $" {Precision}";
+        return $"{Optimizer} lr={LearningRate:R} momentum={Momentum:R} B={BatchSize} E={LocalEpochs}{precision}{modifiers}";
     }
 }
 

@@ -87,6 +87,10 @@ public static class BatchedTrainer
             throw new ArgumentException($"{where}: learning rate must be a positive number, got {plan.LearningRate}.");
         if (plan.Optimizer != OptimizerKinds.Sgd && !(plan.Momentum >= 0 && plan.Momentum < 1))
             throw new ArgumentException($"{where}: momentum (adam: beta1) must be in [0, 1), got {plan.Momentum}.");
+        if (!Precisions.All.Contains(plan.Precision))
+            throw new ArgumentException($"{where}: unknown precision '{plan.Precision}'; use one of: {string.Join(", ", Precisions.All)}.");
+        if (plan.Precision == Precisions.Bf16 && plan.Find<DpSgd>() is not null)
+            throw new ArgumentException($"{where}: bf16 does not combine with DP-SGD, whose per-example gradients are computed in fp32; use fp32 or tf32.");
     }
 
     internal static void ValidateShard(TrainingJob job, ModelLayout layout)
@@ -115,11 +119,9 @@ public static class BatchedTrainer
         var schedules = jobs.Select(j => new MinibatchSchedule(j.Shard.Indices, j.Seed, plan.BatchSize, plan.LocalEpochs, j.MaxSteps, poisson: dp is not null)).ToArray();
         // Poisson batches vary in size: every step is padded to the cohort's largest batch (padding has weight 0).
         int batch = dp is null ? plan.BatchSize : Math.Max(1, schedules.Max(s => s.MaxBatch));
-        var results = new TrainingResult[n];
         var order = StackOrder(schedules);
-        for (int i = 0; i < n; i++)
-            if (schedules[i].Steps == 0) results[i] = new TrainingResult(new float[total], jobs[i].Shard.Count, 0, 0f);
-        if (order.Length == 0) return results;
+        var steps = schedules.Select(s => s.Steps).ToArray();
+        if (order.Length == 0) return CohortDeltas.Results(jobs, order, null, [], steps, total, CopyToHost);
         int k = order.Length;
         var activeAt = ActiveCounts(schedules, order);
 
@@ -139,16 +141,12 @@ public static class BatchedTrainer
             : new HostBatchSource(jobs, order, schedules, batch, features, device, hooks, gradients.MeanLoss);
 
         phases?.EndSetup(device);
+        using var precision = Autocast.Enter(plan.Precision, device);
         TrainSteps(new CohortTraining(layout, parameters, batch, input, gradients, gradientHooks, optimizer, lossSum), activeAt, stop);
         phases?.EndSteps(device);
         var losses = lossSum.cpu().data<float>().ToArray();
-        var deltas = ExtractDeltas(parameters, globals, k, total);
+        var results = CohortDeltas.Results(jobs, order, Deltas(parameters, globals, k), losses, steps, total, CopyToHost);
         phases?.EndExtract(device);
-        for (int d = 0; d < k; d++)
-        {
-            int job = order[d], deviceSteps = schedules[job].Steps;
-            results[job] = new TrainingResult(deltas[d], jobs[job].Shard.Count, deviceSteps, losses[d] / deviceSteps);
-        }
         return results;
     }
 
@@ -229,23 +227,12 @@ public static class BatchedTrainer
     private static Tensor PerDeviceLoss(ModelLayout layout, Tensor[] views, Tensor x, Tensor y, Tensor w, int active, List<TapedLayer>? tape)
         => StackedModel.ExampleLosses(layout, views, x, y, active, tape).Losses.mul(w).sum(1);
 
-    /// <summary>Each device's trained weights minus its starting weights, in stack order.</summary>
-    private static float[][] ExtractDeltas(Tensor[] parameters, Tensor globals, int k, int total)
+    /// <summary>Each device's trained weights minus its starting weights, [k, total] in stack order, on the device.</summary>
+    private static Tensor Deltas(Tensor[] parameters, Tensor globals, int k)
     {
-        // Deltas are formed on the device (one fp32 subtraction, as on the host) and cross back in one copy.
-        var deltas = new float[k][];
-        using (torch.no_grad())
-        {
-            var trained = torch.cat(parameters.Select(p => p.detach().reshape(k, -1)).ToArray(), 1);
-            var flat = CopyToHost(trained.sub_(globals), (long)k * total);
-            for (int d = 0; d < k; d++)
-            {
-                // Every element is overwritten at once, so the array need not be zeroed first.
-                deltas[d] = GC.AllocateUninitializedArray<float>(total);
-                flat.Slice(d * total, total).CopyTo(deltas[d]);
-            }
-        }
-        return deltas;
+        // One fp32 subtraction, as on the host; the results decide what crosses back (see CohortDeltas).
+        using var noGrad = torch.no_grad();
+        return torch.cat(parameters.Select(p => p.detach().reshape(k, -1)).ToArray(), 1).sub_(globals);
     }
 
     /// <summary>

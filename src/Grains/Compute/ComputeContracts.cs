@@ -18,8 +18,11 @@ namespace FedSim.Compute;
 /// <param name="GlobalId">Names <see cref="GlobalWeights"/> when they are a round's global model: the pool uploads a named
 /// model to its device once (<see cref="GlobalModelsOnDevice"/>), however many jobs and cohorts start from it. Jobs
 /// without a name (an attacker's shadow models, the server's root update) upload their own weights.</param>
+/// <param name="SumOnPool">Add the delta, weighted by the shard's example count, to the sum of the cohort's jobs of the same
+/// round (<see cref="GlobalId"/>, required) on the pool's device, instead of returning it: the result carries no delta,
+/// and one job of each such sum carries the sum (<see cref="TrainingResult.Carries"/>).</param>
 public sealed record TrainingJob(long DeviceId, ModelSpec Model, TrainingPlan Plan, float[] GlobalWeights, ShardView Shard, ulong Seed,
-    int? MaxSteps = null, IReadOnlyDictionary<string, float[]>? DeviceVectors = null, GlobalModelId? GlobalId = null)
+    int? MaxSteps = null, IReadOnlyDictionary<string, float[]>? DeviceVectors = null, GlobalModelId? GlobalId = null, bool SumOnPool = false)
 {
     /// <summary>The device's input vector <paramref name="name"/>; a clear error when the job lacks it.</summary>
     public float[] Vector(string name) => DeviceVectors?.GetValueOrDefault(name)
@@ -27,7 +30,18 @@ public sealed record TrainingJob(long DeviceId, ModelSpec Model, TrainingPlan Pl
 }
 
 /// <summary>What local training returns: the weight delta (trained minus global) and statistics.</summary>
-public sealed record TrainingResult(float[] Delta, int Examples, int Steps, float MeanLoss);
+/// <param name="Delta">Trained minus starting weights; empty for a job summed on the pool.</param>
+public sealed record TrainingResult(float[] Delta, int Examples, int Steps, float MeanLoss)
+{
+    /// <summary>‖Δ‖₂, accumulated in double where the delta was formed; NaN where it was not measured (a trainer of its own).</summary>
+    public double UpdateNorm { get; init; } = double.NaN;
+
+    /// <summary>A summed job: the cohort's sum of its round, carried by the sum's first device (null for the others).</summary>
+    public PooledSum? Carries { get; init; }
+
+    /// <summary>A summed job: why its delta was left out of the sum (not finite, or beyond <see cref="Strategies.ExactSum.Bound"/>); else null.</summary>
+    public string? LeftOut { get; init; }
+}
 
 /// <summary>Evaluate one set of weights on a dataset (or part of it).</summary>
 public sealed record EvaluationJob(ModelSpec Model, float[] Weights, Dataset Data, int[]? Indices = null);

@@ -65,7 +65,7 @@ public sealed class ComputePool : IComputePool, IDisposable
     private ComputePool(Binding binding, ILogger? logger)
         : this(binding.Options, jobs => BatchedTrainer.Train(jobs, binding.Device.Value, binding.Models, binding.Stopping.Token),
             job => EvaluateOn(binding.Device.Value, job), logger,
-            evaluateExamples: job => ModelEvaluator.EvaluateExamples(job, binding.Device.Value), models: binding.Models, stopping: binding.Stopping)
+            evaluateExamples: job => EvaluateExamplesOn(binding.Device.Value, job), models: binding.Models, stopping: binding.Stopping)
     {
     }
 
@@ -551,9 +551,17 @@ public sealed class ComputePool : IComputePool, IDisposable
 
     private static EvaluationResult EvaluateOn(torch.Device device, EvaluationJob job)
     {
-        // No-grad state is thread-local; set it on the worker thread that runs the evaluation.
+        // No-grad state is thread-local; set it on the worker thread that runs the evaluation. Evaluation is fp32 in every
+        // precision mode (on CUDA it waits for TF32 cohorts to finish: the setting is the process's).
         using var noGrad = torch.no_grad();
+        using var fp32 = Autocast.Enter(Training.Precisions.Fp32, device);
         return ModelEvaluator.Evaluate(job, device);
+    }
+
+    private static ExampleOutputs EvaluateExamplesOn(torch.Device device, ExampleOutputsJob job)
+    {
+        using var fp32 = Autocast.Enter(Training.Precisions.Fp32, device);
+        return ModelEvaluator.EvaluateExamples(job, device);
     }
 
     private static Binding Bind(ComputePoolOptions options)

@@ -37,12 +37,15 @@ public static class ReferenceTrainer
         BatchedTrainer.ValidateShard(job, layout);
 
         var plan = job.Plan;
+        if (plan.Precision == Precisions.Bf16)
+            throw new ArgumentException($"device {job.DeviceId}: the reference trainer (torch modules, one device at a time) trains in fp32 or tf32, not bf16.");
         var hooks = TrainingHook.For(plan, layout, job.Shard.Source);
         var dp = hooks.OfType<TrainingHook.DpSgdHook>().FirstOrDefault();
         var schedule = new MinibatchSchedule(job.Shard.Indices, job.Seed, plan.BatchSize, plan.LocalEpochs, job.MaxSteps, poisson: dp is not null);
         if (schedule.Steps == 0) return new TrainingResult(new float[layout.Count], job.Shard.Count, 0, 0f);
 
         var model = CachedModule(layout, device);
+        using var precision = Autocast.Enter(plan.Precision, device);
         using var scope = torch.NewDisposeScope();
         using var grad = torch.enable_grad();
         var parameters = ModuleParameters(model, layout);

@@ -50,17 +50,18 @@ internal static class StackedLanguageModels
         long inputs = input.shape[3];
         // pre holds every position's gates but the recurrent term; its gradient is the gates' gradient, which is all
         // DP-SGD needs for the layer's four parameters.
-        var pre = torch.bmm(input.reshape(k, b * t, inputs), weightIh).view(k, b, t, 4 * units)
+        var pre = Autocast.Bmm(input.reshape(k, b * t, inputs), weightIh).view(k, b, t, 4 * units)
             .add(biasIh.add(biasHh, HeldScalars.One).view(k, 1, 1, 4 * units), HeldScalars.One);
         var outputs = new Tensor[t];
         // One view per step through unbind, whose backward stacks the steps' gradients once; a select per step would
         // scatter each step's gradient into a zero tensor of all of pre (T times pre's size per layer and step).
         var steps = pre.unbind(2);
+        var recurrent = Autocast.Operand(weightHh);
         Tensor? hidden = null, cell = null;
         for (long s = 0; s < t; s++)
         {
             var gates = steps[s];
-            if (hidden is not null) gates = gates.add(torch.bmm(hidden, weightHh), HeldScalars.One);
+            if (hidden is not null) gates = gates.add(Autocast.Bmm(hidden, recurrent), HeldScalars.One);
             var parts = gates.chunk(4, -1);
             var candidate = parts[0].sigmoid().mul(parts[2].tanh());
             cell = cell is null ? candidate : parts[1].sigmoid().mul(cell).add(candidate, HeldScalars.One);
@@ -105,8 +106,9 @@ internal static class StackedLanguageModels
         Tensor q = split[0], key = split[1], v = split[2];
         using var scale = (1 / Math.Sqrt(headWidth)).ToScalar();
         using var never = double.NegativeInfinity.ToScalar();
-        var scores = torch.matmul(q, key.transpose(-1, -2)).mul_(scale).masked_fill_(causal, never);
-        var mixed = torch.matmul(scores.softmax(-1), v); // [K, B, heads, T, d]
+        // Softmax in fp32 whatever the products ran in (see Autocast).
+        var scores = Autocast.Float(Autocast.Matmul(q, key.transpose(-1, -2))).mul_(scale).masked_fill_(causal, never);
+        var mixed = Autocast.Matmul(scores.softmax(-1), v); // [K, B, heads, T, d]
         return mixed.permute(0, 1, 3, 2, 4).reshape(k, b, t, width);
     }
 
@@ -124,7 +126,7 @@ internal static class StackedLanguageModels
     private static Tensor Dense(IReadOnlyList<Tensor> p, int weight, Tensor input, List<TapedLayer>? tape)
     {
         long k = input.shape[0], b = input.shape[1], t = input.shape[2], inputs = input.shape[3], outputs = p[weight].shape[2];
-        var output = torch.bmm(input.reshape(k, b * t, inputs), p[weight]).view(k, b, t, outputs).add(p[weight + 1].view(k, 1, 1, outputs), HeldScalars.One);
+        var output = Autocast.Bmm(input.reshape(k, b * t, inputs), p[weight]).view(k, b, t, outputs).add(p[weight + 1].view(k, 1, 1, outputs), HeldScalars.One);
         tape?.Add(new SequenceDenseLayer(output, [(input, weight)], [weight + 1]));
         return output;
     }
@@ -133,7 +135,7 @@ internal static class StackedLanguageModels
     private static Tensor Norm(IReadOnlyList<Tensor> p, int gain, Tensor input, List<TapedLayer>? tape)
     {
         long k = input.shape[0], width = input.shape[3];
-        var normalized = F.layer_norm(input, [width], eps: LayerNormEpsilon);
+        var normalized = F.layer_norm(Autocast.Float(input), [width], eps: LayerNormEpsilon);
         var output = normalized.mul(p[gain].view(k, 1, 1, width)).add(p[gain + 1].view(k, 1, 1, width), HeldScalars.One);
         tape?.Add(new NormLayer(output, normalized, gain));
         return output;

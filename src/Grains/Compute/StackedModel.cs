@@ -25,7 +25,8 @@ internal static class StackedModel
     public static (Tensor Losses, Tensor Logits) ExampleLosses(ModelLayout layout, IReadOnlyList<Tensor> p, Tensor x, Tensor y, long k,
         List<TapedLayer>? tape = null)
     {
-        var logits = Logits(layout, p, x, k, tape);
+        // The losses in fp32 whatever the products ran in (see Autocast).
+        var logits = Autocast.Float(Logits(layout, p, x, k, tape));
         long b = x.shape[1], classes = layout.Spec.Classes;
         if (!layout.Spec.IsLanguageModel)
             return (F.cross_entropy(logits.reshape(k * b, classes), y.reshape(k * b), reduction: nn.Reduction.None).view(k, b), logits);
@@ -57,10 +58,10 @@ internal static class StackedModel
             long[] pad = [ModelLayout.ConvPadding, ModelLayout.ConvPadding];
             // [K, B, C*H*W] -> [B, K*C, H, W]: model k's channels occupy group k.
             h = x.view(k, b, img.Channels, img.Height, img.Width).transpose(0, 1).reshape(b, k * img.Channels, img.Height, img.Width);
-            var z = F.conv2d(h, p[0].reshape(k * c1, img.Channels, ks, ks), p[1].reshape(k * c1), padding: pad, groups: k);
+            var z = Autocast.Conv2d(h, p[0].reshape(k * c1, img.Channels, ks, ks), p[1].reshape(k * c1), pad, k);
             tape?.Add(new ConvolutionLayer(h, z, 0));
             h = F.max_pool2d(F.relu(z), 2, 2);
-            z = F.conv2d(h, p[2].reshape(k * c2, c1, ks, ks), p[3].reshape(k * c2), padding: pad, groups: k);
+            z = Autocast.Conv2d(h, p[2].reshape(k * c2, c1, ks, ks), p[3].reshape(k * c2), pad, k);
             tape?.Add(new ConvolutionLayer(h, z, 2));
             h = F.max_pool2d(F.relu(z), 2, 2);
             // [B, K*c2, h, w] -> [K, B, c2*h*w]; within a group the order is (channel, row, column) like nn.Flatten.
@@ -71,7 +72,7 @@ internal static class StackedModel
         for (int l = 0; l < layers; l++, next += 2)
         {
             var input = h;
-            if (tape is null) h = torch.bmm(h, p[next]).add_(p[next + 1].unsqueeze(1), HeldScalars.One);
+            if (tape is null) h = Autocast.Bmm(h, p[next]).add_(p[next + 1].unsqueeze(1), HeldScalars.One);
             else
             {
                 // Out of place: the pre-activation output is a tape entry whose gradient is asked for.

@@ -138,8 +138,16 @@ public sealed partial class ExperimentGrain(
     public Task SubmitUpdateAsync(DeviceUpdate update)
     {
         var round = _round;
-        if (round is null || round.Completing || update.Round != round.Number || !round.Pending.Remove(update.DeviceId))
+        if (round is null || round.Completing || update.Round != round.Number || !round.Pending.Contains(update.DeviceId))
             return Task.CompletedTask; // stale: from a replayed or timed-out round
+        if (round.Pooled is { } pooled)
+        {
+            // Done once its update is in the round's total: a cohort's sum may arrive before or after its members' answers.
+            foreach (long done in pooled.Receive(update)) round.Pending.Remove(done);
+            if (round.Pending.Count == 0) ScheduleCompletion(round);
+            return Task.CompletedTask;
+        }
+        round.Pending.Remove(update.DeviceId);
         if (FirstNonFinite(update.Delta) is int bad)
             round.Failures.Add(new DeviceFailure(update.DeviceId, round.Number, $"update has a non-finite value at index {bad}; rejected"));
         else if (update.Extras?.FirstOrDefault(e => FirstNonFinite(e.Value) is not null) is { Key: { } name })
@@ -185,7 +193,8 @@ public sealed partial class ExperimentGrain(
         (weights, dataset) => ScoreAsync(weights, dataset, null),
         TrainRootAsync,
         new Attackers.GrainAttackerChannel(GrainFactory, this.GetPrimaryKeyString(), Scenario),
-        new DeviceEvaluationCompute(CorrectAsync, FineTuneAsync, KeptModelsAsync));
+        new DeviceEvaluationCompute(CorrectAsync, FineTuneAsync, KeptModelsAsync),
+        pool.DeviceName);
 
     /// <summary>
     /// Each device's copy of <paramref name="weights"/> after personalization.local_steps steps on its own shard, with
@@ -302,7 +311,10 @@ public sealed partial class ExperimentGrain(
             scenario.Heterogeneity, setup.Profiles, device => setup.Data.Shard(device).Count,
             new RoundWork(scenario.Training.BatchSize, scenario.Training.LocalEpochs, bytesDown, bytesUp), scenario.Training.Sampling);
 
-        var round = new InFlightRound(number, plan, serverState, Stopwatch.StartNew(), bytesDown);
+        var round = new InFlightRound(number, plan, serverState, Stopwatch.StartNew(), bytesDown)
+        {
+            Pooled = setup.SumsOnPool ? new PooledRound(number, setup.Parameters) : null,
+        };
         foreach (var skipped in plan.Devices.Where(d => d.Outcome != DeviceOutcome.Train))
             round.Failures.Add(new DeviceFailure(skipped.Device, round.Number, skipped.Reason ?? skipped.Outcome.ToString()));
         var training = plan.Training.ToList();
@@ -328,7 +340,8 @@ public sealed partial class ExperimentGrain(
             Byzantine: setup.Roster.IsMalicious(d.Device)
                 ? new ByzantineRole(training.Count, members, Seeds.Derive(scenario.Seed, number, d.Device, SeedPurpose.Attack))
                 : null,
-            SecureAggregation: round.Secure?.RoleOf(d.Device)));
+            SecureAggregation: round.Secure?.RoleOf(d.Device),
+            SumOnPool: round.Pooled is not null));
     }
 
     /// <summary>
@@ -377,6 +390,9 @@ public sealed partial class ExperimentGrain(
             return;
         }
         LogRedispatch(logger, this.GetPrimaryKeyString(), number, again.Count, gone.Count > 0 ? string.Join(", ", gone) : "none");
+        // Sent again, a device answers alone with its own delta: the cohort it would join now could hold devices whose
+        // updates are in the round's total already (see PooledRound).
+        foreach (long device in again) round.Assignments[device] = round.Assignments[device] with { SumOnPool = false };
         try
         {
             await DispatchAsync(round, _setup!, again);
@@ -449,15 +465,18 @@ public sealed partial class ExperimentGrain(
             var contributors = secureSum?.Contributors.ToHashSet() ?? [];
             updates = updates.Where(u => contributors.Contains(u.DeviceId)).ToList();
         }
-        var results = round.Secure is not null ? []
-            : updates.Select(u => new DeviceResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
         var failures = round.Failures.OrderBy(f => f.DeviceId).ToList();
+        var pooled = round.Pooled?.Close(failures);
+        if (pooled is not null) (updates, failures) = (pooled.Updates.ToList(), pooled.Failures.ToList());
+        var results = round.Secure is not null || pooled is not null ? []
+            : updates.Select(u => new DeviceResult(u.DeviceId, u.Delta, u.Examples, u.Steps, u.Extras)).ToList();
         var context = new RoundContext(round.Number, Scenario.Seed, Scenario.Devices, round.Plan.Training.Count(), State.CompletedRounds,
             round.ServerState, setup.AssumedByzantine);
         var work = new RoundResults(context, State.Weights!, results, failures)
         {
             LocalEpsilons = updates.Where(u => u.LocalEpsilon is not null).Select(u => u.LocalEpsilon!.Value).ToList(),
             SecureSum = secureSum,
+            PooledTotal = pooled?.Total,
         };
         if (Scenario.Privacy.SecureAggregation is not null)
             work.Metrics.AddRange(round.Secure?.Metrics ?? SecureRoundState.MetricsOf(0, 0, round.SecureCannotRun, null));
@@ -620,6 +639,8 @@ public sealed partial class ExperimentGrain(
         public HashSet<long> Pending { get; } = [.. plan.Training.Select(d => d.Device)];
         public List<DeviceUpdate> Updates { get; } = [];
         public List<DeviceFailure> Failures { get; } = [];
+        /// <summary>The round's updates are summed on the compute pools: what has arrived of them.</summary>
+        public PooledRound? Pooled { get; init; }
         /// <summary>The round's secure aggregation, when the scenario has it.</summary>
         public SecureRoundState? Secure { get; set; }
         /// <summary>The cohort was too small for the protocol: nobody trained and the round keeps the model.</summary>

@@ -48,7 +48,8 @@ public static class RoundReportBuilder
     }
 
     /// <summary>Every sampled device's line in clients.csv, sorted by device.</summary>
-    /// <param name="updatesHidden">Under secure aggregation the coordinator never sees an update, so it cannot know its norm.</param>
+    /// <param name="updatesHidden">Under secure aggregation the coordinator never sees an update, so it cannot know its norm.
+    /// Summed on the compute pools, an update's norm is the one its pool measured.</param>
     public static IEnumerable<DeviceRoundRecord> ClientRecords(RoundPlan plan, IReadOnlyList<DeviceUpdate> updates,
         IReadOnlyList<DeviceFailure> failures, IReadOnlyList<long> used, bool updatesHidden)
     {
@@ -59,7 +60,7 @@ public static class RoundReportBuilder
         {
             if (delivered.TryGetValue(device.Device, out var u))
                 yield return new DeviceRoundRecord(u.DeviceId, usedSet.Contains(u.DeviceId) ? "used" : "not used", u.Examples, u.Steps,
-                    u.MeanTrainLoss, updatesHidden ? double.NaN : AggregationMath.Norm(u.Delta));
+                    u.MeanTrainLoss, updatesHidden ? double.NaN : u.UpdateNorm ?? AggregationMath.Norm(u.Delta));
             else
                 yield return new DeviceRoundRecord(device.Device, device.Outcome switch
                 {

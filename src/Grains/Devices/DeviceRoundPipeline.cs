@@ -132,7 +132,7 @@ public static class DeviceSteps
         var a = round.Assignment;
         var plan = round.Attack is null ? a.Plan : a.Plan.With(round.Attack.TrainingModifiers(round.Facts));
         return new TrainingJob(round.Device, a.Model, plan, a.Global.Weights, round.Shard, a.TrainingSeed,
-            a.MaxSteps, round.Objective.DeviceInputs(round.Broadcast, state, a.Global.Weights.Length), a.Global.Id);
+            a.MaxSteps, round.Objective.DeviceInputs(round.Broadcast, state, a.Global.Weights.Length), a.Global.Id, a.SumOnPool);
     }
 
     /// <summary>
@@ -186,14 +186,19 @@ public static class DeviceSteps
         return (next, localDp.EpsilonAfter(total));
     }
 
-    /// <summary>The update with its statistics and simulated traffic (float32 model and broadcast down, delta and extras up).</summary>
+    /// <summary>
+    /// The update with its statistics and simulated traffic (float32 model and broadcast down, delta and extras up). Summed
+    /// on the pool, the delta stays there: the update has its norm instead, and the cohort's sum when this device carries it.
+    /// The simulated upload is the delta's all the same: a deployed device would send it.
+    /// </summary>
     public static DeviceUpdate Update(DeviceRound round, TrainingResult result, ClientOutputs outputs, double? localEpsilon)
     {
         var a = round.Assignment;
         long bytesDown = (long)a.Global.Weights.Length * sizeof(float) + round.Broadcast.Values.Sum(v => (long)v.Length * sizeof(float));
-        long bytesUp = (long)result.Delta.Length * sizeof(float) + outputs.ExtraBytes;
+        long bytesUp = (long)(a.SumOnPool ? a.Global.Weights.Length : result.Delta.Length) * sizeof(float) + outputs.ExtraBytes;
         return new DeviceUpdate(round.Device, a.Round, result.Delta, result.Examples, result.Steps, ScenarioComposition.TrainLossAsSent(a.Scenario, result.MeanLoss),
-            a.SimulatedSeconds, bytesDown, bytesUp, outputs.Extras.Count == 0 ? null : outputs.Extras, localEpsilon);
+            a.SimulatedSeconds, bytesDown, bytesUp, outputs.Extras.Count == 0 ? null : outputs.Extras, localEpsilon,
+            a.SumOnPool ? result.UpdateNorm : null, result.Carries, result.LeftOut);
     }
 
     /// <summary>The update a device attacking alone sends; honest and colluding devices' updates pass unchanged.</summary>

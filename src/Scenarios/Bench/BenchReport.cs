@@ -74,6 +74,15 @@ public sealed record BaselineReport(
     public double? TransformerBatchedVsPytorch { get; init; }
     public double? TransformerOneByOneVsPytorch { get; init; }
 
+    /// <summary>
+    /// The batched PyTorch a user writes by hand: every client at once by <c>vmap(grad(loss))</c> over a functional forward
+    /// (<see cref="VmapApi"/>), one entry per workload in mlp, cnn, lstm, transformer order; null where it did not run.
+    /// </summary>
+    public IReadOnlyList<VmapBaseline> Vmap { get; init; } = [];
+
+    /// <summary>torch.func (torch 2) or functorch (torch 1.13).</summary>
+    public string? VmapApi { get; init; }
+
     /// <summary>"1 torch thread x 2 BLAS threads (pthreads)", or "2 threads shared by torch and BLAS (openmp)".</summary>
     public string ThreadsDescription => BlasThreading switch
     {
@@ -83,6 +92,12 @@ public sealed record BaselineReport(
         _ => $"{Threads} threads shared by torch and BLAS ({BlasThreading})",
     };
 }
+
+/// <summary>
+/// One workload of the PyTorch vmap baseline: its device-steps/s (null when it did not run, <paramref name="Error"/> says
+/// why) and FedSim's faster batched run ÷ it.
+/// </summary>
+public sealed record VmapBaseline(string Workload, double? DeviceStepsPerSecond, double? FedSimBatchedVsVmap, string? Error);
 
 /// <summary>Everything one <c>fedsim bench</c> run measured.</summary>
 public sealed record BenchReport(
@@ -173,6 +188,12 @@ public sealed record BenchReport(
                 table.AddRow("", "transformer per-client loop, device-steps/s", F(b.TransformerSequentialDeviceStepsPerSecond, 2), "");
                 table.AddRow("", "FedSim transformer batched / one by one ÷ PyTorch loop",
                     $"{F(b.TransformerBatchedVsPytorch, 2)}x / {F(b.TransformerOneByOneVsPytorch, 2)}x", "");
+                foreach (var v in b.Vmap)
+                {
+                    table.AddRow("", Markup.Escape($"{v.Workload} vmap(grad) ({b.VmapApi}), device-steps/s"),
+                        v.Error is null ? F(v.DeviceStepsPerSecond, 2) : Markup.Escape($"not run: {v.Error}"), "");
+                    table.AddRow("", Markup.Escape($"FedSim {v.Workload} batched ÷ PyTorch vmap"), $"{F(v.FedSimBatchedVsVmap, 2)}x", "");
+                }
                 table.AddRow("", "PyTorch round (per-client loop)", $"{F(b.RoundSeconds, 3)} s", "");
                 table.AddRow("", "FedSim round speedup (PyTorch ÷ FedSim)", $"{F(b.RoundSpeedupVsPytorch, 2)}x", "");
             }

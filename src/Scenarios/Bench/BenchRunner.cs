@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using FedSim.Compute;
 using TorchSharp;
 
@@ -190,7 +191,20 @@ public static class BenchRunner
             LstmOneByOneVsPytorch = Over(measured.Lstm.OneByOne.DeviceStepsPerSecond, lstmSeq),
             TransformerBatchedVsPytorch = Over(Math.Max(measured.Transformer.BatchedPoolCohort.DeviceStepsPerSecond, measured.Transformer.BatchedAll.DeviceStepsPerSecond), transformerSeq),
             TransformerOneByOneVsPytorch = Over(measured.Transformer.OneByOne.DeviceStepsPerSecond, transformerSeq),
+            Vmap = [.. new[] { measured.Mlp, measured.Cnn, measured.Lstm, measured.Transformer }.Select(w => VmapOf(r, w))],
+            VmapApi = (string?)r["functional_api"],
         };
+    }
+
+    /// <summary>The vmap baseline of FedSim's workload <paramref name="measured"/> (keyed "{name}_vmap" in the baseline's JSON).</summary>
+    private static VmapBaseline VmapOf(JsonObject report, TrainingWorkloadReport measured)
+    {
+        string name = measured.Name.ToLowerInvariant();
+        var entry = report["workloads"]?[$"{name}_vmap"];
+        if (entry is null) return new VmapBaseline(name, null, null, "the baseline did not run it");
+        double? rate = (double?)entry["device_steps_per_second"];
+        double fedsim = Math.Max(measured.BatchedPoolCohort.DeviceStepsPerSecond, measured.BatchedAll.DeviceStepsPerSecond);
+        return new VmapBaseline(name, rate, rate is > 0 ? fedsim / rate : null, (string?)entry["error"]);
     }
 
     private static BaselineReport Skipped(string? python, string? script, string reason)

@@ -134,6 +134,8 @@ public static class ScenarioRules
         new("compute.device") { AllowedValues = ComputeDevices.All },
         new("compute.cohort_size") { Minimum = 0, Maximum = MaxCohortSize },
         new("compute.workers") { Minimum = 0, Maximum = MaxWorkers },
+        new("compute.sum_updates") { AllowedValues = SumUpdateModes.All },
+        new("compute.precision") { AllowedValues = Training.Precisions.All },
         new("output") { NotBlank = true },
         new("heterogeneity.deadline_seconds") { Minimum = 0 },
         new("heterogeneity.over_selection") { Minimum = 0, Maximum = 10 },
@@ -225,6 +227,7 @@ public static class ScenarioRules
         foreach (var finding in Heterogeneity(spec, baseDirectory, isValid)) yield return finding;
         foreach (var finding in ModelInit(spec, baseDirectory, isValid)) yield return finding;
         foreach (var finding in Personalization(spec, isValid)) yield return finding;
+        foreach (var finding in ComputeRules(spec, isValid)) yield return finding;
         foreach (var finding in PrivacyRules.Check(spec, baseDirectory, isValid)) yield return finding;
         foreach (var finding in LanguageModelLimits(spec, isValid)) yield return finding;
     }
@@ -288,6 +291,26 @@ public static class ScenarioRules
                 foreach (var f in attacker.Check(ScenarioComposition.Attackers(spec), "attacks")) yield return new(f.Path, f.Message);
         if (isValid("attacks") && spec.Attacks.OfType<Attacks.Auditing.OneRunAuditOptions>().Count() > 1)
             yield return new("attacks", "attacks lists more than one one-run auditor, but its canaries are part of the federation's data; list one (it searches its guess counts itself)");
+    }
+
+    /// <summary>
+    /// compute.sum_updates: on needs a round that only reads the updates' weighted sum; compute.precision: tf32 is a CUDA
+    /// mode (a CPU would train fp32 under its name), and bf16 leaves DP-SGD's per-example gradients out.
+    /// </summary>
+    private static IEnumerable<Finding> ComputeRules(ScenarioSpec spec, Func<string, bool> isValid)
+    {
+        var compute = spec.Compute;
+        if (isValid("compute.sum_updates") && compute.SumUpdates == SumUpdateModes.On
+            && new[] { "strategy", "training", "privacy", "byzantine", "attacks" }.All(isValid) && ScenarioComposition.PooledSumObstacle(spec) is { } why)
+            yield return new("compute.sum_updates",
+                $"compute.sum_updates is 'on' but {why}, so every update must reach the coordinator on its own; use auto or off");
+        if (!isValid("compute.precision")) yield break;
+        if (compute.Precision == Training.Precisions.Tf32 && isValid("compute.device") && string.Equals(compute.Device, ComputeDevices.Cpu, StringComparison.OrdinalIgnoreCase))
+            yield return new("compute.precision",
+                "compute.precision 'tf32' is CUDA's tensor-core mode and compute.device is 'cpu', where it would be fp32 under another name; use fp32 or bf16, or compute.device auto or cuda");
+        if (compute.Precision == Training.Precisions.Bf16 && isValid("privacy") && spec.Privacy.Local is not null)
+            yield return new("compute.precision",
+                "compute.precision 'bf16' does not combine with privacy.local: DP-SGD clips per-example gradients that FedSim computes in fp32; use fp32 or tf32");
     }
 
     /// <summary>Personalization's own checks: it needs per-device evaluation, and Ditto steps that converge.</summary>

@@ -20,7 +20,8 @@ public sealed class TinyBenchRun : IAsyncLifetime
         ("{'torch_version': '9.9.9-fake', 'device': 'cpu', 'threads': 2, 'blas_info': 'fake', 'workloads': {" +
          "'mlp': {'device_steps_per_second': 10.0}, 'mlp_batched': {'device_steps_per_second': 20.0}, " +
          "'cnn': {'device_steps_per_second': 1.0}, 'lstm': {'device_steps_per_second': 0.5}, 'transformer': {'device_steps_per_second': 4.0}, " +
-         "'round': {'seconds': 2.0}}}").Replace('\'', '"');
+         "'mlp_vmap': {'device_steps_per_second': 40.0}, 'cnn_vmap': {'mode': 'vmap', 'error': 'RuntimeError: no batching rule'}, " +
+         "'round': {'seconds': 2.0}}, 'functional_api': 'functorch'}").Replace('\'', '"');
 
     private readonly string _folder = Directory.CreateTempSubdirectory("fedsim-bench-run-").FullName;
 
@@ -157,6 +158,22 @@ public sealed class BenchCommandTests(TinyBenchRun run) : IClassFixture<TinyBenc
         Assert.Equal(lstmBatched / 0.5, (double)baseline["lstm_batched_vs_pytorch"]!, 6);
         Assert.Equal(4.0, (double)baseline["transformer_sequential_device_steps_per_second"]!);
         Assert.True((double)baseline["transformer_one_by_one_vs_pytorch"]! > 0);
+    }
+
+    [Fact]
+    public void Vmap_baseline_is_compared_with_fedsims_faster_batched_run_and_its_errors_are_reported()
+    {
+        var json = JsonNode.Parse(run.Stdout)!;
+        var vmap = json["baseline"]!["vmap"]!.AsArray();
+
+        Assert.Equal("functorch", (string?)json["baseline"]!["vmap_api"]);
+        Assert.Equal(["mlp", "cnn", "lstm", "transformer"], vmap.Select(v => (string)v!["workload"]!));
+        var mlp = json["mlp"]!;
+        double fedsim = Math.Max((double)mlp["batched_pool_cohort"]!["device_steps_per_second"]!, (double)mlp["batched_all"]!["device_steps_per_second"]!);
+        Assert.Equal(fedsim / 40.0, (double)vmap[0]!["fed_sim_batched_vs_vmap"]!, 6);
+        Assert.Equal("RuntimeError: no batching rule", (string?)vmap[1]!["error"]);
+        Assert.Null(vmap[1]!["device_steps_per_second"]);
+        Assert.Equal("the baseline did not run it", (string?)vmap[2]!["error"]);
     }
 
     [Fact]

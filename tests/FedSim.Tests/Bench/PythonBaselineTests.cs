@@ -134,4 +134,26 @@ public sealed class BaselineScriptTests
         }
         Assert.Equal(2, (int)report["threads_total"]!);
     }
+
+    [PythonTorchFact]
+    public void Vmap_updates_equal_the_per_client_loops()
+    {
+        // Prepare
+        var python = PythonTorchFactAttribute.Python.Value!;
+        string script = PythonBaseline.LocateScript([AppContext.BaseDirectory])!;
+
+        // Execute: three clients, three steps of the MLP and the CNN, trained by vmap(grad(...)) and by the loop from the same
+        // weights on the same batches (the language models take minutes on two cores; bench/README.md has their figures).
+        var outcome = PythonBaseline.Run(python, script,
+            ["--check", "--workloads", "mlp,cnn", "--mlp-batch", "8", "--cnn-batch", "4", "--cnn-channels", "4,8", "--cnn-dense", "16", "--threads", "2"],
+            TimeSpan.FromMinutes(5));
+
+        // Assert
+        var report = outcome.Report ?? throw new Xunit.Sdk.XunitException(outcome.Skipped);
+        foreach (string workload in new[] { "mlp", "cnn" })
+        {
+            double difference = (double)report["check"]![workload]!["max_relative_difference"]!;
+            Assert.True(difference is >= 0 and < 1e-4, $"{workload}: vmap vs loop {difference:E2}");
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using FedSim.Tests.Support;
 using FedSim.Training;
 using FedSim.Compute;
 using FedSim.Scenario;
@@ -70,9 +71,9 @@ public class BatchedTrainerTests(ITestOutputHelper output)
         var jobs = ComputeTestData.Jobs(spec, Plan(optimizer), global, data, ComputeTestData.Shards(ShardSizes), 99);
 
         // Execute
-        var cohort = BatchedTrainer.Train(jobs, torch.CPU);
-        var solo = jobs.Select(j => BatchedTrainer.Train([j], torch.CPU)[0]).ToArray();
-        var reference = jobs.Select(j => ReferenceTrainer.Train(j, torch.CPU)).ToArray();
+        var cohort = BatchedTrainer.Train(jobs, TestDevice.Torch);
+        var solo = jobs.Select(j => BatchedTrainer.Train([j], TestDevice.Torch)[0]).ToArray();
+        var reference = jobs.Select(j => ReferenceTrainer.Train(j, TestDevice.Torch)).ToArray();
 
         // Assert
         if (optimizer == OptimizerKinds.Adam) HideKeyBiases(spec, cohort, solo, reference);
@@ -123,8 +124,8 @@ public class BatchedTrainerTests(ITestOutputHelper output)
         var data = ComputeTestData.RandomImages(3, ShardSizes.Sum(), Image, Classes);
         var jobs = ComputeTestData.Jobs(spec, Plan(OptimizerKinds.Adam), ModelLayout.Initialize(spec, 5), data, ComputeTestData.Shards(ShardSizes), 1);
 
-        var host = BatchedTrainer.Train(jobs, torch.CPU, gatherOnDevice: false);
-        var onDevice = BatchedTrainer.Train(jobs, torch.CPU, gatherOnDevice: true);
+        var host = BatchedTrainer.Train(jobs, TestDevice.Torch, gatherOnDevice: false);
+        var onDevice = BatchedTrainer.Train(jobs, TestDevice.Torch, gatherOnDevice: true);
 
         for (int d = 0; d < jobs.Length; d++)
         {
@@ -142,8 +143,8 @@ public class BatchedTrainerTests(ITestOutputHelper output)
         var jobs = ComputeTestData.Jobs(spec, Plan(OptimizerKinds.Momentum), global, data, ComputeTestData.Shards(0, 20), 1);
         var zeroEpochs = jobs[1] with { Plan = Plan(OptimizerKinds.Momentum) with { LocalEpochs = 0 } };
 
-        var results = BatchedTrainer.Train(jobs, torch.CPU);
-        var none = BatchedTrainer.Train([zeroEpochs], torch.CPU)[0];
+        var results = BatchedTrainer.Train(jobs, TestDevice.Torch);
+        var none = BatchedTrainer.Train([zeroEpochs], TestDevice.Torch)[0];
 
         Assert.Equal(0, results[0].Steps);
         Assert.Equal(0, results[0].Examples);
@@ -162,9 +163,9 @@ public class BatchedTrainerTests(ITestOutputHelper output)
         var data = ComputeTestData.RandomImages(3, 40, Image, Classes);
         var job = ComputeTestData.Jobs(spec, Plan(OptimizerKinds.Sgd), ModelLayout.Initialize(spec, 5), data, ComputeTestData.Shards(40), 1)[0];
 
-        var a = BatchedTrainer.Train([job], torch.CPU)[0];
-        var b = BatchedTrainer.Train([job], torch.CPU)[0];
-        var c = BatchedTrainer.Train([job with { Seed = job.Seed + 1 }], torch.CPU)[0];
+        var a = BatchedTrainer.Train([job], TestDevice.Torch)[0];
+        var b = BatchedTrainer.Train([job], TestDevice.Torch)[0];
+        var c = BatchedTrainer.Train([job with { Seed = job.Seed + 1 }], TestDevice.Torch)[0];
 
         Assert.Equal(a.Delta, b.Delta);
         Assert.NotEqual(a.Delta, c.Delta);
@@ -177,11 +178,11 @@ public class BatchedTrainerTests(ITestOutputHelper output)
         var spec = ModelSpecFactory.Create(new ModelSpecOptions { Kind = ModelKinds.Mlp, Hidden = [16] }, data);
         var global = ModelLayout.Initialize(spec, 2);
         var jobs = ComputeTestData.Jobs(spec, new TrainingPlan(OptimizerKinds.Sgd, 0.05f, 0, 10, 3), global, data, ComputeTestData.Shards(100, 100), 4);
-        var before = ModelEvaluator.Evaluate(new EvaluationJob(spec, global, data), torch.CPU);
+        var before = ModelEvaluator.Evaluate(new EvaluationJob(spec, global, data), TestDevice.Torch);
 
-        var results = BatchedTrainer.Train(jobs, torch.CPU);
+        var results = BatchedTrainer.Train(jobs, TestDevice.Torch);
         var averaged = global.Select((w, i) => w + (results[0].Delta[i] + results[1].Delta[i]) / 2).ToArray();
-        var after = ModelEvaluator.Evaluate(new EvaluationJob(spec, averaged, data), torch.CPU);
+        var after = ModelEvaluator.Evaluate(new EvaluationJob(spec, averaged, data), TestDevice.Torch);
 
         Assert.True(after.Loss < before.Loss / 4, $"loss {before.Loss} -> {after.Loss}");
         Assert.True(after.Accuracy > 0.95, $"accuracy {after.Accuracy}");
@@ -196,9 +197,9 @@ public class BatchedTrainerTests(ITestOutputHelper output)
         var jobs = ComputeTestData.Jobs(spec, Plan(OptimizerKinds.Sgd), global, data, ComputeTestData.Shards(10, 10), 1);
         var badLabels = new Dataset("bad", data.Features, data.Labels.Select(l => l + Classes).ToArray(), data.FeatureCount, Classes + 5, Image);
 
-        var mixed = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train([jobs[0], jobs[1] with { Plan = Plan(OptimizerKinds.Adam) }], torch.CPU));
-        var weights = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train([jobs[0] with { GlobalWeights = new float[3] }], torch.CPU));
-        var labels = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train([jobs[0] with { Shard = new ShardView(badLabels, [0]) }], torch.CPU));
+        var mixed = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train([jobs[0], jobs[1] with { Plan = Plan(OptimizerKinds.Adam) }], TestDevice.Torch));
+        var weights = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train([jobs[0] with { GlobalWeights = new float[3] }], TestDevice.Torch));
+        var labels = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train([jobs[0] with { Shard = new ShardView(badLabels, [0]) }], TestDevice.Torch));
 
         Assert.Contains("share one training plan", mixed.Message);
         Assert.Contains($"has 3 values but model", weights.Message);
@@ -245,7 +246,7 @@ public class ReferenceTrainerTests
         var job = ComputeTestData.Jobs(spec, plan, ModelLayout.Initialize(spec, 3), data, ComputeTestData.Shards(21), 17)[0];
 
         // Execute
-        var reference = ReferenceTrainer.Train(job, torch.CPU);
+        var reference = ReferenceTrainer.Train(job, TestDevice.Torch);
         var optim = TorchOptimLoop(job);
 
         // Assert: the same arithmetic in the same order, up to fp32 rounding of the scalars (float vs double).
@@ -268,7 +269,7 @@ public class ReferenceTrainerTests
             using var scope = torch.NewDisposeScope();
             var model = ReferenceTrainer.Build(layout);
             var parameters = ReferenceTrainer.ModuleParameters(model, layout);
-            ReferenceTrainer.Load(layout, parameters, job.GlobalWeights, torch.CPU);
+            ReferenceTrainer.Load(layout, parameters, job.GlobalWeights, torch.CPU); // torch.optim on the CPU: the reference
             torch.optim.Optimizer optimizer = plan.Optimizer switch
             {
                 OptimizerKinds.Sgd => torch.optim.SGD(parameters, plan.LearningRate),

@@ -1,3 +1,4 @@
+using FedSim.Tests.Support;
 using FedSim.Training;
 using FedSim.Compute;
 using FedSim.Data;
@@ -25,9 +26,9 @@ public sealed class CohortDeterminismTests
         var jobs = ComputeTestData.Jobs(model, plan, global, data, ComputeTestData.Shards(Enumerable.Repeat(60, 10).ToArray()), 11);
 
         // Execute: all ten together, then in cohorts of 3, 3 and 4, then each alone.
-        var together = BatchedTrainer.Train(jobs, torch.CPU);
-        var split = jobs.Chunk(3).SelectMany(c => BatchedTrainer.Train(c, torch.CPU)).ToArray();
-        var alone = jobs.Select(j => BatchedTrainer.Train([j], torch.CPU)[0]).ToArray();
+        var together = BatchedTrainer.Train(jobs, TestDevice.Torch);
+        var split = jobs.Chunk(3).SelectMany(c => BatchedTrainer.Train(c, TestDevice.Torch)).ToArray();
+        var alone = jobs.Select(j => BatchedTrainer.Train([j], TestDevice.Torch)[0]).ToArray();
 
         // Assert
         for (int d = 0; d < jobs.Length; d++)

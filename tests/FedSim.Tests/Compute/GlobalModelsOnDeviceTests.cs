@@ -1,3 +1,4 @@
+using FedSim.Tests.Support;
 using FedSim.Compute;
 using FedSim.GrainInterfaces;
 using FedSim.Data;
@@ -47,8 +48,8 @@ public sealed class GlobalModelsOnDeviceTests
         Assert.Equal(1, afterRound1);
         Assert.Equal(2, afterRound2);
         Assert.Equal(3, pool.Snapshot().GlobalModelUploads);
-        var expected1 = BatchedTrainer.Train(round1, torch.CPU);
-        var expected2 = BatchedTrainer.Train(round2, torch.CPU);
+        var expected1 = BatchedTrainer.Train(round1, TestDevice.Torch);
+        var expected2 = BatchedTrainer.Train(round2, TestDevice.Torch);
         for (int d = 0; d < round1.Length; d++) Assert.Equal(expected1[d].Delta, trained1[d].Delta);
         for (int d = 0; d < round2.Length; d++) Assert.Equal(expected2[d].Delta, trained2[d].Delta);
         Assert.Equal(expected1[0].Delta, straggler.Delta);
@@ -65,13 +66,13 @@ public sealed class GlobalModelsOnDeviceTests
         using var models = new GlobalModelsOnDevice();
 
         // Execute
-        var mixed = BatchedTrainer.Train([a[0], b[0], a[1], b[1]], torch.CPU, models);
+        var mixed = BatchedTrainer.Train([a[0], b[0], a[1], b[1]], TestDevice.Torch, models);
 
         // Assert: two uploads, and each device trained from its own experiment's model.
         Assert.Equal(2, models.Uploads);
-        Assert.Equal(BatchedTrainer.Train([a[0]], torch.CPU)[0].Delta, mixed[0].Delta);
-        Assert.Equal(BatchedTrainer.Train([b[0]], torch.CPU)[0].Delta, mixed[1].Delta);
-        Assert.Equal(BatchedTrainer.Train([b[1]], torch.CPU)[0].Delta, mixed[3].Delta);
+        Assert.Equal(BatchedTrainer.Train([a[0]], TestDevice.Torch)[0].Delta, mixed[0].Delta);
+        Assert.Equal(BatchedTrainer.Train([b[0]], TestDevice.Torch)[0].Delta, mixed[1].Delta);
+        Assert.Equal(BatchedTrainer.Train([b[1]], TestDevice.Torch)[0].Delta, mixed[3].Delta);
     }
 
     [Fact]
@@ -79,12 +80,12 @@ public sealed class GlobalModelsOnDeviceTests
     {
         // Prepare
         using var models = new GlobalModelsOnDevice();
-        using var lease = models.Lease(new GlobalModelId("old", 1), [1f, 2f, 3f], torch.CPU);
+        using var lease = models.Lease(new GlobalModelId("old", 1), [1f, 2f, 3f], TestDevice.Torch);
 
         // Execute: more experiments than the cache keeps push "old" out and free its cached tensor.
         for (int e = 0; e < GlobalModelsOnDevice.Capacity; e++)
-            models.Lease(new GlobalModelId($"e{e}", 1), [e, e, e], torch.CPU).Dispose();
-        using var again = models.Lease(new GlobalModelId("old", 1), [1f, 2f, 3f], torch.CPU);
+            models.Lease(new GlobalModelId($"e{e}", 1), [e, e, e], TestDevice.Torch).Dispose();
+        using var again = models.Lease(new GlobalModelId("old", 1), [1f, 2f, 3f], TestDevice.Torch);
 
         // Assert: the lease still reads its values; "old" had to be uploaded again.
         Assert.Equal([1f, 2f, 3f], lease.data<float>().ToArray());
@@ -95,9 +96,9 @@ public sealed class GlobalModelsOnDeviceTests
     public void One_name_for_two_sizes_is_refused()
     {
         using var models = new GlobalModelsOnDevice();
-        models.Lease(new GlobalModelId("x", 1), [1f, 2f], torch.CPU).Dispose();
+        models.Lease(new GlobalModelId("x", 1), [1f, 2f], TestDevice.Torch).Dispose();
 
-        var error = Assert.Throws<ArgumentException>(() => models.Lease(new GlobalModelId("x", 1), [1f, 2f, 3f], torch.CPU));
+        var error = Assert.Throws<ArgumentException>(() => models.Lease(new GlobalModelId("x", 1), [1f, 2f, 3f], TestDevice.Torch));
 
         Assert.Contains("x@1", error.Message);
     }

@@ -1,3 +1,4 @@
+using FedSim.Tests.Support;
 using FedSim.Compute;
 using FedSim.Scenario;
 using FedSim.Data;
@@ -27,7 +28,7 @@ public class ModelEvaluatorTests
     {
         var data = Tiny();
 
-        var result = ModelEvaluator.Evaluate(new EvaluationJob(Spec, Weights, data), torch.CPU);
+        var result = ModelEvaluator.Evaluate(new EvaluationJob(Spec, Weights, data), TestDevice.Torch);
 
         // Predictions: 0, 1, 0, 1 against labels 0, 1, 1, 1 -> 3 of 4.
         double expectedLoss = (CrossEntropy(3, 1, 0) + CrossEntropy(0, 2, 1) + CrossEntropy(5, 4, 1) + CrossEntropy(1, 1.5, 1)) / 4;
@@ -39,7 +40,7 @@ public class ModelEvaluatorTests
     [Fact]
     public void Evaluate_on_indices_uses_only_those_samples()
     {
-        var result = ModelEvaluator.Evaluate(new EvaluationJob(Spec, Weights, Tiny(), [2, 3]), torch.CPU);
+        var result = ModelEvaluator.Evaluate(new EvaluationJob(Spec, Weights, Tiny(), [2, 3]), TestDevice.Torch);
 
         Assert.Equal(0.5, result.Accuracy);
         Assert.Equal((CrossEntropy(5, 4, 1) + CrossEntropy(1, 1.5, 1)) / 2, result.Loss, 1e-6);
@@ -55,8 +56,8 @@ public class ModelEvaluatorTests
         var spec = new ModelSpec(ModelKinds.Cnn, image.Size, 5, [], image, [4, 8], 16);
         var jobs = Enumerable.Range(0, 3).Select(s => new EvaluationJob(spec, ModelLayout.Initialize(spec, (ulong)s), data)).ToArray();
 
-        var many = ModelEvaluator.EvaluateMany(jobs, torch.CPU);
-        var single = jobs.Select(j => ModelEvaluator.Evaluate(j, torch.CPU)).ToArray();
+        var many = ModelEvaluator.EvaluateMany(jobs, TestDevice.Torch);
+        var single = jobs.Select(j => ModelEvaluator.Evaluate(j, TestDevice.Torch)).ToArray();
 
         for (int i = 0; i < jobs.Length; i++)
         {
@@ -74,7 +75,7 @@ public class ModelEvaluatorTests
         var other = new float[] { 0, 1, 1, 0, 0.5f, 0 }; // swaps the features, adds 0.5 to class 0
 
         // Execute: records 3 and 0, in that order, on two weight sets at once.
-        var outputs = ModelEvaluator.EvaluateExamples(new ExampleOutputsJob(Spec, [Weights, other], Tiny(), [3, 0]), torch.CPU);
+        var outputs = ModelEvaluator.EvaluateExamples(new ExampleOutputsJob(Spec, [Weights, other], Tiny(), [3, 0]), TestDevice.Torch);
 
         // Assert
         Assert.Equal(2, outputs.Classes);
@@ -95,8 +96,8 @@ public class ModelEvaluatorTests
         var rows = Enumerable.Range(0, 2500).Reverse().ToArray();
 
         // Execute
-        var outputs = ModelEvaluator.EvaluateExamples(new ExampleOutputsJob(spec, weights, data, rows), torch.CPU);
-        var means = ModelEvaluator.EvaluateMany(weights.Select(w => new EvaluationJob(spec, w, data, rows)).ToArray(), torch.CPU);
+        var outputs = ModelEvaluator.EvaluateExamples(new ExampleOutputsJob(spec, weights, data, rows), TestDevice.Torch);
+        var means = ModelEvaluator.EvaluateMany(weights.Select(w => new EvaluationJob(spec, w, data, rows)).ToArray(), TestDevice.Torch);
 
         // Assert: the mean of the per-example losses is the evaluation loss; argmax of the logits its accuracy.
         for (int j = 0; j < weights.Length; j++)
@@ -113,7 +114,7 @@ public class ModelEvaluatorTests
     [Fact]
     public void Evaluate_rejects_weights_of_another_model()
     {
-        var error = Assert.Throws<ArgumentException>(() => ModelEvaluator.Evaluate(new EvaluationJob(Spec, new float[5], Tiny()), torch.CPU));
+        var error = Assert.Throws<ArgumentException>(() => ModelEvaluator.Evaluate(new EvaluationJob(Spec, new float[5], Tiny()), TestDevice.Torch));
 
         Assert.Contains("has 5 values but model", error.Message);
     }

@@ -6,6 +6,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 using FedSim.Models;
+using FedSim.Tests.Support;
 
 namespace FedSim.Tests.Compute;
 
@@ -38,20 +39,21 @@ public sealed class PerExampleGradientTests
         var layout = ModelLayout.For(spec);
         using var scope = torch.NewDisposeScope();
         using var grad = torch.enable_grad();
-        var flat = torch.tensor(weights.SelectMany(w => w).ToArray(), [Models, layout.Count]);
+        var device = TestDevice.Torch;
+        var flat = torch.tensor(weights.SelectMany(w => w).ToArray(), [Models, layout.Count], device: device);
         var parameters = layout.Parameters.Select(info => flat.narrow(1, info.Offset, info.Count)
             .reshape([Models, .. info.Shape.Select(s => (long)s)]).contiguous().requires_grad_(true)).ToArray();
         var tape = new List<TapedLayer>();
-        var (losses, _) = StackedModel.ExampleLosses(layout, parameters, torch.tensor(x, [Models, Batch, spec.InputFeatures]),
-            torch.tensor(y, [Models, Batch]), Models, tape);
-        var w = torch.tensor(mask, [Models, Batch]);
+        var (losses, _) = StackedModel.ExampleLosses(layout, parameters, torch.tensor(x, [Models, Batch, spec.InputFeatures], device: device),
+            torch.tensor(y, [Models, Batch], device: device), Models, tape);
+        var w = torch.tensor(mask, [Models, Batch], device: device);
         var sums = PerExampleGradients.ClippedSums(layout, (losses * w).sum(), tape, w, clip, out var norms);
         var normValues = new float[Models, Batch];
-        var host = norms.contiguous().data<float>().ToArray();
+        var host = norms.cpu().contiguous().data<float>().ToArray();
         for (int m = 0; m < Models; m++) for (int b = 0; b < Batch; b++) normValues[m, b] = host[m * Batch + b];
         var flatSums = new float[Models][];
         for (int m = 0; m < Models; m++)
-            flatSums[m] = sums.SelectMany(s => s[m].contiguous().data<float>().ToArray()).ToArray();
+            flatSums[m] = sums.SelectMany(s => s[m].cpu().contiguous().data<float>().ToArray()).ToArray();
         return (normValues, flatSums);
     }
 
@@ -65,17 +67,19 @@ public sealed class PerExampleGradientTests
         {
             using var scope = torch.NewDisposeScope();
             using var grad = torch.enable_grad();
+            var device = TestDevice.Torch;
             var model = ReferenceTrainer.Build(layout);
+            model.to(device);
             var parameters = ReferenceTrainer.ModuleParameters(model, layout);
-            ReferenceTrainer.Load(layout, parameters, weights[m], torch.CPU);
+            ReferenceTrainer.Load(layout, parameters, weights[m], device);
             sums[m] = new float[layout.Count];
             for (int b = 0; b < Batch; b++)
             {
                 if (mask[m * Batch + b] == 0) continue;
                 foreach (var p in parameters) p.grad?.zero_();
                 int features = spec.InputFeatures;
-                var input = torch.tensor(x.AsSpan((m * Batch + b) * features, features).ToArray(), ExampleShape(spec));
-                ReferenceTrainer.BatchLoss(layout, model, input, torch.tensor(new[] { y[m * Batch + b] })).backward();
+                var input = torch.tensor(x.AsSpan((m * Batch + b) * features, features).ToArray(), ExampleShape(spec), device: device);
+                ReferenceTrainer.BatchLoss(layout, model, input, torch.tensor(new[] { y[m * Batch + b] }, device: device)).backward();
                 var g = ReferenceTrainer.Save(layout, parameters.Select(p => new TorchSharp.Modules.Parameter(p.grad!.clone())).ToArray());
                 double norm = Math.Sqrt(g.Sum(v => (double)v * v));
                 norms[m, b] = (float)norm;

@@ -1,3 +1,4 @@
+using FedSim.Tests.Support;
 using FedSim.Compute;
 using FedSim.Scenario;
 using FedSim.Data;
@@ -89,10 +90,10 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
         var plain = ComputeTestData.Jobs(spec, Sgd, global, data, ComputeTestData.Shards(ShardSizes), 41);
 
         // Execute
-        var cohort = BatchedTrainer.Train(jobs, torch.CPU);
-        var solo = jobs.Select(j => BatchedTrainer.Train([j], torch.CPU)[0]).ToArray();
-        var reference = jobs.Select(j => ReferenceTrainer.Train(j, torch.CPU)).ToArray();
-        var unmodified = BatchedTrainer.Train(plain, torch.CPU);
+        var cohort = BatchedTrainer.Train(jobs, TestDevice.Torch);
+        var solo = jobs.Select(j => BatchedTrainer.Train([j], TestDevice.Torch)[0]).ToArray();
+        var reference = jobs.Select(j => ReferenceTrainer.Train(j, TestDevice.Torch)).ToArray();
+        var unmodified = BatchedTrainer.Train(plain, TestDevice.Torch);
 
         // Assert
         for (int d = 0; d < jobs.Length; d++)
@@ -125,9 +126,9 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
         var dp = plain with { Plan = Sgd.With(new DpSgd(ClipNorm: 1e6, NoiseMultiplier: 0)) };
 
         // Execute
-        var sgd = BatchedTrainer.Train([plain], torch.CPU)[0];
-        var batched = BatchedTrainer.Train([dp], torch.CPU)[0];
-        var reference = ReferenceTrainer.Train(dp, torch.CPU);
+        var sgd = BatchedTrainer.Train([plain], TestDevice.Torch)[0];
+        var batched = BatchedTrainer.Train([dp], TestDevice.Torch)[0];
+        var reference = ReferenceTrainer.Train(dp, TestDevice.Torch);
 
         // Assert
         double scale = ComputeTestData.MaxAbs(sgd.Delta);
@@ -170,12 +171,12 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
         var global = ModelLayout.Initialize(spec, 2);
         var descent = ComputeTestData.Jobs(spec, Sgd, global, data, ComputeTestData.Shards(40), 3)[0];
         var ascent = descent with { Plan = Sgd.With(new GradientAscent()) };
-        double Loss(float[] delta) => ModelEvaluator.Evaluate(new EvaluationJob(spec, global.Zip(delta, (w, d) => w + d).ToArray(), data), torch.CPU).Loss;
-        double before = ModelEvaluator.Evaluate(new EvaluationJob(spec, global, data), torch.CPU).Loss;
+        double Loss(float[] delta) => ModelEvaluator.Evaluate(new EvaluationJob(spec, global.Zip(delta, (w, d) => w + d).ToArray(), data), TestDevice.Torch).Loss;
+        double before = ModelEvaluator.Evaluate(new EvaluationJob(spec, global, data), TestDevice.Torch).Loss;
 
         // Execute
-        var down = BatchedTrainer.Train([descent], torch.CPU)[0];
-        var up = BatchedTrainer.Train([ascent], torch.CPU)[0];
+        var down = BatchedTrainer.Train([descent], TestDevice.Torch)[0];
+        var up = BatchedTrainer.Train([ascent], TestDevice.Torch)[0];
 
         // Assert
         Assert.True(Loss(down.Delta) < before, $"descent: {before} -> {Loss(down.Delta)}");
@@ -192,8 +193,8 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
         var job = ComputeTestData.Jobs(spec, Sgd, global, data, ComputeTestData.Shards(40), 3)[0];
 
         // Execute
-        var three = BatchedTrainer.Train([job with { MaxSteps = 3 }], torch.CPU)[0];
-        var all = BatchedTrainer.Train([job], torch.CPU)[0];
+        var three = BatchedTrainer.Train([job with { MaxSteps = 3 }], TestDevice.Torch)[0];
+        var all = BatchedTrainer.Train([job], TestDevice.Torch)[0];
 
         // Assert
         Assert.Equal(3, three.Steps);
@@ -210,7 +211,7 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
         var jobs = ComputeTestData.Jobs(spec, Sgd, global, data, ComputeTestData.Shards(8, 8), 3);
         jobs[1] = jobs[1] with { Plan = Sgd.With(new LabelFlip(Classes)) };
 
-        var error = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train(jobs, torch.CPU));
+        var error = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train(jobs, TestDevice.Torch));
 
         Assert.Contains("label-flip", error.Message);
         Assert.Equal(Sgd.With(new ProximalTerm(0.5f)), Sgd.With(new ProximalTerm(0.5f)));
@@ -225,7 +226,7 @@ public sealed class PlanModifierTests(ITestOutputHelper output)
         var job = ComputeTestData.Jobs(spec, Sgd.With(new BackdoorTrigger(2, 1f, Classes, 0.5)), ModelLayout.Initialize(spec, 2), data,
             ComputeTestData.Shards(8), 3)[0];
 
-        var error = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train([job], torch.CPU));
+        var error = Assert.Throws<ArgumentException>(() => BatchedTrainer.Train([job], TestDevice.Torch));
 
         Assert.Contains("target_label", error.Message);
     }
