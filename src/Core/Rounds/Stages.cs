@@ -38,7 +38,7 @@ public sealed class AggregationStage(FederatedAlgorithm algorithm) : IRoundStage
 }
 
 /// <summary>
-/// FedAvg's mean when the compute pools summed the round's updates (<see cref="PooledRound"/>): Σ wₖΔₖ ÷ Σ wₖ, the same
+/// FedAvg's mean when the compute pools summed the round's updates (the coordinator's <c>PooledRound</c>): Σ wₖΔₖ ÷ Σ wₖ, the same
 /// number <see cref="Strategies.Aggregators.MeanAggregator"/> computes from the individual updates up to the rounding of
 /// its running double sum (README, "Sums on the compute pool").
 /// </summary>

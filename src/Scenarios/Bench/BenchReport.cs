@@ -167,39 +167,42 @@ public sealed record BenchReport(
         table.AddRow("", "CUDA max allocated",
             Memory.CudaMaxAllocatedBytes is long cuda ? $"{cuda / 1048576.0:F0} MiB" : Markup.Escape(Memory.CudaNote), "");
 
-        if (Baseline is { } b)
-        {
-            table.AddEmptyRow();
-            if (b.Skipped is not null)
-                table.AddRow("PyTorch baseline", "not run", Markup.Escape(b.Skipped), "");
-            else
-            {
-                table.AddRow("PyTorch baseline", Markup.Escape($"torch {b.TorchVersion} on {b.Device}, {b.ThreadsDescription}" +
-                    (b.FedSimThreads is int f ? $" (FedSim: {f} in all)" : "")), "", "");
-                table.AddRow("", Markup.Escape($"BLAS loaded: {b.BlasInfo}"), Markup.Escape(b.BlasPath ?? ""), "");
-                table.AddRow("", "MLP per-client loop, device-steps/s", F(b.MlpSequentialDeviceStepsPerSecond, 1), "");
-                table.AddRow("", "MLP bmm (reference), device-steps/s", F(b.MlpBatchedBmmDeviceStepsPerSecond, 1), "");
-                table.AddRow("", "FedSim MLP batched ÷ PyTorch loop", $"{F(b.MlpBatchedVsPytorch, 2)}x / {F(b.MlpBatchedAllVsPytorch, 2)}x", "");
-                table.AddRow("", "FedSim MLP one by one ÷ PyTorch loop", $"{F(b.MlpOneByOneVsPytorch, 2)}x", "");
-                table.AddRow("", "CNN per-client loop, device-steps/s", F(b.CnnSequentialDeviceStepsPerSecond, 2), "");
-                table.AddRow("", "FedSim CNN batched ÷ PyTorch loop", $"{F(b.CnnBatchedVsPytorch, 2)}x / {F(b.CnnBatchedAllVsPytorch, 2)}x", "");
-                table.AddRow("", "LSTM per-client loop (nn.LSTM), device-steps/s", F(b.LstmSequentialDeviceStepsPerSecond, 2), "");
-                table.AddRow("", "FedSim LSTM batched / one by one ÷ PyTorch loop", $"{F(b.LstmBatchedVsPytorch, 2)}x / {F(b.LstmOneByOneVsPytorch, 2)}x", "");
-                table.AddRow("", "transformer per-client loop, device-steps/s", F(b.TransformerSequentialDeviceStepsPerSecond, 2), "");
-                table.AddRow("", "FedSim transformer batched / one by one ÷ PyTorch loop",
-                    $"{F(b.TransformerBatchedVsPytorch, 2)}x / {F(b.TransformerOneByOneVsPytorch, 2)}x", "");
-                foreach (var v in b.Vmap)
-                {
-                    table.AddRow("", Markup.Escape($"{v.Workload} vmap(grad) ({b.VmapApi}), device-steps/s"),
-                        v.Error is null ? F(v.DeviceStepsPerSecond, 2) : Markup.Escape($"not run: {v.Error}"), "");
-                    table.AddRow("", Markup.Escape($"FedSim {v.Workload} batched ÷ PyTorch vmap"), $"{F(v.FedSimBatchedVsVmap, 2)}x", "");
-                }
-                table.AddRow("", "PyTorch round (per-client loop)", $"{F(b.RoundSeconds, 3)} s", "");
-                table.AddRow("", "FedSim round speedup (PyTorch ÷ FedSim)", $"{F(b.RoundSpeedupVsPytorch, 2)}x", "");
-            }
-        }
+        if (Baseline is { } baseline) AddBaseline(table, baseline);
         console.Write(table);
         foreach (string note in Notes) console.MarkupLine($"[grey]note:[/] {Markup.Escape(note)}");
+    }
+
+    /// <summary>The PyTorch baseline's rows: its setup, the loops and vmap versions, and FedSim's ratios to them.</summary>
+    private static void AddBaseline(Table table, BaselineReport b)
+    {
+        table.AddEmptyRow();
+        if (b.Skipped is not null)
+            table.AddRow("PyTorch baseline", "not run", Markup.Escape(b.Skipped), "");
+        else
+        {
+            table.AddRow("PyTorch baseline", Markup.Escape($"torch {b.TorchVersion} on {b.Device}, {b.ThreadsDescription}" +
+                (b.FedSimThreads is int f ? $" (FedSim: {f} in all)" : "")), "", "");
+            table.AddRow("", Markup.Escape($"BLAS loaded: {b.BlasInfo}"), Markup.Escape(b.BlasPath ?? ""), "");
+            table.AddRow("", "MLP per-client loop, device-steps/s", F(b.MlpSequentialDeviceStepsPerSecond, 1), "");
+            table.AddRow("", "MLP bmm (reference), device-steps/s", F(b.MlpBatchedBmmDeviceStepsPerSecond, 1), "");
+            table.AddRow("", "FedSim MLP batched ÷ PyTorch loop", $"{F(b.MlpBatchedVsPytorch, 2)}x / {F(b.MlpBatchedAllVsPytorch, 2)}x", "");
+            table.AddRow("", "FedSim MLP one by one ÷ PyTorch loop", $"{F(b.MlpOneByOneVsPytorch, 2)}x", "");
+            table.AddRow("", "CNN per-client loop, device-steps/s", F(b.CnnSequentialDeviceStepsPerSecond, 2), "");
+            table.AddRow("", "FedSim CNN batched ÷ PyTorch loop", $"{F(b.CnnBatchedVsPytorch, 2)}x / {F(b.CnnBatchedAllVsPytorch, 2)}x", "");
+            table.AddRow("", "LSTM per-client loop (nn.LSTM), device-steps/s", F(b.LstmSequentialDeviceStepsPerSecond, 2), "");
+            table.AddRow("", "FedSim LSTM batched / one by one ÷ PyTorch loop", $"{F(b.LstmBatchedVsPytorch, 2)}x / {F(b.LstmOneByOneVsPytorch, 2)}x", "");
+            table.AddRow("", "transformer per-client loop, device-steps/s", F(b.TransformerSequentialDeviceStepsPerSecond, 2), "");
+            table.AddRow("", "FedSim transformer batched / one by one ÷ PyTorch loop",
+                $"{F(b.TransformerBatchedVsPytorch, 2)}x / {F(b.TransformerOneByOneVsPytorch, 2)}x", "");
+            foreach (var v in b.Vmap)
+            {
+                table.AddRow("", Markup.Escape($"{v.Workload} vmap(grad) ({b.VmapApi}), device-steps/s"),
+                    v.Error is null ? F(v.DeviceStepsPerSecond, 2) : Markup.Escape($"not run: {v.Error}"), "");
+                table.AddRow("", Markup.Escape($"FedSim {v.Workload} batched ÷ PyTorch vmap"), $"{F(v.FedSimBatchedVsVmap, 2)}x", "");
+            }
+            table.AddRow("", "PyTorch round (per-client loop)", $"{F(b.RoundSeconds, 3)} s", "");
+            table.AddRow("", "FedSim round speedup (PyTorch ÷ FedSim)", $"{F(b.RoundSpeedupVsPytorch, 2)}x", "");
+        }
     }
 
     private static void AddTraining(Table table, string workload, string what, TrainingMeasurement m)

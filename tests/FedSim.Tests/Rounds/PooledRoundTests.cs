@@ -1,3 +1,4 @@
+using FedSim.Coordination;
 using FedSim.GrainInterfaces;
 using FedSim.Rounds;
 using FedSim.Strategies;

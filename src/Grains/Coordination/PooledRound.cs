@@ -1,7 +1,8 @@
 using FedSim.GrainInterfaces;
+using FedSim.Rounds;
 using FedSim.Strategies;
 
-namespace FedSim.Rounds;
+namespace FedSim.Coordination;
 
 /// <summary>
 /// The coordinator's side of a round whose updates are summed on the compute pools (<c>compute.sum_updates</c>). Every
@@ -88,9 +89,3 @@ public sealed class PooledRound(int round, int parameters)
 
 /// <summary>A pooled round as aggregation sees it: the used devices' statistics, the failures and the total.</summary>
 public sealed record PooledOutcome(IReadOnlyList<DeviceUpdate> Updates, IReadOnlyList<DeviceFailure> Failures, PooledTotal? Total);
-
-/// <summary>
-/// Σ wₖΔₖ over the used devices (each weighted by its examples), who they are and Σ wₖ: FedAvg's mean is
-/// <see cref="Sum"/> ÷ <see cref="Weight"/>.
-/// </summary>
-public sealed record PooledTotal(double[] Sum, IReadOnlyList<long> Contributors, double Weight);
