@@ -144,7 +144,7 @@ stage_tests() {
   filter+="|FullyQualifiedName~FedSim.Tests.Compute.PooledSumTests|FullyQualifiedName~FedSim.Tests.Compute.PrecisionTests"
   log "tests on $DEVICE"
   local status=0
-  FEDSIM_TEST_DEVICE=$DEVICE "$PACK/runtime/dotnet" "$PACK/vstest/vstest.console.dll" "$PACK/app/FedSim.Tests.dll" \
+  FEDSIM_TEST_DEVICE=$DEVICE FEDSIM_SHARED_DATASETS=$(find_datasets) "$PACK/runtime/dotnet" "$PACK/vstest/vstest.console.dll" "$PACK/app/FedSim.Tests.dll" \
     "--TestCaseFilter:$filter" "--logger:console;verbosity=normal" >"$OUT/tests.log" 2>&1 || status=$?
   local line total skipped
   line=$(grep -E '(Passed|Failed)! +- ' "$OUT/tests.log" | tail -1 || true)
